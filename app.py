@@ -1,0 +1,25 @@
+"""CNN Explorer: the router. Sidebar settings, then the page the URL asks for."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnnviz.pagemap import HOME, PAGES, SECTIONS
+from cnnviz.ui.settings import sidebar_settings
+
+ROOT = Path(__file__).parent
+
+st.set_page_config(page_title="CNN Explorer", page_icon=str(ROOT / "assets" / "favicon.png"), layout="wide")
+
+
+def _page(info, default: bool = False) -> st.Page:
+    return st.Page(ROOT / "pages" / info.file, title=info.title, icon=info.icon, url_path=info.url_path,
+                   default=default)
+
+
+nav = {"": [_page(HOME, default=True)]}
+for section in SECTIONS:
+    nav[section] = [_page(p) for p in PAGES if p.section == section]
+page = st.navigation(nav)
+sidebar_settings()
+page.run()

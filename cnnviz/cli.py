@@ -1,0 +1,207 @@
+"""`python -m cnnviz …`: the same engine functions the pages call, as text or JSON.
+
+Every error prints one line to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from cnnviz.errors import CnnvizError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, status 2
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
+
+
+def _ints(text: str, name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        raise CnnvizError(f"{name} must be integers like 2 or 2,1 (got '{text}')") from None
+
+
+def _json_arg(text: str, what: str) -> np.ndarray:
+    from cnnviz.grid_text import parse_json_array
+
+    return parse_json_array(text, what)
+
+
+def _bias_arg(text: str):
+    t = text.strip()
+    if t.startswith("["):
+        return _json_arg(t, "bias").ravel()
+    try:
+        return float(t)
+    except ValueError:
+        raise CnnvizError(f"--bias must be a number or a JSON list (got '{text}')") from None
+
+
+def _print_grid(arr: np.ndarray) -> str:
+    from cnnviz.numbers import fmt
+
+    a = np.asarray(arr)
+    blocks = []
+    for k in range(a.shape[0]):
+        rows = [[fmt(v) for v in row] for row in a[k]]
+        w = max(len(s) for r in rows for s in r)
+        head = f"[{k}]\n" if a.shape[0] > 1 else ""
+        blocks.append(head + "\n".join(" ".join(s.rjust(w) for s in r) for r in rows))
+    return "\n".join(blocks)
+
+
+def _out(args, payload: dict, text: str) -> None:
+    print(json.dumps(payload) if getattr(args, "json", False) else text)
+
+
+def cmd_info(args) -> None:
+    from cnnviz.environment import full_info
+
+    info = full_info(args.device)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return
+    d = info["device"]
+    print(f"CNN Explorer environment\n  device: {d['name']}" + (f"  ({d['notice']})" if d["notice"] else ""))
+    print("  python " + info["python"] + ", " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    print("  models:")
+    for m in info["models"]:
+        line = f"    {m['model']:<20} {m['status']:<14} {m['detail']}"
+        if m["how_to_get"]:
+            line += f"\n    {'':<20} get it: {m['how_to_get']}"
+        print(line)
+
+
+def _conv_config(args, one_d: bool = False):
+    from cnnviz.ops.conv import ConvConfig
+    from cnnviz.ops.padding import parse_padding
+
+    stride = _ints(args.stride, "--stride")
+    dil = _ints(args.dilation, "--dilation")
+    pad = parse_padding(args.padding)
+    return ConvConfig(stride=stride if len(stride) == 2 else stride * 2, padding=pad, pad_mode=args.pad_mode,
+                      dilation=dil if len(dil) == 2 else dil * 2, flip=args.flip, activation=args.activation,
+                      leaky_slope=args.slope)
+
+
+def cmd_conv(args) -> None:
+    from cnnviz.ops.conv import conv2d
+
+    x = _json_arg(args.input, "input")
+    k = _json_arg(args.kernel, "kernel")
+    res = conv2d(x, k, _bias_arg(args.bias), _conv_config(args))
+    out = res.output[0] if (x.ndim == 2 and res.output.shape[0] == 1) else res.output
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    if args.steps:
+        payload["steps"] = [res.step(i).expression() for i in range(res.n_steps)]
+    text = _print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}"
+    if args.steps:
+        text += "\n" + "\n".join(payload["steps"])
+    _out(args, payload, text)
+
+
+def cmd_conv1d(args) -> None:
+    from cnnviz.ops.conv import conv1d
+    from cnnviz.ops.padding import parse_padding
+
+    x = _json_arg(args.input, "input")
+    k = _json_arg(args.kernel, "kernel")
+    pad = parse_padding(args.padding)
+    if isinstance(pad, tuple) and len(pad) == 4:
+        raise CnnvizError("1-D padding is N or LEFT,RIGHT")
+    (stride,), (dil,) = _ints(args.stride, "--stride")[:1], _ints(args.dilation, "--dilation")[:1]
+    res = conv1d(x, k, _bias_arg(args.bias), stride=stride, padding=pad, pad_mode=args.pad_mode, dilation=dil,
+                 flip=args.flip, activation=args.activation, leaky_slope=args.slope)
+    out = res.output[:, 0, :]
+    if x.ndim == 1 and out.shape[0] == 1:
+        out = out[0]
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    _out(args, payload, _print_grid(res.output[:, 0:1, :]) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
+def cmd_pool(args) -> None:
+    from cnnviz.ops.pool import PoolConfig, pool2d
+
+    x = _json_arg(args.input, "input")
+    win, st, pad = _ints(args.window, "--window"), _ints(args.stride or args.window, "--stride"), _ints(args.padding, "--padding")
+    res = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    out = res.output[0] if x.ndim == 2 else res.output
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    _out(args, payload, _print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
+def cmd_download(args) -> None:
+    from cnnviz.models.registry import MODELS, download
+
+    if args.model not in MODELS:
+        raise CnnvizError(f"unknown model '{args.model}': choose from {', '.join(MODELS)}")
+    try:
+        path = download(args.model)
+    except ValueError as e:
+        raise CnnvizError(str(e)) from None
+    except OSError as e:
+        raise CnnvizError(f"download failed ({e.__class__.__name__}: {e}); is this machine online?") from None
+    print(f"saved {path}")
+
+
+def _add_conv_args(p: argparse.ArgumentParser, one_d: bool = False) -> None:
+    p.add_argument("--input", required=True, help="JSON array: [..] (L) / [[..]] (H×W) / [[[..]]] (C×H×W)")
+    p.add_argument("--kernel", required=True, help="JSON array: k×k, C×k×k (one filter) or F×C×k×k")
+    p.add_argument("--stride", default="1", help="S or SH,SW")
+    p.add_argument("--padding", default="valid", help="valid|same|full|N|PH,PW|T,B,L,R")
+    p.add_argument("--pad-mode", default="zeros", choices=["zeros", "reflect", "replicate"])
+    p.add_argument("--dilation", default="1", help="D or DH,DW")
+    p.add_argument("--flip", action="store_true", help="true convolution: rotate the kernel by 180°")
+    p.add_argument("--bias", default="0", help="a number, or a JSON list with one bias per filter")
+    p.add_argument("--activation", default="none", choices=["none", "relu", "leaky_relu", "sigmoid", "tanh"])
+    p.add_argument("--slope", type=float, default=0.01, help="leaky ReLU slope")
+    p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m cnnviz", description="CNN Explorer from the command line.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("info", help="device, library versions and every model's weight status")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("conv", help="2-D / multi-channel convolution of JSON grids")
+    _add_conv_args(p)
+    p.add_argument("--steps", action="store_true", help="also print every output cell's arithmetic")
+    p.set_defaults(func=cmd_conv)
+    p = sub.add_parser("conv1d", help="1-D convolution of a JSON sequence")
+    _add_conv_args(p, one_d=True)
+    p.set_defaults(func=cmd_conv1d)
+    p = sub.add_parser("pool", help="max / average / sum / L2 pooling of a JSON grid")
+    p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
+    p.add_argument("--window", default="2", help="K or KH,KW")
+    p.add_argument("--stride", default=None, help="S or SH,SW (default: the window)")
+    p.add_argument("--padding", default="0", help="N or PH,PW (at most half the window)")
+    p.add_argument("--mode", default="max", choices=["max", "avg", "sum", "l2"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_pool)
+    p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        args.func(args)
+    except CnnvizError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    return 0

@@ -1,0 +1,90 @@
+"""The one place that decides colours and sizes, for screen and for projectors.
+
+Diverging (zero-centred) maps for signed values such as kernels and gradients,
+sequential maps for non-negative values such as activations; both colour-blind-safe.
+Presentation mode raises type size and line widths and uses higher-contrast maps; it
+never changes layouts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Style:
+    presentation: bool
+    sequential: str
+    diverging: str
+    font_size: int
+    cell_font_size: int
+    grid_gap: int
+    outline_width: float
+    window_colour: str  # the sliding window / current selection
+    target_colour: str  # the output cell being computed
+    feed_colour: str  # cells an input cell feeds
+    padding_colour: str
+    padding_text: str
+    text_colour: str
+    background: str
+
+
+NORMAL = Style(False, "Viridis", "RdBu", 14, 13, 2, 3.0, "#E69F00", "#D55E00", "#56B4E9",
+               "#D9D9D9", "#555555", "#222222", "#FFFFFF")
+PRESENTATION = Style(True, "Cividis", "PuOr", 22, 20, 4, 6.0, "#E69F00", "#D55E00", "#009E73",
+                     "#BDBDBD", "#000000", "#000000", "#FFFFFF")
+
+
+def style(presentation: bool = False) -> Style:
+    return PRESENTATION if presentation else NORMAL
+
+
+def is_signed(values: np.ndarray) -> bool:
+    v = np.asarray(values)
+    return bool(v.size and np.nanmin(v) < 0 < np.nanmax(v))
+
+
+def colour_range(values: np.ndarray, signed: bool | None = None) -> tuple[float, float, str]:
+    """(zmin, zmax, kind): symmetric around 0 for signed data so 0 is the neutral colour."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)] if v.size else v
+    if v.size == 0:
+        return 0.0, 1.0, "sequential"
+    signed = is_signed(v) if signed is None else signed
+    if signed:
+        m = float(np.max(np.abs(v))) or 1.0
+        return -m, m, "diverging"
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        hi = lo + 1.0
+    return lo, hi, "sequential"
+
+
+# matplotlib-free RGB lookup for PNG/GIF exports, sampled from the same named maps.
+_VIRIDIS = ["#440154", "#482878", "#3E4989", "#31688E", "#26828E", "#1F9E89", "#35B779", "#6DCD59", "#B4DE2C", "#FDE725"]
+_CIVIDIS = ["#00224E", "#123570", "#3B496C", "#575D6D", "#707173", "#8A8779", "#A69D75", "#C4B56C", "#E4CF5B", "#FEE838"]
+_RDBU = ["#053061", "#2166AC", "#4393C3", "#92C5DE", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#F4A582", "#D6604D", "#B2182B", "#67001F"]
+_PUOR = ["#2D004B", "#542788", "#8073AC", "#B2ABD2", "#D8DAEB", "#F7F7F7", "#FEE0B6", "#FDB863", "#E08214", "#B35806", "#7F3B08"]
+_STOPS = {"Viridis": _VIRIDIS, "Cividis": _CIVIDIS, "RdBu": _RDBU, "PuOr": _PUOR}
+
+
+def _hex(c: str) -> np.ndarray:
+    return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def to_rgb(values: np.ndarray, name: str, zmin: float, zmax: float) -> np.ndarray:
+    """Map values to uint8 RGB with the named map (RdBu/PuOr run blue→red like plotly's reversed)."""
+    stops = np.stack([_hex(c) for c in _STOPS[name]])
+    t = np.clip((np.asarray(values, dtype=float) - zmin) / ((zmax - zmin) or 1.0), 0, 1)
+    pos = t * (len(stops) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(stops) - 1)
+    frac = (pos - lo)[..., None]
+    return (stops[lo] * (1 - frac) + stops[hi] * frac).round().astype(np.uint8)
+
+
+def plotly_scale(name: str) -> str:
+    """Plotly colourscale name: diverging maps reversed so negative is blue, positive red/orange."""
+    return name + "_r" if name in ("RdBu", "PuOr") else name

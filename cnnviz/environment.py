@@ -1,0 +1,49 @@
+"""The environment panel: device, library versions and every model's weight status.
+
+`light_info` never imports torch (versions come from package metadata), so the home
+page can draw at once; `full_info` imports torch/torchvision to name the device and look
+up torchvision's weight files, and is run off the page's critical path.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+PACKAGES = ("torch", "torchvision", "streamlit", "captum", "plotly", "pillow", "numpy")
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def light_info() -> dict:
+    from cnnviz.devices import cuda_driver_present
+
+    return {"python": platform.python_version(), "versions": package_versions(),
+            "cuda_driver_present": cuda_driver_present()}
+
+
+def full_info(device_choice: str = "auto") -> dict:
+    """Everything the home page and `python -m cnnviz info` show."""
+    from cnnviz.devices import device_name, resolve_device
+    from cnnviz.models.registry import MODELS, all_statuses
+
+    import torch
+
+    device, notice = resolve_device(device_choice)
+    info = light_info()
+    info.update({
+        "device": {"choice": device_choice, "type": device.type, "name": device_name(device), "notice": notice,
+                   "cuda_available": torch.cuda.is_available(),
+                   "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]},
+        "models": [dict(s.as_dict(), title=MODELS[s.model].title, source=MODELS[s.model].source)
+                   for s in all_statuses()],
+    })
+    return info

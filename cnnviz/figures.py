@@ -1,0 +1,203 @@
+"""Plotly figures for grids, steps and activation curves.
+
+Grids are heat-maps with the numbers written in each cell; an almost invisible
+scatter of squares sits on top so that a click on a cell is reported (plotly reports
+no clicks on heat-map cells). Each clickable point carries customdata
+[panel, row, col] with unpadded input coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz.colours import Style, colour_range, plotly_scale, style as get_style
+from cnnviz.numbers import fmt
+from cnnviz.ops.activations import INFO, activation_derivative, apply_activation, saturation_threshold
+from cnnviz.ops.conv import ConvResult, ConvStep
+from cnnviz.ops.pool import PoolResult, PoolStep
+
+Cell = tuple[int, int]
+
+
+@dataclass
+class Panel:
+    """One grid of a multi-grid figure."""
+
+    title: str
+    values: np.ndarray  # [H, W]
+    pad_mask: np.ndarray | None = None
+    outlines: Sequence[tuple[Sequence[Cell], str]] = ()
+    fills: Sequence[tuple[Sequence[Cell], str]] = ()
+    click_kind: str | None = None  # "input" | "output" | None
+    row_offset: int = 0  # subtract from the row index to report unpadded coordinates
+    col_offset: int = 0
+    signed: bool | None = None
+
+
+def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
+    return np.vectorize(fmt, otypes=[str])(values)
+
+
+def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int | None = None) -> go.Figure:
+    """Panels side by side, each an annotated heat-map, equal cell sizes across panels."""
+    st = st or get_style(False)
+    widths = [p.values.shape[1] for p in panels]
+    rows = max(p.values.shape[0] for p in panels)
+    fig = make_subplots(rows=1, cols=len(panels), column_widths=[w / sum(widths) for w in widths],
+                        subplot_titles=[p.title for p in panels], horizontal_spacing=0.06)
+    cell = cell_px or (58 if st.presentation else 42)
+    for k, p in enumerate(panels, start=1):
+        vals = np.asarray(p.values, dtype=float)
+        h, w = vals.shape
+        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
+        shown = np.where(mask, np.nan, vals)
+        zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
+        labels = _cell_labels(vals, mask)
+        fig.add_trace(go.Heatmap(
+            z=shown, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False, xgap=st.grid_gap, ygap=st.grid_gap,
+            text=np.where(mask, "", labels), texttemplate="%{text}", textfont={"size": st.cell_font_size},
+            hoverinfo="skip"), row=1, col=k)
+        if mask.any():
+            fig.add_trace(go.Heatmap(
+                z=np.where(mask, 0.0, np.nan), colorscale=[[0, st.padding_colour], [1, st.padding_colour]],
+                showscale=False, xgap=st.grid_gap, ygap=st.grid_gap, text=np.where(mask, labels, ""),
+                texttemplate="%{text}", textfont={"size": st.cell_font_size, "color": st.padding_text},
+                hoverinfo="skip"), row=1, col=k)
+        for cells, colour in p.fills:
+            for (r, c) in cells:
+                fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line={"width": 0},
+                              fillcolor=colour, opacity=0.35, layer="above", row=1, col=k)
+        for cells, colour in p.outlines:
+            for (r, c) in cells:
+                fig.add_shape(type="rect", x0=c - 0.46, x1=c + 0.46, y0=r - 0.46, y1=r + 0.46,
+                              line={"color": colour, "width": st.outline_width}, layer="above", row=1, col=k)
+        rr, cc = np.mgrid[0:h, 0:w]
+        rr, cc = rr.ravel(), cc.ravel()
+        real = ~mask.ravel()
+        hover = [f"row {r - p.row_offset}, col {c - p.col_offset}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
+                 for r, c, m in zip(rr, cc, real)]
+        fig.add_trace(go.Scatter(
+            x=cc, y=rr, mode="markers", marker={"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
+                                                "color": "#000000"},
+            customdata=[[p.click_kind or "", int(r - p.row_offset), int(c - p.col_offset)] for r, c in zip(rr, cc)],
+            hovertext=hover, hoverinfo="text", showlegend=False, name=p.click_kind or p.title), row=1, col=k)
+        ax = "" if k == 1 else str(k)
+        fig.update_xaxes(range=[-0.5, w - 0.5], showgrid=False, zeroline=False, tickmode="array",
+                         tickvals=list(range(w)), ticktext=[_tick(c, p.col_offset, mask.shape[1] - 2 * p.col_offset,
+                                                                  p.pad_mask is not None) for c in range(w)],
+                         side="top", tickfont={"size": st.font_size - 4}, constrain="domain", row=1, col=k)
+        fig.update_yaxes(range=[h - 0.5, -0.5], showgrid=False, zeroline=False, tickmode="array",
+                         tickvals=list(range(h)), ticktext=[_tick(r, p.row_offset, mask.shape[0] - 2 * p.row_offset,
+                                                                  p.pad_mask is not None) for r in range(h)],
+                         scaleanchor=f"x{ax}", scaleratio=1, constrain="domain", tickfont={"size": st.font_size - 4},
+                         row=1, col=k)
+    fig.update_annotations(font={"size": st.font_size})
+    fig.update_layout(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 80, "b": 10},
+                      font={"size": st.font_size}, plot_bgcolor=st.background, paper_bgcolor=st.background,
+                      clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False)
+    return fig
+
+
+def _tick(i: int, offset: int, n_real: int, padded: bool) -> str:
+    if not padded:
+        return str(i)
+    j = i - offset
+    return str(j) if 0 <= j < n_real else "·"
+
+
+def conv_step_panels(result: ConvResult, step: ConvStep, st: Style, channel: int = 0,
+                     selected_input: Cell | None = None) -> list[Panel]:
+    """Padded input with the window, the kernel as applied, and the output with the current cell."""
+    pad = result.padding
+    window = [(t.row, t.col) for t in step.terms if t.channel == channel]
+    in_outlines: list = [(window, st.window_colour)]
+    out_fills: list = []
+    if selected_input is not None:
+        r, c = selected_input
+        in_outlines.append(([(r + pad.top, c + pad.left)], st.feed_colour))
+        out_fills.append((result.outputs_fed_by(r, c), st.feed_colour))
+    multi = result.input.shape[0] > 1
+    kname = "kernel (flipped 180°)" if result.config.flip else "kernel"
+    panels = [
+        Panel(f"input{f' channel {channel}' if multi else ''} (padded)" if not pad.is_zero else
+              f"input{f' channel {channel}' if multi else ''}",
+              result.padded[channel], result.pad_mask if not pad.is_zero else None, in_outlines,
+              click_kind="input", row_offset=pad.top, col_offset=pad.left),
+        Panel(f"{kname}{f' {step.filter}, slice {channel}' if multi else ''}",
+              result.applied_kernel[step.filter, channel], outlines=[], signed=True),
+        Panel(f"output{f' {step.filter}' if result.output.shape[0] > 1 else ''}"
+              + (f" ({result.config.activation})" if result.config.activation != "none" else ""),
+              result.output[step.filter], outlines=[([(step.out_row, step.out_col)], st.target_colour)],
+              fills=out_fills, click_kind="output"),
+    ]
+    return panels
+
+
+def conv_step_figure(result: ConvResult, step: ConvStep, st: Style | None = None, channel: int = 0,
+                     selected_input: Cell | None = None) -> go.Figure:
+    st = st or get_style(False)
+    return grid_figure(conv_step_panels(result, step, st, channel, selected_input), st)
+
+
+def pool_step_panels(result: PoolResult, step: PoolStep, st: Style) -> list[Panel]:
+    ph, pw = result.config.padding
+    outlines = [(list(step.cells), st.window_colour)]
+    fills = []
+    if step.chosen is not None:
+        fills.append(([step.cells[step.chosen]], st.target_colour))
+    multi = result.output.shape[0] > 1
+    suffix = f" channel {step.channel}" if multi else ""
+    panels = [
+        Panel(f"input{suffix}" + (" (padded)" if ph or pw else ""), result.padded[step.channel],
+              result.pad_mask if (ph or pw) else None, outlines, fills, click_kind="input", row_offset=ph, col_offset=pw),
+        Panel(f"{result.config.mode} pool output{suffix}", result.output[step.channel],
+              outlines=[([(step.out_row, step.out_col)], st.target_colour)], click_kind="output"),
+    ]
+    return panels
+
+
+def pool_step_figure(result: PoolResult, step: PoolStep, st: Style | None = None) -> go.Figure:
+    st = st or get_style(False)
+    return grid_figure(pool_step_panels(result, step, st), st)
+
+
+def single_grid_figure(values: np.ndarray, title: str, st: Style | None = None, signed: bool | None = None) -> go.Figure:
+    return grid_figure([Panel(title, np.atleast_2d(values), signed=signed)], st)
+
+
+def activation_figure(name: str, st: Style | None = None, slope: float = 0.01, x_range: float = 6.0,
+                      points: np.ndarray | None = None) -> go.Figure:
+    """The function and its derivative, saturated regions shaded, grid values as dots."""
+    st = st or get_style(False)
+    xs = np.linspace(-x_range, x_range, 601)
+    fig = go.Figure()
+    lw = 5 if st.presentation else 3
+    fig.add_trace(go.Scatter(x=xs, y=apply_activation(name, xs, slope), name=f"{INFO[name].title}(x)",
+                             line={"width": lw, "color": "#0072B2"}))
+    fig.add_trace(go.Scatter(x=xs, y=activation_derivative(name, xs, slope), name="derivative",
+                             line={"width": lw, "color": "#D55E00", "dash": "dash"}))
+    thr = saturation_threshold(name)
+    if thr is not None and thr < x_range:
+        for x0, x1 in ((-x_range, -thr), (thr, x_range)):
+            fig.add_vrect(x0=x0, x1=x1, fillcolor="#999999", opacity=0.2, line_width=0)
+        fig.add_annotation(x=thr, y=1.05, text=f"saturated: |x| > {fmt(thr, 2)} (gradient < 0.01)",
+                           showarrow=False, xanchor="left", font={"size": st.font_size - 2})
+    if name == "relu":
+        fig.add_vrect(x0=-x_range, x1=0, fillcolor="#999999", opacity=0.2, line_width=0)
+        fig.add_annotation(x=-x_range / 2, y=1.05, text="gradient exactly 0", showarrow=False,
+                           font={"size": st.font_size - 2})
+    if points is not None and len(points):
+        p = np.asarray(points, dtype=float).ravel()
+        fig.add_trace(go.Scatter(x=p, y=apply_activation(name, p, slope), mode="markers", name="your grid",
+                                 marker={"size": 14 if st.presentation else 10, "color": "#009E73",
+                                         "line": {"width": 1, "color": "#000"}}))
+    fig.update_layout(height=420 if st.presentation else 340, font={"size": st.font_size},
+                      margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.18},
+                      xaxis_title="x", yaxis={"range": [-1.3, max(1.3, x_range if name in ('relu', 'leaky_relu', 'none') else 1.3)]})
+    return fig

@@ -1,0 +1,49 @@
+"""The map of pages: one source for the router (app.py), the home page and the README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str  # under pages/
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    summary: str
+    ready: bool = True
+    issue: int | None = None  # the issue that delivers it, for pages still to come
+
+
+HOME = PageInfo("home.py", "Home", ":material/home:", "home", "", "What CNN Explorer is, the map of pages, and this machine's environment.")
+
+PAGES: list[PageInfo] = [
+    PageInfo("convolution.py", "Convolution", ":material/grid_on:", "convolution", "Operations",
+             "Type a grid and a kernel, set stride, padding, dilation, flip, bias and activation, and step through every output cell with the arithmetic written out — 1-D, 2-D and multi-channel, and on a real photo."),
+    PageInfo("pooling.py", "Pooling", ":material/filter_center_focus:", "pooling", "Operations",
+             "Max, average, sum and L2 pooling with independent window and stride (overlapping like AlexNet), padding and depth kept."),
+    PageInfo("activations.py", "Activations", ":material/show_chart:", "activations", "Operations",
+             "ReLU, leaky ReLU, sigmoid and tanh on a grid, with each function, its derivative and where it saturates."),
+    PageInfo("backward.py", "Backward pass", ":material/undo:", "backward", "Operations",
+             "Gradients of a convolution, ReLU and pooling, stepped cell by cell (scatter and gather views).", False, 4),
+    PageInfo("transposed.py", "Transposed convolution", ":material/open_in_full:", "transposed", "Operations",
+             "Each input cell scatters a scaled kernel; the equivalent direct convolution and the convolution matrix.", False, 4),
+    PageInfo("networks.py", "Networks on your photo", ":material/photo_camera:", "networks", "Networks",
+             "Predictions, feature maps and receptive fields of pretrained CNNs on a sample or uploaded photo.", False, 5),
+    PageInfo("architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
+             "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer: shapes, parameters, MACs.", False, 6),
+    PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",
+             "Train LeNet-5 live and fine-tune a pretrained network on your own photos.", False, 8),
+    PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
+             "Saliency, guided backpropagation, Grad-CAM, integrated gradients, occlusion and SmoothGrad on your photo.", False, 7),
+    PageInfo("fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
+             "Activation maximisation: images a unit, channel or class would love to see.", False, 7),
+]
+
+SECTIONS = ("Operations", "Networks", "Seeing inside")
+
+
+def by_url(url_path: str) -> PageInfo | None:
+    return next((p for p in [HOME, *PAGES] if p.url_path == url_path), None)

@@ -1,0 +1,193 @@
+"""Streamlit pieces shared by the grid pages: editable grids, page state, stepping, URL state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz.errors import GridError
+from cnnviz.grid_text import format_grid, parse_grid
+
+
+def page_store(name: str, defaults: Callable[[], dict]) -> dict:
+    """Per-session state of a page, kept in a plain dict so it survives visits to other pages.
+
+    (Streamlit deletes the state of widgets that are not drawn in a run; values kept here
+    are not widgets, so a learner's grids are still there when they come back.)
+    """
+    key = f"_page_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = dict(defaults(), _name=name)
+    return st.session_state[key]
+
+
+def widget(store: dict, name: str) -> str:
+    """Key for a widget whose value lives in `store[name]`.
+
+    The widget starts from the stored value (after a page switch, a preset or a URL);
+    `changed(store, name)` copies the widget's value back.
+    """
+    key = f"w_{store['_name']}_{name}_{store.get('version', 0)}"
+    if key not in st.session_state:
+        st.session_state[key] = store[name]
+    return key
+
+
+def changed(store: dict, name: str, value: Any) -> Any:
+    store[name] = value
+    return value
+
+
+def set_grid(store: dict, name: str, value: np.ndarray) -> None:
+    """Replace a grid programmatically (preset, randomise, resize): editors start afresh."""
+    arr = np.asarray(value, dtype=np.float64)
+    store[name] = arr
+    store[f"{name}_base"] = arr.copy()
+    store["version"] = store.get("version", 0) + 1
+
+
+def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> None:
+    """Replace a page's whole state (preset, URL, mode switch): widgets and editors restart from it."""
+    store.update(new)
+    for g in grids:
+        store[g] = np.array(store[g], dtype=np.float64, copy=True)
+        store[f"{g}_base"] = store[g].copy()
+    store["version"] = store.get("version", 0) + 1
+    store.pop("sel_input", None)
+    store["playing"] = False
+
+
+def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None
+                ) -> tuple[np.ndarray | None, str | None]:
+    """An editable numeric grid (store[name][index]). Returns (grid, None) or (None, message)."""
+    base = np.asarray(store[f"{name}_base"])[index] if index else store[f"{name}_base"]
+    df = pd.DataFrame(base, columns=[str(j) for j in range(base.shape[1])])
+    cfg = {str(j): st.column_config.NumberColumn(str(j), width=46, format="%g") for j in range(base.shape[1])}
+    edited = st.data_editor(df, key=f"ed_{name}_{'_'.join(map(str, index))}_{store.get('version', 0)}",
+                            hide_index=False, num_rows="fixed", column_config=cfg, width="content")
+    arr = edited.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.argwhere(~np.isfinite(arr))
+    if len(bad):
+        r, c = bad[0]
+        return None, f"{label}: the cell at row {r}, column {c} is empty or not a number — type a number"
+    if index:
+        store[name][index] = arr
+    else:
+        store[name] = arr
+    return arr, None
+
+
+def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarray], str | None] | None = None) -> None:
+    """'Edit as text': paste rows of numbers; a bad cell gets a message naming it."""
+    with st.popover(f"Edit {label} as text", icon=":material/edit_note:"):
+        text = st.text_area(f"{label} (rows on lines, values separated by spaces or commas)",
+                            format_grid(store[name]), key=f"txt_{name}_{store.get('version', 0)}", height=160)
+        if st.button("Apply", key=f"apply_{name}_{store.get('version', 0)}"):
+            try:
+                arr = parse_grid(text, label)
+                msg = on_apply(arr) if on_apply else None
+                if msg:
+                    st.error(msg)
+                else:
+                    set_grid(store, name, arr)
+                    st.rerun()
+            except GridError as e:
+                st.error(str(e))
+
+
+def resize(arr: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Crop or zero-extend a 2-D grid to rows × cols."""
+    out = np.zeros((rows, cols))
+    r, c = min(rows, arr.shape[0]), min(cols, arr.shape[1])
+    out[:r, :c] = arr[:r, :c]
+    return out
+
+
+def stepper(store: dict, n_steps: int, key: str) -> int:
+    """First / previous / play / next / last controls (← → Home End); returns the step."""
+    store["step"] = int(np.clip(store.get("step", 0), 0, max(n_steps - 1, 0)))
+    cols = st.columns([1, 1, 1, 1, 1, 2, 2], vertical_alignment="bottom")
+
+    def go(to: int) -> None:
+        store["step"] = int(np.clip(to, 0, n_steps - 1))
+        store["playing"] = False
+
+    cols[0].button("First", icon=":material/first_page:", key=f"{key}_first", help="First cell (Home key)",
+                   on_click=go, args=(0,), shortcut="Home", width="stretch")
+    cols[1].button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help="Previous cell (← key)",
+                   on_click=lambda: go(store["step"] - 1), shortcut="Left", width="stretch")
+    playing = store.get("playing", False)
+    if cols[2].button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+                      key=f"{key}_play", help="Play / pause (Space)", shortcut="Space", width="stretch",
+                      type="primary"):
+        store["playing"] = not playing
+        if store["playing"] and store["step"] >= n_steps - 1:
+            store["step"] = 0
+        store["_last_tick"] = time.monotonic()
+        st.rerun()  # a full rerun re-creates the fragment with (or without) its timer
+    cols[3].button("Next", icon=":material/chevron_right:", key=f"{key}_next", help="Next cell (→ key)",
+                   on_click=lambda: go(store["step"] + 1), shortcut="Right", width="stretch")
+    cols[4].button("Last", icon=":material/last_page:", key=f"{key}_last", help="Last cell (End key)", on_click=go,
+                   args=(n_steps - 1,), shortcut="End", width="stretch")
+    store["speed"] = cols[5].select_slider("Speed (cells per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
+                                           key=f"{key}_speed")
+    cols[6].markdown(f"**Cell {store['step'] + 1} of {n_steps}**")
+    return store["step"]
+
+
+def advance_if_playing(store: dict, n_steps: int) -> None:
+    """Called at the top of a run_every fragment: one step per tick, stop at the end."""
+    if not store.get("playing"):
+        return
+    now = time.monotonic()
+    if now - store.get("_last_tick", 0) >= 0.9 / store.get("speed", 1):
+        store["_last_tick"] = now
+        if store["step"] >= n_steps - 1:
+            store["playing"] = False
+            st.rerun()  # stop the timer
+        else:
+            store["step"] += 1
+
+
+def clicked_cell(event: Any, store: dict, key: str) -> tuple[str, int, int] | None:
+    """The newly clicked (panel, row, col) from a plotly selection event, once per click."""
+    try:
+        points = event.selection.points if event else []
+    except AttributeError:
+        points = []
+    sel = None
+    for p in points:
+        cd = p.get("customdata") if isinstance(p, dict) else None
+        if cd and cd[0]:
+            sel = (str(cd[0]), int(cd[1]), int(cd[2]))
+    if sel is None or store.get(f"_last_click_{key}") == sel:
+        if sel is None:
+            store.pop(f"_last_click_{key}", None)
+        return None
+    store[f"_last_click_{key}"] = sel
+    return sel
+
+
+def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
+    """First visit of a page in a session: apply URL parameters; show notices for bad ones."""
+    flag = f"_url_read_{page}"
+    if flag in st.session_state:
+        return
+    st.session_state[flag] = True
+    params = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    for notice in parse(params):
+        st.toast(notice, icon=":material/link_off:")
+
+
+def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device")) -> None:
+    """Make the URL describe the current view (only keys that changed are written)."""
+    for k in list(st.query_params.keys()):
+        if k not in params and k not in keep:
+            del st.query_params[k]
+    for k, v in params.items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v

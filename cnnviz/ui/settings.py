@@ -1,0 +1,96 @@
+"""App-wide settings (presentation mode, device) kept across pages and in the URL.
+
+This module and the rest of cnnviz/ui are the only ones that import Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnnviz.colours import Style, style
+from cnnviz.devices import DEVICE_CHOICES, cuda_driver_present
+
+_PRESENT_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], label, .stButton button, [data-testid="stCode"] code
+  { font-size: 1.15rem !important; }
+[data-testid="stCode"] code { font-weight: 600; }
+h1 { font-size: 2.6rem !important; } h2 { font-size: 2.0rem !important; } h3 { font-size: 1.6rem !important; }
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+.block-container { padding-top: 1.2rem !important; max-width: 100% !important; }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    presentation: bool = False
+    device: str = "auto"
+
+    @property
+    def style(self) -> Style:
+        return style(self.presentation)
+
+
+def device_options() -> list[str]:
+    return list(DEVICE_CHOICES) if cuda_driver_present() else ["auto", "cpu"]
+
+
+def _init_from_url() -> None:
+    """First run of a session: take settings from the URL, or fall back with a notice."""
+    if "_settings_init" in st.session_state:
+        return
+    st.session_state["_settings_init"] = True
+    notices = []
+    qp = st.query_params
+    present = qp.get("present")
+    if present is not None:
+        if present in ("1", "true", "0", "false"):
+            st.session_state["present"] = present in ("1", "true")
+        else:
+            notices.append(f"URL parameter present={present!r} is not 0 or 1: presentation mode is off.")
+    device = qp.get("device")
+    if device is not None:
+        if device in device_options():
+            st.session_state["device"] = device
+        else:
+            notices.append(f"URL parameter device={device!r} is not available here: using auto.")
+    st.session_state["_settings_notices"] = notices
+
+
+def sidebar_settings() -> Settings:
+    """Draw the sidebar settings (called by app.py on every run, so they persist)."""
+    _init_from_url()
+    st.session_state.setdefault("present", False)
+    st.session_state.setdefault("device", "auto")
+    with st.sidebar:
+        st.toggle("Presentation mode", key="present",
+                  help="For projectors: larger type, thicker grid lines, high-contrast colour-blind-safe colours, less chrome.")
+        st.selectbox("Device", device_options(), key="device",
+                     help="Where networks run. 'auto' uses CUDA when a GPU is present.")
+    s = Settings(bool(st.session_state["present"]), str(st.session_state["device"]))
+    for n in st.session_state.get("_settings_notices", []):
+        st.toast(n, icon=":material/info:")
+    st.session_state["_settings_notices"] = []
+    if s.presentation:
+        st.html(_PRESENT_CSS)
+    sync_settings_to_url(s)
+    return s
+
+
+def sync_settings_to_url(s: Settings) -> None:
+    for key, val, default in (("present", "1" if s.presentation else "0", "0"), ("device", s.device, "auto")):
+        if val == default:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != val:
+            st.query_params[key] = val
+
+
+def current() -> Settings:
+    """The settings of this run, for pages."""
+    return Settings(bool(st.session_state.get("present", False)), str(st.session_state.get("device", "auto")))

@@ -1,0 +1,84 @@
+"""A view's state as URL parameters and back; bad parameters give notices, not errors."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from cnnviz.errors import GridError
+from cnnviz.grid_text import grid_to_url, parse_grid
+
+
+def encode_array(arr: np.ndarray) -> str:
+    """2-D 'a,b;c,d'; 3-D channels joined by '|'; 4-D filters joined by '/'."""
+    a = np.asarray(arr)
+    if a.ndim == 2:
+        return grid_to_url(a)
+    if a.ndim == 3:
+        return "|".join(grid_to_url(c) for c in a)
+    return "/".join(encode_array(f) for f in a)
+
+
+def decode_array(text: str, ndim: int) -> np.ndarray:
+    if ndim == 2:
+        return parse_grid(text)
+    sep = "|" if ndim == 3 else "/"
+    parts = [decode_array(p, ndim - 1) for p in text.split(sep)]
+    if len({p.shape for p in parts}) != 1:
+        raise GridError("the parts of the array have different shapes")
+    return np.stack(parts)
+
+
+def read_params(params: dict[str, str], spec: dict[str, Callable[[str], Any]]) -> tuple[dict, list[str]]:
+    """Parse each known parameter with its parser; any failure keeps the default and adds a notice."""
+    values, notices = {}, []
+    for key, parse in spec.items():
+        if key not in params or params[key] is None:
+            continue
+        try:
+            values[key] = parse(params[key])
+        except (ValueError, GridError, TypeError, IndexError) as e:
+            notices.append(f"URL parameter {key}={params[key][:40]!r} ignored ({e}); using the default.")
+    return values, notices
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(t: str) -> int:
+        v = int(t)
+        if not lo <= v <= hi:
+            raise ValueError(f"must be {lo}–{hi}")
+        return v
+    return parse
+
+
+def pair_in(lo: int, hi: int) -> Callable[[str], tuple[int, int]]:
+    def parse(t: str) -> tuple[int, int]:
+        vals = [int_in(lo, hi)(p) for p in t.split(",")]
+        if len(vals) == 1:
+            vals *= 2
+        if len(vals) != 2:
+            raise ValueError("needs one or two numbers")
+        return vals[0], vals[1]
+    return parse
+
+
+def choice(options) -> Callable[[str], str]:
+    def parse(t: str) -> str:
+        if t not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return t
+    return parse
+
+
+def flag(t: str) -> bool:
+    if t not in ("0", "1"):
+        raise ValueError("must be 0 or 1")
+    return t == "1"
+
+
+def number(t: str) -> float:
+    v = float(t)
+    if not np.isfinite(v):
+        raise ValueError("must be finite")
+    return v

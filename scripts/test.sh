@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the whole test suite needs on a fresh machine (Python 3.11 + pip; Debian's
+# chromium through apt for the real-browser tests), then runs it. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+fi
+python3 -m pytest "$@"

@@ -1,0 +1,113 @@
+"""Every page renders with its default widgets and no exception (Streamlit's AppTest)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.pagemap import HOME, PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_PAGES = [HOME, *PAGES]
+
+
+def open_page(file: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if file != HOME.file:
+        at.switch_page(f"pages/{file}")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def by_label(widgets, label: str):
+    """Widget keys carry a state version; tests find widgets by what the learner reads."""
+    return next(w for w in widgets if w.label == label)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: p.url_path)
+def test_every_page_renders_without_exception(page):
+    at = open_page(page.file)
+    assert at.title[0].value == ("CNN Explorer" if page is HOME else page.title)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: p.url_path)
+def test_every_page_renders_in_presentation_mode(page):
+    at = open_page(page.file, present="1")
+    assert at.session_state["present"] is True
+
+
+def test_placeholder_pages_say_what_is_coming():
+    for page in (p for p in PAGES if not p.ready):
+        at = open_page(page.file)
+        assert any(f"issue #{page.issue}" in i.value for i in at.info)
+
+
+def test_home_lists_every_page_and_the_environment():
+    at = open_page(HOME.file)
+    text = " ".join(m.value for m in at.markdown)
+    for p in PAGES:
+        assert p.summary[:30] in text
+
+
+def test_bad_settings_in_the_url_fall_back_with_a_notice():
+    at = open_page(HOME.file, present="maybe", device="tpu")
+    assert at.session_state["present"] is False and at.session_state["device"] == "auto"
+    assert len(at.toast) == 2
+
+
+def test_convolution_steps_forward_and_back():
+    at = open_page("convolution.py")
+    code = [c.value for c in at.code]
+    assert any(v.endswith("= 18") for v in code)  # first cell of the lecture example
+    at.button(key="conv_next").click().run()
+    assert any(v.endswith("= 20") for v in (c.value for c in at.code))
+    at.button(key="conv_last").click().run()
+    assert any("Cell 25 of 25" in m.value for m in at.markdown)
+    at.button(key="conv_prev").click().run()
+    assert any("Cell 24 of 25" in m.value for m in at.markdown)
+
+
+def test_convolution_preset_loads_in_one_click_and_reports_unvisited_rows():
+    at = open_page("convolution.py")
+    by_label(at.selectbox, "Preset (loads in one click)").select("grid25_s3").run()
+    assert not at.exception
+    assert any("never reads input rows 3, 4" in w.value for w in at.warning)
+
+
+def test_convolution_url_reopens_the_same_view():
+    at = open_page("convolution.py", mode="2d", x="1,2,3;4,5,6;7,8,9", k="1,0;0,-1", s="1,1", p="valid", b="2",
+                   step="3")
+    assert any("Cell 4 of 4" in m.value for m in at.markdown)
+    assert any(c.value.endswith("= −2") for c in at.code)  # 5×1 + 6×0 + 8×0 + 9×(−1) + 2
+
+
+def test_convolution_bad_url_gives_a_notice_not_an_error():
+    at = open_page("convolution.py", x="1,2;3,q", s="0")
+    assert len(at.toast) >= 2
+    assert not at.exception
+
+
+def test_impossible_configuration_keeps_the_last_result():
+    at = open_page("convolution.py")
+    by_label(at.number_input, "Dilation ↓").set_value(4).run()
+    assert any("the kernel spans" in e.value for e in at.error)
+    assert any("last valid result" in c.value for c in at.caption)
+
+
+def test_multichannel_mode_shows_the_parameter_count():
+    at = open_page("convolution.py")
+    by_label(at.segmented_control, "Kind").set_value("multi").run()
+    assert not at.exception
+    by_label(at.selectbox, "Preset (loads in one click)").select("rgb_32").run()
+    assert any("760" in m.value for m in at.markdown)
+
+
+def test_pooling_and_activation_pages_compute():
+    at = open_page("pooling.py")
+    assert any(c.value == "max(1, 3, 5, 6) = 6" for c in at.code)
+    at = open_page("activations.py")
+    assert any("of 9" in m.value for m in at.markdown)

@@ -1,0 +1,137 @@
+"""A real Streamlit server and Debian's chromium, driven by playwright (no downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        self.log = open(ROOT / "artifacts" / f"streamlit-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not become healthy within 90 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def server(artifacts):
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def fresh_server(artifacts):
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}: scripts/test.sh installs it (apt-get install chromium)")
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page plus the console errors and failed requests it produced."""
+
+    # Streamlit's frontend probes the base path of a deep link (/<page>/_stcore/health,
+    # /<page>/_stcore/host-config) before falling back to the root: those 404s are expected.
+    EXPECTED_404 = ("/_stcore/health", "/_stcore/host-config")
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def _console(self, msg) -> None:
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if "404" in msg.text and url.endswith(self.EXPECTED_404):
+            return
+        self.errors.append(f"{msg.text} ({url})")
+
+    def wait_idle(self, settle_ms: int = 400) -> None:
+        self.page.wait_for_selector(IDLE, timeout=90_000)
+        self.page.wait_for_timeout(settle_ms)
+        self.page.wait_for_selector(IDLE, timeout=90_000)
+
+    def screenshot(self, path: Path) -> None:
+        """Whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
+        h = self.page.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 1000; }")
+        size = self.page.viewport_size
+        self.page.set_viewport_size({"width": size["width"], "height": int(min(max(h + 40, 800), 8000))})
+        self.page.wait_for_timeout(600)
+        self.page.screenshot(path=str(path), full_page=True)
+        self.page.set_viewport_size(size)
+
+
+@pytest.fixture
+def watched(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    w = Watched(page)
+    yield w
+    ctx.close()

@@ -1,0 +1,82 @@
+"""What AppTest cannot do: click chart cells, type into the grid editor, keyboard shortcuts, play."""
+
+import re
+
+IDLE_TEXT = "Cell {} of {}"
+
+
+def _open(server, watched, path="convolution"):
+    watched.page.goto(f"{server.url}/{path}")
+    watched.wait_idle()
+
+
+def _click_cell(watched, chart_index: int, subplot: int, row: int, col: int) -> None:
+    """Click the centre of grid cell (row, col) in the given subplot of a plotly chart."""
+    chart = watched.page.locator(".js-plotly-plot").nth(chart_index)
+    chart.scroll_into_view_if_needed()
+    xy = chart.evaluate(
+        """(el, a) => { const L = el._fullLayout; const s = a.subplot === 1 ? '' : String(a.subplot);
+            const xa = L['xaxis' + s], ya = L['yaxis' + s]; const r = el.getBoundingClientRect();
+            return [r.left + xa._offset + xa.l2p(a.col), r.top + ya._offset + ya.l2p(a.row)]; }""",
+        {"subplot": subplot, "row": row, "col": col})
+    watched.page.mouse.click(xy[0], xy[1])
+    watched.wait_idle(600)
+
+
+def test_clicking_an_output_cell_jumps_to_it(server, watched):
+    _open(server, watched)
+    _click_cell(watched, 0, 3, 4, 0)  # output row 4, column 0 → the lecture's "= 16" cell
+    body = watched.page.inner_text("body")
+    assert "Cell 21 of 25" in body
+    assert "= 16" in body
+
+
+def test_clicking_an_input_cell_shows_the_outputs_it_feeds(server, watched, artifacts):
+    _open(server, watched)
+    _click_cell(watched, 0, 1, 0, 0)
+    assert "feeds 1 output cell(s): (0, 0)" in watched.page.inner_text("body")
+    _click_cell(watched, 0, 1, 3, 3)
+    assert "feeds 9 output cell(s)" in watched.page.inner_text("body")
+    watched.screenshot(artifacts / "convolution_input_cell_selected.png")
+
+
+def _wait_text(watched, text: str) -> None:
+    watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=15_000)
+
+
+def test_arrow_keys_step_and_play_advances(server, watched):
+    _open(server, watched)
+    watched.page.get_by_role("button", name=re.compile("Next")).wait_for()
+    watched.page.wait_for_timeout(1000)  # shortcut listeners attach after the buttons render
+    watched.page.locator("h1").first.click()
+    watched.page.keyboard.press("ArrowRight")
+    _wait_text(watched, "Cell 2 of 25")
+    watched.page.keyboard.press("ArrowRight")
+    _wait_text(watched, "Cell 3 of 25")
+    watched.page.keyboard.press("ArrowLeft")
+    _wait_text(watched, "Cell 2 of 25")
+    watched.page.get_by_role("button", name=re.compile("Play")).click()
+    watched.page.wait_for_function(
+        "() => /Cell ([4-9]|1[0-9]) of 25/.test(document.body.innerText)", timeout=20_000)
+    watched.page.get_by_role("button", name=re.compile("Pause")).click()
+    watched.wait_idle()
+
+
+def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, artifacts):
+    _open(server, watched)
+    grid = watched.page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    grid.locator("canvas").first.wait_for()
+    watched.page.wait_for_timeout(800)
+    box = grid.bounding_box()
+    # first data cell: right of the index column, below the header row
+    watched.page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
+    watched.page.wait_for_timeout(300)
+    watched.page.keyboard.type("9")  # typing on a selected cell replaces its value
+    watched.page.wait_for_timeout(300)
+    watched.page.keyboard.press("Enter")
+    watched.page.wait_for_function("() => document.body.innerText.includes('9×1 + 3×0')", timeout=15_000)
+    watched.wait_idle(800)
+    body = watched.page.inner_text("body")
+    assert "9×1 + 3×0" in body and "= 21" in body, body[:3000]
+    watched.screenshot(artifacts / "convolution_after_typing.png")

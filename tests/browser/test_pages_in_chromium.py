@@ -1,0 +1,64 @@
+"""Every page in a real browser, in normal and presentation mode, with screenshots to look at."""
+
+import re
+
+import pytest
+
+from cnnviz.pagemap import HOME, PAGES
+
+ALL = [HOME, *PAGES]
+
+
+def _no_exception(w) -> None:
+    exc = w.page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
+    assert w.errors == [], w.errors
+
+
+@pytest.mark.parametrize("mode", ["normal", "presentation"])
+@pytest.mark.parametrize("page", ALL, ids=lambda p: p.url_path)
+def test_every_page_opens_without_errors_and_is_screenshotted(server, watched, artifacts, page, mode):
+    query = "?present=1" if mode == "presentation" else ""
+    path = "" if page is HOME else page.url_path
+    watched.page.goto(f"{server.url}/{path}{query}")
+    watched.wait_idle(1200 if page is HOME else 400)
+    if page is HOME:  # the environment panel fills in once torch is imported in the background
+        watched.page.get_by_text("Device in use").wait_for(timeout=60_000)
+        watched.wait_idle()
+    title = "CNN Explorer" if page is HOME else page.title
+    assert watched.page.locator("h1").first.inner_text().strip() == title
+    nav = watched.page.locator('[data-testid="stSidebarNav"]')
+    if mode == "normal":
+        assert "Operations" in nav.inner_text() and "Seeing inside" in nav.inner_text()
+    watched.screenshot(artifacts / f"{page.url_path}_{mode}.png")
+    _no_exception(watched)
+
+
+def test_a_deep_link_right_after_start_goes_through_the_navigation(fresh_server, watched):
+    watched.page.goto(f"{fresh_server.url}/pooling?present=1")
+    watched.wait_idle()
+    assert watched.page.locator("h1").first.inner_text().strip() == "Pooling"
+    nav = watched.page.locator('[data-testid="stSidebarNav"]')
+    assert "Operations" in nav.inner_text()
+    # the sidebar settings of app.py ran and took the URL's setting
+    assert watched.page.get_by_role("switch", name="Presentation mode").is_checked()
+    _no_exception(watched)
+
+
+def test_page_switching_keeps_settings_and_grids(server, watched):
+    watched.page.goto(f"{server.url}/convolution")
+    watched.wait_idle()
+    watched.page.get_by_role("button", name=re.compile("Next")).first.click()
+    watched.wait_idle()
+    assert "Cell 2 of 25" in watched.page.inner_text("body")
+    watched.page.get_by_text("Presentation mode").click()
+    watched.wait_idle()
+    watched.page.get_by_role("link", name="Pooling", exact=True).click()
+    watched.wait_idle()
+    assert watched.page.locator("h1").first.inner_text().strip() == "Pooling"
+    assert "present=1" in watched.page.url
+    watched.page.get_by_role("link", name="Convolution", exact=True).click()
+    watched.wait_idle()
+    assert "Cell 2 of 25" in watched.page.inner_text("body")
+    assert watched.page.get_by_role("switch", name="Presentation mode").is_checked()
+    _no_exception(watched)
