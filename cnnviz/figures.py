@@ -13,7 +13,6 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from cnnviz.colours import Style, colour_range, plotly_scale, style as get_style
 from cnnviz.numbers import fmt
@@ -44,64 +43,82 @@ def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
 
 
 def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int | None = None) -> go.Figure:
-    """Panels side by side, each an annotated heat-map, equal cell sizes across panels."""
+    """Panels side by side, each an annotated heat-map, equal cell sizes across panels.
+
+    Built as a plain dict and wrapped without plotly's per-property validation: a 16×16
+    step view is redrawn on every click, and validation made it ~25× slower.
+    """
     st = st or get_style(False)
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
-    fig = make_subplots(rows=1, cols=len(panels), column_widths=[w / sum(widths) for w in widths],
-                        subplot_titles=[p.title for p in panels], horizontal_spacing=0.06)
     cell = cell_px or (58 if st.presentation else 42)
+    spacing = 0.06
+    usable = 1 - spacing * (len(panels) - 1)
+    data: list[dict] = []
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = {}
+    x0 = 0.0
     for k, p in enumerate(panels, start=1):
         vals = np.asarray(p.values, dtype=float)
         h, w = vals.shape
+        xa, ya = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        x1 = x0 + usable * w / sum(widths)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
-        shown = np.where(mask, np.nan, vals)
         zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
         labels = _cell_labels(vals, mask)
-        fig.add_trace(go.Heatmap(
-            z=shown, zmin=zmin, zmax=zmax, colorscale=scale, showscale=False, xgap=st.grid_gap, ygap=st.grid_gap,
-            text=np.where(mask, "", labels), texttemplate="%{text}", textfont={"size": st.cell_font_size},
-            hoverinfo="skip"), row=1, col=k)
+        common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
+                  "texttemplate": "%{text}", "hoverinfo": "skip"}
+        data.append({"type": "heatmap", "z": np.where(mask, None, vals).tolist(), "zmin": zmin, "zmax": zmax,
+                     "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
+                     "textfont": {"size": st.cell_font_size}, **common})
         if mask.any():
-            fig.add_trace(go.Heatmap(
-                z=np.where(mask, 0.0, np.nan), colorscale=[[0, st.padding_colour], [1, st.padding_colour]],
-                showscale=False, xgap=st.grid_gap, ygap=st.grid_gap, text=np.where(mask, labels, ""),
-                texttemplate="%{text}", textfont={"size": st.cell_font_size, "color": st.padding_text},
-                hoverinfo="skip"), row=1, col=k)
+            data.append({"type": "heatmap", "z": np.where(mask, 0.0, None).tolist(),
+                         "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
+                         "text": np.where(mask, labels, "").tolist(),
+                         "textfont": {"size": st.cell_font_size, "color": st.padding_text}, **common})
         for cells, colour in p.fills:
-            for (r, c) in cells:
-                fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line={"width": 0},
-                              fillcolor=colour, opacity=0.35, layer="above", row=1, col=k)
+            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5,
+                        "y1": r + 0.5, "line": {"width": 0}, "fillcolor": colour, "opacity": 0.35, "layer": "above"}
+                       for (r, c) in cells]
         for cells, colour in p.outlines:
-            for (r, c) in cells:
-                fig.add_shape(type="rect", x0=c - 0.46, x1=c + 0.46, y0=r - 0.46, y1=r + 0.46,
-                              line={"color": colour, "width": st.outline_width}, layer="above", row=1, col=k)
+            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.46, "x1": c + 0.46, "y0": r - 0.46,
+                        "y1": r + 0.46, "line": {"color": colour, "width": st.outline_width}, "layer": "above"}
+                       for (r, c) in cells]
         rr, cc = np.mgrid[0:h, 0:w]
         rr, cc = rr.ravel(), cc.ravel()
         real = ~mask.ravel()
         hover = [f"row {r - p.row_offset}, col {c - p.col_offset}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
                  for r, c, m in zip(rr, cc, real)]
-        fig.add_trace(go.Scatter(
-            x=cc, y=rr, mode="markers", marker={"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
-                                                "color": "#000000"},
-            customdata=[[p.click_kind or "", int(r - p.row_offset), int(c - p.col_offset)] for r, c in zip(rr, cc)],
-            hovertext=hover, hoverinfo="text", showlegend=False, name=p.click_kind or p.title), row=1, col=k)
-        ax = "" if k == 1 else str(k)
-        fig.update_xaxes(range=[-0.5, w - 0.5], showgrid=False, zeroline=False, tickmode="array",
-                         tickvals=list(range(w)), ticktext=[_tick(c, p.col_offset, mask.shape[1] - 2 * p.col_offset,
-                                                                  p.pad_mask is not None) for c in range(w)],
-                         side="top", tickfont={"size": st.font_size - 4}, constrain="domain", row=1, col=k)
-        fig.update_yaxes(range=[h - 0.5, -0.5], showgrid=False, zeroline=False, tickmode="array",
-                         tickvals=list(range(h)), ticktext=[_tick(r, p.row_offset, mask.shape[0] - 2 * p.row_offset,
-                                                                  p.pad_mask is not None) for r in range(h)],
-                         scaleanchor=f"x{ax}", scaleratio=1, constrain="domain", tickfont={"size": st.font_size - 4},
-                         row=1, col=k)
-    fig.update_annotations(font={"size": st.font_size})
-    fig.update_layout(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 80, "b": 10},
-                      font={"size": st.font_size}, plot_bgcolor=st.background, paper_bgcolor=st.background,
-                      clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False)
-    return fig
+        data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
+                     "mode": "markers", "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
+                                                   "color": "#000000"},
+                     "customdata": [[p.click_kind or "", int(r - p.row_offset), int(c - p.col_offset)]
+                                    for r, c in zip(rr, cc)],
+                     "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
+        padded = p.pad_mask is not None
+        n_real_c, n_real_r = mask.shape[1] - 2 * p.col_offset, mask.shape[0] - 2 * p.row_offset
+        tick_font = {"size": st.font_size - 4}
+        layout["xaxis" if k == 1 else f"xaxis{k}"] = {
+            "domain": [x0, x1], "anchor": ya, "range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False,
+            "tickmode": "array", "tickvals": list(range(w)),
+            "ticktext": [_tick(c, p.col_offset, n_real_c, padded) for c in range(w)], "side": "top",
+            "tickfont": tick_font, "constrain": "domain"}
+        layout["yaxis" if k == 1 else f"yaxis{k}"] = {
+            "domain": [0, 1], "anchor": xa, "range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "tickmode": "array", "tickvals": list(range(h)),
+            "ticktext": [_tick(r, p.row_offset, n_real_r, padded) for r in range(h)],
+            "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
+        annotations.append({"text": p.title, "x": (x0 + x1) / 2, "y": 1, "xref": "paper", "yref": "paper",
+                            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "yshift": 26,
+                            "font": {"size": st.font_size}})
+        x0 = x1 + spacing
+    layout.update(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 100, "b": 10},
+                  font={"size": st.font_size}, plot_bgcolor=st.background, paper_bgcolor=st.background,
+                  clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False,
+                  shapes=shapes, annotations=annotations)
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def _tick(i: int, offset: int, n_real: int, padded: bool) -> str:

@@ -43,7 +43,7 @@ st.caption("Type numbers into the grids, choose the hyper-parameters, then step 
            "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
 
 # ---- kind, preset, randomise / clear ----------------------------------------------------
-c_mode, c_preset, c_buttons = st.columns([3, 4, 3], vertical_alignment="bottom")
+c_mode, c_preset = st.columns([1, 1], vertical_alignment="top")
 with c_mode:
     mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.get, key=widget(store, "mode"),
                                 required=True)
@@ -61,14 +61,14 @@ with c_preset:
         st.rerun()
     if current_preset:
         st.caption(CONV_PRESETS[current_preset].note)
-with c_buttons:
-    b1, b2 = st.columns(2)
-    if b1.button("Randomise", icon=":material/casino:", width="stretch"):
+with c_preset:
+    row = st.container(horizontal=True)
+    if row.button("Randomise", icon=":material/casino:"):
         rng = np.random.default_rng()
         load_state(store, {"x": rng.integers(0, 10, np.shape(store["x"])).astype(float),
                            "k": rng.integers(-2, 3, np.shape(store["k"])).astype(float), "preset": None, "step": 0})
         st.rerun()
-    if b2.button("Clear", icon=":material/clear_all:", width="stretch"):
+    if row.button("Clear", icon=":material/clear_all:"):
         load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0})
         st.rerun()
 
@@ -167,7 +167,7 @@ else:
 
 with st.container(border=True):
     st.markdown("**Hyper-parameters**")
-    hp = st.columns(6)
+    hp = st.columns([1, 1, 1.1, 1, 1.4, 1.4])
     if one_d:
         changed(store, "sw", hp[0].number_input("Stride", 1, 8, key=widget(store, "sw")))
         changed(store, "dw", hp[1].number_input("Dilation", 1, 4, key=widget(store, "dw")))
@@ -185,7 +185,7 @@ with st.container(border=True):
         names = {"pt": "Pad top", "pb": "Pad bottom", "pl": "Pad left", "pr": "Pad right"}
         for n, side in enumerate(sides):
             changed(store, side, hp[3].number_input(names[side], 0, 8, key=widget(store, side)))
-    changed(store, "flip", hp[4].toggle("Flip kernel", key=widget(store, "flip"),
+    changed(store, "flip", hp[4].checkbox("Flip kernel", key=widget(store, "flip"),
                                         help="On: true convolution (kernel rotated 180°). Off: cross-correlation, what deep-learning libraries compute."))
     if not multi:
         changed(store, "bias", float(hp[4].number_input("Bias b", -100.0, 100.0, step=1.0, format="%g",

@@ -47,12 +47,12 @@ if chosen and chosen != cur:
     st.rerun()
 if cur:
     c1.caption(POOL_PRESETS[cur].note)
-b1, b2 = c2.columns(2)
-if b1.button("Randomise", icon=":material/casino:", width="stretch"):
+row = c2.container(horizontal=True)
+if row.button("Randomise", icon=":material/casino:"):
     load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
                        "preset": None, "step": 0}, grids=("x",))
     st.rerun()
-if b2.button("Clear", icon=":material/clear_all:", width="stretch"):
+if row.button("Clear", icon=":material/clear_all:"):
     load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
     st.rerun()
 

@@ -110,32 +110,32 @@ def resize(arr: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def stepper(store: dict, n_steps: int, key: str) -> int:
     """First / previous / play / next / last controls (← → Home End); returns the step."""
     store["step"] = int(np.clip(store.get("step", 0), 0, max(n_steps - 1, 0)))
-    cols = st.columns([1, 1, 1, 1, 1, 2, 2], vertical_alignment="bottom")
+    bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
 
     def go(to: int) -> None:
         store["step"] = int(np.clip(to, 0, n_steps - 1))
         store["playing"] = False
 
-    cols[0].button("First", icon=":material/first_page:", key=f"{key}_first", help="First cell (Home key)",
-                   on_click=go, args=(0,), shortcut="Home", width="stretch")
-    cols[1].button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help="Previous cell (← key)",
-                   on_click=lambda: go(store["step"] - 1), shortcut="Left", width="stretch")
+    bar.button("First", icon=":material/first_page:", key=f"{key}_first", help="First cell (Home key)",
+               on_click=go, args=(0,), shortcut="Home")
+    bar.button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help="Previous cell (← key)",
+               on_click=lambda: go(store["step"] - 1), shortcut="Left")
     playing = store.get("playing", False)
-    if cols[2].button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-                      key=f"{key}_play", help="Play / pause (Space)", shortcut="Space", width="stretch",
-                      type="primary"):
+    if bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+                  key=f"{key}_play", help="Play / pause (Space)", shortcut="Space", type="primary"):
         store["playing"] = not playing
         if store["playing"] and store["step"] >= n_steps - 1:
             store["step"] = 0
         store["_last_tick"] = time.monotonic()
         st.rerun()  # a full rerun re-creates the fragment with (or without) its timer
-    cols[3].button("Next", icon=":material/chevron_right:", key=f"{key}_next", help="Next cell (→ key)",
-                   on_click=lambda: go(store["step"] + 1), shortcut="Right", width="stretch")
-    cols[4].button("Last", icon=":material/last_page:", key=f"{key}_last", help="Last cell (End key)", on_click=go,
-                   args=(n_steps - 1,), shortcut="End", width="stretch")
-    store["speed"] = cols[5].select_slider("Speed (cells per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
-                                           key=f"{key}_speed")
-    cols[6].markdown(f"**Cell {store['step'] + 1} of {n_steps}**")
+    bar.button("Next", icon=":material/chevron_right:", key=f"{key}_next", help="Next cell (→ key)",
+               on_click=lambda: go(store["step"] + 1), shortcut="Right")
+    bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help="Last cell (End key)", on_click=go,
+               args=(n_steps - 1,), shortcut="End")
+    with bar.container(width=220):
+        store["speed"] = st.select_slider("Speed (cells per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
+                                          key=f"{key}_speed")
+    bar.markdown(f"**Cell {store['step'] + 1} of {n_steps}**")
     return store["step"]
 
 

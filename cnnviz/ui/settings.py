@@ -14,10 +14,10 @@ from cnnviz.devices import DEVICE_CHOICES, cuda_driver_present
 
 _PRESENT_CSS = """
 <style>
-html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
+html, body, [data-testid="stAppViewContainer"] { font-size: 19px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
 [data-testid="stCaptionContainer"], label, .stButton button, [data-testid="stCode"] code
-  { font-size: 1.15rem !important; }
+  { font-size: 1.1rem !important; }
 [data-testid="stCode"] code { font-weight: 600; }
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.0rem !important; } h3 { font-size: 1.6rem !important; }
 header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }

@@ -119,6 +119,7 @@ class Watched:
 
     def screenshot(self, path: Path) -> None:
         """Whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
+        self.page.wait_for_timeout(1000)  # figures finish drawing
         h = self.page.evaluate(
             "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 1000; }")
         size = self.page.viewport_size
