@@ -137,6 +137,56 @@ def cmd_pool(args) -> None:
     _out(args, payload, _print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
 
 
+def cmd_grad(args) -> None:
+    from cnnviz.ops.backward import conv_backward
+    from cnnviz.ops.conv import conv2d
+
+    x = _json_arg(args.input, "input")
+    k = _json_arg(args.kernel, "kernel")
+    fwd = conv2d(x, k, _bias_arg(args.bias), _conv_config(args))
+    g = _json_arg(args.grad_output, "grad-output")
+    res = conv_backward(fwd, g if g.ndim == 3 else g[None])
+    gi = res.grad_input[0] if x.ndim == 2 else res.grad_input
+    gw = res.grad_weight
+    if k.ndim == 2:  # one k×k kernel used on every channel: its gradient sums over them
+        gw = gw.sum(axis=(0, 1))
+    elif k.ndim == 3:
+        gw = gw[0]
+    bias = _bias_arg(args.bias)
+    payload = {"grad_input": gi.tolist(), "grad_weight": gw.tolist(),
+               "grad_bias": float(res.grad_bias[0]) if np.ndim(bias) == 0 else res.grad_bias.tolist()}
+    text = (f"∂L/∂X\n{_print_grid(res.grad_input)}\n∂L/∂W\n{_print_grid(res.grad_weight.reshape(-1, *res.grad_weight.shape[2:]))}"
+            f"\n∂L/∂b = {payload['grad_bias']}")
+    _out(args, payload, text)
+
+
+def cmd_pool_grad(args) -> None:
+    from cnnviz.ops.backward import pool_backward
+    from cnnviz.ops.pool import PoolConfig, pool2d
+
+    x = _json_arg(args.input, "input")
+    win, st, pad = _ints(args.window, "--window"), _ints(args.stride or args.window, "--stride"), _ints(args.padding, "--padding")
+    fwd = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    g = _json_arg(args.grad_output, "grad-output")
+    res = pool_backward(fwd, g if g.ndim == 3 else g[None])
+    gi = res.grad_input[0] if x.ndim == 2 else res.grad_input
+    _out(args, {"grad_input": gi.tolist()}, _print_grid(res.grad_input))
+
+
+def cmd_conv_transpose(args) -> None:
+    from cnnviz.ops.transposed import TransposedConfig, conv_transpose2d
+
+    x = _json_arg(args.input, "input")
+    k = _json_arg(args.kernel, "kernel")
+    pair = lambda t, n: (lambda v: v if len(v) == 2 else v * 2)(_ints(t, n))  # noqa: E731
+    res = conv_transpose2d(x, k, _bias_arg(args.bias), TransposedConfig(
+        pair(args.stride, "--stride"), pair(args.padding, "--padding"), pair(args.output_padding, "--output-padding"),
+        pair(args.dilation, "--dilation")))
+    out = res.output[0] if (x.ndim == 2 and res.output.shape[0] == 1) else res.output
+    _out(args, {"output": out.tolist(), "shape": list(out.shape)},
+         _print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
 def cmd_download(args) -> None:
     from cnnviz.models.registry import MODELS, download
 
@@ -187,6 +237,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="max", choices=["max", "avg", "sum", "l2"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_pool)
+    p = sub.add_parser("grad", help="gradients of a convolution: ∂L/∂X, ∂L/∂W, ∂L/∂b for an upstream ∂L/∂Y")
+    _add_conv_args(p)
+    p.add_argument("--grad-output", required=True, help="JSON array shaped like the convolution's output")
+    p.set_defaults(func=cmd_grad)
+    p = sub.add_parser("pool-grad", help="gradient of pooling w.r.t. its input")
+    p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
+    p.add_argument("--grad-output", required=True, help="JSON array shaped like the pooling's output")
+    p.add_argument("--window", default="2")
+    p.add_argument("--stride", default=None)
+    p.add_argument("--padding", default="0")
+    p.add_argument("--mode", default="max", choices=["max", "avg", "sum", "l2"])
+    p.add_argument("--json", action="store_true", help='print {"grad_input": [...]}')
+    p.set_defaults(func=cmd_pool_grad)
+    p = sub.add_parser("conv-transpose", help="transposed convolution of a JSON grid")
+    p.add_argument("--input", required=True, help="JSON array H×W or C_in×H×W")
+    p.add_argument("--kernel", required=True, help="JSON array k×k or C_in×C_out×k×k")
+    p.add_argument("--stride", default="1")
+    p.add_argument("--padding", default="0")
+    p.add_argument("--output-padding", default="0")
+    p.add_argument("--dilation", default="1")
+    p.add_argument("--bias", default="0")
+    p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
+    p.set_defaults(func=cmd_conv_transpose)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

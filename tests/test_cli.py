@@ -93,3 +93,38 @@ def test_bad_input_prints_one_line_and_exits_2(args):
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_grad_json_matches_autograd():
+    rng = np.random.default_rng(5)
+    x, w, g = rng.normal(size=(5, 6)), rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    out = json.loads(run("grad", "--input", json.dumps(x.tolist()), "--kernel", json.dumps(w.tolist()),
+                         "--grad-output", json.dumps(g.tolist()), "--stride", "2", "--padding", "1", "--bias", "0.5",
+                         "--json").stdout)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    F.conv2d(xt[None, None], wt[None, None], bt, stride=2, padding=1)[0, 0].backward(torch.tensor(g))
+    np.testing.assert_allclose(out["grad_input"], xt.grad.numpy(), atol=1e-9)
+    np.testing.assert_allclose(out["grad_weight"], wt.grad.numpy(), atol=1e-9)
+    assert out["grad_bias"] == pytest.approx(float(bt.grad[0]))
+
+
+def test_pool_grad_and_conv_transpose_json():
+    out = json.loads(run("pool-grad", "--input", "[[1,3,2,4],[5,6,1,8],[9,2,7,3],[4,5,6,1]]", "--grad-output",
+                         "[[1,2],[3,4]]", "--json").stdout)
+    assert out["grad_input"] == [[0, 0, 0, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 0, 0, 0]]
+    out = json.loads(run("conv-transpose", "--input", "[[1,2],[3,4]]", "--kernel", "[[1,0,1],[0,1,0],[1,0,1]]",
+                         "--stride", "2", "--padding", "1", "--output-padding", "1", "--json").stdout)
+    ref = F.conv_transpose2d(torch.tensor([[[[1.0, 2], [3, 4]]]]), torch.tensor([[[[1.0, 0, 1], [0, 1, 0], [1, 0, 1]]]]),
+                             stride=2, padding=1, output_padding=1)[0, 0]
+    assert out["output"] == ref.tolist() and out["shape"] == [4, 4]
+
+
+@pytest.mark.parametrize("args", [
+    ["grad", "--input", "[[1,2],[3,4]]", "--kernel", "[[1]]", "--grad-output", "[[1]]"],
+    ["pool-grad", "--input", "[[1,2],[3,4]]", "--grad-output", "[[1,2]]"],
+    ["conv-transpose", "--input", "[[1]]", "--kernel", "[[1]]", "--output-padding", "1"],
+])
+def test_bad_gradient_input_prints_one_line_and_exits_2(args):
+    p = run(*args, check=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
