@@ -85,6 +85,11 @@ def to_rgb(values: np.ndarray, name: str, zmin: float, zmax: float) -> np.ndarra
     return (stops[lo] * (1 - frac) + stops[hi] * frac).round().astype(np.uint8)
 
 
-def plotly_scale(name: str) -> str:
-    """Plotly colourscale name: diverging maps reversed so negative is blue, positive red/orange."""
-    return name + "_r" if name in ("RdBu", "PuOr") else name
+def plotly_scale(name: str) -> list[list]:
+    """The named map as an explicit plotly colourscale (negative = blue / purple, positive = red / orange).
+
+    Explicit stops rather than plotly's names: the PNG/GIF exports use the same stops, and
+    Streamlit's chart theme cannot substitute its own scale.
+    """
+    stops = _STOPS[name]
+    return [[i / (len(stops) - 1), c] for i, c in enumerate(stops)]

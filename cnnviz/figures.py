@@ -63,7 +63,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         vals = np.asarray(p.values, dtype=float)
         h, w = vals.shape
         xa, ya = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
-        x1 = x0 + usable * w / sum(widths)
+        x1 = min(x0 + usable * w / sum(widths), 1.0)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)

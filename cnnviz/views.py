@@ -41,6 +41,17 @@ def conv_state_from_preset(key: str) -> dict[str, Any]:
             "act": p.activation, "slope": 0.01, "step": 0}
 
 
+def default_conv_store() -> dict[str, Any]:
+    """The Convolution page's state before a learner touches it (the lecture's worked example)."""
+    s = conv_state_from_preset("lecture_7x7")
+    return {**s, "version": 0, "x_base": s["x"].copy(), "k_base": s["k"].copy()}
+
+
+def default_pool_store() -> dict[str, Any]:
+    s = pool_state_from_preset("lecture_4x4")
+    return {**s, "version": 0, "x_base": s["x"].copy()}
+
+
 def conv_config(s: dict[str, Any]) -> ConvConfig:
     padding = s["pad_kind"] if s["pad_kind"] != "explicit" else (s["pt"], s["pb"], s["pl"], s["pr"])
     if s["mode"] == "1d" and s["pad_kind"] == "explicit":

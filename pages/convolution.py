@@ -18,15 +18,13 @@ from cnnviz.photo_filter import filter_photo
 from cnnviz.presets import CONV_PRESETS
 from cnnviz.render import gif_bytes, png_bytes, render_panels
 from cnnviz.shapes import conv_output_formula
-from cnnviz.ui.grids import (advance_if_playing, changed, clicked_cell, grid_editor, load_state, page_store,
-                             read_url_once, resize, stepper, text_editor, widget, write_url)
+from cnnviz.ui.grids import (changed, clicked_cell, grid_editor, load_state, page_store,
+                             read_url_once, resize, stepping_fragment, text_editor, widget, write_url)
 from cnnviz.ui.settings import current
 
 settings = current()
 sty = settings.style
-store = page_store("conv", lambda: {**views.conv_state_from_preset("lecture_7x7"), "version": 0,
-                                    "x_base": np.asarray(views.conv_state_from_preset("lecture_7x7")["x"]),
-                                    "k_base": np.asarray(views.conv_state_from_preset("lecture_7x7")["k"])})
+store = page_store("conv", views.default_conv_store)
 
 
 def _from_url(params: dict) -> list[str]:
@@ -275,10 +273,7 @@ def _gif() -> bytes:
 drawable = max(result.padded.shape[1:]) <= 24 and max(oh, ow) <= 24
 
 
-@st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None)
-def stepping() -> None:
-    advance_if_playing(store, result.n_steps)
-    i = stepper(store, result.n_steps, "conv")
+def stepping(i: int) -> None:
     step = result.step(i)
     channel = 0
     if multi:
@@ -331,7 +326,7 @@ def stepping() -> None:
                            icon=":material/animation:")
 
 
-stepping()
+stepping_fragment(store, result.n_steps, "conv", stepping)
 
 # ---- kernels on a real photo ------------------------------------------------------------
 if not one_d:

@@ -14,14 +14,13 @@ from cnnviz.ops.pool import POOL_MODES
 from cnnviz.presets import POOL_PRESETS
 from cnnviz.render import gif_bytes, png_bytes, render_panels
 from cnnviz.shapes import pool_output_formula
-from cnnviz.ui.grids import (advance_if_playing, changed, clicked_cell, grid_editor, load_state, page_store,
-                             read_url_once, stepper, text_editor, widget, write_url)
+from cnnviz.ui.grids import (changed, clicked_cell, grid_editor, load_state, page_store,
+                             read_url_once, stepping_fragment, text_editor, widget, write_url)
 from cnnviz.ui.settings import current
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
-store = page_store("pool", lambda: {**views.pool_state_from_preset("lecture_4x4"), "version": 0,
-                                    "x_base": np.asarray(POOL_PRESETS["lecture_4x4"].input, dtype=float)})
+store = page_store("pool", views.default_pool_store)
 
 
 def _from_url(params: dict) -> list[str]:
@@ -130,10 +129,7 @@ def _frame(i: int):
     return render_panels(pool_step_panels(result, s, sty), sty, caption=s.expression())
 
 
-@st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None)
-def stepping() -> None:
-    advance_if_playing(store, result.n_steps)
-    i = stepper(store, result.n_steps, "pool")
+def stepping(i: int) -> None:
     step = result.step(i)
     fig = pool_step_figure(result, step, sty)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
@@ -159,4 +155,4 @@ def stepping() -> None:
                        mime="image/gif", icon=":material/animation:")
 
 
-stepping()
+stepping_fragment(store, result.n_steps, "pool", stepping)

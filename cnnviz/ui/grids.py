@@ -107,7 +107,7 @@ def resize(arr: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
-def stepper(store: dict, n_steps: int, key: str) -> int:
+def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: str = "Cell") -> int:
     """First / previous / play / next / last controls (← → Home End); returns the step."""
     store["step"] = int(np.clip(store.get("step", 0), 0, max(n_steps - 1, 0)))
     bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
@@ -117,26 +117,38 @@ def stepper(store: dict, n_steps: int, key: str) -> int:
         store["playing"] = False
 
     bar.button("First", icon=":material/first_page:", key=f"{key}_first", help="First cell (Home key)",
-               on_click=go, args=(0,), shortcut="Home")
+               on_click=go, args=(0,), shortcut="Home" if shortcuts else None)
     bar.button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help="Previous cell (← key)",
-               on_click=lambda: go(store["step"] - 1), shortcut="Left")
+               on_click=lambda: go(store["step"] - 1), shortcut="Left" if shortcuts else None)
     playing = store.get("playing", False)
     if bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-                  key=f"{key}_play", help="Play / pause (Space)", shortcut="Space", type="primary"):
+                  key=f"{key}_play", help="Play / pause (Space)", shortcut="Space" if shortcuts else None, type="primary"):
         store["playing"] = not playing
         if store["playing"] and store["step"] >= n_steps - 1:
             store["step"] = 0
         store["_last_tick"] = time.monotonic()
         st.rerun()  # a full rerun re-creates the fragment with (or without) its timer
     bar.button("Next", icon=":material/chevron_right:", key=f"{key}_next", help="Next cell (→ key)",
-               on_click=lambda: go(store["step"] + 1), shortcut="Right")
+               on_click=lambda: go(store["step"] + 1), shortcut="Right" if shortcuts else None)
     bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help="Last cell (End key)", on_click=go,
-               args=(n_steps - 1,), shortcut="End")
+               args=(n_steps - 1,), shortcut="End" if shortcuts else None)
     with bar.container(width=220):
         store["speed"] = st.select_slider("Speed (cells per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
                                           key=f"{key}_speed")
-    bar.markdown(f"**Cell {store['step'] + 1} of {n_steps}**")
+    bar.markdown(f"**{unit} {store['step'] + 1} of {n_steps}**")
     return store["step"]
+
+
+def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
+                      unit: str = "Cell") -> None:
+    """A stepper and the view it drives, rerun on their own (and on a timer while playing)."""
+
+    @st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None, key=key)
+    def _fragment() -> None:
+        advance_if_playing(store, n_steps)
+        body(stepper(store, n_steps, key, shortcuts, unit))
+
+    _fragment()
 
 
 def advance_if_playing(store: dict, n_steps: int) -> None:

@@ -111,3 +111,32 @@ def test_pooling_and_activation_pages_compute():
     assert any(c.value == "max(1, 3, 5, 6) = 6" for c in at.code)
     at = open_page("activations.py")
     assert any("of 9" in m.value for m in at.markdown)
+
+
+def test_backward_page_shows_agreeing_scatter_and_gather_and_sums():
+    at = open_page("backward.py")
+    assert any("Scatter and gather agree on all 49 cells" in s.value for s in at.success)
+    codes = [c.value for c in at.code]
+    assert any(v.startswith("∂L/∂b = 1 + 1") and v.endswith("= 25") for v in codes)
+    # ∂L/∂W[0,0] with all-ones ∂L/∂Y is the sum of the top-left 5×5 block of the lecture input
+    assert any(v.endswith("= 96") for v in codes)
+
+
+def test_backward_one_hot_gradient_spreads_one_kernel_copy():
+    at = open_page("backward.py")
+    next(b for b in at.button if b.label == "One-hot at this cell").click().run()
+    assert not at.exception
+    assert any(c.value.startswith("∂L/∂b = 1 + 0") and c.value.endswith("= 1") for c in at.code)
+
+
+def test_backward_reads_the_gradient_from_the_url():
+    at = open_page("backward.py", x="1,2;3,4", k="1", g="2,0;0,-1")
+    assert any(c.value.endswith("= 1") and c.value.startswith("∂L/∂b = 2") for c in at.code)
+
+
+def test_transposed_page_checks_itself_and_rejects_bad_output_padding():
+    at = open_page("transposed.py")
+    assert len([s for s in at.success if "largest difference 0" in s.value]) == 2
+    by_label(at.number_input, "Output padding ↓").set_value(2).run()
+    assert any("output padding" in e.value for e in at.error)
+    assert any("last valid result" in c.value for c in at.caption)
