@@ -187,6 +187,96 @@ def cmd_conv_transpose(args) -> None:
          _print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
 
 
+def _photo(path: str):
+    from pathlib import Path
+
+    from cnnviz.images import load_image
+
+    p = Path(path)
+    if not p.is_file():
+        raise CnnvizError(f"no such image file: {path}")
+    return load_image(p.read_bytes(), p.name)
+
+
+def cmd_predict(args) -> None:
+    from cnnviz.inspect import predict
+    from cnnviz.models import zoo
+
+    x = zoo.preprocess(args.model, _photo(args.image))
+    preds = predict(args.model, x, top=args.top, device=str(_device(args)))
+    payload = [{"label": p.label, "index": p.index, "probability": p.probability} for p in preds]
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        for p in preds:
+            print(f"{100 * p.probability:6.2f} %  {p.label}  (class {p.index})")
+
+
+def _device(args):
+    from cnnviz.devices import resolve_device
+
+    return resolve_device(getattr(args, "device", "auto"))[0]
+
+
+def _layer(model: str, node: str):
+    from cnnviz import inspect
+
+    try:
+        return inspect.layer(model, node)
+    except KeyError:
+        raise CnnvizError(f"{model} has no layer '{node}': list them with python -m cnnviz layers {model}") from None
+
+
+def cmd_featuremaps(args) -> None:
+    from PIL import Image
+
+    from cnnviz import inspect
+    from cnnviz.models import zoo
+
+    info = _layer(args.model, args.layer)
+    x = zoo.preprocess(args.model, _photo(args.image))
+    fmap = inspect.feature_maps(args.model, x, (info.node,), device=str(_device(args)))[info.node]
+    img = inspect.montage(fmap, inspect.channel_order(fmap, args.order), args.scale)
+    Image.fromarray(img).save(args.output)
+    print(f"saved {args.output}: {fmap.shape[0]} channels of {fmap.shape[1]}×{fmap.shape[2]} ({info.kind})")
+
+
+def cmd_layers(args) -> None:
+    from cnnviz import inspect
+
+    rows = [{"name": i.node, "type": i.kind, "group": i.group, "output_shape": list(i.shape)}
+            for i in inspect.layers(args.model)]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(f"{r['name']:<40} {r['type']:<22} {'×'.join(map(str, r['output_shape']))}")
+
+
+def cmd_rf(args) -> None:
+    import math
+
+    from cnnviz import inspect
+
+    rows = [{"name": i.node, "rf": i.rf if math.isfinite(i.rf) else None, "jump": i.jump, "start": i.start}
+            for i in inspect.layers(args.model)]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(f"{'layer':<40} {'rf':>6} {'jump':>6} {'start':>7}")
+        for r in rows:
+            size = "global" if r["rf"] is None else f"{r['rf']:g}"
+            print(f"{r['name']:<40} {size:>6} {r['jump']:>6g} {r['start']:>7g}")
+
+
+def _model_arg(name: str) -> str:
+    from cnnviz.models.registry import MODELS
+
+    if name not in MODELS:
+        raise argparse.ArgumentTypeError(f"unknown model '{name}' (choose from {', '.join(MODELS)})")
+    return name
+
+
 def cmd_download(args) -> None:
     from cnnviz.models.registry import MODELS, download
 
@@ -260,6 +350,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bias", default="0")
     p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
     p.set_defaults(func=cmd_conv_transpose)
+    p = sub.add_parser("predict", help="top-k ImageNet (or digit) classes of a photo")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=_model_arg)
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true", help='print [{"label", "index", "probability"}, ...]')
+    p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("featuremaps", help="every channel of one layer as a PNG montage")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=_model_arg)
+    p.add_argument("--layer", required=True, help="a name from `python -m cnnviz layers MODEL`")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--order", default="index", choices=["index", "mean", "max"])
+    p.add_argument("--scale", default="channel", choices=["channel", "layer"])
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_featuremaps)
+    p = sub.add_parser("layers", help="a model's inspectable layers and their output shapes")
+    p.add_argument("model", type=_model_arg)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_layers)
+    p = sub.add_parser("rf", help="receptive field size, jump and start of every layer")
+    p.add_argument("model", type=_model_arg)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rf)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)
@@ -277,4 +391,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CnnvizError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2
+
     return 0

@@ -111,7 +111,8 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
             "ticktext": [_tick(r, p.row_offset, n_real_r, padded) for r in range(h)],
             "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
         annotations.append({"text": p.title, "x": (x0 + x1) / 2, "y": 1, "xref": "paper", "yref": "paper",
-                            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "yshift": 26,
+                            "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                            "yshift": st.font_size + 12,
                             "font": {"size": st.font_size}})
         x0 = x1 + spacing
     layout.update(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 100, "b": 10},
@@ -216,5 +217,72 @@ def activation_figure(name: str, st: Style | None = None, slope: float = 0.01, x
                                          "line": {"width": 1, "color": "#000"}}))
     fig.update_layout(height=420 if st.presentation else 340, font={"size": st.font_size},
                       margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.18},
-                      xaxis_title="x", yaxis={"range": [-1.3, max(1.3, x_range if name in ('relu', 'leaky_relu', 'none') else 1.3)]})
+                      xaxis={"range": [-x_range, x_range]},
+                      yaxis={"range": [-1.3, max(1.3, x_range if name in ('relu', 'leaky_relu', 'none') else 1.3)]})
     return fig
+
+
+def predictions_figure(preds, st: Style | None = None, title: str = "Top-5 predictions") -> go.Figure:
+    """Horizontal bars, most likely class on top, probabilities written on the bars."""
+    st = st or get_style(False)
+    labels = [p.label for p in preds][::-1]
+    probs = [p.probability for p in preds][::-1]
+    fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color="#0072B2",
+                           text=[f"{100 * p:.1f} %" for p in probs], textposition="auto",
+                           textfont={"size": st.font_size}))
+    fig.update_layout(title=title, height=80 + 46 * len(preds) * (1.3 if st.presentation else 1),
+                      font={"size": st.font_size}, xaxis={"range": [0, 1], "tickformat": ".0%"},
+                      margin={"l": 10, "r": 10, "t": 50, "b": 30})
+    return fig
+
+
+def receptive_field_figure(infos, st: Style | None = None, selected: str | None = None) -> go.Figure:
+    """Receptive-field size and jump (stride product) against depth, for a network's layers."""
+    st = st or get_style(False)
+    finite = [i for i in infos if np.isfinite(i.rf)]
+    xs = list(range(len(finite)))
+    lw = 4 if st.presentation else 2.5
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=[i.rf for i in finite], name="receptive field (px)", mode="lines+markers",
+                             line={"width": lw, "color": "#0072B2"}, text=[i.node for i in finite],
+                             hovertemplate="%{text}<br>RF %{y} px<extra></extra>"))
+    fig.add_trace(go.Scatter(x=xs, y=[i.jump for i in finite], name="jump (px between units)", mode="lines+markers",
+                             line={"width": lw, "color": "#D55E00", "dash": "dash"}, text=[i.node for i in finite],
+                             hovertemplate="%{text}<br>jump %{y} px<extra></extra>"))
+    if selected is not None:
+        idx = next((k for k, i in enumerate(finite) if i.node == selected), None)
+        if idx is not None:
+            fig.add_vline(x=idx, line={"color": "#009E73", "width": lw})
+    fig.update_layout(height=360 if not st.presentation else 460, font={"size": st.font_size},
+                      yaxis={"type": "log", "title": "pixels (log scale)"}, xaxis={"title": "layer (depth order)"},
+                      legend={"orientation": "h", "y": 1.12}, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+    return fig
+
+
+def feature_map_figure(values: np.ndarray, title: str, st: Style | None = None, unit: tuple[int, int] | None = None,
+                       clickable: bool = True) -> go.Figure:
+    """One channel large, units clickable (an almost invisible scatter carries [row, col])."""
+    st = st or get_style(False)
+    h, w = values.shape
+    zmin, zmax, kind = colour_range(values)
+    data = [{"type": "heatmap", "z": values.tolist(), "zmin": zmin, "zmax": zmax, "showscale": True,
+             "colorscale": plotly_scale(st.diverging if kind == "diverging" else st.sequential),
+             "hoverinfo": "skip"}]
+    if clickable and h * w <= 112 * 112:
+        rr, cc = np.mgrid[0:h, 0:w]
+        data.append({"type": "scatter", "x": cc.ravel().tolist(), "y": rr.ravel().tolist(), "mode": "markers",
+                     "marker": {"symbol": "square", "size": max(4, 420 // max(h, w)), "opacity": 0.01,
+                                "color": "#000"}, "hovertemplate": "row %{y}, col %{x}<extra></extra>",
+                     "customdata": [["unit", int(r), int(c)] for r, c in zip(rr.ravel(), cc.ravel())],
+                     "hoverinfo": "none", "showlegend": False})  # "skip" would also drop click events
+    shapes = []
+    if unit is not None:
+        r, c = unit
+        shapes.append({"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
+                       "line": {"color": st.target_colour, "width": st.outline_width}})
+    layout = {"title": {"text": title}, "height": 480 if st.presentation else 420, "font": {"size": st.font_size},
+              "xaxis": {"range": [-0.5, w - 0.5], "showgrid": False, "constrain": "domain"},
+              "yaxis": {"range": [h - 0.5, -0.5], "showgrid": False, "scaleanchor": "x", "constrain": "domain"},
+              "margin": {"l": 40, "r": 10, "t": 50, "b": 30}, "shapes": shapes, "clickmode": "event+select",
+              "dragmode": False}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

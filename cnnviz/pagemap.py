@@ -31,7 +31,7 @@ PAGES: list[PageInfo] = [
     PageInfo("transposed.py", "Transposed convolution", ":material/open_in_full:", "transposed", "Operations",
              "Each input cell scatters a scaled kernel into the output; the equivalent direct convolution over a zero-inserted input; convolution as a sparse matrix and its transpose."),
     PageInfo("networks.py", "Networks on your photo", ":material/photo_camera:", "networks", "Networks",
-             "Predictions, feature maps and receptive fields of pretrained CNNs on a sample or uploaded photo.", False, 5),
+             "Pretrained CNNs (EfficientNet-Lite0 and LeNet-5 offline; AlexNet, VGG-16, GoogLeNet, ResNet once downloaded) on a sample, uploaded or camera photo: top-5 predictions, every layer's feature maps, and a clicked unit's theoretical and effective receptive field."),
     PageInfo("architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
              "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer: shapes, parameters, MACs.", False, 6),
     PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",

@@ -36,17 +36,17 @@ st.title("Activations")
 st.caption("A non-linearity is applied to every cell on its own; the shape never changes. Its derivative is "
            "what backpropagation multiplies by — where it is near zero, the unit has stopped learning.")
 
-c1, c2, c3 = st.columns([3, 2, 3], vertical_alignment="bottom")
+c1, c2, c3 = st.columns([5, 2, 3], vertical_alignment="bottom")
 changed(store, "fn", c1.segmented_control("Function", list(INFO), format_func=lambda k: INFO[k].title, required=True,
                                           key=widget(store, "fn")))
 if store["fn"] == "leaky_relu":
     changed(store, "slope", float(c2.number_input("Slope α", 0.0, 1.0, step=0.01, format="%g",
                                                   key=widget(store, "slope"))))
-b1, b2 = c3.columns(2)
-if b1.button("Lecture example", width="stretch"):
+row = c3.container(horizontal=True)
+if row.button("Lecture example"):
     load_state(store, {"x": LECTURE_RELU}, grids=("x",))
     st.rerun()
-if b2.button("Randomise", icon=":material/casino:", width="stretch"):
+if row.button("Randomise", icon=":material/casino:"):
     load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
     st.rerun()
 
@@ -68,7 +68,8 @@ with left:
 with right:
     st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: {info.derivative}".replace("α", f"α = {fmt(slope)}"
                                                                                                 if fn == "leaky_relu" else "α"))
-    st.plotly_chart(activation_figure(fn, sty, slope, points=x), config={"displaylogo": False}, key="act_curve")
+    st.plotly_chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
+                    config={"displaylogo": False}, key="act_curve")
     thr = saturation_threshold(fn)
     st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
 

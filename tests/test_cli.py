@@ -128,3 +128,32 @@ def test_pool_grad_and_conv_transpose_json():
 def test_bad_gradient_input_prints_one_line_and_exits_2(args):
     p = run(*args, check=False)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_predict_layers_rf_and_featuremaps(tmp_path):
+    preds = json.loads(run("predict", "assets/photos/chelsea.png", "--top", "3", "--json").stdout)
+    assert preds[0]["label"] == "Egyptian cat" and len(preds) == 3
+    assert set(preds[0]) == {"label", "index", "probability"}
+    layers = json.loads(run("layers", "lenet5", "--json").stdout)
+    assert layers[0] == {"name": "c1", "type": "Conv", "group": "layers", "output_shape": [6, 28, 28]}
+    rf = json.loads(run("rf", "lenet5", "--json").stdout)
+    assert {"name": "c3", "rf": 14.0, "jump": 2.0, "start": 6.5} in rf
+    out = tmp_path / "maps.png"
+    run("featuremaps", "assets/photos/coffee.png", "--model", "efficientnet_lite0", "--layer", "stem_act", "-o", str(out))
+    from PIL import Image
+
+    assert Image.open(out).size[0] > 100
+
+
+@pytest.mark.parametrize("args", [
+    ["predict", "missing.png"],
+    ["predict", "README.md"],
+    ["predict", "assets/photos/coffee.png", "--model", "vgg16"],
+    ["featuremaps", "assets/photos/coffee.png", "--layer", "nope", "-o", "/tmp/x.png"],
+    ["layers", "nonet"],
+])
+def test_network_commands_fail_with_one_line(args, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    p = subprocess.run([sys.executable, "-m", "cnnviz", *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**__import__("os").environ, "TORCH_HOME": str(tmp_path)})
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr

@@ -140,3 +140,27 @@ def test_transposed_page_checks_itself_and_rejects_bad_output_padding():
     by_label(at.number_input, "Output padding ↓").set_value(2).run()
     assert any("output padding" in e.value for e in at.error)
     assert any("last valid result" in c.value for c in at.caption)
+
+
+def test_networks_page_classifies_the_sample_offline():
+    at = open_page("networks.py")
+    assert not at.exception
+    assert any("Tensor given to the network" in c.value for c in at.caption)
+    assert any("Theoretical receptive field" in m.value for m in at.markdown)
+
+
+def test_networks_page_runs_lenet5_on_a_held_out_digit():
+    at = open_page("networks.py", model="lenet5", digit="3")
+    assert not at.exception
+    assert any("True label" in c.value for c in at.caption)
+
+
+def test_networks_page_explains_missing_torchvision_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    at = open_page("networks.py", model="vgg16")
+    assert any("python -m cnnviz download vgg16" in w.value for w in at.warning)
+
+
+def test_networks_page_falls_back_from_a_bad_link_with_a_notice():
+    at = open_page("networks.py", model="nonsense", layer="nowhere")
+    assert not at.exception and len(at.toast) >= 1

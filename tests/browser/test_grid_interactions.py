@@ -80,3 +80,32 @@ def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, arti
     body = watched.page.inner_text("body")
     assert "9×1 + 3×0" in body and "= 21" in body, body[:3000]
     watched.screenshot(artifacts / "convolution_after_typing.png")
+
+
+def test_a_broken_upload_gets_a_message_and_the_sample_stays(server, watched, artifacts, tmp_path):
+    watched.page.goto(f"{server.url}/networks")
+    watched.wait_idle()
+    watched.page.get_by_role("tab", name="Upload").click()
+    bad = tmp_path / "holiday.png"
+    bad.write_bytes(b"this is not a picture at all")
+    watched.page.locator('input[type="file"]').first.set_input_files(str(bad))
+    _wait_text(watched, "is not an image this app can read")
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    assert "Egyptian cat" in watched.page.inner_text("body")
+    watched.screenshot(artifacts / "networks_bad_upload.png")
+
+
+def test_clicking_a_unit_moves_its_receptive_field(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/networks?model=lenet5&digit=7&layer=c1")
+    watched.wait_idle()
+    chart = watched.page.locator(".js-plotly-plot").nth(1)  # the one-channel view (predictions chart is first)
+    chart.scroll_into_view_if_needed()
+    watched.page.wait_for_timeout(1500)  # plotly finishes drawing before it reports clicks
+    xy = chart.evaluate(
+        """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
+            return [r.left + L.xaxis._offset + L.xaxis.l2p(0), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""")
+    watched.page.mouse.click(xy[0], xy[1])
+    _wait_text(watched, "Activation at (0, 0)")
+    watched.wait_idle()
+    watched.screenshot(artifacts / "networks_unit_clicked.png")

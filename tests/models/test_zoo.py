@@ -1,0 +1,76 @@
+"""The model zoo: offline weights load strictly and predict sensibly; torchvision loads from a cache."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.errors import ModelUnavailable
+from cnnviz.images import load_sample
+from cnnviz.inspect import predict
+from cnnviz.models import registry, zoo
+from cnnviz.models.lenet import accuracy, mnist_split, to_tensor
+
+
+@pytest.mark.parametrize("photo, label", [("Chelsea the cat", "Egyptian cat"), ("Coffee", "espresso")])
+def test_efficientnet_lite0_loads_strictly_and_recognises_the_samples(photo, label):
+    x = zoo.preprocess("efficientnet_lite0", load_sample(photo))
+    assert x.shape == (1, 3, 224, 224)
+    preds = predict("efficientnet_lite0", x)
+    assert preds[0].label == label
+    assert sum(p.numel() for p in zoo.shared_model("efficientnet_lite0").parameters()) == 4_652_008
+
+
+def test_lenet5_held_out_accuracy_is_recorded_and_at_least_95_percent():
+    model = zoo.build("lenet5")
+    _, _, xte, yte = mnist_split()
+    acc = accuracy(model, to_tensor(xte), torch.tensor(yte))
+    assert acc >= 0.95
+    meta = json.loads(registry.LENET_WEIGHTS.with_suffix(".json").read_text())
+    assert meta["heldout_accuracy"] == pytest.approx(acc, abs=1e-6)
+    assert meta["n_train"] == 4000 and len(yte) == 1000
+
+
+def test_lenet5_reads_a_digit_drawn_dark_on_light():
+    _, _, xte, yte = mnist_split()
+    rgb = np.repeat((255 - xte[:50])[..., None], 3, axis=-1)
+    x = torch.cat([zoo.preprocess("lenet5", r) for r in rgb])
+    np.testing.assert_allclose(x.numpy(), to_tensor(xte[:50]).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet"])
+def test_torchvision_models_build_from_a_populated_cache(tmp_path, monkeypatch, name):
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(ModelUnavailable, match=f"python -m cnnviz download {name}"):
+        zoo.build(name)
+    path = registry.torchvision_cache_path(registry.MODELS[name])
+    path.parent.mkdir(parents=True)
+    ref = (torchvision.models.GoogLeNet(transform_input=True, aux_logits=True, init_weights=False)
+           if name == "googlenet" else getattr(torchvision.models, name)(weights=None))
+    torch.save(ref.state_dict(), path)
+    model = zoo.build(name)
+    assert not any(p.requires_grad for p in model.parameters()) and not model.training
+    x = zoo.preprocess(name, load_sample("Coffee"))
+    with torch.no_grad():
+        assert model(x).shape == (1, 1000)
+
+
+def test_preprocessing_is_described_with_the_exact_tensor_size():
+    steps = zoo.PREPROCESS["resnet18"].describe((300, 451, 3))
+    assert "shorter side resized to 256: 384×256, bilinear" in steps
+    assert steps[-1].startswith("tensor 1×3×224×224")
+    assert zoo.preprocess("resnet18", load_sample("Chelsea the cat")).shape == (1, 3, 224, 224)
+
+
+def test_imagenet_preprocessing_matches_torchvision_transforms():
+    from torchvision.models import ResNet18_Weights
+    from PIL import Image
+
+    rgb = load_sample("Chelsea the cat")
+    ours = zoo.preprocess("resnet18", rgb)
+    ref = ResNet18_Weights.IMAGENET1K_V1.transforms()(Image.fromarray(rgb))[None]
+    assert ours.shape == ref.shape
+    assert float((ours - ref).abs().mean()) < 0.02  # same steps; resampling kernels differ slightly
