@@ -68,7 +68,7 @@ def _group(name: str, node: str) -> str:
         return parts[0]
     if name == "googlenet" and parts[0].startswith("inception"):
         return parts[0]
-    return "stem / head" if name == "googlenet" else "layers"
+    return "stem / head" if name in ("googlenet", "resnet18", "resnet50") else "layers"
 
 
 def _conv_params(mod: nn.Module, in_shape) -> tuple[int, int, int, int, int, int, int, int]:

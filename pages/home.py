@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.pagemap import PAGES, SECTIONS
-from cnnviz.ui.background import environment_future
+from cnnviz.ui.background import environment_if_started, start_environment
 from cnnviz.ui.settings import current
 
 settings = current()
@@ -51,17 +51,23 @@ def _render_environment(info: dict) -> None:
                                for m in info["models"]]), hide_index=True, width="stretch")
 
 
-future = environment_future(settings.device)
-if future.done():
+future = environment_if_started(settings.device)
+if future is not None and future.done():
     try:
         _render_environment(future.result())
     except Exception as e:  # noqa: BLE001 - the panel must never take the page down
         st.error(f"Could not inspect the environment: {e}")
 else:
+    # Start loading PyTorch only on the fragment's first timer tick, after the page is drawn,
+    # so the home page never waits for it.
     @st.fragment(run_every=0.5)
     def _wait_for_environment() -> None:
-        if future.done():
-            st.rerun()
+        if st.session_state.get("_env_tick"):
+            fut = start_environment(settings.device)
+            if fut.done():
+                st.rerun()
+        st.session_state["_env_tick"] = True
         st.info("Checking the environment (loading PyTorch)…", icon=":material/hourglass_top:")
 
+    st.session_state["_env_tick"] = False
     _wait_for_environment()

@@ -65,6 +65,16 @@ if statuses[model_name].state == registry.MISSING:
     st.warning(f"**{spec.title} weights are not on this machine** ({s.detail}). To get them, run on a machine with "
                f"internet:\n\n`{s.how_to_get.split('   ')[0]}`\n\nor copy the file into `{s.path}`. "
                "EfficientNet-Lite0 and LeNet-5 work right now.", icon=":material/cloud_download:")
+    if st.button(f"Download {spec.title} weights now", icon=":material/download:", key="net_download"):
+        bar = st.progress(0.0, text="Downloading…")
+        try:
+            registry.download_with_progress(model_name, lambda f: bar.progress(min(f, 1.0), text=f"{100 * f:.0f} %"))
+            st.success("Downloaded and checked. Loading the model…")
+            st.rerun()
+        except OSError as e:
+            bar.empty()
+            st.error(f"The download failed ({e.__class__.__name__}: {e}). This machine seems to be offline: "
+                     "download the file elsewhere and copy it to the path above.")
     st.stop()
 
 # ---- the picture ------------------------------------------------------------------------
@@ -202,6 +212,9 @@ with left:
         st.session_state[uk] = (int(r), int(c))
         st.rerun()
     st.caption(f"Activation at ({unit[0]}, {unit[1]}): **{fmt(float(fmap[channel, unit[0], unit[1]]))}**")
+    if st.toggle("Overlay this channel on the picture", key="net_ch_overlay"):
+        st.image(overlay(seen, fmap[channel], 0.6, sty.sequential), width="stretch",
+                 caption=f"channel {channel} upsampled to {seen.shape[1]}×{seen.shape[0]} over the network's input")
 with right:
     box = ins.rf_box(info, unit[0], unit[1], seen.shape[:2])
     alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, 0.55, 0.05, key="net_alpha")

@@ -113,6 +113,47 @@ def all_statuses() -> list[WeightStatus]:
     return [weight_status(n) for n in MODELS]
 
 
+def download_with_progress(name: str, on_progress=None, timeout: float = 20.0) -> Path:
+    """Stream torchvision weights into the hub cache, reporting the fraction done.
+
+    Written to a temporary file and checked (the SHA-256 prefix in the file name, as torch.hub
+    does, and a weights-only load) before it is moved into place, so an interrupted download
+    never leaves a broken cache file.
+    """
+    import hashlib
+    import re
+    import tempfile
+    import urllib.request
+
+    import torch
+
+    spec = MODELS[name]
+    url = torchvision_weights(spec).url
+    dest = torchvision_cache_path(spec)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    sha = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(fd, "wb") as f:
+            total = int(r.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := r.read(1 << 20):
+                f.write(chunk)
+                sha.update(chunk)
+                done += len(chunk)
+                if on_progress and total:
+                    on_progress(done / total)
+        m = re.search(r"-([a-f0-9]{8,})\.", dest.name)
+        if m and not sha.hexdigest().startswith(m.group(1)):
+            raise OSError("the downloaded file's checksum does not match")
+        torch.load(tmp, weights_only=True, map_location="cpu")
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
 def download(name: str, progress: bool = True) -> Path:
     """Fetch torchvision weights into the hub cache with torchvision's own loader."""
     spec = MODELS[name]

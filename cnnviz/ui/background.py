@@ -21,3 +21,17 @@ def environment_future(device: str) -> Future:
     A one-minute TTL lets weights downloaded meanwhile show up as cached.
     """
     return _executor().submit(full_info, device)
+
+
+def environment_if_started(device: str) -> Future | None:
+    """The future if some session already started it (no work is started here)."""
+    return _started.get(device)
+
+
+_started: dict[str, Future] = {}
+
+
+def start_environment(device: str) -> Future:
+    fut = environment_future(device)
+    _started[device] = fut
+    return fut

@@ -74,3 +74,41 @@ def test_imagenet_preprocessing_matches_torchvision_transforms():
     ref = ResNet18_Weights.IMAGENET1K_V1.transforms()(Image.fromarray(rgb))[None]
     assert ours.shape == ref.shape
     assert float((ours - ref).abs().mean()) < 0.02  # same steps; resampling kernels differ slightly
+
+
+class _FakeResponse:
+    def __init__(self, body: bytes):
+        import io
+
+        self._buf = io.BytesIO(body)
+        self.headers = {"Content-Length": str(len(body))}
+
+    def read(self, n=-1):
+        return self._buf.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_download_checks_the_file_before_it_enters_the_cache(tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import urllib.request
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf)
+    body = buf.getvalue()
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=0: _FakeResponse(body))
+    good = tmp_path / f"resnet18-{hashlib.sha256(body).hexdigest()[:8]}.pth"
+    monkeypatch.setattr(registry, "torchvision_cache_path", lambda spec: good)
+    seen = []
+    assert registry.download_with_progress("resnet18", seen.append) == good and good.is_file()
+    assert seen[-1] == 1.0
+    bad = tmp_path / "resnet18-00000000.pth"
+    monkeypatch.setattr(registry, "torchvision_cache_path", lambda spec: bad)
+    with pytest.raises(OSError, match="checksum"):
+        registry.download_with_progress("resnet18")
+    assert not bad.exists() and not list(tmp_path.glob("*.part"))
