@@ -18,8 +18,8 @@ from cnnviz.photo_filter import filter_photo
 from cnnviz.presets import CONV_PRESETS
 from cnnviz.render import gif_bytes, png_bytes, render_panels
 from cnnviz.shapes import conv_output_formula
-from cnnviz.ui.grids import (changed, clicked_cell, grid_editor, load_state, page_store,
-                             read_url_once, resize, stepping_fragment, text_editor, widget, write_url)
+from cnnviz.ui.grids import (changed, compute_or_last_good, clicked_cell, grid_editor, load_state, page_store,
+                             read_url_once, stepping_fragment, text_editor, widget, write_url)
 from cnnviz.ui.settings import current
 
 settings = current()
@@ -208,21 +208,7 @@ if store["flip"]:
             "flipped kernel actually applied.", icon=":material/flip:")
 
 # ---- compute (or keep the last good result) ---------------------------------------------
-result = None
-if errors:
-    for e in errors:
-        st.error(e)
-else:
-    try:
-        result = views.compute_conv(store)
-        store["_last_good"] = result
-    except GridError as e:
-        st.error(str(e))
-if result is None:
-    result = store.get("_last_good")
-    if result is None:
-        st.stop()
-    st.caption("Showing the last valid result until the input is fixed.")
+result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))
 
 write_url(views.conv_to_params(store))
 

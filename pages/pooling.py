@@ -7,14 +7,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import views
-from cnnviz.errors import GridError
 from cnnviz.figures import pool_step_figure, pool_step_panels
 from cnnviz.grid_text import grid_to_csv
 from cnnviz.ops.pool import POOL_MODES
 from cnnviz.presets import POOL_PRESETS
 from cnnviz.render import gif_bytes, png_bytes, render_panels
 from cnnviz.shapes import pool_output_formula
-from cnnviz.ui.grids import (changed, clicked_cell, grid_editor, load_state, page_store,
+from cnnviz.ui.grids import (changed, compute_or_last_good, clicked_cell, grid_editor, load_state, page_store,
                              read_url_once, stepping_fragment, text_editor, widget, write_url)
 from cnnviz.ui.settings import current
 
@@ -93,21 +92,7 @@ with col_hp:
     st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
 
-result = None
-if errors:
-    for e in errors:
-        st.error(e)
-else:
-    try:
-        result = views.compute_pool(store)
-        store["_last_good"] = result
-    except GridError as e:
-        st.error(str(e))
-if result is None:
-    result = store.get("_last_good")
-    if result is None:
-        st.stop()
-    st.caption("Showing the last valid result until the input is fixed.")
+result = compute_or_last_good(store, errors, lambda: views.compute_pool(store))
 write_url(views.pool_to_params(store))
 
 cfg = result.config

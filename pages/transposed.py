@@ -14,7 +14,7 @@ from cnnviz.ops.conv import ConvConfig  # noqa: E402
 from cnnviz.ops.transposed import TransposedConfig, conv_matrix, conv_transpose2d  # noqa: E402
 from cnnviz.render import gif_bytes, png_bytes, render_panels  # noqa: E402
 from cnnviz.shapes import transposed_output_size  # noqa: E402
-from cnnviz.ui.grids import (changed, grid_editor, load_state, page_store, read_url_once, stepping_fragment,  # noqa: E402
+from cnnviz.ui.grids import (changed, compute_or_last_good, grid_editor, load_state, page_store, read_url_once, stepping_fragment,  # noqa: E402
                              widget, write_url)
 from cnnviz.ui.settings import current  # noqa: E402
 from cnnviz.urlstate import decode_array, int_in, pair_in, read_params  # noqa: E402
@@ -73,21 +73,7 @@ with col_hp:
 
 cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),
                        (store["dh"], store["dw"]))
-res = None
-if errors:
-    for e in errors:
-        st.error(e)
-else:
-    try:
-        res = conv_transpose2d(store["x"], store["k"], store["bias"], cfg)
-        store["_last_good"] = res
-    except GridError as e:
-        st.error(str(e))
-if res is None:
-    res = store.get("_last_good")
-    if res is None:
-        st.stop()
-    st.caption("Showing the last valid result until the configuration is fixed.")
+res = compute_or_last_good(store, errors, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
 write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
            "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
            "d": f"{cfg.dilation[0]},{cfg.dilation[1]}"})
@@ -145,7 +131,7 @@ st.download_button("Output as CSV", grid_to_csv(res.output[0]), file_name="trans
 st.subheader("The same numbers as a direct convolution")
 fh, fw = cfg.dilation[0] * (kh - 1), cfg.dilation[1] * (kw - 1)
 st.markdown(f"Insert {cfg.stride[0] - 1}×{cfg.stride[1] - 1} zeros between the input values (stride − 1), pad by "
-            f"D·(F−1) = {fh}×{fw} on each side" + (f" (plus the output padding at the bottom/right)"
+            f"D·(F−1) = {fh}×{fw} on each side" + (" (plus the output padding at the bottom/right)"
                                                    if cfg.output_padding != (0, 0) else "")
             + ", slide the kernel rotated by 180° with stride 1, then crop P. "
             "**Why it equals a convolution's input gradient:** a convolution's output cell reads a window of "

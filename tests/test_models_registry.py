@@ -1,6 +1,5 @@
 """Weight status: the offline default is ready; torchvision weights are found in TORCH_HOME's cache."""
 
-import importlib
 
 import pytest
 import torch

@@ -99,12 +99,23 @@ def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarr
                 st.error(str(e))
 
 
-def resize(arr: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Crop or zero-extend a 2-D grid to rows × cols."""
-    out = np.zeros((rows, cols))
-    r, c = min(rows, arr.shape[0]), min(cols, arr.shape[1])
-    out[:r, :c] = arr[:r, :c]
-    return out
+def compute_or_last_good(store: dict, errors: list[str], compute: Callable[[], Any]) -> Any:
+    """Compute the view, or show one clear message per problem and keep the last valid result."""
+    result = None
+    for e in errors:
+        st.error(e)
+    if not errors:
+        try:
+            result = compute()
+            store["_last_good"] = result
+        except GridError as e:
+            st.error(str(e))
+    if result is None:
+        result = store.get("_last_good")
+        if result is None:
+            st.stop()
+        st.caption("Showing the last valid result until the input is fixed.")
+    return result
 
 
 def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: str = "Cell") -> int:
