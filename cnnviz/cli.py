@@ -269,6 +269,63 @@ def cmd_rf(args) -> None:
             print(f"{r['name']:<40} {size:>6} {r['jump']:>6g} {r['start']:>7g}")
 
 
+def cmd_arch(args) -> None:
+    from cnnviz import architecture as A
+
+    if args.name not in A.ARCHS:
+        raise CnnvizError(f"unknown architecture '{args.name}': choose from {', '.join(A.ARCHS)}")
+    spec = A.ARCHS[args.name]
+    size = spec.input_size
+    if args.input_size:
+        hw = _ints(args.input_size, "--input-size")
+        size = (size[0], hw[0], hw[-1])
+    try:
+        table = A.layer_table(args.name, size)
+    except RuntimeError as e:
+        raise CnnvizError(f"{args.name} cannot take a {size[1]}×{size[2]} input: a layer's output would be empty "
+                          "(the feature maps shrink to nothing); use a larger input") from None
+    if args.json:
+        print(json.dumps({"name": args.name, "input_size": list(size), "layers": [r.as_dict() for r in table.rows],
+                          "totals": {k: v for k, v in table.totals().items() if k != "parameter_bytes"}
+                          | {"depth": table.depth}}))
+        return
+    head = ["layer", "type", "kernel / stride / pad", "output", "params", "MACs", "act. bytes", "rf", "jump"]
+    rows = [[r.name, r.type, r.kernel, "×".join(map(str, r.output_shape)), f"{r.params:,}", f"{r.macs:,}",
+             f"{r.activation_bytes:,}", "global" if r.rf == float("inf") else f"{r.rf:g}", f"{r.jump:g}"]
+            for r in table.rows]
+    total = ["total", "", "", "", f"{table.params:,}", f"{table.macs:,}", f"{table.activation_bytes:,}", "", ""]
+    if args.markdown:
+        print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+        for r in rows + [total]:
+            print("| " + " | ".join(r) + " |")
+        return
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, total)]
+    for r in [head] + rows + [total]:
+        print("  ".join(x.ljust(w) for x, w in zip(r, widths)))
+
+
+def cmd_inception(args) -> None:
+    from cnnviz import architecture as A
+
+    hwc = _ints(args.input, "--input")
+    if len(hwc) != 3:
+        raise CnnvizError("--input is H,W,C")
+    out = {}
+    for version, bott in (("naive", False), ("bottleneck", True)):
+        brs = A.inception(*hwc, args.b1, args.b3, args.b5, args.reduce3, args.reduce5, args.pool_proj, bottleneck=bott)
+        out[version] = {"branches": [{"name": b.name, "out_channels": b.out_channels, "params": b.params,
+                                      "mults": b.mults} for b in brs],
+                        "params": sum(b.params for b in brs), "mults": sum(b.mults for b in brs),
+                        "out_channels": sum(b.out_channels for b in brs)}
+    if args.json:
+        print(json.dumps(out))
+        return
+    for version, v in out.items():
+        print(f"{version}: {v['params']:,} parameters, {v['mults']:,} multiplications, {v['out_channels']} channels out")
+        for b in v["branches"]:
+            print(f"  {b['name']:<5} {b['out_channels']:>5} ch  {b['params']:>12,} params  {b['mults']:>15,} mults")
+
+
 def _model_arg(name: str) -> str:
     from cnnviz.models.registry import MODELS
 
@@ -374,6 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=_model_arg)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rf)
+    p = sub.add_parser("arch", help="layer table of an architecture: shapes, parameters, MACs, memory, receptive fields")
+    p.add_argument("name", help="lenet5, lenet5-paper, alexnet-paper, alexnet, vgg16, googlenet, resnet18, resnet50, "
+                                "efficientnet_lite0")
+    p.add_argument("--input-size", default=None, help="H,W")
+    fmt_group = p.add_mutually_exclusive_group()
+    fmt_group.add_argument("--json", action="store_true")
+    fmt_group.add_argument("--markdown", action="store_true")
+    p.set_defaults(func=cmd_arch)
+    p = sub.add_parser("inception", help="naive vs 1×1-bottleneck Inception module: parameters and multiplications")
+    p.add_argument("--input", default="28,28,256", help="H,W,C")
+    for flag, default in (("--b1", 128), ("--b3", 192), ("--b5", 96), ("--reduce3", 64), ("--reduce5", 64),
+                          ("--pool-proj", 64)):
+        p.add_argument(flag, type=int, default=default)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inception)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

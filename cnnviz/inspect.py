@@ -48,10 +48,10 @@ class LayerInfo:
         return f"{self.node} · {self.kind} · {c}×{h}×{w}"
 
 
-def _tracer():
+def _tracer(extra_leaves: tuple = ()):
     from torchvision.models.feature_extraction import NodePathTracer
 
-    return NodePathTracer(leaf_modules=LEAVES)
+    return NodePathTracer(leaf_modules=LEAVES + list(extra_leaves))
 
 
 def _group(name: str, node: str) -> str:
@@ -91,7 +91,7 @@ def _graph(name: str):
     return analyse(zoo.shared_model(name), zoo.MODELS[name].input_size)
 
 
-def analyse(model: nn.Module, input_size: tuple[int, int, int]):
+def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tuple = ()):
     """Trace `model`, propagate shapes for a 1×C×H×W input, and each node's (rf, jump, start).
 
     Receptive fields compose per layer: rf += (D·(k−1))·jump, start += (D·(k−1)/2 − pad)·jump,
@@ -100,10 +100,14 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int]):
     from torch.fx import GraphModule
     from torch.fx.passes.shape_prop import ShapeProp
 
-    tracer = _tracer()
+    tracer = _tracer(extra_leaves)
     graph = tracer.trace(model)
     gm = GraphModule(tracer.root, graph)
-    ShapeProp(gm).propagate(torch.zeros(1, *input_size))
+    import contextlib
+    import io
+
+    with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before re-raising
+        ShapeProp(gm).propagate(torch.zeros(1, *input_size))
     names = {n: tracer.node_to_qualname[n] for n in graph.nodes if n in tracer.node_to_qualname}
     rf: dict = {}
     for n in graph.nodes:
@@ -118,7 +122,8 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int]):
         kind = None
         if n.op == "call_module":
             mod = model.get_submodule(n.target)
-            if isinstance(mod, _CONV_MODULES + _POOL_MODULES) and in_shape is not None:
+            if (isinstance(mod, _CONV_MODULES + _POOL_MODULES) or hasattr(mod, "kernel_size")) \
+                    and in_shape is not None:
                 kind = _conv_params(mod, in_shape)
             elif isinstance(mod, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Linear, nn.Flatten)):
                 r = math.inf

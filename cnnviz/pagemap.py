@@ -33,7 +33,7 @@ PAGES: list[PageInfo] = [
     PageInfo("networks.py", "Networks on your photo", ":material/photo_camera:", "networks", "Networks",
              "Pretrained CNNs (EfficientNet-Lite0 and LeNet-5 offline; AlexNet, VGG-16, GoogLeNet, ResNet once downloaded) on a sample, uploaded or camera photo: top-5 predictions, every layer's feature maps, and a clicked unit's theoretical and effective receptive field."),
     PageInfo("architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
-             "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer: shapes, parameters, MACs.", False, 6),
+             "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer from the real modules: shapes, parameters, MACs, memory, receptive fields; paper variants, block diagrams, design calculators and a comparison."),
     PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",
              "Train LeNet-5 live and fine-tune a pretrained network on your own photos.", False, 8),
     PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",

@@ -164,3 +164,14 @@ def test_networks_page_explains_missing_torchvision_weights(tmp_path, monkeypatc
 def test_networks_page_falls_back_from_a_bad_link_with_a_notice():
     at = open_page("networks.py", model="nonsense", layer="nowhere")
     assert not at.exception and len(at.toast) >= 1
+
+
+def test_architectures_page_tables_diagrams_and_calculators():
+    at = open_page("architectures.py", arch="googlenet")
+    assert any(m.label == "Parameters" and m.value == "6,624,904" for m in at.metric)
+    assert len(at.get("graphviz_chart")) == 1
+    assert any("1×1 bottlenecks cut the multiplications" in m.value for m in at.markdown)
+    by_label(at.selectbox, "Architecture").select("alexnet-paper").run()
+    assert any("Differences" in m.value for m in at.markdown)
+    by_label(at.number_input, "Input size (pixels)").set_value(64).run()
+    assert any("shrink to nothing" in e.value for e in at.error) and not at.exception
