@@ -79,9 +79,9 @@ xs = [k % per_row for k in range(len(bl))]
 ys = [-(k // per_row) for k in range(len(bl))]
 colours = [next((kinds_colour[t] for t in b.kinds if t in kinds_colour), "#999999") for b in bl]
 fig = go.Figure()
-for k in range(len(bl) - 1):
-    fig.add_trace(go.Scatter(x=[xs[k], xs[k + 1]], y=[ys[k], ys[k + 1]], mode="lines",
-                             line={"color": "#BBBBBB", "width": 2}, hoverinfo="none", showlegend=False))
+for k in range(len(bl) - 1):  # connectors as shapes: only the blocks take clicks
+    fig.add_shape(type="line", x0=xs[k], x1=xs[k + 1], y0=ys[k], y1=ys[k + 1], line={"color": "#BBBBBB", "width": 2},
+                  layer="below")
 fig.add_trace(go.Scatter(
     x=xs, y=ys, mode="markers+text", marker={"symbol": "square", "size": 46 if sty.presentation else 38,
                                               "color": colours, "line": {"width": 1, "color": "#333"}},

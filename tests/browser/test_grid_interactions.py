@@ -109,3 +109,19 @@ def test_clicking_a_unit_moves_its_receptive_field(server, watched, artifacts):
     _wait_text(watched, "Activation at (0, 0)")
     watched.wait_idle()
     watched.screenshot(artifacts / "networks_unit_clicked.png")
+
+
+def test_clicking_a_diagram_block_filters_the_table(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/architectures?arch=resnet18")
+    watched.wait_idle()
+    chart = watched.page.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    watched.page.wait_for_timeout(1500)
+    xy = chart.evaluate(
+        """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
+            return [r.left + L.xaxis._offset + L.xaxis.l2p(6), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""")
+    watched.page.mouse.click(xy[0], xy[1])
+    _wait_text(watched, "Selected: layer2.0")
+    watched.wait_idle()
+    assert "Inside layer2.0" in watched.page.inner_text("body")
+    watched.screenshot(artifacts / "architectures_block_selected.png")
