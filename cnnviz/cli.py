@@ -326,6 +326,33 @@ def cmd_inception(args) -> None:
             print(f"  {b['name']:<5} {b['out_channels']:>5} ch  {b['params']:>12,} params  {b['mults']:>15,} mults")
 
 
+def cmd_attribute(args) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz import attribution
+    from cnnviz.models import zoo
+    from cnnviz.overlay import overlay
+
+    photo = _photo(args.image)
+    x = zoo.preprocess(args.model, photo)
+    if args.layer:
+        _layer(args.model, args.layer)
+    n_classes = len(zoo.labels(args.model))
+    if args.target is not None and not 0 <= args.target < n_classes:
+        raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
+    a = attribution.attribute(args.model, x, args.method, target=args.target, layer=args.layer,
+                              device=str(_device(args)))
+    v = np.abs(a.values) if args.method != "gradcam" else a.values
+    hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
+    img = overlay(zoo.PREPROCESS[args.model].image(photo), np.clip(v / hi, 0, 1), 0.6)
+    Image.fromarray(img).save(args.output)
+    if args.npy:
+        np.save(args.npy, a.values)
+    print(f"saved {args.output}: {attribution.TITLES[args.method]} for class {a.target} "
+          f"({zoo.labels(args.model)[a.target]})")
+
+
 def _model_arg(name: str) -> str:
     from cnnviz.models.registry import MODELS
 
@@ -446,6 +473,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(flag, type=int, default=default)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_inception)
+    p = sub.add_parser("attribute", help="an attribution map (saliency, guided backprop, Grad-CAM, …) as PNG")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=_model_arg)
+    p.add_argument("--method", required=True, choices=["saliency", "deconvnet", "guided-backprop", "gradcam",
+                                                       "guided-gradcam", "integrated-gradients", "occlusion",
+                                                       "smoothgrad"])
+    p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
+    p.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last spatial one)")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--npy", default=None, help="also save the raw map as .npy")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_attribute)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

@@ -37,7 +37,7 @@ PAGES: list[PageInfo] = [
     PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",
              "Train LeNet-5 live and fine-tune a pretrained network on your own photos.", False, 8),
     PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
-             "Saliency, guided backpropagation, Grad-CAM, integrated gradients, occlusion and SmoothGrad on your photo.", False, 7),
+             "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
     PageInfo("fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
              "Activation maximisation: images a unit, channel or class would love to see.", False, 7),
 ]

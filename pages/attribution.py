@@ -1,11 +1,143 @@
+"""Attributions: which pixels a network's decision depends on, several methods side by side."""
 from cnnviz.ui.router import through_router
 
 through_router()
 
-from cnnviz.ui.coming import coming_soon
+import hashlib  # noqa: E402
 
-coming_soon("attribution", [
-    "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad (captum).",
-    "Guided rules applied at every rectifier of every model — ReLU6, functional ReLU and reused ReLU modules included.",
-    "Several methods side by side, overlaid on your photo, with a note on what each shows and its caveats.",
-])
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from cnnviz import attribution as at  # noqa: E402
+from cnnviz import inspect as ins  # noqa: E402
+from cnnviz.devices import resolve_device  # noqa: E402
+from cnnviz.errors import ImageError, ModelUnavailable  # noqa: E402
+from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample  # noqa: E402
+from cnnviz.models import registry, zoo  # noqa: E402
+from cnnviz.overlay import overlay  # noqa: E402
+from cnnviz.render import png_bytes  # noqa: E402
+from cnnviz.ui.grids import page_store, read_url_once, write_url  # noqa: E402
+from cnnviz.ui.settings import current  # noqa: E402
+from cnnviz.urlstate import choice, read_params  # noqa: E402
+
+settings = current()
+sty = settings.style
+store = page_store("attr", lambda: {"model": "efficientnet_lite0", "sample": "Chelsea the cat"})
+
+
+def _from_url(params: dict) -> list[str]:
+    vals, notices = read_params(params, {"model": choice(tuple(registry.MODELS)), "sample": choice(tuple(SAMPLE_PHOTOS))})
+    store.update(vals)
+    return notices
+
+
+read_url_once("attribution", _from_url)
+
+st.title("Attributions")
+st.caption("Which input pixels does the score of a class depend on? Each method answers a slightly different "
+           "question — compare them side by side, and read the caveats.")
+
+statuses = {s.model: s for s in registry.all_statuses()}
+available = [n for n in registry.MODELS if statuses[n].state != registry.MISSING]
+c1, c2 = st.columns([2, 3])
+model_name = c1.selectbox("Model", available, index=available.index(store["model"]) if store["model"] in available else 0,
+                          format_func=lambda n: registry.MODELS[n].title, key="attr_model")
+store["model"] = model_name
+missing = [registry.MODELS[n].title for n in registry.MODELS if n not in available]
+if missing:
+    c1.caption(f"Not downloaded here: {', '.join(missing)} (see the home page).")
+device, _ = resolve_device(settings.device)
+
+photo = None
+with c2:
+    if model_name == "lenet5":
+        from cnnviz.models.lenet import mnist_split
+
+        _, _, xte, yte = mnist_split()
+        k = st.slider("Held-out MNIST digit", 0, len(yte) - 1, 0, key="attr_digit")
+        photo = np.repeat((255 - xte[k])[..., None], 3, axis=-1)
+    else:
+        src = st.segmented_control("Picture", ["Sample", "Upload"], default="Sample", required=True, key="attr_src")
+        if src == "Upload":
+            up = st.file_uploader("Your photo (kept in memory only)", type=UPLOAD_TYPES, key="attr_upload")
+            if up is not None:
+                try:
+                    photo = load_image(up.getvalue(), up.name)
+                except ImageError as e:
+                    st.error(str(e) + " Showing the sample photo instead.")
+        else:
+            store["sample"] = st.selectbox("Sample photo", list(SAMPLE_PHOTOS),
+                                           index=list(SAMPLE_PHOTOS).index(store["sample"]), key="attr_sample")
+        if photo is None:
+            photo = load_sample(store["sample"])
+
+try:
+    zoo.shared_model(model_name, str(device))
+except ModelUnavailable as e:
+    st.error(str(e))
+    st.stop()
+x = zoo.preprocess(model_name, photo)
+seen = zoo.PREPROCESS[model_name].image(photo)
+preds = ins.predict(model_name, x, top=5, device=str(device))
+labels = zoo.labels(model_name)
+
+t1, t2 = st.columns([2, 3])
+target_kind = t1.segmented_control("Explain", ["predicted class", "another class"], default="predicted class",
+                                   required=True, key="attr_target_kind")
+if target_kind == "another class":
+    target = t2.selectbox("Class (type to search)", range(len(labels)), index=preds[min(1, len(preds) - 1)].index,
+                          format_func=lambda i: f"{labels[i]} ({i})", key=f"attr_class_{model_name}")
+else:
+    target = preds[0].index
+    t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
+
+methods = st.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
+                         format_func=at.TITLES.get, key="attr_methods")
+o1, o2, o3 = st.columns(3)
+alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
+sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
+                            key="attr_sign", help="Grad-CAM is non-negative by construction.")
+cam_layers = [i for i in ins.layers(model_name) if i.shape[1] > 1]
+default_cam = at.default_cam_layer(model_name)
+cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
+                         index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
+with st.expander("Method settings"):
+    s1, s2, s3, s4 = st.columns(4)
+    baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
+    steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
+    window = s3.number_input("Occlusion window (px)", 4, 112, max(4, seen.shape[0] // 7), key="attr_window")
+    stride_o = s3.number_input("Occlusion stride (px)", 2, 112, max(2, seen.shape[0] // 14), key="attr_ostride")
+    samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
+    noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
+if model_name == "lenet5":
+    st.info("LeNet-5 uses tanh, not rectifiers: guided backprop and deconvnet equal the plain gradient here.")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _attr(model_name: str, key: str, method: str, target: int, layer: str, baseline: str, steps: int, window: int,
+          stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
+    return at.attribute(model_name, x, method, target=target, layer=layer, device=device, baseline=baseline,
+                        steps=steps, window=window, stride=stride_o, samples=samples, noise=noise).values
+
+
+photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
+cols = st.columns(min(3, max(1, len(methods))))
+for k, method in enumerate(methods):
+    with cols[k % len(cols)]:
+        with st.spinner(f"{at.TITLES[method]}…"):
+            v = _attr(model_name, photo_key, method, int(target), cam_layer, baseline, int(steps), int(window),
+                      int(stride_o), int(samples), float(noise), str(device))
+        shown = {"positive": np.clip(v, 0, None), "negative": np.clip(-v, 0, None), "absolute": np.abs(v)}[sign] \
+            if method != "gradcam" else v
+        hi = float(np.percentile(shown, 99.5)) or float(shown.max()) or 1.0
+        img = overlay(seen, np.clip(shown / hi, 0, 1), alpha, sty.sequential)
+        big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
+        st.image(big, caption=f"{at.TITLES[method]} · {labels[int(target)]}", width="stretch")
+        st.caption(at.NOTES[method])
+        st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name}_{method}.png",
+                           mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")
+write_url({"model": model_name, **({"sample": store["sample"]} if model_name != "lenet5" else {})})
+st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
+           "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
+           "shared model is never hooked or modified.")

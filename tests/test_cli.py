@@ -157,3 +157,12 @@ def test_network_commands_fail_with_one_line(args, tmp_path, monkeypatch):
     p = subprocess.run([sys.executable, "-m", "cnnviz", *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
                        env={**__import__("os").environ, "TORCH_HOME": str(tmp_path)})
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_attribute_writes_png_and_npy(tmp_path):
+    png, npy = tmp_path / "gb.png", tmp_path / "gb.npy"
+    out = run("attribute", "assets/photos/chelsea.png", "--method", "guided-backprop", "-o", str(png), "--npy", str(npy))
+    assert "Egyptian cat" in out.stdout and png.is_file() and np.load(npy).shape == (224, 224)
+    p = run("attribute", "assets/photos/chelsea.png", "--method", "gradcam", "--target", "5000", "-o", str(png),
+            check=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1

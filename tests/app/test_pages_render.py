@@ -175,3 +175,15 @@ def test_architectures_page_tables_diagrams_and_calculators():
     assert any("Differences" in m.value for m in at.markdown)
     by_label(at.number_input, "Input size (pixels)").set_value(64).run()
     assert any("shrink to nothing" in e.value for e in at.error) and not at.exception
+
+
+def test_attribution_page_explains_the_predicted_class():
+    at = open_page("attribution.py")
+    assert not at.exception
+    assert any("Egyptian cat" in m.value for m in at.markdown)
+    from cnnviz.attribution import NOTES
+
+    notes = {c.value for c in at.caption}
+    assert all(NOTES[m] in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
+    by_label(at.multiselect, "Methods").set_value(["occlusion", "integrated-gradients", "deconvnet"]).run()
+    assert not at.exception
