@@ -150,18 +150,47 @@ def _target_fn(model: nn.Module, target: int):
     return lambda x: model(x)[:, target]
 
 
-def attribute(name: str, x: torch.Tensor, method: str, target: int | None = None, layer: str | None = None,
+@dataclass(frozen=True)
+class UnitTarget:
+    """Explain a channel of a layer (its mean) or one unit of it instead of a class score."""
+
+    layer: str
+    channel: int
+    unit: tuple[int, int] | None = None
+
+    def reduce(self, acts: torch.Tensor) -> torch.Tensor:
+        a = acts[:, self.channel]
+        if self.unit is None:
+            return a.mean(dim=(1, 2))
+        return a[:, min(self.unit[0], a.shape[1] - 1), min(self.unit[1], a.shape[2] - 1)]
+
+
+@lru_cache(maxsize=32)
+def _unit_model(name: str, layer: str, rule: str | None, device: str) -> nn.Module:
+    """The network cut at `layer` (a feature-extraction graph), with rectifier rules if asked."""
+    from cnnviz.inspect import LEAVES, extractor
+
+    fx = extractor(name, (layer,), device)
+    return with_rule(fx, rule, tuple(LEAVES)) if rule else fx
+
+
+def attribute(name: str, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
               device: str = "cpu", baseline: str = "black", steps: int = 32, window: int = 32, stride: int = 16,
               samples: int = 12, noise: float = 0.15, seed: int = 0) -> Attribution:
-    """One attribution map for a class (default: the predicted one), at the network input's resolution."""
+    """One attribution map for a class (default: the predicted one) or a UnitTarget, at the input's resolution."""
     from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
+    if isinstance(target, UnitTarget):
+        return _attribute_unit(name, x, method, target, device, baseline, steps, window, stride, samples, noise, seed)
     model = zoo.shared_model(name, device)
     x = x.to(device).clone().requires_grad_(True)
-    with torch.no_grad():
-        logits = model(x)
-    target = int(logits.argmax(1)) if target is None else int(target)
-    score = float(logits[0, target])
+    score = float("nan")
+    if target is None:  # one extra forward only when the class must be found
+        with torch.no_grad():
+            logits = model(x)
+        target = int(logits.argmax(1))
+        score = float(logits[0, target])
+    target = int(target)
     if method in ("saliency", "smoothgrad"):
         sal = Saliency(model)
         if method == "saliency":
@@ -192,6 +221,39 @@ def attribute(name: str, x: torch.Tensor, method: str, target: int | None = None
     else:
         raise ValueError(f"unknown method '{method}': use one of {', '.join(METHODS)}")
     return Attribution(method, values.detach().float().cpu().numpy(), target, score)
+
+
+def _attribute_unit(name, x, method, t: UnitTarget, device, baseline, steps, window, stride, samples, noise,
+                    seed) -> Attribution:
+    from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
+
+    if method in ("gradcam", "guided-gradcam"):
+        raise ValueError("Grad-CAM explains a class score: choose a class target for it")
+    rule = {"guided-backprop": "guided", "deconvnet": "deconvnet"}.get(method)
+    cut = _unit_model(name, t.layer, rule, str(device))
+
+    def forward(inp: torch.Tensor) -> torch.Tensor:
+        return t.reduce(cut(inp)[t.layer])
+
+    x = x.to(device).clone().requires_grad_(True)
+    if method in ("saliency", "guided-backprop", "deconvnet"):
+        a = Saliency(forward).attribute(x, abs=method == "saliency")
+    elif method == "smoothgrad":
+        torch.manual_seed(seed)
+        a = NoiseTunnel(Saliency(forward)).attribute(x, nt_type="smoothgrad", nt_samples=samples,
+                                                     stdevs=noise * float(x.max() - x.min()), abs=True)
+    elif method == "integrated-gradients":
+        base = torch.zeros_like(x) if baseline == "zero" else _baseline(name, x, baseline)
+        a = IntegratedGradients(forward).attribute(x, baselines=base, n_steps=steps)
+    elif method == "occlusion":
+        c = x.shape[1]
+        a = Occlusion(forward).attribute(x, sliding_window_shapes=(c, window, window), strides=(c, stride, stride),
+                                         baselines=0.0)
+    else:
+        raise ValueError(f"unknown method '{method}'")
+    with torch.no_grad():
+        score = float(forward(x)[0])
+    return Attribution(method, a[0].sum(0).detach().float().cpu().numpy(), -1, score)
 
 
 def _baseline(name: str, x: torch.Tensor, kind: str) -> torch.Tensor:

@@ -353,6 +353,36 @@ def cmd_attribute(args) -> None:
           f"({zoo.labels(args.model)[a.target]})")
 
 
+def cmd_fantasy(args) -> None:
+    from PIL import Image
+
+    from cnnviz import fantasy
+    from cnnviz.models import zoo
+
+    if args.class_index is None and (args.layer is None or args.channel is None):
+        raise CnnvizError("give --class K, or --layer L --channel C [--unit Y,X]")
+    if args.class_index is not None:
+        n = len(zoo.labels(args.model))
+        if not 0 <= args.class_index < n:
+            raise CnnvizError(f"--class must be from 0 to {n - 1}")
+        cfg = fantasy.FantasyConfig(model=args.model, target="class", class_index=args.class_index, size=args.size,
+                                    steps=args.steps, lr=args.lr, seed=args.seed)
+    else:
+        info = _layer(args.model, args.layer)
+        if not 0 <= args.channel < info.shape[0]:
+            raise CnnvizError(f"--channel must be from 0 to {info.shape[0] - 1} for {info.node}")
+        unit = _ints(args.unit, "--unit") if args.unit else None
+        cfg = fantasy.FantasyConfig(model=args.model, target="unit" if unit else "channel", layer=info.node,
+                                    channel=args.channel, unit=unit, size=args.size, steps=args.steps, lr=args.lr,
+                                    seed=args.seed)
+    if not 32 <= args.size <= 512 or not 1 <= args.steps <= 4096:
+        raise CnnvizError("--size must be 32–512 and --steps 1–4096")
+    res = fantasy.fantasy(cfg, device=str(_device(args)))
+    Image.fromarray(res.image).save(args.output)
+    print(f"saved {args.output}: {args.steps} steps in {res.seconds:.1f} s, objective {res.history[0]:.3f} → "
+          f"{res.history[-1]:.3f}")
+
+
 def _model_arg(name: str) -> str:
     from cnnviz.models.registry import MODELS
 
@@ -485,6 +515,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--npy", default=None, help="also save the raw map as .npy")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_attribute)
+    p = sub.add_parser("fantasy", help="activation maximisation: an image that excites a channel, unit or class")
+    p.add_argument("--model", default="efficientnet_lite0", type=_model_arg)
+    p.add_argument("--layer", default=None)
+    p.add_argument("--channel", type=int, default=None)
+    p.add_argument("--unit", default=None, help="Y,X within the channel's map")
+    p.add_argument("--class", dest="class_index", type=int, default=None)
+    p.add_argument("--steps", type=int, default=128)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_fantasy)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

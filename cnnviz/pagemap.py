@@ -39,7 +39,7 @@ PAGES: list[PageInfo] = [
     PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
              "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
     PageInfo("fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
-             "Activation maximisation: images a unit, channel or class would love to see.", False, 7),
+             "Activation maximisation: pictures optimised (Fourier parameterisation, decorrelated colours, robustness transforms) to excite a channel, a unit or a class, with live progress and a gallery of a layer's channels."),
 ]
 
 SECTIONS = ("Operations", "Networks", "Seeing inside")

@@ -83,11 +83,26 @@ preds = ins.predict(model_name, x, top=5, device=str(device))
 labels = zoo.labels(model_name)
 
 t1, t2 = st.columns([2, 3])
-target_kind = t1.segmented_control("Explain", ["predicted class", "another class"], default="predicted class",
-                                   required=True, key="attr_target_kind")
+target_kind = t1.segmented_control("Explain", ["predicted class", "another class", "a channel / unit"],
+                                   default="predicted class", required=True, key="attr_target_kind")
+unit_target = None
 if target_kind == "another class":
     target = t2.selectbox("Class (type to search)", range(len(labels)), index=preds[min(1, len(preds) - 1)].index,
                           format_func=lambda i: f"{labels[i]} ({i})", key=f"attr_class_{model_name}")
+elif target_kind == "a channel / unit":
+    spatial = [i for i in ins.layers(model_name) if i.shape[1] > 1]
+    u1, u2, u3 = t2.columns([3, 1, 1])
+    uinfo = u1.selectbox("Layer", spatial, index=len(spatial) // 2, format_func=lambda i: i.label,
+                         key=f"attr_ulayer_{model_name}")
+    uch = int(u2.number_input("Channel", 0, uinfo.shape[0] - 1, 0, key=f"attr_uch_{model_name}"))
+    whole = u3.toggle("Whole channel", value=False, key="attr_uwhole",
+                      help="Off: its strongest unit on this picture; on: the channel's mean")
+    fmap = ins.feature_maps(model_name, x, (uinfo.node,), str(device))[uinfo.node][uch]
+    uy, ux = (int(v) for v in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
+    unit_target = at.UnitTarget(uinfo.node, uch, None if whole else (uy, ux))
+    target = preds[0].index
+    t2.caption(("Mean of the channel" if whole else f"Its strongest unit here: ({uy}, {ux})")
+               + f" · Grad-CAM and guided Grad-CAM explain class scores only.")
 else:
     target = preds[0].index
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
@@ -115,25 +130,31 @@ if model_name == "lenet5":
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _attr(model_name: str, key: str, method: str, target: int, layer: str, baseline: str, steps: int, window: int,
-          stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
-    return at.attribute(model_name, x, method, target=target, layer=layer, device=device, baseline=baseline,
+def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | None, layer: str, baseline: str,
+          steps: int, window: int, stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
+    tgt = at.UnitTarget(*unit) if unit else target
+    return at.attribute(model_name, x, method, target=tgt, layer=layer, device=device, baseline=baseline,
                         steps=steps, window=window, stride=stride_o, samples=samples, noise=noise).values
 
 
 photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
+if unit_target is not None:
+    methods = [m for m in methods if m not in ("gradcam", "guided-gradcam")]
+unit_key = (unit_target.layer, unit_target.channel, unit_target.unit) if unit_target else None
+what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.unit}" if unit_target.unit else "")
+        if unit_target else labels[int(target)])
 cols = st.columns(min(3, max(1, len(methods))))
 for k, method in enumerate(methods):
     with cols[k % len(cols)]:
         with st.spinner(f"{at.TITLES[method]}…"):
-            v = _attr(model_name, photo_key, method, int(target), cam_layer, baseline, int(steps), int(window),
-                      int(stride_o), int(samples), float(noise), str(device))
+            v = _attr(model_name, photo_key, method, int(target), unit_key, cam_layer, baseline, int(steps),
+                      int(window), int(stride_o), int(samples), float(noise), str(device))
         shown = {"positive": np.clip(v, 0, None), "negative": np.clip(-v, 0, None), "absolute": np.abs(v)}[sign] \
             if method != "gradcam" else v
         hi = float(np.percentile(shown, 99.5)) or float(shown.max()) or 1.0
         img = overlay(seen, np.clip(shown / hi, 0, 1), alpha, sty.sequential)
         big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
-        st.image(big, caption=f"{at.TITLES[method]} · {labels[int(target)]}", width="stretch")
+        st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
         st.caption(at.NOTES[method])
         st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name}_{method}.png",
                            mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")

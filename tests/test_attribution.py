@@ -178,3 +178,23 @@ def test_guided_backprop_and_plain_gradients_in_threads_leave_the_shared_model_c
         np.testing.assert_allclose(v, serial[m], rtol=1e-5, atol=1e-6)
     assert sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks) for m in model.modules()) == 0
     assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
+    x = zoo.preprocess("efficientnet_lite0", load_sample("Coffee"))
+    unit = at.UnitTarget("_blocks.5.depthwise_act", 11, (10, 5))  # this channel's strongest unit on the photo
+    sal = at.attribute("efficientnet_lite0", x, "saliency", target=unit)
+    gb = at.attribute("efficientnet_lite0", x, "guided-backprop", target=unit)
+    from cnnviz import inspect as ins
+
+    info = ins.layer("efficientnet_lite0", unit.layer)
+    top, left, bottom, right = ins.rf_box(info, 10, 5, (224, 224))
+    for a in (sal, gb):
+        ys, xs = np.nonzero(a.values)
+        assert ys.min() >= top and ys.max() <= bottom and xs.min() >= left and xs.max() <= right
+    ref = ins.effective_rf("efficientnet_lite0", x, unit.layer, 11, 10, 5)
+    np.testing.assert_allclose(sal.values, ref, rtol=1e-4, atol=1e-7)  # plain gradient = the effective RF
+    with pytest.raises(ValueError, match="Grad-CAM"):
+        at.attribute("efficientnet_lite0", x, "gradcam", target=unit)
+    ch = at.attribute("efficientnet_lite0", x, "integrated-gradients", target=at.UnitTarget(unit.layer, 11), steps=4)
+    assert ch.values.shape == (224, 224)

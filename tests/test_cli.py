@@ -166,3 +166,12 @@ def test_attribute_writes_png_and_npy(tmp_path):
     p = run("attribute", "assets/photos/chelsea.png", "--method", "gradcam", "--target", "5000", "-o", str(png),
             check=False)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_fantasy_cli_writes_an_image(tmp_path):
+    out = tmp_path / "f.png"
+    p = run("fantasy", "--layer", "_blocks.5.depthwise_act", "--channel", "11", "--steps", "8", "--size", "64",
+            "--seed", "3", "-o", str(out))
+    assert out.is_file() and "8 steps" in p.stdout
+    bad = run("fantasy", "--class", "5000", "-o", str(out), check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

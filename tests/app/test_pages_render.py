@@ -187,3 +187,18 @@ def test_attribution_page_explains_the_predicted_class():
     assert all(NOTES[m] in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
     by_label(at.multiselect, "Methods").set_value(["occlusion", "integrated-gradients", "deconvnet"]).run()
     assert not at.exception
+
+
+def test_fantasy_page_dreams_a_small_image():
+    at = open_page("fantasy.py")
+    by_label(at.number_input, "Steps").set_value(8).run()
+    at.button(key="fa_run").click().run()
+    assert not at.exception
+    assert any("Objective" in m.value and "→" in m.value for m in at.markdown)
+
+
+def test_attribution_page_explains_a_unit():
+    at = open_page("attribution.py")
+    by_label(at.segmented_control, "Explain").set_value("a channel / unit").run()
+    assert not at.exception
+    assert any("strongest unit" in c.value for c in at.caption)
