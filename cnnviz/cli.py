@@ -281,7 +281,7 @@ def cmd_arch(args) -> None:
         size = (size[0], hw[0], hw[-1])
     try:
         table = A.layer_table(args.name, size)
-    except RuntimeError as e:
+    except RuntimeError:
         raise CnnvizError(f"{args.name} cannot take a {size[1]}×{size[2]} input: a layer's output would be empty "
                           "(the feature maps shrink to nothing); use a larger input") from None
     if args.json:

@@ -55,7 +55,7 @@ side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 els
 batch = c3.number_input("Batch size", 1, 1024, 1, key="arch_batch")
 try:
     table = A.layer_table(arch, (spec.input_size[0], int(side), int(side)))
-except RuntimeError as e:
+except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
     table = A.layer_table(arch)

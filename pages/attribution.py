@@ -102,7 +102,7 @@ elif target_kind == "a channel / unit":
     unit_target = at.UnitTarget(uinfo.node, uch, None if whole else (uy, ux))
     target = preds[0].index
     t2.caption(("Mean of the channel" if whole else f"Its strongest unit here: ({uy}, {ux})")
-               + f" · Grad-CAM and guided Grad-CAM explain class scores only.")
+               + " · Grad-CAM and guided Grad-CAM explain class scores only.")
 else:
     target = preds[0].index
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")

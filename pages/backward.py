@@ -154,9 +154,7 @@ with tab_conv:
         panels[0].title = "∂L/∂Y dilated+padded"
         panels[1].title = "kernel ↻180°"
         panels[2].title = "∂L/∂X (padded)"
-        panels[2].signed = True
-        for p in panels[:1]:
-            p.signed = True
+        panels[0].signed = panels[2].signed = True
         st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="bw_gather_fig", config={"displaylogo": False})
         where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
         in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)

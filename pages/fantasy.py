@@ -29,7 +29,7 @@ st.caption("Start from noise and change the picture, step by step, so that a cho
 statuses = {s.model: s for s in registry.all_statuses()}
 models = [n for n in registry.MODELS if statuses[n].state != registry.MISSING and n != "lenet5"]
 device, notice = resolve_device(settings.device)
-c1, c2, c3 = st.columns([2, 2, 2])
+c1, c2, c3 = st.columns([2, 3, 2])
 model = c1.selectbox("Model", models, format_func=lambda n: registry.MODELS[n].title, key="fa_model")
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], default="channel", required=True,
                             key="fa_mode", format_func={"channel": "a channel", "unit": "one unit", "class": "a class",

@@ -17,30 +17,13 @@ import numpy as np
 from cnnviz.errors import GridError
 from cnnviz.numbers import fmt, fmt_factor, join_sum
 from cnnviz.ops.activations import apply_activation, ACTIVATIONS
-from cnnviz.ops.padding import Padding, PaddingSpec, pad_grid, padding_mask, resolve_padding
+from cnnviz.ops.padding import Padding, PaddingSpec, pad_grid, padding_mask, pair, resolve_padding
 from cnnviz.shapes import conv_output_size, unvisited_indices
 
 MAX_SIDE = 64
 MAX_CHANNELS = 64
 MAX_FILTERS = 64
 MAX_KERNEL = 15
-
-
-def _pair(v: int | Sequence[int], name: str) -> tuple[int, int]:
-    if isinstance(v, (int, np.integer)):
-        out = (int(v), int(v))
-    else:
-        seq = [int(x) for x in v]
-        if len(seq) == 1:
-            seq = seq * 2
-        if len(seq) != 2:
-            raise GridError(f"{name} needs one or two numbers")
-        out = (seq[0], seq[1])
-    if min(out) < 1:
-        raise GridError(f"{name} must be at least 1 (got {out[0]}, {out[1]})")
-    if max(out) > 16:
-        raise GridError(f"{name} above 16 is not supported")
-    return out
 
 
 @dataclass(frozen=True)
@@ -255,8 +238,8 @@ def conv2d(
     c, h, w = xin.shape
     weight = as_kernel(kernel, c)
     f, _, kh, kw = weight.shape
-    stride = _pair(config.stride, "stride")
-    dilation = _pair(config.dilation, "dilation")
+    stride = pair(config.stride, "stride", 1, 16)
+    dilation = pair(config.dilation, "dilation", 1, 16)
     if config.activation not in ACTIVATIONS:
         raise GridError(f"unknown activation '{config.activation}': use one of {', '.join(ACTIVATIONS)}")
     b = np.broadcast_to(np.asarray(bias, dtype=np.float64).reshape(-1), (f,)).copy() \

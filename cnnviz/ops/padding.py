@@ -46,6 +46,20 @@ class Padding:
         return (self.top, self.bottom, self.left, self.right)
 
 
+def pair(v: int | Sequence[int], name: str, lo: int | None = None, hi: int | None = None) -> tuple[int, int]:
+    """One number or two (rows, columns) → a pair, with one clear message when out of range."""
+    seq = [int(v)] * 2 if isinstance(v, (int, np.integer)) else [int(x) for x in v]
+    if len(seq) == 1:
+        seq *= 2
+    if len(seq) != 2:
+        raise GridError(f"{name} needs one or two numbers")
+    if lo is not None and min(seq) < lo:
+        raise GridError(f"{name} must be at least {lo} (got {seq[0]}, {seq[1]})")
+    if hi is not None and max(seq) > hi:
+        raise GridError(f"{name} above {hi} is not supported")
+    return seq[0], seq[1]
+
+
 def _same_1d(n: int, k: int, s: int, d: int) -> tuple[int, int]:
     out = -(-n // s)  # ceil
     total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)

@@ -16,19 +16,10 @@ import numpy as np
 from cnnviz.errors import GridError
 from cnnviz.numbers import fmt, join_sum
 from cnnviz.ops.conv import as_input
-from cnnviz.ops.padding import Padding, pad_grid, padding_mask
+from cnnviz.ops.padding import Padding, pad_grid, padding_mask, pair
 from cnnviz.shapes import pool_output_size
 
 POOL_MODES = ("max", "avg", "sum", "l2")
-
-
-def _pair(v, name: str) -> tuple[int, int]:
-    seq = [int(v)] * 2 if isinstance(v, (int, np.integer)) else [int(x) for x in v]
-    if len(seq) == 1:
-        seq = seq * 2
-    if len(seq) != 2:
-        raise GridError(f"{name} needs one or two numbers")
-    return seq[0], seq[1]
 
 
 @dataclass(frozen=True)
@@ -100,8 +91,8 @@ def pool2d(x: np.ndarray | Sequence, config: PoolConfig = PoolConfig()) -> PoolR
     mode = config.mode
     if mode not in POOL_MODES:
         raise GridError(f"unknown pooling '{mode}': use one of {', '.join(POOL_MODES)}")
-    (kh, kw), (sh, sw), (ph, pw) = (_pair(config.window, "window"), _pair(config.stride, "stride"),
-                                    _pair(config.padding, "padding"))
+    (kh, kw), (sh, sw), (ph, pw) = (pair(config.window, "window"), pair(config.stride, "stride"),
+                                    pair(config.padding, "padding"))
     if min(kh, kw) < 1:
         raise GridError("the pooling window must be at least 1×1")
     if min(sh, sw) < 1:

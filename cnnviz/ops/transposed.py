@@ -15,22 +15,10 @@ import numpy as np
 from cnnviz.errors import GridError
 from cnnviz.numbers import fmt, fmt_factor
 from cnnviz.ops.conv import ConvConfig, ConvResult, _as_float, conv2d
+from cnnviz.ops.padding import pair
 from cnnviz.shapes import transposed_output_size
 
 MAX_MATRIX_SIDE = 100
-
-
-def _pair(v, name: str, lo: int) -> tuple[int, int]:
-    seq = [int(v)] * 2 if isinstance(v, (int, np.integer)) else [int(x) for x in v]
-    if len(seq) == 1:
-        seq *= 2
-    if len(seq) != 2:
-        raise GridError(f"{name} needs one or two numbers")
-    if min(seq) < lo:
-        raise GridError(f"{name} must be at least {lo}")
-    if max(seq) > 16:
-        raise GridError(f"{name} above 16 is not supported")
-    return seq[0], seq[1]
 
 
 @dataclass(frozen=True)
@@ -117,10 +105,10 @@ def conv_transpose2d(x: np.ndarray | Sequence, kernel: np.ndarray | Sequence,
         raise GridError(f"the kernel's first dimension ({wa.shape[0]}) must equal the input channels ({xa.shape[0]})")
     if max(wa.shape[2:]) > 7:
         raise GridError("kernels are limited to 7 cells per side")
-    stride = _pair(config.stride, "stride", 1)
-    dil = _pair(config.dilation, "dilation", 1)
-    pad = _pair(config.padding, "padding", 0)
-    opad = _pair(config.output_padding, "output padding", 0)
+    stride = pair(config.stride, "stride", 1, 16)
+    dil = pair(config.dilation, "dilation", 1, 16)
+    pad = pair(config.padding, "padding", 0, 16)
+    opad = pair(config.output_padding, "output padding", 0, 16)
     for a in range(2):
         if opad[a] >= max(stride[a], dil[a]):
             raise GridError(f"output padding ({opad[a]}) must be smaller than the stride or the dilation, as in PyTorch")

@@ -125,3 +125,24 @@ def test_clicking_a_diagram_block_filters_the_table(server, watched, artifacts):
     watched.wait_idle()
     assert "Inside layer2.0" in watched.page.inner_text("body")
     watched.screenshot(artifacts / "architectures_block_selected.png")
+
+
+def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/fantasy")
+    watched.wait_idle()
+    watched.page.get_by_text("gallery of channels").click()
+    watched.wait_idle()
+    watched.page.get_by_text("Optimisation settings").click()
+    steps = watched.page.get_by_label("Steps")
+    steps.fill("24")
+    steps.press("Enter")
+    watched.wait_idle()
+    size = watched.page.get_by_label("Channels")
+    size.fill("4")
+    size.press("Enter")
+    watched.wait_idle()
+    watched.page.get_by_role("button", name=re.compile("Dream")).click()
+    _wait_text(watched, "Gallery as PNG")
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "fantasy_gallery.png")
