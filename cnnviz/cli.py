@@ -383,6 +383,31 @@ def cmd_fantasy(args) -> None:
           f"{res.history[-1]:.3f}")
 
 
+def cmd_train_lenet(args) -> None:
+    from pathlib import Path
+
+    from cnnviz.models import lenet
+
+    if not 1 <= args.epochs <= 100:
+        raise CnnvizError("--epochs must be 1–100")
+    if not 0 < args.lr <= 1:
+        raise CnnvizError("--lr must be in (0, 1]")
+
+    def report(row):
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  held-out accuracy {100 * row['heldout_acc']:.2f} %",
+                  flush=True)
+
+    model, rep = lenet.train_lenet(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, seed=args.seed,
+                                   callback=report)
+    if args.out:
+        lenet.save(model, rep, Path(args.out))
+        if not args.json:
+            print(f"saved {args.out}")
+
+
 def _model_arg(name: str) -> str:
     from cnnviz.models.registry import MODELS
 
@@ -528,6 +553,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_fantasy)
+    p = sub.add_parser("train-lenet", help="train LeNet-5 on the fixed 4,000-digit MNIST split")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="save the weights (state dict) here")
+    p.add_argument("--json", action="store_true", help="one JSON line per epoch: loss and held-out accuracy")
+    p.set_defaults(func=cmd_train_lenet)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

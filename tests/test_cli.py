@@ -175,3 +175,11 @@ def test_fantasy_cli_writes_an_image(tmp_path):
     assert out.is_file() and "8 steps" in p.stdout
     bad = run("fantasy", "--class", "5000", "-o", str(out), check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_train_lenet_prints_one_json_line_per_epoch(tmp_path):
+    out = tmp_path / "w.pt"
+    p = run("train-lenet", "--epochs", "2", "--json", "--out", str(out))
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[-1]["heldout_acc"] > 0.5
+    assert out.is_file() and out.with_suffix(".json").is_file()

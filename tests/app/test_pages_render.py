@@ -202,3 +202,18 @@ def test_attribution_page_explains_a_unit():
     by_label(at.segmented_control, "Explain").set_value("a channel / unit").run()
     assert not at.exception
     assert any("strongest unit" in c.value for c in at.caption)
+
+
+def test_training_page_trains_and_ends_with_a_confusion_matrix():
+    import time
+
+    at = open_page("training.py")
+    by_label(at.number_input, "Epochs").set_value(1).run()
+    submit = next(b for b in at.get("form_submit_button") if "Start" in b.proto.label)
+    submit.click().run()
+    run = at.session_state["_lenet_run"]
+    run.join(120)
+    time.sleep(0.2)
+    at.run()
+    assert not at.exception
+    assert any("Held-out result" in s.value for s in at.subheader)
