@@ -52,6 +52,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
     cell = cell_px or (58 if st.presentation else 42)
+    cell_font = min(st.cell_font_size, max(8, int(cell * 0.42)))  # numbers must fit their cells
     spacing = 0.06
     usable = 1 - spacing * (len(panels) - 1)
     data: list[dict] = []
@@ -72,12 +73,12 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
                   "texttemplate": "%{text}", "hoverinfo": "skip"}
         data.append({"type": "heatmap", "z": np.where(mask, None, vals).tolist(), "zmin": zmin, "zmax": zmax,
                      "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
-                     "textfont": {"size": st.cell_font_size}, **common})
+                     "textfont": {"size": cell_font}, **common})
         if mask.any():
             data.append({"type": "heatmap", "z": np.where(mask, 0.0, None).tolist(),
                          "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
                          "text": np.where(mask, labels, "").tolist(),
-                         "textfont": {"size": st.cell_font_size, "color": st.padding_text}, **common})
+                         "textfont": {"size": cell_font, "color": st.padding_text}, **common})
         for cells, colour in p.fills:
             shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5,
                         "y1": r + 0.5, "line": {"width": 0}, "fillcolor": colour, "opacity": 0.35, "layer": "above"}

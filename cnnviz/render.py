@@ -49,7 +49,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
-        draw.text((x0, margin), p.title, fill=_hex(st.text_colour), font=title_font)
+        draw.text((x0, margin), p.title.replace("<br>", " "), fill=_hex(st.text_colour), font=title_font)
         y0 = margin + title_h
         g = max(1, st.grid_gap)
         for r in range(vals.shape[0]):

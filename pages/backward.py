@@ -126,7 +126,8 @@ with tab_conv:
     diff = float(np.max(np.abs(grad.gather.output - grad.grad_padded)))
     st.success(f"Scatter and gather agree on all {grad.grad_padded.size} cells of the padded input "
                f"(largest difference {fmt(diff)}).", icon=":material/check_circle:")
-    col_s, col_g = st.columns(2, gap="large")
+    # side by side on a screen; one above the other on a projector, where the numbers must stay large
+    col_s, col_g = st.columns(2, gap="large") if not sty.presentation else (st.container(), st.container())
 
     def scatter_view(i: int) -> None:
         s = grad.scatter_step(i)
@@ -136,11 +137,12 @@ with tab_conv:
                   outlines=[([(s.out_row, s.out_col)], sty.target_colour)]),
             Panel("kernel" + (" (flipped)" if fwd.config.flip else ""), fwd.applied_kernel[s.filter, channel],
                   signed=True),
-            Panel("∂L/∂X so far (padded)" if not pad.is_zero else "∂L/∂X so far", s.running[channel],
+            Panel("∂L/∂X so far<br>(padded)" if not pad.is_zero else "∂L/∂X<br>so far", s.running[channel],
                   fwd.pad_mask if not pad.is_zero else None, outlines=[(window, sty.window_colour)],
                   row_offset=pad.top, col_offset=pad.left, signed=True),
         ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="bw_scatter_fig", config={"displaylogo": False})
+        st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
+                        config={"displaylogo": False})
         st.code(s.expression(channel), language=None, wrap_lines=True)
         st.download_button("Scatter pass as GIF", lambda: gif_bytes(grad.n_scatter_steps, lambda n: render_panels(
             [Panel("∂L/∂Y", grad.grad_pre[grad.scatter_step(n).filter],
@@ -151,11 +153,12 @@ with tab_conv:
     def gather_view(i: int) -> None:
         gs = grad.gather.step(i)
         panels = conv_step_panels(grad.gather, gs, sty, 0)
-        panels[0].title = "∂L/∂Y dilated+padded"
-        panels[1].title = "kernel ↻180°"
-        panels[2].title = "∂L/∂X (padded)"
+        panels[0].title = "∂L/∂Y dilated,<br>padded"
+        panels[1].title = "kernel<br>↻180°"
+        panels[2].title = "∂L/∂X<br>(padded)"
         panels[0].signed = panels[2].signed = True
-        st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="bw_gather_fig", config={"displaylogo": False})
+        st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
+                        config={"displaylogo": False})
         where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
         in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)
         st.code((f"{where} = " if not in_pad else "padding cell: ")
