@@ -408,6 +408,27 @@ def cmd_train_lenet(args) -> None:
             print(f"saved {args.out}")
 
 
+def cmd_transfer(args) -> None:
+    from cnnviz import transfer
+
+    if args.model != transfer.BACKBONE:
+        raise CnnvizError(f"transfer learning uses {transfer.BACKBONE} here (torchvision backbones: not yet)")
+    ds = transfer.load_folder(args.data_dir)
+
+    def report(row):
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  held-out accuracy {100 * row['heldout_acc']:.1f} %")
+
+    res = transfer.train(ds, args.strategy, k=args.k, epochs=args.epochs, lr=args.lr, seed=args.seed,
+                         device=str(_device(args)), callback=report)
+    summary = {"classes": res.classes, "strategy": res.strategy, "heldout_accuracy": res.heldout_accuracy,
+               "trainable_params": res.trainable_params, "seconds": res.seconds}
+    print(json.dumps(summary) if args.json else f"{res.trainable_params:,} trainable parameters; "
+          f"held-out accuracy {100 * res.heldout_accuracy:.1f} % in {res.seconds:.1f} s")
+
+
 def _model_arg(name: str) -> str:
     from cnnviz.models.registry import MODELS
 
@@ -561,6 +582,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="save the weights (state dict) here")
     p.add_argument("--json", action="store_true", help="one JSON line per epoch: loss and held-out accuracy")
     p.set_defaults(func=cmd_train_lenet)
+    p = sub.add_parser("transfer", help="transfer learning on DATA_DIR/<class>/<images> with a pretrained backbone")
+    p.add_argument("data_dir")
+    p.add_argument("--model", default="efficientnet_lite0")
+    p.add_argument("--strategy", default="head", choices=["head", "last-k", "all"])
+    p.add_argument("--k", type=int, default=2, help="blocks to fine-tune with last-k")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_transfer)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")
     p.add_argument("model")
     p.set_defaults(func=cmd_download)

@@ -217,3 +217,13 @@ def test_training_page_trains_and_ends_with_a_confusion_matrix():
     at.run()
     assert not at.exception
     assert any("Held-out result" in s.value for s in at.subheader)
+
+
+def test_transfer_learning_on_the_demo_set_compares_strategies():
+    at = open_page("training.py")
+    at.checkbox(key="tl_compare").check().run()
+    at.number_input(key="tl_epochs").set_value(2).run()
+    at.button(key="tl_train").click().run()
+    assert not at.exception
+    assert any("Split:" in m.value for m in at.markdown)
+    assert len(at.session_state["_tl"]["results"]) == 3
