@@ -68,6 +68,8 @@ with tab_lenet:
             st.info("Choose the settings and press **Start training**.", icon=":material/model_training:")
             return
         s = r.snapshot()
+        if busy and not r.running:
+            st.rerun()  # the run ended: a full rerun draws the results and stops this fragment's timer
         if s.error:
             st.error(f"Training stopped: {s.error}")
             return

@@ -146,3 +146,17 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
     watched.wait_idle()
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(artifacts / "fantasy_gallery.png")
+
+
+def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/training")
+    watched.wait_idle()
+    epochs = watched.page.get_by_label("Epochs").first
+    epochs.fill("2")
+    watched.page.get_by_role("button", name=re.compile("Start training")).click()
+    _wait_text(watched, "Latest: loss")
+    watched.screenshot(artifacts / "training_mid.png")
+    watched.page.wait_for_function("() => document.body.innerText.includes('Held-out result')", timeout=120_000)
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "training_after.png")
