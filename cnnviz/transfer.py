@@ -104,6 +104,18 @@ def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16) -> 
     return torch.cat(out)
 
 
+def cached_features(images: list[np.ndarray], cache: dict, device: str = "cpu") -> torch.Tensor:
+    """features() for each image once per cache (keyed by the image's bytes): retraining the head is instant."""
+    import hashlib
+
+    keys = [hashlib.sha1(np.ascontiguousarray(im).tobytes() + str(im.shape).encode()).hexdigest() for im in images]
+    todo = [i for i, k in enumerate(keys) if k not in cache]
+    if todo:
+        for i, f in zip(todo, features([images[i] for i in todo], device)):
+            cache[keys[i]] = f
+    return torch.stack([cache[k] for k in keys])
+
+
 @dataclass
 class TransferResult:
     strategy: str
@@ -155,7 +167,8 @@ def _acc(logits: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr: float = 1e-3, seed: int = 0,
-          device: str = "cpu", callback=None, train_idx=None, test_idx=None) -> TransferResult:
+          device: str = "cpu", callback=None, train_idx=None, test_idx=None,
+          feature_cache: dict | None = None) -> TransferResult:
     if strategy not in STRATEGIES:
         raise CnnvizError(f"unknown strategy '{strategy}': use {', '.join(STRATEGIES)}")
     if not 1 <= epochs <= LIMITS["epochs"]:
@@ -170,7 +183,9 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
     res = TransferResult(strategy, list(ds.classes))
     t0 = time.perf_counter()
     if strategy == "head":
-        feats = features(ds.images, device)  # computed once: every epoch after this is instant
+        # computed once (and once per session with a cache): every epoch and every retraining after is instant
+        feats = cached_features(ds.images, feature_cache, device) if feature_cache is not None \
+            else features(ds.images, device)
         ftr, fte = feats[train_idx].to(device), feats[test_idx].to(device)
         head = nn.Linear(feats.shape[1], n).to(device)
         opt = torch.optim.Adam(head.parameters(), lr=lr * 10, weight_decay=1e-4)

@@ -170,7 +170,8 @@ with tab_transfer:
             for strat in ([strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]):
                 bar = st.progress(0.0, text=f"{strat}…")
                 results[strat] = T.train(ds, strat, k=int(k), epochs=int(epochs), lr=float(lr), train_idx=tr,
-                                         test_idx=te, callback=lambda row, b=bar, s=strat: b.progress(
+                                         test_idx=te, feature_cache=st.session_state.setdefault("_tl_features", {}),
+                                         callback=lambda row, b=bar, s=strat: b.progress(
                                              row["epoch"] / int(epochs), text=f"{s}: epoch {row['epoch']}"))
                 bar.empty()
             st.session_state["_tl"] = {"results": results, "main": strategy, "n_train": len(tr), "n_test": len(te)}

@@ -67,3 +67,13 @@ def test_transfer_cli_on_a_folder_of_classes(tmp_path):
     assert p.returncode == 0, p.stderr
     summary = json.loads(p.stdout.splitlines()[-1])
     assert summary["classes"] == ["cat", "rocket"] and summary["heldout_accuracy"] >= 0.9
+
+
+def test_frozen_features_are_computed_once_per_image(monkeypatch):
+    ds = T.demo_dataset(per_class=3, seed=4, photos=("Chelsea the cat", "Coffee"))
+    cache: dict = {}
+    first = T.train(ds, "head", epochs=2, feature_cache=cache)
+    assert len(cache) == len(ds.images)
+    monkeypatch.setattr(T, "features", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
+    again = T.train(ds, "head", epochs=2, feature_cache=cache)  # no backbone pass at all now
+    assert again.heldout_accuracy == first.heldout_accuracy
