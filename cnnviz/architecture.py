@@ -198,8 +198,9 @@ def _depth(graph, model: nn.Module) -> int:
         here = 0
         if n.op == "call_module":
             mod = model.get_submodule(n.target)
-            here = 1 if isinstance(mod, (nn.Conv2d, nn.Linear)) or hasattr(mod, "macs") and any(
-                True for _ in mod.parameters()) else 0
+            weighted = isinstance(mod, (nn.Conv2d, nn.Linear)) or (
+                hasattr(mod, "macs") and any(p.numel() for p in mod.parameters()))
+            here = 1 if weighted else 0
         best[n] = here + max((best.get(a, 0) for a in n.all_input_nodes), default=0)
     return max(best.values(), default=0)
 
