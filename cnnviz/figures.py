@@ -158,6 +158,13 @@ def conv_step_panels(result: ConvResult, step: ConvStep, st: Style, channel: int
     return panels
 
 
+def retitled(panels: list[Panel], *titles: str) -> list[Panel]:
+    """The same panels under new titles (views that reuse the forward step panels for another role)."""
+    for panel, title in zip(panels, titles):
+        panel.title = title
+    return panels
+
+
 def conv_step_figure(result: ConvResult, step: ConvStep, st: Style | None = None, channel: int = 0,
                      selected_input: Cell | None = None) -> go.Figure:
     st = st or get_style(False)

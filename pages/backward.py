@@ -8,7 +8,7 @@ import streamlit as st  # noqa: E402
 
 from cnnviz import views  # noqa: E402
 from cnnviz.errors import GridError  # noqa: E402
-from cnnviz.figures import Panel, conv_step_panels, grid_figure  # noqa: E402
+from cnnviz.figures import Panel, conv_step_panels, grid_figure, retitled  # noqa: E402
 from cnnviz.grid_text import grid_to_csv  # noqa: E402
 from cnnviz.numbers import fmt  # noqa: E402
 from cnnviz.ops.backward import conv_backward, pool_backward, relu_backward  # noqa: E402
@@ -152,10 +152,8 @@ with tab_conv:
 
     def gather_view(i: int) -> None:
         gs = grad.gather.step(i)
-        panels = conv_step_panels(grad.gather, gs, sty, 0)
-        panels[0].title = "∂L/∂Y dilated,<br>padded"
-        panels[1].title = "kernel<br>↻180°"
-        panels[2].title = "∂L/∂X<br>(padded)"
+        panels = retitled(conv_step_panels(grad.gather, gs, sty, 0), "∂L/∂Y dilated,<br>padded", "kernel<br>↻180°",
+                          "∂L/∂X<br>(padded)")
         panels[0].signed = panels[2].signed = True
         st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
                         config={"displaylogo": False})

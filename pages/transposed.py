@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from cnnviz.errors import GridError  # noqa: E402
-from cnnviz.figures import Panel, conv_step_panels, grid_figure  # noqa: E402
+from cnnviz.figures import Panel, conv_step_panels, grid_figure, retitled  # noqa: E402
 from cnnviz.grid_text import grid_to_csv, grid_to_url  # noqa: E402
 from cnnviz.numbers import MINUS, fmt  # noqa: E402
 from cnnviz.ops.conv import ConvConfig  # noqa: E402
@@ -141,10 +141,8 @@ st.markdown(f"Insert {cfg.stride[0] - 1}×{cfg.stride[1] - 1} zeros between the 
 
 def direct_view(i: int) -> None:
     ds = res.direct.step(i)
-    panels = conv_step_panels(res.direct, ds, sty, 0)
-    panels[0].title = "zero-inserted, padded input"
-    panels[1].title = "kernel ↻180°"
-    panels[2].title = "= canvas"
+    panels = retitled(conv_step_panels(res.direct, ds, sty, 0), "zero-inserted, padded input", "kernel ↻180°",
+                      "= canvas")
     st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False})
     st.code(ds.expression(), language=None, wrap_lines=True)
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
 from cnnviz.environment import full_info
+
+REFRESH_S = 60  # weights downloaded meanwhile show up as cached after this long
+
+_lock = threading.Lock()
+_started: dict[str, tuple[float, Future]] = {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -14,24 +21,17 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnnviz-background")
 
 
-@st.cache_resource(show_spinner=False, ttl=60)
-def environment_future(device: str) -> Future:
-    """full_info() imports torch and torchvision (seconds): run it once, in the background.
-
-    A one-minute TTL lets weights downloaded meanwhile show up as cached.
-    """
-    return _executor().submit(full_info, device)
-
-
 def environment_if_started(device: str) -> Future | None:
-    """The future if some session already started it (no work is started here)."""
-    return _started.get(device)
-
-
-_started: dict[str, Future] = {}
+    """The environment check some session started less than REFRESH_S ago (nothing is started here)."""
+    item = _started.get(device)
+    return item[1] if item and time.monotonic() - item[0] < REFRESH_S else None
 
 
 def start_environment(device: str) -> Future:
-    fut = environment_future(device)
-    _started[device] = fut
-    return fut
+    """full_info() imports torch and torchvision (seconds): run it in the background, once per REFRESH_S."""
+    with _lock:
+        item = _started.get(device)
+        if item is None or time.monotonic() - item[0] >= REFRESH_S:
+            item = (time.monotonic(), _executor().submit(full_info, device))
+            _started[device] = item
+        return item[1]
