@@ -19,7 +19,6 @@ negative gradients, so it is exactly guided backprop's "forward mask × positive
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -131,11 +130,11 @@ def with_rule(model: nn.Module, rule: str, leaves: tuple = ()) -> nn.Module:
     return gm.eval()
 
 
-@lru_cache(maxsize=32)
 def rule_model(name: str, rule: str, device: str = "cpu") -> nn.Module:
     from cnnviz.inspect import LEAVES
 
-    return with_rule(zoo.shared_model(name, device), rule, tuple(LEAVES))
+    return zoo.memo(name, ("rule", rule, str(device)),
+                    lambda: with_rule(zoo.shared_model(name, device), rule, tuple(LEAVES)))
 
 
 @dataclass
@@ -165,13 +164,14 @@ class UnitTarget:
         return a[:, min(self.unit[0], a.shape[1] - 1), min(self.unit[1], a.shape[2] - 1)]
 
 
-@lru_cache(maxsize=32)
 def _unit_model(name: str, layer: str, rule: str | None, device: str) -> nn.Module:
     """The network cut at `layer` (a feature-extraction graph), with rectifier rules if asked."""
     from cnnviz.inspect import LEAVES, extractor
 
     fx = extractor(name, (layer,), device)
-    return with_rule(fx, rule, tuple(LEAVES)) if rule else fx
+    if not rule:
+        return fx
+    return zoo.memo(name, ("unit-rule", layer, rule, device), lambda: with_rule(fx, rule, tuple(LEAVES)))
 
 
 def attribute(name: str, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
@@ -262,7 +262,7 @@ def _baseline(name: str, x: torch.Tensor, kind: str) -> torch.Tensor:
         k = 31
         return F.avg_pool2d(F.pad(x, (k // 2,) * 4, mode="replicate"), k, stride=1)
     black = np.zeros((x.shape[-2], x.shape[-1], 3), dtype=np.uint8)
-    return zoo.PREPROCESS[name].tensor(black).to(x.device) if kind == "black" else torch.zeros_like(x)
+    return zoo.preprocessor(name).tensor(black).to(x.device) if kind == "black" else torch.zeros_like(x)
 
 
 def default_cam_layer(name: str) -> str:
@@ -294,25 +294,19 @@ def gradcam(name: str, x: torch.Tensor, target: int, layer: str | None = None, d
     return cam.detach().float().cpu().numpy()
 
 
-@lru_cache(maxsize=None)
 def _output_node(name: str) -> str:
     from torchvision.models.feature_extraction import get_graph_node_names
 
     from cnnviz.inspect import LEAVES
 
-    _, eval_nodes = get_graph_node_names(zoo.shared_model(name), tracer_kwargs={"leaf_modules": LEAVES})
-    return eval_nodes[-1]
+    return zoo.memo(name, ("output-node",), lambda: get_graph_node_names(
+        zoo.shared_model(name), tracer_kwargs={"leaf_modules": LEAVES})[1][-1])
 
 
-@lru_cache(maxsize=64)
 def _cam_extractor(name: str, layer: str, out_node: str, device: str) -> nn.Module:
-    from torchvision.models.feature_extraction import create_feature_extractor
+    from cnnviz.inspect import extractor
 
-    from cnnviz.inspect import LEAVES
-
-    fx = create_feature_extractor(zoo.shared_model(name, device), return_nodes=[layer, out_node],
-                                  tracer_kwargs={"leaf_modules": LEAVES})
-    return fx.eval()
+    return extractor(name, (layer, out_node), device)
 
 
 def count_rectifier_calls(model: nn.Module, leaves: tuple = ()) -> int:

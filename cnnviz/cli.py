@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from cnnviz.errors import CnnvizError
+from cnnviz.errors import CnnvizError, ModelUnavailable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -409,10 +409,15 @@ def cmd_train_lenet(args) -> None:
 
 
 def cmd_transfer(args) -> None:
+    from pathlib import Path
+
     from cnnviz import transfer
 
-    if args.model != transfer.BACKBONE:
-        raise CnnvizError(f"transfer learning uses {transfer.BACKBONE} here (torchvision backbones: not yet)")
+    transfer.backbone(args.model)
+    if args.model not in transfer.available_backbones():
+        from cnnviz.models.registry import weight_status
+
+        raise ModelUnavailable(f"{args.model} weights are not on this machine: {weight_status(args.model).how_to_get}")
     ds = transfer.load_folder(args.data_dir)
 
     def report(row):
@@ -422,11 +427,15 @@ def cmd_transfer(args) -> None:
             print(f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  held-out accuracy {100 * row['heldout_acc']:.1f} %")
 
     res = transfer.train(ds, args.strategy, k=args.k, epochs=args.epochs, lr=args.lr, seed=args.seed,
-                         device=str(_device(args)), callback=report)
-    summary = {"classes": res.classes, "strategy": res.strategy, "heldout_accuracy": res.heldout_accuracy,
-               "trainable_params": res.trainable_params, "seconds": res.seconds}
+                         device=str(_device(args)), callback=report, name=args.model)
+    if args.out:
+        Path(args.out).write_bytes(res.classifier.to_bytes())
+    summary = {"backbone": res.backbone, "classes": res.classes, "strategy": res.strategy,
+               "heldout_accuracy": res.heldout_accuracy, "trainable_params": res.trainable_params,
+               "seconds": res.seconds, **({"saved": args.out} if args.out else {})}
     print(json.dumps(summary) if args.json else f"{res.trainable_params:,} trainable parameters; "
-          f"held-out accuracy {100 * res.heldout_accuracy:.1f} % in {res.seconds:.1f} s")
+          f"held-out accuracy {100 * res.heldout_accuracy:.1f} % in {res.seconds:.1f} s"
+          + (f"; saved {args.out}" if args.out else ""))
 
 
 def _model_arg(name: str) -> str:
@@ -584,13 +593,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_lenet)
     p = sub.add_parser("transfer", help="transfer learning on DATA_DIR/<class>/<images> with a pretrained backbone")
     p.add_argument("data_dir")
-    p.add_argument("--model", default="efficientnet_lite0")
+    p.add_argument("--model", default="efficientnet_lite0",
+                   help="backbone: efficientnet_lite0 (offline), or resnet18, resnet50, googlenet, alexnet, vgg16 "
+                        "once downloaded")
     p.add_argument("--strategy", default="head", choices=["head", "last-k", "all"])
     p.add_argument("--k", type=int, default=2, help="blocks to fine-tune with last-k")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--out", default=None, help="save the trained classifier (what changed + class names) here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transfer)
     p = sub.add_parser("download", help="fetch a torchvision model's ImageNet weights into the torch hub cache")

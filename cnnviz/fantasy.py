@@ -88,7 +88,7 @@ def _transform(img: torch.Tensor, cfg: FantasyConfig, gen: torch.Generator) -> t
 
 def to_model_input(name: str, img01: torch.Tensor) -> torch.Tensor:
     """A [1,3,H,W] image in [0, 1] → the model's normalised input (same rules as photos)."""
-    pre = zoo.PREPROCESS[name]
+    pre = zoo.preprocessor(name)
     x = img01 * 255.0 / pre.scale
     if pre.grayscale:
         x = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device)[None, :, None, None]).sum(1, keepdim=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ from torch import nn
 from cnnviz.colours import colour_range, to_rgb
 from cnnviz.models import zoo
 from cnnviz.models.efficientnet_lite import Conv2dSame
+from cnnviz.models.session_models import base_of
 
 LEAVES = [Conv2dSame]
 _ACT_MODULES = (nn.ReLU, nn.ReLU6, nn.Tanh, nn.Sigmoid)
@@ -85,10 +84,9 @@ def _conv_params(mod: nn.Module, in_shape) -> tuple[int, int, int, int, int, int
     return kh, kw, sh, sw, ph, pw, dh, dw
 
 
-@lru_cache(maxsize=None)
 def _graph(name: str):
-    """(model, traced graph, node names, rf table) for one registry model, computed once."""
-    return analyse(zoo.shared_model(name), zoo.MODELS[name].input_size)
+    """(model, traced graph, node names, rf table) for one model, computed once per model."""
+    return zoo.memo(name, ("graph",), lambda: analyse(zoo.shared_model(name), zoo.input_size(name)))
 
 
 def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tuple = ()):
@@ -142,10 +140,10 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tu
     return model, graph, names, rf
 
 
-@lru_cache(maxsize=None)
 def layers(name: str) -> tuple[LayerInfo, ...]:
     """Inspectable layers (4-D outputs of convolutions, activations, pools, residual adds, concatenations)."""
-    return layers_of(*_graph(name), group=lambda node: _group(name, node))
+    base = base_of(name)
+    return zoo.memo(name, ("layers",), lambda: layers_of(*_graph(name), group=lambda node: _group(base, node)))
 
 
 def layers_of(model: nn.Module, graph, names: dict, rf: dict, group=lambda node: "layers") -> tuple[LayerInfo, ...]:
@@ -182,22 +180,16 @@ def layer(name: str, node: str) -> LayerInfo:
     raise KeyError(f"{name} has no inspectable layer '{node}'")
 
 
-_extractor_lock = threading.Lock()
-_extractors: dict[tuple[str, tuple[str, ...], str], nn.Module] = {}
-
-
 def extractor(name: str, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
     """A graph module returning {node: output}; shares the frozen model's parameters."""
     from torchvision.models.feature_extraction import create_feature_extractor
 
-    key = (name, nodes, str(device))
-    with _extractor_lock:
-        if key not in _extractors:
-            model = zoo.shared_model(name, device)
-            fx = create_feature_extractor(model, return_nodes=list(nodes), tracer_kwargs={"leaf_modules": LEAVES})
-            fx.eval()
-            _extractors[key] = fx
-        return _extractors[key]
+    def make() -> nn.Module:
+        model = zoo.shared_model(name, device)
+        return create_feature_extractor(model, return_nodes=list(nodes),
+                                        tracer_kwargs={"leaf_modules": LEAVES}).eval()
+
+    return zoo.memo(name, ("extractor", tuple(nodes), str(device)), make)
 
 
 def feature_maps(name: str, x: torch.Tensor, nodes: tuple[str, ...], device: str = "cpu") -> dict[str, np.ndarray]:

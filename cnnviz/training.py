@@ -139,6 +139,24 @@ class LeNetRun:
             with self._lock:
                 self._snapshot = self._make_snapshot(0.0, [], {}, True, False, f"{e.__class__.__name__}: {e}")
 
+    def session_model(self):
+        """A frozen copy of the trained network, usable by name on the network pages for this session."""
+        import copy
+
+        from cnnviz.models import session_models
+
+        if self.running:
+            raise RuntimeError("the run is still training")
+        cfg = self.config
+        acc = self.evaluate(0).accuracy
+        opt = {"adam": "Adam", "sgd": "SGD + momentum"}[cfg.optimizer]
+        return session_models.register(
+            "lenet5", copy.deepcopy(self.model), f"Your LeNet-5 ({cfg.activation}, {cfg.pooling} pooling, "
+            f"{100 * acc:.1f} % held-out)", [str(d) for d in range(10)],
+            f"Trained in this session: {opt}, learning rate {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
+            f"epochs{', dropout %g' % cfg.dropout if cfg.dropout else ''}{', augmented' if cfg.augment else ''}"
+            f" — {100 * acc:.1f} % of the 1,000 held-out digits right.")
+
     def evaluate(self, n_wrong: int = 12) -> Evaluation:
         """Confusion matrix on the held-out digits and the most confidently wrong ones."""
         self.model.eval()

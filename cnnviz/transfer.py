@@ -1,6 +1,7 @@
-"""Transfer learning on a few photos per class, with EfficientNet-Lite0 (offline) as the backbone.
+"""Transfer learning on a few photos per class, with a pretrained ImageNet backbone.
 
-Three strategies, as the lecture notes teach them:
+EfficientNet-Lite0 works offline; ResNet-18/50, GoogLeNet, AlexNet and VGG-16 work once their
+torchvision weights are in the torch hub cache. Three strategies, as the lecture notes teach them:
   head    frozen backbone, a new linear classifier on its pooled features (computed once);
   last-k  the last k blocks and a new classifier are trained, the rest frozen;
   all     everything is trained, early layers with a 10× smaller learning rate.
@@ -24,9 +25,59 @@ from cnnviz.errors import CnnvizError
 from cnnviz.images import load_sample
 from cnnviz.models import zoo
 
-BACKBONE = "efficientnet_lite0"
 LIMITS = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 1024}
 STRATEGIES = ("head", "last-k", "all")
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """Where a pretrained network's pooled features are, what reads them, and its blocks for fine-tuning."""
+
+    name: str
+    feature_node: str  # FX node of the feature vector the ImageNet classifier reads
+    classifier: str  # submodule path of that classifier (replaced by a new one)
+    blocks: tuple[str, ...]  # fine-tuning units, input → output ("the last k blocks")
+    tail: tuple[str, ...] = ()  # trainable modules between the last block and the classifier
+
+    def block_count(self) -> int:
+        return len(self.blocks)
+
+
+def _resnet_blocks(per_stage: tuple[int, ...]) -> tuple[str, ...]:
+    return tuple(f"layer{s + 1}.{b}" for s, n in enumerate(per_stage) for b in range(n))
+
+
+BACKBONES: dict[str, Backbone] = {b.name: b for b in [
+    Backbone("efficientnet_lite0", "flatten", "_fc", tuple(f"_blocks.{i}" for i in range(16)), ("_conv_head", "_bn1")),
+    Backbone("resnet18", "flatten", "fc", _resnet_blocks((2, 2, 2, 2))),
+    Backbone("resnet50", "flatten", "fc", _resnet_blocks((3, 4, 6, 3))),
+    Backbone("googlenet", "flatten", "fc", tuple(f"inception{s}" for s in
+                                                 ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"))),
+    Backbone("alexnet", "classifier.5", "classifier.6", ("features.0", "features.3", "features.6", "features.8",
+                                                         "features.10"), ("classifier.1", "classifier.4")),
+    Backbone("vgg16", "classifier.5", "classifier.6", tuple(f"features.{i}" for i in
+                                                            (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)),
+             ("classifier.0", "classifier.3")),
+]}
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+def available_backbones() -> list[str]:
+    """Backbones whose weights are on this machine (EfficientNet-Lite0 always; torchvision ones once cached)."""
+    from cnnviz.models import registry
+
+    return [n for n in BACKBONES if registry.weight_status(n).state != registry.MISSING]
+
+
+def backbone(name: str) -> Backbone:
+    if name not in BACKBONES:
+        raise CnnvizError(f"unknown backbone '{name}': choose from {', '.join(BACKBONES)}")
+    return BACKBONES[name]
+
+
+def feature_width(name: str) -> int:
+    """Width of the backbone's feature vector (= in_features of its ImageNet classifier)."""
+    return zoo.shared_model(name).get_submodule(backbone(name).classifier).in_features
 
 
 @dataclass
@@ -88,157 +139,259 @@ def split(ds: Dataset, heldout: float = 0.25, seed: int = 0) -> tuple[list[int],
     return sorted(train), sorted(test)
 
 
-def batch(images: list[np.ndarray]) -> torch.Tensor:
-    return torch.cat([zoo.preprocess(BACKBONE, im) for im in images])
+def batch(images: list[np.ndarray], name: str = DEFAULT_BACKBONE) -> torch.Tensor:
+    return torch.cat([zoo.preprocess(name, im) for im in images])
 
 
-def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16) -> torch.Tensor:
-    """Pooled 1280-d features of the frozen backbone (what the original classifier reads)."""
+def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16,
+             name: str = DEFAULT_BACKBONE) -> torch.Tensor:
+    """Pooled features of the frozen backbone (what its ImageNet classifier reads)."""
     from cnnviz.inspect import extractor
 
-    fx = extractor(BACKBONE, ("flatten",), device)
+    node = backbone(name).feature_node
+    fx = extractor(name, (node,), device)
     out = []
     with torch.no_grad():
         for i in range(0, len(images), chunk):
-            out.append(fx(batch(images[i : i + chunk]).to(device))["flatten"].cpu())
+            out.append(fx(batch(images[i : i + chunk], name).to(device))[node].cpu())
     return torch.cat(out)
 
 
-def cached_features(images: list[np.ndarray], cache: dict, device: str = "cpu") -> torch.Tensor:
-    """features() for each image once per cache (keyed by the image's bytes): retraining the head is instant."""
+def cached_features(images: list[np.ndarray], cache: dict, device: str = "cpu",
+                    name: str = DEFAULT_BACKBONE) -> torch.Tensor:
+    """features() for each image once per cache (keyed by backbone and the image's bytes): retraining is instant."""
     import hashlib
 
-    keys = [hashlib.sha1(np.ascontiguousarray(im).tobytes() + str(im.shape).encode()).hexdigest() for im in images]
+    keys = [(name, hashlib.sha1(np.ascontiguousarray(im).tobytes() + str(im.shape).encode()).hexdigest())
+            for im in images]
     todo = [i for i, k in enumerate(keys) if k not in cache]
     if todo:
-        for i, f in zip(todo, features([images[i] for i in todo], device)):
+        for i, f in zip(todo, features([images[i] for i in todo], device, name=name)):
             cache[keys[i]] = f
     return torch.stack([cache[k] for k in keys])
+
+
+def with_module(root: nn.Module, path: str, new: nn.Module) -> nn.Module:
+    """A shallow copy of `root` with the submodule at `path` replaced; every other module is shared, not copied.
+
+    Only the containers on the path are copied, so the shared model itself never changes.
+    """
+    head, _, rest = path.partition(".")
+    twin = copy.copy(root)
+    twin._modules = dict(root._modules)
+    twin._modules[head] = with_module(root._modules[head], rest, new) if rest else new
+    return twin
+
+
+@dataclass
+class Classifier:
+    """A trained classifier for the user's classes: the backbone plus what training changed."""
+
+    backbone: str
+    classes: list[str]
+    strategy: str
+    network: nn.Module  # photo tensor → class logits (the whole network)
+    changed: dict[str, torch.Tensor]  # full-path state-dict entries that differ from the pretrained backbone
+    head: nn.Linear | None = None  # set when only the classifier changed: predictions reuse the shared features
+
+    def predict(self, images: list[np.ndarray], device: str = "cpu") -> np.ndarray:
+        """Class probabilities [N, classes]. The classifier itself stays on the CPU (pages share it by name)."""
+        with torch.no_grad():
+            if self.head is not None:  # the shared extractor on `device`, the tiny head on the CPU
+                logits = self.head(features(images, device, name=self.backbone).cpu())
+            else:
+                net = self.network if str(device) == "cpu" else self._on(str(device))
+                logits = net(batch(images, self.backbone).to(device))
+        return logits.softmax(1).cpu().numpy()
+
+    def _on(self, device: str) -> nn.Module:
+        cache = self.__dict__.setdefault("_device_copies", {})
+        if device not in cache:
+            cache[device] = copy.deepcopy(self.network).to(device)
+        return cache[device]
+
+    def to_bytes(self) -> bytes:
+        """What training changed, as a state dict with the class names and the backbone, for download."""
+        buf = io.BytesIO()
+        torch.save({"format": "cnn-explorer-classifier/1", "backbone": self.backbone, "strategy": self.strategy,
+                    "classes": list(self.classes), "state_dict": {k: v.cpu() for k, v in self.changed.items()}}, buf)
+        return buf.getvalue()
+
+    @property
+    def size_mb(self) -> float:
+        return sum(v.numel() * v.element_size() for v in self.changed.values()) / 1e6
+
+    def session_model(self, accuracy: float | None = None):
+        """This classifier, usable by name on the network pages for this session (its classes as labels)."""
+        from cnnviz.models import session_models
+
+        how = {"head": "frozen backbone + new head", "last-k": "last blocks fine-tuned",
+               "all": "fine-tuned throughout"}.get(self.strategy, self.strategy)
+        acc = f", {100 * accuracy:.0f} % held-out" if accuracy is not None else ""
+        return session_models.register(
+            self.backbone, self.network,
+            f"Your {len(self.classes)}-class classifier ({zoo.title(self.backbone)}, {how}{acc})",
+            self.classes, f"Transfer-learned in this session from {zoo.title(self.backbone)} ({how}) for "
+            f"{len(self.classes)} classes: {', '.join(self.classes)}. Its feature maps are the backbone's"
+            + (" (unchanged)." if self.head is not None else ", changed where it was fine-tuned."))
+
+
+def _classifier(name: str, classes: list[str], strategy: str, network: nn.Module, changed_modules: list[str],
+                head: nn.Linear | None) -> Classifier:
+    if head is None:  # a private network (a head-only one shares the frozen backbone: left exactly as it is)
+        network.cpu().eval().requires_grad_(False)
+    sd = network.state_dict()
+    prefixes = tuple(m + "." for m in changed_modules)
+    changed = {k: v.detach().clone() for k, v in sd.items() if k.startswith(prefixes)}
+    return Classifier(name, list(classes), strategy, network, changed, head.cpu().eval() if head is not None else None)
+
+
+def head_classifier(name: str, head: nn.Linear, classes: list[str]) -> Classifier:
+    """The shared frozen backbone with a new linear classifier (only the head is new memory)."""
+    head = head.cpu().eval().requires_grad_(False)
+    network = with_module(zoo.shared_model(name), backbone(name).classifier, head)
+    return _classifier(name, classes, "head", network, [backbone(name).classifier], head)
+
+
+def load_classifier(data: bytes) -> Classifier:
+    """A downloaded classifier back into a working network (weights only; names and shapes checked)."""
+    try:
+        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        sd, classes = dict(obj["state_dict"]), [str(c) for c in obj["classes"]]
+        name, strategy = str(obj.get("backbone", DEFAULT_BACKBONE)), str(obj.get("strategy", "head"))
+    except Exception as e:  # noqa: BLE001 - any malformed file gets one message
+        raise CnnvizError(f"not a CNN Explorer classifier file ({e.__class__.__name__})") from None
+    if name not in BACKBONES:
+        raise CnnvizError(f"this file was trained on '{name}', which this app does not know")
+    if name not in available_backbones():
+        raise CnnvizError(f"this file needs the {zoo.title(name)} weights, which are not on this machine: "
+                          "see the home page for how to get them")
+    spec = backbone(name)
+    if set(sd) == {"weight", "bias"}:  # the first format: a bare head
+        sd = {f"{spec.classifier}.{k}": v for k, v in sd.items()}
+    w = sd.get(f"{spec.classifier}.weight")
+    width = feature_width(name)
+    if w is None or w.ndim != 2 or w.shape != (len(classes), width) or not 2 <= len(classes) <= LIMITS["classes"][1]:
+        raise CnnvizError(f"this file's classifier does not fit {zoo.title(name)}'s {width} features "
+                          f"and its {len(classes)} class names")
+    head = nn.Linear(width, len(classes))
+    head.load_state_dict({"weight": w, "bias": sd[f"{spec.classifier}.bias"]}, strict=True)
+    if all(k.startswith(spec.classifier + ".") for k in sd):
+        return head_classifier(name, head, classes)
+    network = with_module(copy.deepcopy(zoo.shared_model(name)), spec.classifier, head)
+    own = network.state_dict()
+    wrong = [k for k, v in sd.items() if k not in own or own[k].shape != v.shape]
+    if wrong:
+        raise CnnvizError(f"this file's weights do not fit {zoo.title(name)} ({len(wrong)} mismatched, e.g. {wrong[0]})")
+    network.load_state_dict(sd, strict=False)
+    modules = sorted({k.rsplit(".", 1)[0] for k in sd})
+    return _classifier(name, classes, strategy, network, modules, None)
 
 
 @dataclass
 class TransferResult:
     strategy: str
     classes: list[str]
+    backbone: str = DEFAULT_BACKBONE
     history: list[dict] = field(default_factory=list)  # epoch, loss, train_acc, heldout_acc
     trainable_params: int = 0
     total_params: int = 0
     trainable_layers: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    model: nn.Module | None = None  # head (for "head") or the fine-tuned copy
+    classifier: Classifier | None = None
 
     @property
     def heldout_accuracy(self) -> float:
         return self.history[-1]["heldout_acc"] if self.history else 0.0
 
     def predict(self, images: list[np.ndarray], device: str = "cpu") -> np.ndarray:
-        """Class probabilities [N, classes]."""
-        with torch.no_grad():
-            if self.strategy == "head":
-                logits = self.model(features(images, device).to(device))
-            else:
-                logits = self.model(batch(images).to(device))
-        return logits.softmax(1).cpu().numpy()
-
-    def head_bytes(self) -> bytes:
-        """The trained classifier as a state dict (with the class names), for download."""
-        head = self.model if self.strategy == "head" else self.model._fc
-        buf = io.BytesIO()
-        torch.save({"state_dict": head.state_dict(), "classes": list(self.classes)}, buf)
-        return buf.getvalue()
-
-
-def load_head(data: bytes) -> tuple[nn.Linear, list[str]]:
-    """A downloaded head back into a Linear layer (weights only; shapes checked)."""
-    try:
-        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
-        sd, classes = obj["state_dict"], list(obj["classes"])
-        head = nn.Linear(sd["weight"].shape[1], sd["weight"].shape[0])
-        head.load_state_dict(sd, strict=True)
-    except Exception as e:  # noqa: BLE001 - any malformed file gets one message
-        raise CnnvizError(f"not a CNN Explorer classifier head ({e.__class__.__name__})") from None
-    if head.in_features != 1280 or head.out_features != len(classes):
-        raise CnnvizError("this head does not fit EfficientNet-Lite0's 1280 features")
-    return head, classes
+        return self.classifier.predict(images, device)
 
 
 def _acc(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(1) == y).float().mean())
 
 
+def _frozen_batchnorm_train(model: nn.Module) -> None:
+    """Train mode, but BatchNorm statistics stay ImageNet's: a few photos would wreck them."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
 def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr: float = 1e-3, seed: int = 0,
           device: str = "cpu", callback=None, train_idx=None, test_idx=None,
-          feature_cache: dict | None = None) -> TransferResult:
+          feature_cache: dict | None = None, name: str = DEFAULT_BACKBONE) -> TransferResult:
     if strategy not in STRATEGIES:
         raise CnnvizError(f"unknown strategy '{strategy}': use {', '.join(STRATEGIES)}")
     if not 1 <= epochs <= LIMITS["epochs"]:
         raise CnnvizError(f"epochs must be 1–{LIMITS['epochs']}")
+    spec = backbone(name)
     ds.check()
     if train_idx is None:
         train_idx, test_idx = split(ds, seed=seed)
     torch.manual_seed(seed)
     y = torch.tensor(ds.labels)
-    ytr, yte = y[train_idx], y[test_idx]
+    ytr, yte = y[train_idx].to(device), y[test_idx].to(device)
     n = len(ds.classes)
-    res = TransferResult(strategy, list(ds.classes))
+    width = feature_width(name)
+    res = TransferResult(strategy, list(ds.classes), name)
     t0 = time.perf_counter()
     if strategy == "head":
         # computed once (and once per session with a cache): every epoch and every retraining after is instant
-        feats = cached_features(ds.images, feature_cache, device) if feature_cache is not None \
-            else features(ds.images, device)
+        feats = cached_features(ds.images, feature_cache, device, name) if feature_cache is not None \
+            else features(ds.images, device, name=name)
         ftr, fte = feats[train_idx].to(device), feats[test_idx].to(device)
-        head = nn.Linear(feats.shape[1], n).to(device)
+        head = nn.Linear(width, n).to(device)
         opt = torch.optim.Adam(head.parameters(), lr=lr * 10, weight_decay=1e-4)
         for epoch in range(1, epochs + 1):
             for _ in range(20):  # full-batch steps per epoch
                 opt.zero_grad()
-                loss = F.cross_entropy(head(ftr), ytr.to(device))
+                loss = F.cross_entropy(head(ftr), ytr)
                 loss.backward()
                 opt.step()
             with torch.no_grad():
-                row = {"epoch": epoch, "loss": loss.item(), "train_acc": _acc(head(ftr), ytr.to(device)),
-                       "heldout_acc": _acc(head(fte), yte.to(device))}
+                row = {"epoch": epoch, "loss": loss.item(), "train_acc": _acc(head(ftr), ytr),
+                       "heldout_acc": _acc(head(fte), yte)}
             res.history.append(row)
             if callback:
                 callback(row)
-        res.model = head.eval()
         res.trainable_params = sum(p.numel() for p in head.parameters())
-        res.trainable_layers = ["new classifier (1280 → %d)" % n]
-        backbone = sum(p.numel() for name, p in zoo.shared_model(BACKBONE).named_parameters()
-                       if not name.startswith("_fc."))
-        res.total_params = backbone + res.trainable_params
+        res.trainable_layers = [f"new classifier ({width} → {n})"]
+        shared = zoo.shared_model(name)
+        res.total_params = sum(p.numel() for p in shared.parameters()) \
+            - sum(p.numel() for p in shared.get_submodule(spec.classifier).parameters()) + res.trainable_params
+        res.classifier = head_classifier(name, head, ds.classes)
     else:
-        model = copy.deepcopy(zoo.shared_model(BACKBONE)).to(device)  # private copy
-        model._fc = nn.Linear(1280, n).to(device)
+        model = copy.deepcopy(zoo.shared_model(name))  # private copy: the shared model never changes
+        model = with_module(model, spec.classifier, nn.Linear(width, n)).to(device)
         model.requires_grad_(False)
-        n_blocks = len(model._blocks)
+        n_blocks = spec.block_count()
         if strategy == "last-k":
             k = int(np.clip(k, 1, n_blocks))
-            trainable = [model._blocks[i] for i in range(n_blocks - k, n_blocks)] + [model._conv_head, model._bn1,
-                                                                                    model._fc]
-            names = [f"_blocks.{i}" for i in range(n_blocks - k, n_blocks)] + ["_conv_head", "_bn1", "new classifier"]
+            names = list(spec.blocks[n_blocks - k :]) + list(spec.tail) + [spec.classifier]
+            trainable = [model.get_submodule(m) for m in names]
             for m in trainable:
                 m.requires_grad_(True)
             groups = [{"params": [p for m in trainable for p in m.parameters()], "lr": lr}]
+            shown = names[:-1] + ["new classifier"]
         else:
             model.requires_grad_(True)
-            late = list(model._blocks[n_blocks // 2 :].parameters()) + list(model._conv_head.parameters()) + \
-                list(model._bn1.parameters()) + list(model._fc.parameters())
+            late_names = list(spec.blocks[n_blocks // 2 :]) + list(spec.tail) + [spec.classifier]
+            late = [p for m in late_names for p in model.get_submodule(m).parameters()]
             late_ids = {id(p) for p in late}
             early = [p for p in model.parameters() if id(p) not in late_ids]
             groups = [{"params": early, "lr": lr / 10}, {"params": late, "lr": lr}]
-            names = [f"stem + blocks 0–{n_blocks // 2 - 1} (learning rate ÷ 10)", f"blocks {n_blocks // 2}–"
-                     f"{n_blocks - 1}, head, new classifier"]
+            names = [n_ for n_, _ in model.named_children()]
+            shown = [f"stem + {spec.blocks[0]} … {spec.blocks[n_blocks // 2 - 1]} (learning rate ÷ 10)",
+                     f"{spec.blocks[n_blocks // 2]} … {spec.blocks[-1]}, head, new classifier"]
         opt = torch.optim.Adam(groups, lr=lr)
-        xtr_imgs = [ds.images[i] for i in train_idx]
-        xte = batch([ds.images[i] for i in test_idx]).to(device)
-        xtr = batch(xtr_imgs).to(device)
+        xte = batch([ds.images[i] for i in test_idx], name).to(device)
+        xtr = batch([ds.images[i] for i in train_idx], name).to(device)
         gen = torch.Generator().manual_seed(seed)
         for epoch in range(1, epochs + 1):
-            model.train()
-            for m in model.modules():  # BatchNorm statistics stay those of ImageNet: few images here
-                if isinstance(m, nn.BatchNorm2d):
-                    m.eval()
+            _frozen_batchnorm_train(model)
             perm = torch.randperm(len(train_idx), generator=gen)
             total = 0.0
             for i in range(0, len(perm), 8):
@@ -247,22 +400,21 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
                 if torch.rand(1, generator=gen) < 0.5:
                     xb = torch.flip(xb, dims=(3,))
                 opt.zero_grad()
-                loss = F.cross_entropy(model(xb), ytr[idx].to(device))
+                loss = F.cross_entropy(model(xb), ytr[idx])
                 loss.backward()
                 opt.step()
                 total += loss.item() * len(idx)
             model.eval()
             with torch.no_grad():
-                row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(model(xtr), ytr.to(device)),
-                       "heldout_acc": _acc(model(xte), yte.to(device))}
+                row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(model(xtr), ytr),
+                       "heldout_acc": _acc(model(xte), yte)}
             res.history.append(row)
             if callback:
                 callback(row)
-        model.requires_grad_(False)
-        res.model = model
         res.trainable_params = sum(p.numel() for g in groups for p in g["params"])
-        res.trainable_layers = names
+        res.trainable_layers = shown
         res.total_params = sum(p.numel() for p in model.parameters())
+        res.classifier = _classifier(name, ds.classes, strategy, model, names, None)
     res.seconds = time.perf_counter() - t0
     return res
 

@@ -14,10 +14,11 @@ from cnnviz import inspect as ins  # noqa: E402
 from cnnviz.devices import resolve_device  # noqa: E402
 from cnnviz.errors import ImageError, ModelUnavailable  # noqa: E402
 from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample  # noqa: E402
-from cnnviz.models import registry, zoo  # noqa: E402
+from cnnviz.models import registry, session_models, zoo  # noqa: E402
 from cnnviz.overlay import overlay  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import page_store, read_url_once, write_url  # noqa: E402
+from cnnviz.ui.model_choice import current_model, model_options, model_title  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 from cnnviz.urlstate import choice, read_params  # noqa: E402
 
@@ -39,11 +40,13 @@ st.caption("Which input pixels does the score of a class depend on? Each method 
            "question — compare them side by side, and read the caveats.")
 
 statuses = {s.model: s for s in registry.all_statuses()}
-available = [n for n in registry.MODELS if statuses[n].state != registry.MISSING]
+available = model_options([n for n in registry.MODELS if statuses[n].state != registry.MISSING])
 c1, c2 = st.columns([2, 3])
-model_name = c1.selectbox("Model", available, index=available.index(store["model"]) if store["model"] in available else 0,
-                          format_func=lambda n: registry.MODELS[n].title, key="attr_model")
+model_name = c1.selectbox("Model", available, index=available.index(current_model(store, available, "efficientnet_lite0")),
+                          format_func={n: model_title(n) for n in available}.__getitem__, key="attr_model",
+                          help="★ marks models trained in this session on the Training page")
 store["model"] = model_name
+base = session_models.base_of(model_name)
 missing = [registry.MODELS[n].title for n in registry.MODELS if n not in available]
 if missing:
     c1.caption(f"Not downloaded here: {', '.join(missing)} (see the home page).")
@@ -51,7 +54,7 @@ device, _ = resolve_device(settings.device)
 
 photo = None
 with c2:
-    if model_name == "lenet5":
+    if base == "lenet5":
         from cnnviz.models.lenet import mnist_split
 
         _, _, xte, yte = mnist_split()
@@ -78,7 +81,7 @@ except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
 x = zoo.preprocess(model_name, photo)
-seen = zoo.PREPROCESS[model_name].image(photo)
+seen = zoo.preprocessor(model_name).image(photo)
 preds = ins.predict(model_name, x, top=5, device=str(device))
 labels = zoo.labels(model_name)
 
@@ -125,8 +128,9 @@ with st.expander("Method settings"):
     stride_o = s3.number_input("Occlusion stride (px)", 2, 112, max(2, seen.shape[0] // 14), key="attr_ostride")
     samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
     noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
-if model_name == "lenet5":
-    st.info("LeNet-5 uses tanh, not rectifiers: guided backprop and deconvnet equal the plain gradient here.")
+if base == "lenet5" and at.count_rectifier_calls(zoo.shared_model(model_name)) == 0:
+    st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
+            "gradient here.")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -156,9 +160,9 @@ for k, method in enumerate(methods):
         big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
         st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
         st.caption(at.NOTES[method])
-        st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name}_{method}.png",
+        st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name.replace('@', '-')}_{method}.png",
                            mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")
-write_url({"model": model_name, **({"sample": store["sample"]} if model_name != "lenet5" else {})})
+write_url({"model": base, **({"sample": store["sample"]} if base != "lenet5" else {})})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
            "shared model is never hooked or modified.")

@@ -15,6 +15,7 @@ from cnnviz.devices import device_name, resolve_device  # noqa: E402
 from cnnviz.models import registry, zoo  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import page_store  # noqa: E402
+from cnnviz.ui.model_choice import current_model, model_options, model_title  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 
 settings = current()
@@ -27,10 +28,14 @@ st.caption("Start from noise and change the picture, step by step, so that a cho
            "it jittered, scaled and rotated — so what survives is what the unit really responds to.")
 
 statuses = {s.model: s for s in registry.all_statuses()}
-models = [n for n in registry.MODELS if statuses[n].state != registry.MISSING and n != "lenet5"]
+models = model_options([n for n in registry.MODELS if statuses[n].state != registry.MISSING and n != "lenet5"],
+                       accept=lambda base: base != "lenet5")
 device, notice = resolve_device(settings.device)
 c1, c2, c3 = st.columns([2, 3, 2])
-model = c1.selectbox("Model", models, format_func=lambda n: registry.MODELS[n].title, key="fa_model")
+model = c1.selectbox("Model", models, index=models.index(current_model(store, models, "efficientnet_lite0")),
+                     format_func={n: model_title(n) for n in models}.__getitem__, key="fa_model",
+                     help="★ marks classifiers trained in this session on the Training page: try one of your classes")
+store["model"] = model
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], default="channel", required=True,
                             key="fa_mode", format_func={"channel": "a channel", "unit": "one unit", "class": "a class",
                                                         "gallery": "gallery of channels"}.get)
@@ -104,7 +109,8 @@ if st.button("Dream", type="primary", icon=":material/auto_awesome:", key="fa_ru
         results.append((ch, res, start, end))
     preview.empty()
     progress.empty()
-    store["results"] = {"mode": mode, "layer": layer, "class": class_index, "items": results}
+    store["results"] = {"mode": mode, "layer": layer, "class": class_index, "items": results,
+                        "class_name": zoo.labels(model)[class_index] if mode == "class" else None}
 
 res = store.get("results") or {}
 if res.get("items"):
@@ -129,7 +135,7 @@ if res.get("items"):
         ch, out, start, end = items[0]
         a, b = st.columns([2, 3])
         a.image(out.image, width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
-        what = (f"class {zoo.labels(model)[res['class']]}" if res["mode"] == "class" else
+        what = (f"class {res['class_name']}" if res["mode"] == "class" else
                 f"{res['layer']} channel {ch}" + (" (one unit)" if res["mode"] == "unit" else ""))
         b.markdown(f"**Target:** {what}  \n**Objective** on the starting noise **{start:.3f}** → on this image "
                    f"**{end:.3f}**" + (f" ({end / start:.1f}×)" if start > 0 else ""))

@@ -14,11 +14,12 @@ from cnnviz.devices import device_name, resolve_device  # noqa: E402
 from cnnviz.errors import ImageError, ModelUnavailable  # noqa: E402
 from cnnviz.figures import feature_map_figure, predictions_figure, receptive_field_figure  # noqa: E402
 from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample  # noqa: E402
-from cnnviz.models import registry, zoo  # noqa: E402
+from cnnviz.models import registry, session_models, zoo  # noqa: E402
 from cnnviz.numbers import fmt  # noqa: E402
 from cnnviz.overlay import draw_box, overlay  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url  # noqa: E402
+from cnnviz.ui.model_choice import current_model, model_options, model_title, session_model  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 from cnnviz.urlstate import choice, int_in, read_params  # noqa: E402
 
@@ -44,23 +45,29 @@ st.caption("Real pretrained networks: what they predict, what every layer comput
            "torch hub cache once downloaded.")
 
 statuses = {s.model: s for s in registry.all_statuses()}
-names = list(registry.MODELS)
+names = model_options(list(registry.MODELS))
 
 
 def _model_label(n: str) -> str:
+    if session_models.is_session_model(n):
+        return model_title(n)
     s = statuses[n]
     return registry.MODELS[n].title + ("" if s.state != registry.MISSING else " — not downloaded yet")
 
 
 c_model, c_dev = st.columns([3, 2], vertical_alignment="bottom")
-model_name = c_model.selectbox("Model", names, index=names.index(store["model"]), format_func=_model_label,
-                               key="net_model")
+model_name = c_model.selectbox("Model", names, index=names.index(current_model(store, names, "efficientnet_lite0")),
+                               format_func={n: _model_label(n) for n in names}.__getitem__, key="net_model",
+                               help="★ marks models trained in this session on the Training page (kept until the "
+                                    "session ends; not part of shared links)")
 store["model"] = model_name
+base = session_models.base_of(model_name)
+mine = session_model(model_name)
 device, notice = resolve_device(settings.device)
 c_dev.caption(f"Running on **{device_name(device)}**" + (f" — {notice}" if notice else ""))
-spec = registry.MODELS[model_name]
-st.caption(spec.description)
-if statuses[model_name].state == registry.MISSING:
+spec = registry.MODELS[base]
+st.caption(mine.description if mine else spec.description)
+if not mine and statuses[model_name].state == registry.MISSING:
     s = statuses[model_name]
     st.warning(f"**{spec.title} weights are not on this machine** ({s.detail}). To get them, run on a machine with "
                f"internet:\n\n`{s.how_to_get.split('   ')[0]}`\n\nor copy the file into `{s.path}`. "
@@ -79,7 +86,7 @@ if statuses[model_name].state == registry.MISSING:
 
 # ---- the picture ------------------------------------------------------------------------
 photo, photo_id = None, None
-if model_name == "lenet5":
+if base == "lenet5":
     from cnnviz.models.lenet import mnist_split
 
     @st.cache_resource(show_spinner=False)
@@ -104,8 +111,9 @@ if model_name == "lenet5":
         digit = xte[store["digit"]]
         photo = np.repeat((255 - digit)[..., None], 3, axis=-1)  # shown like ink on paper
         photo_id = f"digit{store['digit']}"
-        st.caption(f"True label: **{int(yte[store['digit']])}** · LeNet-5's held-out accuracy "
-                   f"{100 * (zoo.lenet_accuracy() or 0):.1f} % on these 1,000 digits")
+        st.caption(f"True label: **{int(yte[store['digit']])}**" + (
+            " · your LeNet-5 never trained on it either" if mine else
+            f" · LeNet-5's held-out accuracy {100 * (zoo.lenet_accuracy() or 0):.1f} % on these 1,000 digits"))
 else:
     tab_sample, tab_upload, tab_camera = st.tabs(["Sample photo", "Upload", "Camera"])
     with tab_sample:
@@ -132,20 +140,23 @@ try:
 except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
-pre = zoo.PREPROCESS[model_name]
+pre = zoo.preprocessor(model_name)
 x = zoo.preprocess(model_name, photo)
 seen = pre.image(photo)
 
 c_photo, c_pred = st.columns([2, 3], gap="large")
 with c_photo:
-    st.image(photo, caption="your picture", width="stretch" if model_name != "lenet5" else 140)
+    st.image(photo, caption="your picture", width="stretch" if base != "lenet5" else 140)
     with st.expander("What the network sees", expanded=True):
         st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180)
         st.markdown("\n".join(f"{k + 1}. {s}" for k, s in enumerate(pre.describe(photo.shape))))
         st.caption(f"Tensor given to the network: **{' × '.join(map(str, x.shape))}**")
 with c_pred:
     preds = ins.predict(model_name, x, top=5, device=str(device))
-    st.plotly_chart(predictions_figure(preds, sty), config={"displaylogo": False}, key="net_preds")
+    n_labels = len(zoo.labels(model_name))
+    st.plotly_chart(predictions_figure(preds, sty, "Top-5 predictions" if n_labels > 5 else
+                                       f"Predictions (all {n_labels} classes)"),
+                    config={"displaylogo": False}, key="net_preds")
 
 # ---- feature maps -----------------------------------------------------------------------
 st.header("Feature maps")
@@ -175,7 +186,7 @@ mont = ins.montage(fmap, order, scale, sty.sequential, sty.diverging)
 st.image(mont, caption=f"{info.node}: all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                        f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
 o3.download_button("Montage as PNG", png_bytes(Image.fromarray(mont)),
-                   file_name=f"{model_name}_{info.node}.png", mime="image/png", icon=":material/image:")
+                   file_name=f"{model_name.replace('@', '-')}_{info.node}.png", mime="image/png", icon=":material/image:")
 if len(nodes) > 1:
     with st.expander(f"Before the {info.kind}: {info.source}"):
         st.image(ins.montage(maps[info.source], order, scale, sty.sequential, sty.diverging), width="stretch",
@@ -236,6 +247,6 @@ with right:
 st.plotly_chart(receptive_field_figure(all_layers, sty, info.node), config={"displaylogo": False}, key="net_rf_plot")
 st.caption("Receptive field size grows with depth; the jump (product of strides) sets how far apart neighbouring "
            "units look. Through branches and shortcuts the largest path counts.")
-write_url({"model": model_name, **({"sample": store["sample"]} if model_name != "lenet5" else
+write_url({"model": base, **({"sample": store["sample"]} if base != "lenet5" else
                                    {"digit": str(store.get("digit", 0))}),
            "layer": info.node, "channel": str(channel)})

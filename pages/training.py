@@ -6,13 +6,17 @@ through_router()
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from cnnviz.figures import Panel, grid_figure  # noqa: E402
+from cnnviz.devices import resolve_device  # noqa: E402
+from cnnviz.figures import Panel, grid_figure, predictions_figure  # noqa: E402
 from cnnviz.inspect import montage  # noqa: E402
 from cnnviz.models.lenet import mnist_split  # noqa: E402
 from cnnviz.training import LIMITS, LeNetRun, TrainConfig  # noqa: E402
+from cnnviz.ui.model_choice import adopt, adopted  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 
-sty = current().style
+settings = current()
+sty = settings.style
+device, _ = resolve_device(settings.device)
 st.title("Training")
 st.caption("Train LeNet-5 on 4,000 MNIST digits and watch it learn: the loss falling, accuracy on 1,000 held-out "
            "digits it never trains on, the first-layer filters and one digit's feature maps changing, and how "
@@ -104,6 +108,18 @@ with tab_lenet:
         if s.done and not r.running:
             ev = r.evaluate()
             st.subheader(f"Held-out result: {100 * ev.accuracy:.1f} % of 1,000 digits")
+            in_use = st.session_state.get("_lenet_in_use") == id(r) and adopted("lenet") is not None
+            u1, u2 = st.columns([2, 3], vertical_alignment="center")
+            if u1.button("Use these weights on the network pages", icon=":material/input:", key="train_use",
+                         type="secondary" if in_use else "primary", disabled=in_use or bool(s.error)):
+                adopt("lenet", r.session_model())
+                st.session_state["_lenet_in_use"] = id(r)
+                in_use = True
+            if in_use:
+                u2.success(f"In use for this session as **★ {adopted('lenet').title}** on Networks on your photo "
+                           "and Attributions.", icon=":material/check_circle:")
+                u2.page_link("pages/networks.py", label="Open it on Networks on your photo",
+                             icon=":material/photo_camera:")
             st.plotly_chart(grid_figure([Panel("confusion matrix (rows: true digit, columns: predicted)",
                                                ev.confusion.astype(float))], sty, cell_px=34),
                             config={"displaylogo": False}, key="train_confusion")
@@ -123,9 +139,17 @@ with tab_transfer:
     from cnnviz.errors import CnnvizError, ImageError
     from cnnviz.images import UPLOAD_TYPES, load_image
 
-    st.caption(f"EfficientNet-Lite0 (offline) as the backbone. Limits: {T.LIMITS['classes'][0]}–{T.LIMITS['classes'][1]} "
-               f"classes, at most {T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs. A quarter "
-               "of each class is held out. Photos stay in memory and are dropped with your session.")
+    from cnnviz.models import zoo
+
+    backbones = T.available_backbones()
+    b1, b2 = st.columns([2, 3], vertical_alignment="bottom")
+    bb = b1.selectbox("Pretrained backbone", backbones, format_func=zoo.title, key="tl_backbone")
+    missing_bb = [zoo.title(n) for n in T.BACKBONES if n not in backbones]
+    b2.caption(("Also possible once their weights are cached: " + ", ".join(missing_bb) +
+                " (see the home page; `python -m cnnviz download NAME`). ") if missing_bb else "")
+    st.caption(f"Limits: {T.LIMITS['classes'][0]}–{T.LIMITS['classes'][1]} classes, at most "
+               f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs. A quarter of each class "
+               "is held out. Photos stay in memory and are dropped with your session.")
     source = st.segmented_control("Data", ["demo", "mine"], default="demo", required=True, key="tl_source",
                                   format_func={"demo": "Demo set (augmented sample photos)", "mine": "My photos"}.get)
     ds = None
@@ -158,7 +182,9 @@ with tab_transfer:
     strategy = s1.radio("Strategy", T.STRATEGIES, key="tl_strategy", format_func={
         "head": "(a) frozen backbone, new linear head", "last-k": "(b) fine-tune the last k blocks",
         "all": "(c) fine-tune all, early layers at lr ÷ 10"}.get)
-    k = s2.slider("k (blocks)", 1, 16, 2, key="tl_k", disabled=strategy != "last-k")
+    n_blocks = T.BACKBONES[bb].block_count()
+    k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, min(2, n_blocks), key=f"tl_k_{bb}",
+                  disabled=strategy != "last-k")
     epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], 8, key="tl_epochs")
     lr = s4.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key="tl_lr")
     compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")
@@ -171,10 +197,12 @@ with tab_transfer:
                 bar = st.progress(0.0, text=f"{strat}…")
                 results[strat] = T.train(ds, strat, k=int(k), epochs=int(epochs), lr=float(lr), train_idx=tr,
                                          test_idx=te, feature_cache=st.session_state.setdefault("_tl_features", {}),
+                                         name=bb, device=str(device),
                                          callback=lambda row, b=bar, s=strat: b.progress(
                                              row["epoch"] / int(epochs), text=f"{s}: epoch {row['epoch']}"))
                 bar.empty()
-            st.session_state["_tl"] = {"results": results, "main": strategy, "n_train": len(tr), "n_test": len(te)}
+            st.session_state["_tl"] = {"results": results, "main": strategy, "n_train": len(tr), "n_test": len(te),
+                                       "backbone": bb}
         except CnnvizError as e:
             st.error(str(e))
     tl = st.session_state.get("_tl")
@@ -193,23 +221,75 @@ with tab_transfer:
                                      name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
         fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
                           yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
-                          yaxis2={"title": "loss", "overlaying": "y", "side": "right"},
+                          yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
                           legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
         st.plotly_chart(fig, config={"displaylogo": False}, key="tl_curves")
-        res = results[main]
-        st.download_button("Download the trained head (state dict)", res.head_bytes(), file_name="head.pt",
-                           icon=":material/download:")
-        new = st.file_uploader("Try new photos", type=UPLOAD_TYPES, accept_multiple_files=True, key="tl_new")
+        st.caption(f"Backbone: {zoo.title(tl['backbone'])}.")
+
+    # ---- the classifier: download, load back, try on new photos, use on the network pages -------------------
+    import hashlib
+
+    from cnnviz.inspect import Prediction
+
+    candidates = {}
+    if tl:
+        r_main = tl["results"][tl["main"]]
+        candidates["trained"] = (r_main.classifier, r_main.heldout_accuracy)
+    with st.expander("Load a classifier downloaded earlier", expanded=not tl):
+        loaded = st.file_uploader("Classifier file (.pt) from this page or `python -m cnnviz transfer --out`",
+                                  type=["pt"], key="tl_load")
+        if loaded is not None:
+            digest = hashlib.sha1(loaded.getvalue()).hexdigest()
+            cached = st.session_state.get("_tl_loaded")
+            if cached is None or cached[0] != digest:
+                try:
+                    st.session_state["_tl_loaded"] = cached = (digest, T.load_classifier(loaded.getvalue()))
+                except CnnvizError as e:
+                    st.error(str(e))
+                    cached = None
+            if cached is not None:
+                clf = cached[1]
+                candidates["loaded"] = (clf, None)
+                st.success(f"Loaded: {zoo.title(clf.backbone)} ({clf.strategy}) for {len(clf.classes)} classes — "
+                           f"{', '.join(clf.classes)}.", icon=":material/check_circle:")
+    if candidates:
+        st.subheader("Your classifier")
+        which = "trained"
+        if len(candidates) > 1:
+            which = st.segmented_control("Classifier", list(candidates), default="trained", required=True,
+                                         key="tl_which", format_func={"trained": "trained just now",
+                                                                      "loaded": "loaded from a file"}.get)
+        clf, acc = candidates[which]
+        c_dl, c_use = st.columns(2)
+        what = "the new head only" if clf.head is not None else "the fine-tuned layers and the new head"
+        c_dl.download_button(f"Download it ({what}, {clf.size_mb:.2f} MB)", clf.to_bytes,  # made on click
+                             file_name=f"classifier_{clf.backbone}_{clf.strategy}.pt", icon=":material/download:",
+                             key="tl_download")
+        current_sm = adopted("classifier")
+        in_use = current_sm is not None and current_sm.model is clf.network
+        if c_use.button("Use it on the network pages", icon=":material/input:", key="tl_use", disabled=in_use,
+                        help="Networks on your photo, Attributions and Fantasy images offer it (★) for this session"):
+            adopt("classifier", clf.session_model(acc))
+            in_use = True
+        if in_use:
+            c_use.success(f"In use for this session as **★ {adopted('classifier').title}**.",
+                          icon=":material/check_circle:")
+            c_use.page_link("pages/networks.py", label="Open it on Networks on your photo",
+                            icon=":material/photo_camera:")
+        new = st.file_uploader("Try it on new photos (not used for training)", type=UPLOAD_TYPES,
+                               accept_multiple_files=True, key="tl_new")
+        good = []
         for f in new or []:
             try:
-                p = res.predict([load_image(f.getvalue(), f.name)])[0]
-                st.markdown(f"**{f.name}**: {res.classes[int(p.argmax())]} ({100 * p.max():.1f} %)")
+                good.append((f.name, load_image(f.getvalue(), f.name)))
             except ImageError as e:
                 st.error(str(e))
-    loaded = st.file_uploader("Load a downloaded head", type=["pt"], key="tl_load")
-    if loaded is not None:
-        try:
-            head, classes = T.load_head(loaded.getvalue())
-            st.success(f"Head for {len(classes)} classes loaded: {', '.join(classes)}.")
-        except CnnvizError as e:
-            st.error(str(e))
+        if good:
+            probs = clf.predict([im for _, im in good], device=str(device))
+            for (fname, im), p in zip(good, probs):
+                top = sorted(range(len(p)), key=lambda i: -p[i])[:5]
+                pc1, pc2 = st.columns([1, 3], vertical_alignment="center")
+                pc1.image(im, caption=fname, width="stretch")
+                pc2.plotly_chart(predictions_figure([Prediction(clf.classes[i], i, float(p[i])) for i in top], sty,
+                                                    title=f"{fname}: {clf.classes[top[0]]}"),
+                                 config={"displaylogo": False}, key=f"tl_pred_{fname}")

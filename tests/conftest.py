@@ -5,3 +5,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def torchvision_cache(tmp_path, monkeypatch):
+    """Put randomly initialised torchvision weights where the weights API caches them (no internet here).
+
+    Returns a function `populate(name)`; the process-wide model and its derived graphs are
+    forgotten afterwards, so no other test sees the random weights.
+    """
+    import torch
+    import torchvision
+
+    from cnnviz.models import registry, zoo
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    names: list[str] = []
+
+    def populate(name: str) -> None:
+        path = registry.torchvision_cache_path(registry.MODELS[name])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(0)
+        ref = (torchvision.models.GoogLeNet(transform_input=True, aux_logits=True, init_weights=False)
+               if name == "googlenet" else getattr(torchvision.models, name)(weights=None))
+        torch.save(ref.state_dict(), path)
+        names.append(name)
+
+    yield populate
+    for name in names:
+        for key in [k for k in zoo._shared if k[0] == name]:
+            del zoo._shared[key]
+        zoo._registry_memos.pop(name, None)

@@ -7,10 +7,13 @@ uses separate FX graph modules that share the parameters, attribution works on c
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -18,8 +21,10 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.errors import ModelUnavailable
-from cnnviz.models import registry
+from cnnviz.models import registry, session_models
 from cnnviz.models.registry import MODELS
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,12 +115,33 @@ def _lenet_preprocess() -> Preprocess:
 PREPROCESS["lenet5"] = _lenet_preprocess()
 
 
+def preprocessor(name: str) -> Preprocess:
+    """How photos are prepared for `name` (a session model uses its base model's rule)."""
+    return PREPROCESS[session_models.base_of(name)]
+
+
 def preprocess(name: str, rgb: np.ndarray) -> torch.Tensor:
-    return PREPROCESS[name].tensor(rgb)
+    return preprocessor(name).tensor(rgb)
+
+
+def input_size(name: str) -> tuple[int, int, int]:
+    return MODELS[session_models.base_of(name)].input_size
+
+
+def title(name: str) -> str:
+    if session_models.is_session_model(name):
+        return session_models.lookup(name).title
+    return MODELS[name].title
+
+
+def labels(name: str) -> tuple[str, ...]:
+    if session_models.is_session_model(name):
+        return session_models.lookup(name).labels
+    return _registry_labels(name)
 
 
 @lru_cache(maxsize=None)
-def labels(name: str) -> tuple[str, ...]:
+def _registry_labels(name: str) -> tuple[str, ...]:
     if name == "lenet5":
         return tuple(str(d) for d in range(10))
     from torchvision.models import ResNet18_Weights
@@ -173,12 +199,43 @@ _shared: dict[tuple[str, str], nn.Module] = {}
 
 
 def shared_model(name: str, device: str = "cpu") -> nn.Module:
-    """The process-wide instance of a model on a device (built once, under a lock)."""
+    """The process-wide instance of a model on a device (built once, under a lock).
+
+    A session model's name gives that session's model (a private copy on other devices).
+    """
+    if session_models.is_session_model(name):
+        sm = session_models.lookup(name)
+        if str(device) == "cpu":
+            return sm.model
+        return memo(name, ("device", str(device)), lambda: copy.deepcopy(sm.model).to(device))
     key = (name, str(device))
     with _lock:
         if key not in _shared:
             _shared[key] = build(name).to(device)
         return _shared[key]
+
+
+_memo_lock = threading.Lock()
+_registry_memos: dict[str, tuple[dict, threading.RLock]] = {}
+
+
+def memo(name: str, key: tuple, make: Callable[[], T]) -> T:
+    """A value derived from model `name` (a traced graph, an extractor…), made once and kept as long as the model.
+
+    Registry models keep theirs for the process; a session model keeps them in its own
+    `caches`, so they are freed with it. One lock per model: building for one model never
+    waits for another.
+    """
+    if session_models.is_session_model(name):
+        sm = session_models.lookup(name)
+        store, lock = sm.caches, sm.lock
+    else:
+        with _memo_lock:
+            store, lock = _registry_memos.setdefault(name, ({}, threading.RLock()))
+    with lock:
+        if key not in store:
+            store[key] = make()
+        return store[key]
 
 
 def lenet_accuracy() -> float | None:

@@ -208,15 +208,59 @@ def test_training_page_trains_and_ends_with_a_confusion_matrix():
     import time
 
     at = open_page("training.py")
-    by_label(at.number_input, "Epochs").set_value(1).run()
+    by_label(at.number_input, "Epochs").set_value(1)  # form widgets: sent with the submit click
     submit = next(b for b in at.get("form_submit_button") if "Start" in b.proto.label)
     submit.click().run()
     run = at.session_state["_lenet_run"]
+    assert run.config.epochs == 1
     run.join(120)
     time.sleep(0.2)
     at.run()
     assert not at.exception
     assert any("Held-out result" in s.value for s in at.subheader)
+
+
+def test_a_lenet_trained_here_is_used_on_the_networks_and_attribution_pages():
+    at = open_page("training.py")
+    by_label(at.number_input, "Epochs").set_value(1)  # form widgets: sent with the submit click
+    by_label(at.selectbox, "Activation").select("relu")
+    submit = next(b for b in at.get("form_submit_button") if "Start" in b.proto.label)
+    submit.click().run()
+    assert at.session_state["_lenet_run"].config.activation == "relu"
+    at.session_state["_lenet_run"].join(120)
+    at.run()
+    at.button(key="train_use").click().run()
+    assert not at.exception
+    assert any("In use for this session" in s.value for s in at.success)
+    at.switch_page("pages/networks.py").run(timeout=60)
+    assert not at.exception
+    chosen = at.selectbox(key="net_model").value
+    assert chosen.startswith("lenet5@")
+    assert any("Trained in this session" in c.value for c in at.caption)
+    assert any("ReLU" in str(o) for o in at.selectbox(key=next(k for k in (sb.key for sb in at.selectbox)
+                                                                 if k.startswith("net_layer_"))).options)
+    at.switch_page("pages/attribution.py").run(timeout=60)
+    assert not at.exception and at.selectbox(key="attr_model").value == chosen
+    assert not any("tanh or sigmoid" in i.value for i in at.info)
+
+
+def test_a_transfer_classifier_is_downloaded_loaded_back_and_used_on_the_networks_page():
+    at = open_page("training.py")
+    at.number_input(key="tl_epochs").set_value(2).run()
+    at.button(key="tl_train").click().run(timeout=120)
+    clf = at.session_state["_tl"]["results"]["head"].classifier
+    at.button(key="tl_use").click().run()
+    assert not at.exception and any("3-class classifier" in s.value for s in at.success)
+    at.switch_page("pages/networks.py").run(timeout=60)
+    assert not at.exception and at.selectbox(key="net_model").value.startswith("efficientnet_lite0@")
+    assert any("Transfer-learned in this session" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) >= 1
+    at.switch_page("pages/fantasy.py").run(timeout=60)
+    assert not at.exception and at.selectbox(key="fa_model").value.startswith("efficientnet_lite0@")
+    from cnnviz import transfer as T
+
+    back = T.load_classifier(clf.to_bytes())
+    assert back.classes == clf.classes
 
 
 def test_transfer_learning_on_the_demo_set_compares_strategies():

@@ -44,6 +44,13 @@ def _wait_text(watched, text: str) -> None:
     watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=15_000)
 
 
+def _selected(watched, label: str) -> str:
+    """What a select box shows (its text, or its input's value where it can be typed into)."""
+    box = watched.page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    inp = box.locator("input")
+    return box.inner_text() + " " + (inp.first.input_value() if inp.count() else "")
+
+
 def test_arrow_keys_step_and_play_advances(server, watched):
     _open(server, watched)
     watched.page.get_by_role("button", name=re.compile("Next")).wait_for()
@@ -160,3 +167,59 @@ def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     watched.wait_idle()
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(artifacts / "training_after.png")
+    watched.page.get_by_role("button", name=re.compile("Use these weights")).click()
+    _wait_text(watched, "In use for this session")
+    watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
+    _wait_text(watched, "Trained in this session")
+    watched.wait_idle()
+    assert "Your LeNet-5" in _selected(watched, "Model")
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "networks_with_the_lenet_trained_here.png")
+
+
+def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watched, artifacts, tmp_path):
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.images import load_sample
+    from cnnviz.transfer import augment
+
+    rng = np.random.default_rng(0)
+    folders = {}
+    for name, title in (("cat", "Chelsea the cat"), ("rocket", "Rocket launch")):
+        folders[name] = []
+        for k in range(6):
+            f = tmp_path / f"{name}{k}.jpg"
+            Image.fromarray(augment(load_sample(title), rng)).save(f)
+            folders[name].append(str(f))
+    watched.page.goto(f"{server.url}/training")
+    watched.wait_idle()
+    t0 = time.perf_counter()
+    watched.page.get_by_role("tab", name="Transfer learning on your photos").click()
+    watched.page.get_by_text("My photos", exact=True).click()
+    watched.wait_idle()
+    for k, (name, files) in enumerate(folders.items()):
+        box = watched.page.get_by_label(f"Class {k + 1} name")
+        box.fill(name)
+        box.press("Enter")
+        watched.wait_idle()
+        watched.page.locator('input[type="file"]').nth(k).set_input_files(files)
+        watched.wait_idle(800)
+    watched.page.get_by_role("button", name=re.compile("^Train$")).click()
+    watched.page.wait_for_function("() => document.body.innerText.includes('Split:')", timeout=120_000)
+    watched.wait_idle()
+    seconds = time.perf_counter() - t0
+    assert seconds < 60, f"building the classifier took {seconds:.0f} s"
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "transfer_my_photos_trained.png")
+    watched.page.get_by_role("button", name=re.compile("Use it on the network pages")).click()
+    _wait_text(watched, "In use for this session")
+    watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
+    _wait_text(watched, "Transfer-learned in this session")
+    watched.wait_idle()
+    assert "2-class classifier" in _selected(watched, "Model")
+    assert "classes: cat, rocket" in watched.page.inner_text("body")
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "networks_with_my_classifier.png")
