@@ -35,7 +35,7 @@ PAGES: list[PageInfo] = [
     PageInfo("architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
              "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer from the real modules: shapes, parameters, MACs, memory, receptive fields; paper variants, block diagrams, design calculators and a comparison."),
     PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",
-             "Train LeNet-5 live (optimiser, learning rate, batch, dropout, augmentation, activation, pooling; curves, filters, feature maps, gradient norms, confusion matrix), and transfer-learn EfficientNet-Lite0 on your own photos with three strategies compared."),
+             "Train LeNet-5 live (optimiser, learning rate, batch, dropout, augmentation, activation, pooling; curves, filters, feature maps, gradient norms, confusion matrix), and transfer-learn EfficientNet-Lite0 (or a cached torchvision network) on your own photos with three strategies compared; use what you trained on the network pages."),
     PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
              "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
     PageInfo("fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
