@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,15 @@ def load_image(data: bytes, name: str = "upload") -> np.ndarray:
 
 
 def load_sample(title: str) -> np.ndarray:
-    return load_image((PHOTOS / SAMPLE_PHOTOS[title]).read_bytes(), SAMPLE_PHOTOS[title])
+    """A bundled photo, decoded once per process (read-only: every page and session shares it)."""
+    return _decoded_sample(title)
+
+
+@lru_cache(maxsize=None)
+def _decoded_sample(title: str) -> np.ndarray:
+    arr = load_image((PHOTOS / SAMPLE_PHOTOS[title]).read_bytes(), SAMPLE_PHOTOS[title])
+    arr.flags.writeable = False
+    return arr
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
