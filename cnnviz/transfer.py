@@ -25,7 +25,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.images import load_sample
 from cnnviz.models import zoo
 
-LIMITS = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 1024}
+LIMITS = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 512}
 STRATEGIES = ("head", "last-k", "all")
 
 
@@ -90,12 +90,27 @@ class Dataset:
         lo, hi = LIMITS["classes"]
         if not lo <= len(self.classes) <= hi:
             raise CnnvizError(f"give between {lo} and {hi} classes (got {len(self.classes)})")
+        names = [c.strip() for c in self.classes]
+        if not all(names):
+            raise CnnvizError("every class needs a name")
+        if len(set(names)) < len(names):
+            raise CnnvizError("two classes have the same name: give each class its own")
         counts = np.bincount(self.labels, minlength=len(self.classes))
         if counts.min() < 2:
             raise CnnvizError(f"every class needs at least 2 images ('{self.classes[int(counts.argmin())]}' has "
                               f"{int(counts.min())})")
         if counts.max() > LIMITS["images_per_class"]:
             raise CnnvizError(f"at most {LIMITS['images_per_class']} images per class")
+
+
+def prepare_photo(data: bytes, name: str) -> np.ndarray:
+    """An uploaded photo for training: decoded safely and shrunk so its longer side is at most LIMITS["side"].
+
+    The networks read 224×224 crops, so nothing is lost, and 400 photos stay a few hundred MB at most.
+    """
+    from cnnviz.images import load_image, resize_max
+
+    return resize_max(load_image(data, name), LIMITS["side"])
 
 
 def augment(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -423,8 +438,6 @@ def load_folder(path: str) -> Dataset:
     """DATA_DIR/<class>/<image files> → Dataset (for the CLI)."""
     from pathlib import Path
 
-    from cnnviz.images import load_image
-
     root = Path(path)
     if not root.is_dir():
         raise CnnvizError(f"{path} is not a folder")
@@ -433,6 +446,6 @@ def load_folder(path: str) -> Dataset:
     for c, name in enumerate(classes):
         for f in sorted((root / name).iterdir()):
             if f.is_file():
-                images.append(load_image(f.read_bytes(), f.name))
+                images.append(prepare_photo(f.read_bytes(), f.name))
                 labels.append(c)
     return Dataset(classes, images, labels)

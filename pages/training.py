@@ -137,7 +137,7 @@ with tab_lenet:
 with tab_transfer:
     from cnnviz import transfer as T
     from cnnviz.errors import CnnvizError, ImageError
-    from cnnviz.images import UPLOAD_TYPES, load_image
+    from cnnviz.images import UPLOAD_TYPES, load_image, resize_max
 
     from cnnviz.models import zoo
 
@@ -148,8 +148,9 @@ with tab_transfer:
     b2.caption(("Also possible once their weights are cached: " + ", ".join(missing_bb) +
                 " (see the home page; `python -m cnnviz download NAME`). ") if missing_bb else "")
     st.caption(f"Limits: {T.LIMITS['classes'][0]}–{T.LIMITS['classes'][1]} classes, at most "
-               f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs. A quarter of each class "
-               "is held out. Photos stay in memory and are dropped with your session.")
+               f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs; photos are shrunk to "
+               f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). A quarter of each class is "
+               "held out. Photos stay in memory, never on disk, and are dropped with your session.")
     source = st.segmented_control("Data", ["demo", "mine"], default="demo", required=True, key="tl_source",
                                   format_func={"demo": "Demo set (augmented sample photos)", "mine": "My photos"}.get)
     ds = None
@@ -161,6 +162,8 @@ with tab_transfer:
     else:
         n_classes = st.number_input("Classes", 2, 10, 2, key="tl_nclasses")
         images, labels, names, problems = [], [], [], []
+        decoded: dict = st.session_state.setdefault("_tl_photos", {})  # decoded once per upload, this session
+        present = set()
         cols = st.columns(min(int(n_classes), 4))
         for c in range(int(n_classes)):
             with cols[c % len(cols)]:
@@ -169,11 +172,16 @@ with tab_transfer:
                                          key=f"tl_files_{c}")
                 names.append(name)
                 for f in files or []:
+                    present.add(f.file_id)
                     try:
-                        images.append(load_image(f.getvalue(), f.name))
+                        if f.file_id not in decoded:
+                            decoded[f.file_id] = T.prepare_photo(f.getvalue(), f.name)
+                        images.append(decoded[f.file_id])
                         labels.append(c)
                     except ImageError as e:
                         problems.append(str(e))
+        for gone in set(decoded) - present:  # removed uploads leave memory too
+            del decoded[gone]
         for p in problems:
             st.warning(p + " — skipped.")
         if images:
@@ -201,8 +209,12 @@ with tab_transfer:
                                          callback=lambda row, b=bar, s=strat: b.progress(
                                              row["epoch"] / int(epochs), text=f"{s}: epoch {row['epoch']}"))
                 bar.empty()
+            held = [ds.images[i] for i in te]
+            probs = results[strategy].predict(held, device=str(device))
+            gallery = [(resize_max(im, 160), ds.labels[i], int(p.argmax()), float(p.max()))
+                       for im, i, p in zip(held, te, probs)]
             st.session_state["_tl"] = {"results": results, "main": strategy, "n_train": len(tr), "n_test": len(te),
-                                       "backbone": bb}
+                                       "backbone": bb, "heldout": gallery}
         except CnnvizError as e:
             st.error(str(e))
     tl = st.session_state.get("_tl")
@@ -225,6 +237,15 @@ with tab_transfer:
                           legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
         st.plotly_chart(fig, config={"displaylogo": False}, key="tl_curves")
         st.caption(f"Backbone: {zoo.title(tl['backbone'])}.")
+        gallery, classes = tl["heldout"], results[main].classes
+        right = sum(t == p for _, t, p, _ in gallery)
+        st.markdown(f"**The held-out photos** (never trained on), judged by strategy {main}: {right} of {len(gallery)} "
+                    "right")
+        cols = st.columns(min(6, len(gallery)))
+        for k, (thumb, true, pred, conf) in enumerate(gallery):
+            cols[k % len(cols)].image(thumb, width="stretch", caption=(
+                f"✓ {classes[pred]} ({100 * conf:.0f} %)" if pred == true else
+                f"✗ said {classes[pred]} ({100 * conf:.0f} %), is {classes[true]}"))
 
     # ---- the classifier: download, load back, try on new photos, use on the network pages -------------------
     import hashlib

@@ -181,3 +181,21 @@ def test_a_classifier_used_on_the_network_pages_predicts_its_own_classes():
     shared_layers = ins.layers("efficientnet_lite0")
     assert [i.node for i in ins.layers(sm.key)] == [i.node for i in shared_layers]
     assert zoo.shared_model("efficientnet_lite0")._fc.out_features == 1000
+
+
+def test_uploaded_photos_are_shrunk_and_class_names_must_differ():
+    import io
+
+    from cnnviz.images import load_sample
+
+    buf = io.BytesIO()
+    Image.fromarray(np.repeat(np.repeat(load_sample("Coffee"), 3, axis=0), 3, axis=1)).save(buf, "PNG")
+    photo = T.prepare_photo(buf.getvalue(), "big.png")
+    assert max(photo.shape[:2]) == T.LIMITS["side"]
+    ds = T.demo_dataset(per_class=3, photos=("Chelsea the cat", "Coffee"))
+    ds.classes = ["cat", "cat "]
+    with pytest.raises(CnnvizError, match="same name"):
+        ds.check()
+    ds.classes = ["cat", " "]
+    with pytest.raises(CnnvizError, match="needs a name"):
+        ds.check()
