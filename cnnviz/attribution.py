@@ -68,15 +68,30 @@ class _GuidedReLU(torch.autograd.Function):
         return g * mask * (g > 0), None, None
 
 
+def _positive(g: torch.Tensor) -> torch.Tensor:
+    return g.clamp_min(0)
+
+
 class RuleReLU(nn.Module):
-    """A rectifier that forwards like ReLU / ReLU6 and backpropagates with a guided or deconvnet rule."""
+    """A rectifier that forwards like ReLU / ReLU6 and backpropagates with a guided or deconvnet rule.
+
+    Guided: the rectifier's own (native) backward already multiplies by its forward mask, so
+    a hook on this call's output tensor that keeps only positive gradients completes the
+    rule with one extra operation. The hook belongs to the tensor of this forward pass, never
+    to a module, so nothing outlives the call.
+    """
 
     def __init__(self, upper: float | None, deconv: bool):
         super().__init__()
         self.upper, self.deconv = upper, deconv
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _GuidedReLU.apply(x, self.upper, self.deconv)
+        if self.deconv:
+            return _GuidedReLU.apply(x, self.upper, True)
+        y = F.relu(x) if self.upper is None else F.hardtanh(x, 0.0, self.upper)
+        if y.requires_grad:
+            y.register_hook(_positive)
+        return y
 
 
 _RELU_FUNCS = {F.relu: None, torch.relu: None, F.relu6: 6.0}
