@@ -28,13 +28,16 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
+    """`streamlit run SCRIPT` on a free port, healthy before the constructor returns."""
+
+    def __init__(self, script: str = "app.py") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        (ROOT / "artifacts").mkdir(exist_ok=True)
         self.log = open(ROOT / "artifacts" / f"streamlit-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
