@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,10 @@ class Evaluation:
     wrong: list[tuple[int, int, int, float]] = field(default_factory=list)  # (index, true, predicted, confidence)
 
 
+class RunOwner:
+    """Stands for a session: kept in its state, collected when the session ends, and then its runs stop."""
+
+
 class LeNetRun:
     """One training run in a daemon thread."""
 
@@ -71,7 +76,10 @@ class LeNetRun:
         self._started = time.perf_counter()
         self._thread = threading.Thread(target=self._train, name="lenet-training", daemon=True)
 
-    def start(self) -> "LeNetRun":
+    def start(self, owner: "RunOwner | None" = None) -> "LeNetRun":
+        """Start training; if `owner` is given, the run stops by itself once the owner is collected."""
+        if owner is not None:
+            weakref.finalize(owner, self._stop.set)
         self._started = time.perf_counter()
         self._thread.start()
         return self

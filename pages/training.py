@@ -10,7 +10,7 @@ from cnnviz.devices import resolve_device  # noqa: E402
 from cnnviz.figures import Panel, grid_figure, predictions_figure  # noqa: E402
 from cnnviz.inspect import montage  # noqa: E402
 from cnnviz.models.lenet import mnist_split  # noqa: E402
-from cnnviz.training import LIMITS, LeNetRun, TrainConfig  # noqa: E402
+from cnnviz.training import LIMITS, LeNetRun, RunOwner, TrainConfig  # noqa: E402
 from cnnviz.ui.model_choice import adopt, adopted  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 
@@ -45,7 +45,8 @@ with tab_lenet:
     if started and not busy:
         cfg = TrainConfig(optimizer, float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
                           activation, pooling, int(seed))
-        st.session_state["_lenet_run"] = run = LeNetRun(cfg).start()
+        owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
+        st.session_state["_lenet_run"] = run = LeNetRun(cfg).start(owner)
         busy = True
 
 

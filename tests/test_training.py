@@ -31,3 +31,16 @@ def test_a_run_stops_when_asked():
     run.stop()
     run.join(10)
     assert not run.running and run.snapshot().stopped
+
+
+def test_a_run_stops_by_itself_when_its_session_is_gone():
+    import gc
+
+    from cnnviz.training import RunOwner
+
+    owner = RunOwner()
+    run = LeNetRun(TrainConfig(epochs=30, batch_size=8)).start(owner)
+    del owner
+    gc.collect()
+    run.join(30)
+    assert not run.running and run.snapshot().stopped
