@@ -168,7 +168,9 @@ default_group = next((i.group for i in all_layers if i.node == default_node), gr
 g1, g2 = st.columns([2, 3])
 group = g1.selectbox("Stage / block", groups, index=groups.index(default_group), key=f"net_group_{model_name}")
 in_group = [i for i in all_layers if i.group == group]
-node_idx = next((k for k, i in enumerate(in_group) if i.node == default_node), len(in_group) - 1)
+spatial = [k for k, i in enumerate(in_group) if i.shape[1] * i.shape[2] > 1]  # 1×1 maps show one colour each
+node_idx = next((k for k, i in enumerate(in_group) if i.node == default_node),
+                spatial[-1] if spatial else len(in_group) - 1)
 info = g2.selectbox("Layer (output channels × height × width)", in_group, index=node_idx,
                     format_func=lambda i: i.label, key=f"net_layer_{model_name}_{group}")
 nodes = (info.node,) + ((info.source,) if info.source and info.kind in ("ReLU", "ReLU6", "Tanh", "Sigmoid",
@@ -182,6 +184,9 @@ order_by = o1.segmented_control("Order channels by", ["index", "mean", "max"], d
 scale = o2.segmented_control("Colour scale", ["channel", "layer"], default="channel", required=True, key="net_scale",
                              format_func=lambda s: f"per {s}")
 order = ins.channel_order(fmap, order_by)
+if fmap.shape[1] * fmap.shape[2] == 1 and scale == "channel":
+    scale = "layer"  # one value per channel: a scale of its own would paint every tile the same
+    o2.caption("1×1 maps: one colour scale for the layer, so the channels can be compared")
 mont = ins.montage(fmap, order, scale, sty.sequential, sty.diverging)
 st.image(mont, caption=f"{info.node}: all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                        f"ordered by {order_by}, one colour scale per {scale}", width="stretch")

@@ -155,6 +155,12 @@ def test_networks_page_runs_lenet5_on_a_held_out_digit():
     assert any("True label" in c.value for c in at.caption)
 
 
+def test_networks_page_opens_lenet5_on_a_layer_with_spatial_maps():
+    at = open_page("networks.py", model="lenet5", digit="1")
+    layer = next(sb for sb in at.selectbox if sb.key.startswith("net_layer_"))
+    assert not layer.value.shape[1:] == (1, 1), layer.value
+
+
 def test_networks_page_explains_missing_torchvision_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     at = open_page("networks.py", model="vgg16")
