@@ -202,8 +202,19 @@ def cmd_predict(args) -> None:
     from cnnviz.inspect import predict
     from cnnviz.models import zoo
 
-    x = zoo.preprocess(args.model, _photo(args.image))
-    preds = predict(args.model, x, top=args.top, device=str(_device(args)))
+    model = args.model
+    if args.classifier:  # a classifier saved by `transfer --out` or downloaded from the Training page
+        from pathlib import Path
+
+        from cnnviz import transfer
+
+        path = Path(args.classifier)
+        if not path.is_file():
+            raise CnnvizError(f"{args.classifier} is not a file")
+        sm = transfer.load_classifier(path.read_bytes()).session_model()
+        model = sm.key
+    x = zoo.preprocess(model, _photo(args.image))
+    preds = predict(model, x, top=args.top, device=str(_device(args)))
     payload = [{"label": p.label, "index": p.index, "probability": p.probability} for p in preds]
     if args.json:
         print(json.dumps(payload))
@@ -523,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=_model_arg)
     p.add_argument("--top", type=int, default=5)
+    p.add_argument("--classifier", default=None,
+                   help="a classifier file from `transfer --out` or the Training page (its backbone and classes)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--json", action="store_true", help='print [{"label", "index", "probability"}, ...]')
     p.set_defaults(func=cmd_predict)

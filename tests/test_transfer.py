@@ -145,6 +145,12 @@ def test_transfer_cli_on_a_folder_of_classes(tmp_path):
     summary = json.loads(p.stdout.splitlines()[-1])
     assert summary["classes"] == ["cat", "rocket"] and summary["heldout_accuracy"] >= 0.9
     assert T.load_classifier(out.read_bytes()).classes == ["cat", "rocket"]
+    photo = tmp_path / "rocket" / "0.jpg"
+    p = subprocess.run([sys.executable, "-m", "cnnviz", "predict", str(photo), "--classifier", str(out), "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr
+    preds = json.loads(p.stdout)
+    assert len(preds) == 2 and preds[0]["label"] == "rocket"
 
 
 def test_transfer_cli_says_how_to_get_a_missing_backbone(tmp_path):
