@@ -193,7 +193,9 @@ def with_module(root: nn.Module, path: str, new: nn.Module) -> nn.Module:
     """
     head, _, rest = path.partition(".")
     twin = copy.copy(root)
-    twin._modules = dict(root._modules)
+    for k, v in root.__dict__.items():  # own parameter, buffer, module and hook tables: editing the twin's
+        if isinstance(v, dict):           # (a hook, a module) can never reach the shared model
+            twin.__dict__[k] = copy.copy(v)
     twin._modules[head] = with_module(root._modules[head], rest, new) if rest else new
     return twin
 

@@ -55,6 +55,9 @@ def test_a_head_only_network_shares_the_backbone_and_matches_the_feature_path():
     shared = zoo.shared_model("efficientnet_lite0")
     net = res.classifier.network
     assert net._conv_stem is shared._conv_stem and net._fc is not shared._fc and shared._fc.out_features == 1000
+    handle = net.register_forward_hook(lambda *a: None)  # whatever is done to the twin stays on the twin
+    assert not shared._forward_hooks
+    handle.remove()
     with torch.no_grad():
         logits = net(T.batch(ds.images[:3]))
     np.testing.assert_allclose(logits.softmax(1).numpy(), res.predict(ds.images[:3]), atol=1e-5)
