@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from torch import nn
@@ -31,7 +32,7 @@ class SessionModel:
     description: str
     model: nn.Module  # on the CPU, eval mode, frozen; owned by the session
     labels: tuple[str, ...]
-    caches: dict = field(default_factory=dict)
+    caches: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 

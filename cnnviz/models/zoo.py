@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -216,7 +217,8 @@ def shared_model(name: str, device: str = "cpu") -> nn.Module:
 
 
 _memo_lock = threading.Lock()
-_registry_memos: dict[str, tuple[dict, threading.RLock]] = {}
+_registry_memos: dict[str, tuple[OrderedDict, threading.RLock]] = {}
+MEMO_SIZE = 96  # per model: every layer's extractor and rule graph of a big model, not unbounded growth
 
 
 def memo(name: str, key: tuple, make: Callable[[], T]) -> T:
@@ -231,10 +233,14 @@ def memo(name: str, key: tuple, make: Callable[[], T]) -> T:
         store, lock = sm.caches, sm.lock
     else:
         with _memo_lock:
-            store, lock = _registry_memos.setdefault(name, ({}, threading.RLock()))
+            store, lock = _registry_memos.setdefault(name, (OrderedDict(), threading.RLock()))
     with lock:
-        if key not in store:
+        if key in store:
+            store.move_to_end(key)
+        else:
             store[key] = make()
+            while len(store) > MEMO_SIZE:  # the least recently used goes (a later request rebuilds it)
+                store.popitem(last=False)
         return store[key]
 
 

@@ -90,3 +90,15 @@ def test_the_training_run_hands_over_a_frozen_copy():
     x = lenet.to_tensor(mnist_split()[2][:50])
     with torch.no_grad():
         torch.testing.assert_close(sm.model(x), run.model.eval()(x))
+
+
+def test_derived_objects_are_kept_per_model_up_to_a_bound(monkeypatch):
+    monkeypatch.setattr(zoo, "MEMO_SIZE", 3)
+    sm = session_models.register("lenet5", _trained_lenet(seed=5), "mine", [str(d) for d in range(10)])
+    made = []
+    for k in range(5):
+        zoo.memo(sm.key, ("probe", k), lambda k=k: made.append(k) or k)
+    assert made == [0, 1, 2, 3, 4] and len(sm.caches) == 3
+    assert zoo.memo(sm.key, ("probe", 4), lambda: 99) == 4  # the newest is still there
+    zoo.memo(sm.key, ("probe", 0), lambda: made.append("again") or 0)
+    assert made[-1] == "again"  # the oldest was rebuilt
