@@ -49,6 +49,12 @@ def _render_environment(info: dict) -> None:
     st.dataframe(pd.DataFrame([{"model": m["title"], "name": m["model"], "weights": icons[m["status"]],
                                 "details": m["detail"], "how to get it": m["how_to_get"] or "—"}
                                for m in info["models"]]), hide_index=True, width="stretch")
+    from cnnviz.ui.model_choice import this_session
+
+    mine = this_session()
+    if mine:
+        st.markdown("**Trained in this session** (offered, marked ★, on Networks on your photo, Attributions and "
+                    "Fantasy images until the session ends):\n" + "\n".join(f"- {sm.title}" for sm in mine))
 
 
 future = environment_if_started(settings.device)

@@ -16,10 +16,13 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from torch import nn
+from typing import TYPE_CHECKING
 
 from cnnviz.errors import ModelUnavailable
 from cnnviz.models.registry import MODELS
+
+if TYPE_CHECKING:  # importing this module must not load torch (the home page lists session models)
+    from torch import nn
 
 SEPARATOR = "@"
 
@@ -30,7 +33,7 @@ class SessionModel:
     base: str  # registry model whose preprocessing, input size and layer grouping apply
     title: str
     description: str
-    model: nn.Module  # on the CPU, eval mode, frozen; owned by the session
+    model: "nn.Module"  # on the CPU, eval mode, frozen; owned by the session
     labels: tuple[str, ...]
     caches: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -49,7 +52,7 @@ def base_of(name: str) -> str:
     return name.split(SEPARATOR, 1)[0]
 
 
-def register(base: str, model: nn.Module, title: str, labels: tuple[str, ...] | list[str],
+def register(base: str, model: "nn.Module", title: str, labels: tuple[str, ...] | list[str],
              description: str = "") -> SessionModel:
     """Make `model` usable by name for as long as the caller keeps the returned object."""
     if base not in MODELS:

@@ -175,6 +175,9 @@ def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     assert "Your LeNet-5" in _selected(watched, "Model")
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(artifacts / "networks_with_the_lenet_trained_here.png")
+    watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Home")).click()
+    watched.page.wait_for_function("() => document.body.innerText.includes('Trained in this session')",
+                                   timeout=60_000)  # same session: the home page lists it
 
 
 def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watched, artifacts, tmp_path):
