@@ -65,10 +65,15 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
                 ) -> tuple[np.ndarray | None, str | None]:
     """An editable numeric grid (store[name][index]). Returns (grid, None) or (None, message)."""
     base = np.asarray(store[f"{name}_base"])[index] if index else store[f"{name}_base"]
+    from cnnviz.ui.settings import current
+
+    big = current().presentation  # projected: taller rows and wider cells (the canvas keeps its font size)
     df = pd.DataFrame(base, columns=[str(j) for j in range(base.shape[1])])
-    cfg = {str(j): st.column_config.NumberColumn(str(j), width=46, format="%g") for j in range(base.shape[1])}
+    cfg = {str(j): st.column_config.NumberColumn(str(j), width=64 if big else 46, format="%g")
+           for j in range(base.shape[1])}
     edited = st.data_editor(df, key=f"ed_{name}_{'_'.join(map(str, index))}_{store.get('version', 0)}",
-                            hide_index=False, num_rows="fixed", column_config=cfg, width="content")
+                            hide_index=False, num_rows="fixed", column_config=cfg, width="content",
+                            row_height=46 if big else None)
     arr = edited.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.argwhere(~np.isfinite(arr))
     if len(bad):
