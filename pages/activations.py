@@ -76,7 +76,7 @@ with right:
 y = apply_activation(fn, x, slope)
 dy = activation_derivative(fn, x, slope)
 st.plotly_chart(grid_figure([Panel("input x", x), Panel(f"{info.title}(x)", y), Panel("derivative at x", dy)], sty),
-                config={"displaylogo": False}, key="act_grids")
+                config={"displaylogo": False}, key="act_grids", theme=None)
 if thr is not None:
     n_sat = int((np.abs(x) > thr).sum())
     st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows back through them.")

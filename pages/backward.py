@@ -142,7 +142,7 @@ with tab_conv:
                   row_offset=pad.top, col_offset=pad.left, signed=True),
         ]
         st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
-                        config={"displaylogo": False})
+                        config={"displaylogo": False}, theme=None)
         st.code(s.expression(channel), language=None, wrap_lines=True)
         st.download_button("Scatter pass as GIF", lambda: gif_bytes(grad.n_scatter_steps, lambda n: render_panels(
             [Panel("∂L/∂Y", grad.grad_pre[grad.scatter_step(n).filter],
@@ -156,7 +156,7 @@ with tab_conv:
                           "∂L/∂X<br>(padded)")
         panels[0].signed = panels[2].signed = True
         st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
-                        config={"displaylogo": False})
+                        config={"displaylogo": False}, theme=None)
         where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
         in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)
         st.code((f"{where} = " if not in_pad else "padding cell: ")
@@ -180,7 +180,7 @@ with tab_conv:
     st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
                                                   if fwd.config.pad_mode != "zeros" else "") + ")")
     st.plotly_chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
-                                 for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False})
+                                 for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False}, theme=None)
 
     st.subheader("∂L/∂W — one shared weight, used at every position")
 
@@ -195,7 +195,7 @@ with tab_conv:
             Panel("∂L/∂W" + (f" filter {ws.filter}, slice {ws.channel}" if f_ * c_ > 1 else ""),
                   grad.grad_weight[ws.filter, ws.channel], outlines=[([(ws.ki, ws.kj)], sty.target_colour)], signed=True),
         ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=36), key="bw_weight_fig", config={"displaylogo": False})
+        st.plotly_chart(grid_figure(panels, sty, cell_px=36), key="bw_weight_fig", config={"displaylogo": False}, theme=None)
         note = (f" (the flip puts this weight at kernel position ({ws.flipped_from[0]}, {ws.flipped_from[1]}) "
                 "when applied)" if ws.flipped_from else "")
         st.markdown(f"**∂L/∂W[{ws.ki}, {ws.kj}]** = Σ over all {len(ws.terms)} positions of input × g{note}")
@@ -219,7 +219,7 @@ with tab_relu:
         st.plotly_chart(grid_figure([Panel("input to ReLU (Y)", rg.pre[f]), Panel("mask: Y > 0", rg.mask[f]),
                                      Panel("∂L/∂(ReLU output)", rg.grad_output[f], signed=True),
                                      Panel("∂L/∂Y = g × mask", rg.grad_input[f], signed=True)], sty, cell_px=34),
-                        key=f"bw_relu_{f}", config={"displaylogo": False})
+                        key=f"bw_relu_{f}", config={"displaylogo": False}, theme=None)
     st.caption(f"{int((rg.mask == 0).sum())} of {rg.mask.size} cells block the gradient.")
 
 with tab_pool:
@@ -257,7 +257,7 @@ with tab_pool:
                   signed=True),
             Panel("∂L/∂X so far", s.running[s.channel], outlines=[(shared, sty.feed_colour)], signed=True),
         ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False})
+        st.plotly_chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
         st.code(s.expression(pfwd.config.mode), language=None, wrap_lines=True)
 
     stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window")

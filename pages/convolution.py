@@ -268,7 +268,7 @@ def stepping(i: int) -> None:
     if drawable:
         fig = conv_step_figure(result, step, sty, channel, store.get("sel_input"))
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
-                                config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}})
+                                config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
         click = clicked_cell(event, store, "conv")
         if click:
             kind, r, c = click

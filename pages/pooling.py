@@ -118,7 +118,7 @@ def stepping(i: int) -> None:
     step = result.step(i)
     fig = pool_step_figure(result, step, sty)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
-                            config={"displaylogo": False})
+                            config={"displaylogo": False}, theme=None)
     click = clicked_cell(event, store, "pool")
     if click and click[0] == "output":
         store["step"] = step.channel * oh * ow + click[1] * ow + click[2]

@@ -123,7 +123,7 @@ with tab_lenet:
                              icon=":material/photo_camera:")
             st.plotly_chart(grid_figure([Panel("confusion matrix (rows: true digit, columns: predicted)",
                                                ev.confusion.astype(float))], sty, cell_px=34),
-                            config={"displaylogo": False}, key="train_confusion")
+                            config={"displaylogo": False}, key="train_confusion", theme=None)
             if ev.wrong:
                 st.markdown("**The most confidently wrong digits**")
                 _, _, xte, _ = mnist_split()

@@ -109,7 +109,7 @@ def scatter_panels(i: int) -> tuple[list[Panel], str]:
 
 def scatter_view(i: int) -> None:
     panels, text = scatter_panels(i)
-    st.plotly_chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False})
+    st.plotly_chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
     st.code(text, language=None, wrap_lines=True)
     e1, e2 = st.columns(2)
     e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
@@ -124,7 +124,7 @@ stepping_fragment(store, res.n_steps, "tr", scatter_view, unit="Input cell")
 
 st.subheader("Output")
 st.plotly_chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",
-                config={"displaylogo": False})
+                config={"displaylogo": False}, theme=None)
 st.download_button("Output as CSV", grid_to_csv(res.output[0]), file_name="transposed_output.csv", mime="text/csv",
                    icon=":material/table:")
 
@@ -143,7 +143,7 @@ def direct_view(i: int) -> None:
     ds = res.direct.step(i)
     panels = retitled(conv_step_panels(res.direct, ds, sty, 0), "zero-inserted, padded input", "kernel ↻180°",
                       "= canvas")
-    st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False})
+    st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False}, theme=None)
     st.code(ds.expression(), language=None, wrap_lines=True)
 
 
@@ -168,10 +168,10 @@ try:
                                        f"({row // w}, {row % w}) of the scatter", m.matrix,
                                        outlines=[([(row, c) for c in range(oh * ow)], sty.target_colour)],
                                        fills=[(cols, sty.window_colour)], signed=True)], sty, cell_px=22),
-                    key="tr_matrix", config={"displaylogo": False})
+                    key="tr_matrix", config={"displaylogo": False}, theme=None)
     st.plotly_chart(grid_figure([Panel(f"Mᵀ ({oh * ow}×{h * w})", m.matrix.T,
                                        outlines=[([(c, row) for c in range(oh * ow)], sty.target_colour)], signed=True)],
-                                sty, cell_px=22), key="tr_matrix_t", config={"displaylogo": False})
+                                sty, cell_px=22), key="tr_matrix_t", config={"displaylogo": False}, theme=None)
     check = m.matrix.T @ res.input[0].ravel() + res.bias[0]
     st.success(f"Mᵀ · flatten(input) + bias equals the transposed convolution's output on all {check.size} cells "
                f"(largest difference {fmt(float(np.max(np.abs(check - res.output[0].ravel()))))}).",
