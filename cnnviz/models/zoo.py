@@ -222,11 +222,11 @@ MEMO_SIZE = 96  # per model: every layer's extractor and rule graph of a big mod
 
 
 def memo(name: str, key: tuple, make: Callable[[], T]) -> T:
-    """A value derived from model `name` (a traced graph, an extractor…), made once and kept as long as the model.
+    """A value derived from model `name` (a traced graph, an extractor…), made once and kept with the model.
 
     Registry models keep theirs for the process; a session model keeps them in its own
-    `caches`, so they are freed with it. One lock per model: building for one model never
-    waits for another.
+    `caches`, so they are freed with it. Past MEMO_SIZE per model the least recently used
+    goes. One lock per model: building for one model never waits for another.
     """
     if session_models.is_session_model(name):
         sm = session_models.lookup(name)
