@@ -316,32 +316,36 @@ stepping_fragment(store, result.n_steps, "conv", stepping)
 
 # ---- kernels on a real photo ------------------------------------------------------------
 if not one_d:
-    with st.expander("Kernels on a real photo", icon=":material/photo:"):
-        st.caption("The same stride, padding and dilation, applied to the grey-scale photo (float luminance 0–255).")
-        a, b, c = st.columns([2, 2, 3])
-        source = a.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_src")
-        photo = None
-        if source == "Sample":
-            title = a.selectbox("Sample photo", list(SAMPLE_PHOTOS), key="photo_sample")
-            photo = load_sample(title)
-        else:
-            up = a.file_uploader("Your photo", type=UPLOAD_TYPES, key="photo_upload")
-            if up is not None:
+    # Drawn only while open: filtering and encoding the photo is a sixth of a full rerun of this page.
+    photo_box = st.expander("Kernels on a real photo", icon=":material/photo:", key="conv_photo_open",
+                            on_change="rerun")
+    with photo_box:
+        if photo_box.open:
+            st.caption("The same stride, padding and dilation, applied to the grey-scale photo (float luminance 0–255).")
+            a, b, c = st.columns([2, 2, 3])
+            source = a.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_src")
+            photo = None
+            if source == "Sample":
+                title = a.selectbox("Sample photo", list(SAMPLE_PHOTOS), key="photo_sample")
+                photo = load_sample(title)
+            else:
+                up = a.file_uploader("Your photo", type=UPLOAD_TYPES, key="photo_upload")
+                if up is not None:
+                    try:
+                        photo = load_image(up.getvalue(), up.name)
+                    except ImageError as e:
+                        st.error(str(e))
+            options = ["current"] + list(CLASSIC_KERNELS)
+            which = b.selectbox("Kernel", options, key="photo_kernel",
+                                format_func=lambda k: "the kernel above" if k == "current" else CLASSIC_KERNELS[k][0])
+            kernel = result.weight[0, 0] if which == "current" else CLASSIC_KERNELS[which][1]
+            if photo is not None:
                 try:
-                    photo = load_image(up.getvalue(), up.name)
-                except ImageError as e:
+                    fm = filter_photo(photo, kernel, result.config, sty)
+                    p1, p2 = st.columns(2)
+                    p1.image(fm.photo, caption=f"photo, {fm.photo.shape[1]}×{fm.photo.shape[0]} px", width="stretch")
+                    p2.image(fm.image, caption=f"feature map {fm.values.shape[1]}×{fm.values.shape[0]} · "
+                                              f"range {fmt(fm.values.min())} … {fmt(fm.values.max())}"
+                                              + (" (signed: blue < 0 < red)" if fm.signed else ""), width="stretch")
+                except GridError as e:
                     st.error(str(e))
-        options = ["current"] + list(CLASSIC_KERNELS)
-        which = b.selectbox("Kernel", options, key="photo_kernel",
-                            format_func=lambda k: "the kernel above" if k == "current" else CLASSIC_KERNELS[k][0])
-        kernel = result.weight[0, 0] if which == "current" else CLASSIC_KERNELS[which][1]
-        if photo is not None:
-            try:
-                fm = filter_photo(photo, kernel, result.config, sty)
-                p1, p2 = st.columns(2)
-                p1.image(fm.photo, caption=f"photo, {fm.photo.shape[1]}×{fm.photo.shape[0]} px", width="stretch")
-                p2.image(fm.image, caption=f"feature map {fm.values.shape[1]}×{fm.values.shape[0]} · "
-                                          f"range {fmt(fm.values.min())} … {fmt(fm.values.max())}"
-                                          + (" (signed: blue < 0 < red)" if fm.signed else ""), width="stretch")
-            except GridError as e:
-                st.error(str(e))

@@ -59,6 +59,17 @@ def test_bad_settings_in_the_url_fall_back_with_a_notice():
     assert len(at.toast) == 2
 
 
+def test_kernels_on_a_photo_are_filtered_only_while_their_section_is_open():
+    at = open_page("convolution.py")
+    assert not at.get("image")
+    at.session_state["conv_photo_open"] = True  # what opening the expander in the browser does
+    at.run()
+    assert not at.exception
+    at.selectbox(key="photo_kernel").select("sobel_x").run()
+    captions = [i.caption for img in at.get("image") for i in img.proto.imgs]
+    assert any(c.startswith("feature map") and "signed" in c for c in captions), captions
+
+
 def test_convolution_steps_forward_and_back():
     at = open_page("convolution.py")
     code = [c.value for c in at.code]

@@ -226,3 +226,12 @@ def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watc
     assert "classes: cat, rocket" in watched.page.inner_text("body")
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(artifacts / "networks_with_my_classifier.png")
+
+
+def test_kernels_on_a_photo_appear_when_their_section_opens(server, watched, artifacts):
+    _open(server, watched)
+    watched.page.get_by_text("Kernels on a real photo").click()
+    _wait_text(watched, "feature map")
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(artifacts / "convolution_kernels_on_a_photo.png")
