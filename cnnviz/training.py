@@ -7,15 +7,13 @@ another session's.
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnviz.background_run import BackgroundRun
 from cnnviz.models import lenet
 
 LIMITS = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
@@ -55,14 +53,13 @@ class Evaluation:
     wrong: list[tuple[int, int, int, float]] = field(default_factory=list)  # (index, true, predicted, confidence)
 
 
-class RunOwner:
-    """Stands for a session: kept in its state, collected when the session ends, and then its runs stop."""
-
-
-class LeNetRun:
+class LeNetRun(BackgroundRun):
     """One training run in a daemon thread."""
 
+    thread_name = "lenet-training"
+
     def __init__(self, config: TrainConfig):
+        super().__init__()
         self.config = config
         torch.manual_seed(config.seed)
         self.model = lenet.LeNet5(config.activation, config.pooling, config.dropout)
@@ -70,29 +67,7 @@ class LeNetRun:
         self.xtr, self.xte = lenet.to_tensor(xtr), lenet.to_tensor(xte)
         self.ytr, self.yte = torch.tensor(ytr), torch.tensor(yte)
         self.digit = self.xte[:1]
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._snapshot = self._make_snapshot(0.0, [], {}, False)
-        self._started = time.perf_counter()
-        self._thread = threading.Thread(target=self._train, name="lenet-training", daemon=True)
-
-    def start(self, owner: "RunOwner | None" = None) -> "LeNetRun":
-        """Start training; if `owner` is given, the run stops by itself once the owner is collected."""
-        if owner is not None:
-            weakref.finalize(owner, self._stop.set)
-        self._started = time.perf_counter()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -102,10 +77,9 @@ class LeNetRun:
         with torch.no_grad():
             filters = self.model.c1.weight[:, 0].detach().clone().numpy()
             maps = self.model.a1(self.model.c1(self.digit))[0].detach().clone().numpy()
-        return Snapshot(epoch, list(history), dict(norms), filters, maps, done, stopped,
-                        time.perf_counter() - getattr(self, "_started", time.perf_counter()), error)
+        return Snapshot(epoch, list(history), dict(norms), filters, maps, done, stopped, self.seconds, error)
 
-    def _train(self) -> None:
+    def _run(self) -> None:
         cfg = self.config
         try:
             opt = (torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -120,7 +94,7 @@ class LeNetRun:
                 perm = torch.randperm(n, generator=gen)
                 running, seen = 0.0, 0
                 for b, i in enumerate(batches, start=1):
-                    if self._stop.is_set():
+                    if self.stopping():
                         with self._lock:
                             self._snapshot = self._make_snapshot(epoch + b / len(batches), history, {}, True, True)
                         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageEnhance
 from torch import nn
 
+from cnnviz.background_run import BackgroundRun
 from cnnviz.errors import CnnvizError
 from cnnviz.images import load_sample
 from cnnviz.models import zoo
@@ -325,6 +327,11 @@ class TransferResult:
         return self.classifier.predict(images, device)
 
 
+def _check(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise TrainingStopped
+
+
 def _acc(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(1) == y).float().mean())
 
@@ -337,9 +344,14 @@ def _frozen_batchnorm_train(model: nn.Module) -> None:
             m.eval()
 
 
+class TrainingStopped(Exception):
+    """Raised inside train() when its `should_stop` says so (between batches)."""
+
+
 def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr: float = 1e-3, seed: int = 0,
           device: str = "cpu", callback=None, train_idx=None, test_idx=None,
-          feature_cache: dict | None = None, name: str = DEFAULT_BACKBONE) -> TransferResult:
+          feature_cache: dict | None = None, name: str = DEFAULT_BACKBONE,
+          should_stop: Callable[[], bool] | None = None) -> TransferResult:
     if strategy not in STRATEGIES:
         raise CnnvizError(f"unknown strategy '{strategy}': use {', '.join(STRATEGIES)}")
     if not 1 <= epochs <= LIMITS["epochs"]:
@@ -363,6 +375,7 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
         head = nn.Linear(width, n).to(device)
         opt = torch.optim.Adam(head.parameters(), lr=lr * 10, weight_decay=1e-4)
         for epoch in range(1, epochs + 1):
+            _check(should_stop)
             for _ in range(20):  # full-batch steps per epoch
                 opt.zero_grad()
                 loss = F.cross_entropy(head(ftr), ytr)
@@ -412,6 +425,7 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
             perm = torch.randperm(len(train_idx), generator=gen)
             total = 0.0
             for i in range(0, len(perm), 8):
+                _check(should_stop)
                 idx = perm[i : i + 8]
                 xb = xtr[idx]
                 if torch.rand(1, generator=gen) < 0.5:
@@ -434,6 +448,66 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
         res.classifier = _classifier(name, ds.classes, strategy, model, names, None)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+@dataclass
+class TransferSnapshot:
+    histories: dict[str, list[dict]]  # per strategy, the epochs so far
+    results: dict[str, TransferResult]  # the strategies finished so far
+    current: str | None
+    done: bool
+    stopped: bool
+    error: str | None
+    seconds: float
+
+
+class TransferRun(BackgroundRun):
+    """Strategies trained one after another beside the page, on one split, with live curves; stoppable."""
+
+    thread_name = "transfer-learning"
+
+    def __init__(self, ds: Dataset, strategies: list[str], k: int = 2, epochs: int = 10, lr: float = 1e-3,
+                 name: str = DEFAULT_BACKBONE, device: str = "cpu", feature_cache: dict | None = None):
+        ds.check()  # in the caller's thread: a bad data set is a message on the page, not a dead run
+        if not 1 <= epochs <= LIMITS["epochs"]:
+            raise CnnvizError(f"epochs must be 1–{LIMITS['epochs']}")
+        super().__init__()
+        self.ds, self.strategies, self.epochs = ds, list(strategies), epochs
+        self._args = {"k": k, "epochs": epochs, "lr": lr, "name": name, "device": device,
+                      "feature_cache": feature_cache}
+        self.train_idx, self.test_idx = split(ds)
+        self._histories: dict[str, list[dict]] = {s: [] for s in self.strategies}
+        self._results: dict[str, TransferResult] = {}
+        self._current: str | None = None
+        self._stopped, self._error = False, None
+
+    def _run(self) -> None:
+        try:
+            for strat in self.strategies:
+                with self._lock:
+                    self._current = strat
+                res = train(self.ds, strat, callback=lambda row, s=strat: self._record(s, row),
+                            train_idx=self.train_idx, test_idx=self.test_idx, should_stop=self.stopping, **self._args)
+                with self._lock:
+                    self._results[strat] = res
+        except TrainingStopped:
+            self._stopped = True
+        except CnnvizError as e:
+            self._error = str(e)
+        except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
+            self._error = f"{e.__class__.__name__}: {e}"
+        finally:
+            with self._lock:
+                self._current = None
+
+    def _record(self, strategy: str, row: dict) -> None:
+        with self._lock:
+            self._histories[strategy].append(dict(row))
+
+    def snapshot(self) -> TransferSnapshot:
+        with self._lock:
+            return TransferSnapshot({s: list(h) for s, h in self._histories.items()}, dict(self._results),
+                                    self._current, not self.running, self._stopped, self._error, self.seconds)
 
 
 def load_folder(path: str) -> Dataset:

@@ -10,7 +10,8 @@ from cnnviz.devices import resolve_device  # noqa: E402
 from cnnviz.figures import Panel, grid_figure, predictions_figure  # noqa: E402
 from cnnviz.inspect import montage  # noqa: E402
 from cnnviz.models.lenet import mnist_split  # noqa: E402
-from cnnviz.training import LIMITS, LeNetRun, RunOwner, TrainConfig  # noqa: E402
+from cnnviz.background_run import RunOwner  # noqa: E402
+from cnnviz.training import LIMITS, LeNetRun, TrainConfig  # noqa: E402
 from cnnviz.ui.model_choice import adopt, adopted  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 
@@ -197,28 +198,79 @@ with tab_transfer:
     epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], 8, key="tl_epochs")
     lr = s4.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key="tl_lr")
     compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")
-    if st.button("Train", type="primary", icon=":material/school:", key="tl_train", disabled=ds is None):
+    tl_run: T.TransferRun | None = st.session_state.get("_tl_run")
+    tl_busy = tl_run is not None and tl_run.running
+    if st.button("Train", type="primary", icon=":material/school:", key="tl_train", disabled=ds is None or tl_busy):
         try:
-            ds.check()
-            tr, te = T.split(ds)
-            results = {}
-            for strat in ([strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]):
-                bar = st.progress(0.0, text=f"{strat}…")
-                results[strat] = T.train(ds, strat, k=int(k), epochs=int(epochs), lr=float(lr), train_idx=tr,
-                                         test_idx=te, feature_cache=st.session_state.setdefault("_tl_features", {}),
-                                         name=bb, device=str(device),
-                                         callback=lambda row, b=bar, s=strat: b.progress(
-                                             row["epoch"] / int(epochs), text=f"{s}: epoch {row['epoch']}"))
-                bar.empty()
-            held = [ds.images[i] for i in te]
-            probs = results[strategy].predict(held, device=str(device))
-            gallery = [(resize_max(im, 160), ds.labels[i], int(p.argmax()), float(p.max()))
-                       for im, i, p in zip(held, te, probs)]
-            st.session_state["_tl"] = {"results": results, "main": strategy, "n_train": len(tr), "n_test": len(te),
-                                       "backbone": bb, "heldout": gallery}
+            order = [strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]
+            owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
+            st.session_state["_tl_run"] = tl_run = T.TransferRun(
+                ds, order, k=int(k), epochs=int(epochs), lr=float(lr), name=bb, device=str(device),
+                feature_cache=st.session_state.setdefault("_tl_features", {})).start(owner)
+            tl_busy = True
         except CnnvizError as e:
             st.error(str(e))
-    tl = st.session_state.get("_tl")
+
+    def _strategy_curves(histories: dict[str, list[dict]]) -> go.Figure:
+        fig = go.Figure()
+        for s_, hist in histories.items():
+            if not hist:
+                continue
+            fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["heldout_acc"] for h in hist],
+                                     name=f"{s_}: held-out accuracy", mode="lines+markers"))
+            fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["loss"] for h in hist],
+                                     name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
+        fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
+                          yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+                          yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+                          legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
+        return fig
+
+    def _finish(r: T.TransferRun) -> None:
+        """A run has ended: keep its results (and the held-out photos judged by the first strategy)."""
+        snap = r.snapshot()
+        st.session_state["_tl_from"] = r
+        st.session_state["_tl_notice"] = (snap.error and f"Training stopped: {snap.error}") or (
+            snap.stopped and f"Stopped after {snap.seconds:.0f} s; finished strategies are kept.") or None
+        main = r.strategies[0]
+        if main not in snap.results:
+            st.session_state.pop("_tl", None)  # an earlier run's results must not pass for this one's
+            return
+        held = [r.ds.images[i] for i in r.test_idx]
+        probs = snap.results[main].predict(held, device=str(device))
+        gallery = [(resize_max(im, 160), r.ds.labels[i], int(p.argmax()), float(p.max()))
+                   for im, i, p in zip(held, r.test_idx, probs)]
+        st.session_state["_tl"] = {"results": snap.results, "main": main, "n_train": len(r.train_idx),
+                                   "n_test": len(r.test_idx), "backbone": snap.results[main].backbone,
+                                   "heldout": gallery}
+
+    @st.fragment(run_every=1.0 if tl_busy else None)
+    def transfer_live() -> None:
+        r: T.TransferRun | None = st.session_state.get("_tl_run")
+        if r is None:
+            return
+        if not r.running:
+            if st.session_state.get("_tl_from") is not r:
+                _finish(r)
+                st.rerun()  # draws the results and stops this fragment's timer
+            return
+        snap = r.snapshot()
+        done_epochs = sum(len(h) for h in snap.histories.values())
+        total = r.epochs * len(r.strategies)
+        a, b = st.columns([3, 1], vertical_alignment="center")
+        now = len(snap.histories.get(snap.current or "", []))
+        a.progress(min(done_epochs / total, 1.0), text=f"{snap.current}: epoch {now} of {r.epochs} done · "
+                                                         f"{snap.seconds:.0f} s")
+        if b.button("Stop", icon=":material/stop:", key="tl_stop"):
+            r.stop()
+        if done_epochs:
+            st.plotly_chart(_strategy_curves(snap.histories), config={"displaylogo": False}, key="tl_live_curves")
+
+    with st.container():  # its own block: the live fragment above changes its element count
+        transfer_live()
+    if st.session_state.get("_tl_notice") and not tl_busy:
+        st.warning(st.session_state["_tl_notice"], icon=":material/info:")
+    tl = st.session_state.get("_tl") if not tl_busy else None
     if tl:
         results, main = tl["results"], tl["main"]
         st.markdown(f"**Split:** {tl['n_train']} training images, {tl['n_test']} held out.")
@@ -226,17 +278,8 @@ with tab_transfer:
                  "trainable layers": "; ".join(r.trainable_layers), "held-out accuracy": f"{100 * r.heldout_accuracy:.1f} %",
                  "seconds": f"{r.seconds:.1f}"} for s, r in results.items()]
         st.dataframe(rows, hide_index=True, width="stretch")
-        fig = go.Figure()
-        for s_, r in results.items():
-            fig.add_trace(go.Scatter(x=[h["epoch"] for h in r.history], y=[h["heldout_acc"] for h in r.history],
-                                     name=f"{s_}: held-out accuracy", mode="lines+markers"))
-            fig.add_trace(go.Scatter(x=[h["epoch"] for h in r.history], y=[h["loss"] for h in r.history],
-                                     name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
-        fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
-                          yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
-                          yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
-                          legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
-        st.plotly_chart(fig, config={"displaylogo": False}, key="tl_curves")
+        st.plotly_chart(_strategy_curves({s_: r.history for s_, r in results.items()}),
+                        config={"displaylogo": False}, key="tl_curves")
         st.caption(f"Backbone: {zoo.title(tl['backbone'])}.")
         gallery, classes = tl["heldout"], results[main].classes
         right = sum(t == p for _, t, p, _ in gallery)

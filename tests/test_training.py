@@ -36,7 +36,7 @@ def test_a_run_stops_when_asked():
 def test_a_run_stops_by_itself_when_its_session_is_gone():
     import gc
 
-    from cnnviz.training import RunOwner
+    from cnnviz.background_run import RunOwner
 
     owner = RunOwner()
     run = LeNetRun(TrainConfig(epochs=30, batch_size=8)).start(owner)

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +209,31 @@ def test_uploaded_photos_are_shrunk_and_class_names_must_differ():
     ds.classes = ["cat", " "]
     with pytest.raises(CnnvizError, match="needs a name"):
         ds.check()
+
+
+def test_a_background_run_trains_the_strategies_in_turn_on_one_split():
+    ds = T.demo_dataset(per_class=4, seed=8, photos=("Chelsea the cat", "Coffee"))
+    run = T.TransferRun(ds, ["head", "last-k"], k=1, epochs=2).start()
+    run.join(300)
+    snap = run.snapshot()
+    assert snap.done and not snap.stopped and snap.error is None
+    assert list(snap.results) == ["head", "last-k"] and [len(h) for h in snap.histories.values()] == [2, 2]
+    assert snap.results["head"].heldout_accuracy == snap.histories["head"][-1]["heldout_acc"]
+
+
+def test_a_background_run_stops_between_batches():
+    ds = T.demo_dataset(per_class=12, seed=9, photos=("Chelsea the cat", "Coffee"))
+    run = T.TransferRun(ds, ["all"], epochs=30).start()
+    deadline = time.monotonic() + 120
+    while not run.snapshot().histories["all"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run.stop()
+    run.join(60)
+    snap = run.snapshot()
+    assert snap.done and snap.stopped and "all" not in snap.results and len(snap.histories["all"]) < 30
+
+
+def test_a_background_run_refuses_bad_data_before_it_starts():
+    ds = T.demo_dataset(per_class=3, photos=("Coffee",))
+    with pytest.raises(CnnvizError, match="between 2 and 10 classes"):
+        T.TransferRun(ds, ["head"])

@@ -265,6 +265,8 @@ def test_a_transfer_classifier_is_downloaded_loaded_back_and_used_on_the_network
     at = open_page("training.py")
     at.number_input(key="tl_epochs").set_value(2).run()
     at.button(key="tl_train").click().run(timeout=120)
+    at.session_state["_tl_run"].join(300)  # trains beside the page
+    at.run()
     clf = at.session_state["_tl"]["results"]["head"].classifier
     at.button(key="tl_use").click().run()
     assert not at.exception and any("3-class classifier" in s.value for s in at.success)
@@ -285,6 +287,9 @@ def test_transfer_learning_on_the_demo_set_compares_strategies():
     at.checkbox(key="tl_compare").check().run()
     at.number_input(key="tl_epochs").set_value(2).run()
     at.button(key="tl_train").click().run()
+    assert not at.exception and any(b.key == "tl_stop" for b in at.button)  # it trains beside the page
+    at.session_state["_tl_run"].join(300)
+    at.run()
     assert not at.exception
     assert any("Split:" in m.value for m in at.markdown)
     assert len(at.session_state["_tl"]["results"]) == 3

@@ -235,3 +235,22 @@ def test_kernels_on_a_photo_appear_when_their_section_opens(server, watched, art
     watched.wait_idle()
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(artifacts / "convolution_kernels_on_a_photo.png")
+
+
+def test_fine_tuning_trains_beside_the_page_and_stops(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/training")
+    watched.wait_idle()
+    watched.page.get_by_role("tab", name="Transfer learning on your photos").click()
+    watched.page.get_by_text("(b) fine-tune the last k blocks").click()
+    watched.wait_idle()
+    epochs = watched.page.get_by_label("Epochs").nth(1)
+    epochs.fill("20")
+    epochs.press("Enter")
+    watched.wait_idle()
+    watched.page.get_by_role("button", name=re.compile("^Train$")).click()
+    watched.page.wait_for_function("() => /last-k: epoch [1-9]/.test(document.body.innerText)", timeout=120_000)
+    watched.screenshot(artifacts / "transfer_fine_tuning_mid.png")
+    watched.page.get_by_role("button", name=re.compile("Stop")).click()
+    _wait_text(watched, "Stopped after")
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
