@@ -75,8 +75,3 @@ def lookup(name: str) -> SessionModel:
                                "train again, or pick a pretrained model")
     return sm
 
-
-def live_count() -> int:
-    """How many session models are alive in this process (for tests and the environment panel)."""
-    with _live_lock:
-        return len(_live)

@@ -44,6 +44,13 @@ def _wait_text(watched, text: str) -> None:
     watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=15_000)
 
 
+def _settled_without_errors(watched, shot) -> None:
+    """Idle, no exception on the page, and a screenshot to look at."""
+    watched.wait_idle()
+    assert watched.page.locator('[data-testid="stException"]').count() == 0
+    watched.screenshot(shot)
+
+
 def _selected(watched, label: str) -> str:
     """What a select box shows (its text, or its input's value where it can be typed into)."""
     box = watched.page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
@@ -150,9 +157,7 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
     watched.wait_idle()
     watched.page.get_by_role("button", name=re.compile("Dream")).click()
     _wait_text(watched, "Gallery as PNG")
-    watched.wait_idle()
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "fantasy_gallery.png")
+    _settled_without_errors(watched, artifacts / "fantasy_gallery.png")
 
 
 def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
@@ -164,17 +169,14 @@ def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     _wait_text(watched, "Latest: loss")
     watched.screenshot(artifacts / "training_mid.png")
     watched.page.wait_for_function("() => document.body.innerText.includes('Held-out result')", timeout=120_000)
-    watched.wait_idle()
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "training_after.png")
+    _settled_without_errors(watched, artifacts / "training_after.png")
     watched.page.get_by_role("button", name=re.compile("Use these weights")).click()
     _wait_text(watched, "In use for this session")
     watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
     _wait_text(watched, "Trained in this session")
     watched.wait_idle()
     assert "Your LeNet-5" in _selected(watched, "Model")
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "networks_with_the_lenet_trained_here.png")
+    _settled_without_errors(watched, artifacts / "networks_with_the_lenet_trained_here.png")
     watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Home")).click()
     watched.page.wait_for_function("() => document.body.innerText.includes('Trained in this session')",
                                    timeout=60_000)  # same session: the home page lists it
@@ -215,8 +217,7 @@ def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watc
     watched.wait_idle()
     seconds = time.perf_counter() - t0
     assert seconds < 60, f"building the classifier took {seconds:.0f} s"
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "transfer_my_photos_trained.png")
+    _settled_without_errors(watched, artifacts / "transfer_my_photos_trained.png")
     watched.page.get_by_role("button", name=re.compile("Use it on the network pages")).click()
     _wait_text(watched, "In use for this session")
     watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
@@ -224,17 +225,14 @@ def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watc
     watched.wait_idle()
     assert "2-class classifier" in _selected(watched, "Model")
     assert "classes: cat, rocket" in watched.page.inner_text("body")
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "networks_with_my_classifier.png")
+    _settled_without_errors(watched, artifacts / "networks_with_my_classifier.png")
 
 
 def test_kernels_on_a_photo_appear_when_their_section_opens(server, watched, artifacts):
     _open(server, watched)
     watched.page.get_by_text("Kernels on a real photo").click()
     _wait_text(watched, "feature map")
-    watched.wait_idle()
-    assert watched.page.locator('[data-testid="stException"]').count() == 0
-    watched.screenshot(artifacts / "convolution_kernels_on_a_photo.png")
+    _settled_without_errors(watched, artifacts / "convolution_kernels_on_a_photo.png")
 
 
 def test_fine_tuning_trains_beside_the_page_and_stops(server, watched, artifacts):
