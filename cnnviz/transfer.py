@@ -344,6 +344,16 @@ def _frozen_batchnorm_train(model: nn.Module) -> None:
             m.eval()
 
 
+def check_request(ds: Dataset, strategies: list[str], epochs: int) -> None:
+    """The data set, strategies and epochs a training asks for, against the stated limits."""
+    for strategy in strategies:
+        if strategy not in STRATEGIES:
+            raise CnnvizError(f"unknown strategy '{strategy}': use {', '.join(STRATEGIES)}")
+    if not 1 <= epochs <= LIMITS["epochs"]:
+        raise CnnvizError(f"epochs must be 1–{LIMITS['epochs']}")
+    ds.check()
+
+
 class TrainingStopped(Exception):
     """Raised inside train() when its `should_stop` says so (between batches)."""
 
@@ -352,12 +362,8 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
           device: str = "cpu", callback=None, train_idx=None, test_idx=None,
           feature_cache: dict | None = None, name: str = DEFAULT_BACKBONE,
           should_stop: Callable[[], bool] | None = None) -> TransferResult:
-    if strategy not in STRATEGIES:
-        raise CnnvizError(f"unknown strategy '{strategy}': use {', '.join(STRATEGIES)}")
-    if not 1 <= epochs <= LIMITS["epochs"]:
-        raise CnnvizError(f"epochs must be 1–{LIMITS['epochs']}")
+    check_request(ds, [strategy], epochs)
     spec = backbone(name)
-    ds.check()
     if train_idx is None:
         train_idx, test_idx = split(ds, seed=seed)
     torch.manual_seed(seed)
@@ -468,9 +474,7 @@ class TransferRun(BackgroundRun):
 
     def __init__(self, ds: Dataset, strategies: list[str], k: int = 2, epochs: int = 10, lr: float = 1e-3,
                  name: str = DEFAULT_BACKBONE, device: str = "cpu", feature_cache: dict | None = None):
-        ds.check()  # in the caller's thread: a bad data set is a message on the page, not a dead run
-        if not 1 <= epochs <= LIMITS["epochs"]:
-            raise CnnvizError(f"epochs must be 1–{LIMITS['epochs']}")
+        check_request(ds, strategies, epochs)  # in the caller's thread: a message on the page, not a dead run
         super().__init__()
         self.ds, self.strategies, self.epochs = ds, list(strategies), epochs
         self._args = {"k": k, "epochs": epochs, "lr": lr, "name": name, "device": device,

@@ -18,7 +18,7 @@ from cnnviz.models import registry, session_models, zoo  # noqa: E402
 from cnnviz.overlay import overlay  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import page_store, read_url_once, write_url  # noqa: E402
-from cnnviz.ui.model_choice import current_model, model_options, model_title  # noqa: E402
+from cnnviz.ui.model_choice import model_options, pick_model  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 from cnnviz.urlstate import choice, read_params  # noqa: E402
 
@@ -42,10 +42,8 @@ st.caption("Which input pixels does the score of a class depend on? Each method 
 statuses = {s.model: s for s in registry.all_statuses()}
 available = model_options([n for n in registry.MODELS if statuses[n].state != registry.MISSING])
 c1, c2 = st.columns([2, 3])
-model_name = c1.selectbox("Model", available, index=available.index(current_model(store, available, "efficientnet_lite0")),
-                          format_func={n: model_title(n) for n in available}.__getitem__, key="attr_model",
-                          help="★ marks models trained in this session on the Training page")
-store["model"] = model_name
+model_name = pick_model(c1, available, store, "attr_model", help="★ marks models trained in this session on the "
+                                                                 "Training page")
 base = session_models.base_of(model_name)
 missing = [registry.MODELS[n].title for n in registry.MODELS if n not in available]
 if missing:

@@ -15,7 +15,7 @@ from cnnviz.devices import device_name, resolve_device  # noqa: E402
 from cnnviz.models import registry, zoo  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import page_store  # noqa: E402
-from cnnviz.ui.model_choice import current_model, model_options, model_title  # noqa: E402
+from cnnviz.ui.model_choice import model_options, pick_model  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 
 settings = current()
@@ -32,10 +32,8 @@ models = model_options([n for n in registry.MODELS if statuses[n].state != regis
                        accept=lambda base: base != "lenet5")
 device, notice = resolve_device(settings.device)
 c1, c2, c3 = st.columns([2, 3, 2])
-model = c1.selectbox("Model", models, index=models.index(current_model(store, models, "efficientnet_lite0")),
-                     format_func={n: model_title(n) for n in models}.__getitem__, key="fa_model",
-                     help="★ marks classifiers trained in this session on the Training page: try one of your classes")
-store["model"] = model
+model = pick_model(c1, models, store, "fa_model",
+                   help="★ marks classifiers trained in this session on the Training page: try one of your classes")
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], default="channel", required=True,
                             key="fa_mode", format_func={"channel": "a channel", "unit": "one unit", "class": "a class",
                                                         "gallery": "gallery of channels"}.get)

@@ -19,7 +19,7 @@ from cnnviz.numbers import fmt  # noqa: E402
 from cnnviz.overlay import draw_box, overlay  # noqa: E402
 from cnnviz.render import png_bytes  # noqa: E402
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url  # noqa: E402
-from cnnviz.ui.model_choice import current_model, model_options, model_title, session_model  # noqa: E402
+from cnnviz.ui.model_choice import model_options, model_title, pick_model, session_model  # noqa: E402
 from cnnviz.ui.settings import current  # noqa: E402
 from cnnviz.urlstate import choice, int_in, read_params  # noqa: E402
 
@@ -56,11 +56,9 @@ def _model_label(n: str) -> str:
 
 
 c_model, c_dev = st.columns([3, 2], vertical_alignment="bottom")
-model_name = c_model.selectbox("Model", names, index=names.index(current_model(store, names, "efficientnet_lite0")),
-                               format_func={n: _model_label(n) for n in names}.__getitem__, key="net_model",
-                               help="★ marks models trained in this session on the Training page (kept until the "
-                                    "session ends; not part of shared links)")
-store["model"] = model_name
+model_name = pick_model(c_model, names, store, "net_model", title=_model_label,
+                        help="★ marks models trained in this session on the Training page (kept until the "
+                             "session ends; not part of shared links)")
 base = session_models.base_of(model_name)
 mine = session_model(model_name)
 device, notice = resolve_device(settings.device)

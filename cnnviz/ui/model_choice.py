@@ -60,3 +60,17 @@ def current_model(store: dict, options: list[str], default: str) -> str:
     if store.get("model") not in options:
         store["model"] = default if default in options else options[0]
     return store["model"]
+
+
+def pick_model(container, options: list[str], store: dict, key: str, help: str,
+               title: Callable[[str], str] = model_title, default: str = "efficientnet_lite0") -> str:
+    """The page's model select box: starts on `current_model`, shows titles, remembers the choice in `store`.
+
+    Titles are worked out here, in the script run: a format function reading session state
+    would be called outside it (AppTest formats options after the run).
+    """
+    titles = {n: title(n) for n in options}
+    chosen = container.selectbox("Model", options, index=options.index(current_model(store, options, default)),
+                                 format_func=titles.__getitem__, key=key, help=help)
+    store["model"] = chosen
+    return chosen

@@ -40,8 +40,8 @@ def test_clicking_an_input_cell_shows_the_outputs_it_feeds(server, watched, arti
     watched.screenshot(artifacts / "convolution_input_cell_selected.png")
 
 
-def _wait_text(watched, text: str) -> None:
-    watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=15_000)
+def _wait_text(watched, text: str, timeout: int = 15_000) -> None:
+    watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=timeout)
 
 
 def _settled_without_errors(watched, shot) -> None:
@@ -49,6 +49,15 @@ def _settled_without_errors(watched, shot) -> None:
     watched.wait_idle()
     assert watched.page.locator('[data-testid="stException"]').count() == 0
     watched.screenshot(shot)
+
+
+def _use_on_the_networks_page(watched, button: str, caption: str) -> None:
+    """Training page → 'use' → the link to Networks on your photo, in the same session."""
+    watched.page.get_by_role("button", name=re.compile(button)).click()
+    _wait_text(watched, "In use for this session")
+    watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
+    _wait_text(watched, caption)
+    watched.wait_idle()
 
 
 def _selected(watched, label: str) -> str:
@@ -89,7 +98,7 @@ def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, arti
     watched.page.keyboard.type("9")  # typing on a selected cell replaces its value
     watched.page.wait_for_timeout(300)
     watched.page.keyboard.press("Enter")
-    watched.page.wait_for_function("() => document.body.innerText.includes('9×1 + 3×0')", timeout=15_000)
+    _wait_text(watched, "9×1 + 3×0")
     watched.wait_idle(800)
     body = watched.page.inner_text("body")
     assert "9×1 + 3×0" in body and "= 21" in body, body[:3000]
@@ -168,18 +177,13 @@ def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     watched.page.get_by_role("button", name=re.compile("Start training")).click()
     _wait_text(watched, "Latest: loss")
     watched.screenshot(artifacts / "training_mid.png")
-    watched.page.wait_for_function("() => document.body.innerText.includes('Held-out result')", timeout=120_000)
+    _wait_text(watched, "Held-out result", 120_000)
     _settled_without_errors(watched, artifacts / "training_after.png")
-    watched.page.get_by_role("button", name=re.compile("Use these weights")).click()
-    _wait_text(watched, "In use for this session")
-    watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
-    _wait_text(watched, "Trained in this session")
-    watched.wait_idle()
+    _use_on_the_networks_page(watched, "Use these weights", "Trained in this session")
     assert "Your LeNet-5" in _selected(watched, "Model")
     _settled_without_errors(watched, artifacts / "networks_with_the_lenet_trained_here.png")
     watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Home")).click()
-    watched.page.wait_for_function("() => document.body.innerText.includes('Trained in this session')",
-                                   timeout=60_000)  # same session: the home page lists it
+    _wait_text(watched, "Trained in this session", 60_000)  # same session: the home page lists it
 
 
 def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watched, artifacts, tmp_path):
@@ -213,16 +217,12 @@ def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watc
         watched.page.locator('input[type="file"]').nth(k).set_input_files(files)
         watched.wait_idle(800)
     watched.page.get_by_role("button", name=re.compile("^Train$")).click()
-    watched.page.wait_for_function("() => document.body.innerText.includes('Split:')", timeout=120_000)
+    _wait_text(watched, "Split:", 120_000)
     watched.wait_idle()
     seconds = time.perf_counter() - t0
     assert seconds < 60, f"building the classifier took {seconds:.0f} s"
     _settled_without_errors(watched, artifacts / "transfer_my_photos_trained.png")
-    watched.page.get_by_role("button", name=re.compile("Use it on the network pages")).click()
-    _wait_text(watched, "In use for this session")
-    watched.page.get_by_role("link", name=re.compile("Open it on Networks")).click()
-    _wait_text(watched, "Transfer-learned in this session")
-    watched.wait_idle()
+    _use_on_the_networks_page(watched, "Use it on the network pages", "Transfer-learned in this session")
     assert "2-class classifier" in _selected(watched, "Model")
     assert "classes: cat, rocket" in watched.page.inner_text("body")
     _settled_without_errors(watched, artifacts / "networks_with_my_classifier.png")
