@@ -15,10 +15,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz import attribution as at  # noqa: E402
-from cnnviz import fantasy as fa  # noqa: E402
+from cnnviz.explain import attribution as at  # noqa: E402
+from cnnviz.explain import fantasy as fa  # noqa: E402
 from cnnviz.images import load_sample  # noqa: E402
-from cnnviz.models import zoo  # noqa: E402
+from cnnviz.networks.network import get  # noqa: E402
 
 NAME = "efficientnet_lite0"
 
@@ -35,11 +35,11 @@ def med(fn, repeats: int) -> float:
 
 def fwd_bwd(x: torch.Tensor, target: int) -> None:
     xi = x.clone().requires_grad_(True)
-    zoo.shared_model(NAME)(xi)[0, target].backward()
+    get(NAME).module()(xi)[0, target].backward()
 
 
 def main(repeats: int) -> None:
-    x = zoo.preprocess(NAME, load_sample("Chelsea the cat"))
+    x = get(NAME).preprocess(load_sample("Chelsea the cat"))
     base = med(lambda: fwd_bwd(x, 285), repeats)
     gb = med(lambda: at.attribute(NAME, x, "guided-backprop", target=285), repeats)
     print(f"guided backprop {gb * 1000:.1f} ms ÷ forward+backward {base * 1000:.1f} ms = {gb / base:.2f} (goal ≤ 1.3)")

@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz.grid_text import grid_to_url  # noqa: E402
+from cnnviz.grids.text import grid_to_url  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server  # noqa: E402
 
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from cnnviz.grid_text import grid_to_url  # noqa: E402
+from cnnviz.grids.text import grid_to_url  # noqa: E402
 
 
 def trivial_page() -> None:
@@ -44,7 +44,7 @@ def main(repeats: int = 15) -> None:
     conv.query_params.update({"x": grid_to_url(rng.integers(0, 10, (16, 16))), "k": grid_to_url(np.ones((3, 3))),
                               "p": "same"})
     conv.run()
-    conv.switch_page("pages/convolution.py").run()
+    conv.switch_page("pages/operations/convolution.py").run()
     assert not conv.exception
     trivial = AppTest.from_function(trivial_page, default_timeout=60)
     trivial.run()

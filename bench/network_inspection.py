@@ -18,9 +18,10 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from cnnviz import inspect as ins  # noqa: E402
 from cnnviz.images import load_sample  # noqa: E402
-from cnnviz.models import zoo  # noqa: E402
+from cnnviz.networks import inspect as ins  # noqa: E402
+from cnnviz.networks.network import get  # noqa: E402
+from cnnviz.networks.specs import SPECS  # noqa: E402
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -34,8 +35,8 @@ def _median_ms(fn, repeats: int) -> float:
 
 
 def extraction_vs_forward(repeats: int, device: str) -> None:
-    model = zoo.shared_model("efficientnet_lite0", device)
-    x = zoo.preprocess("efficientnet_lite0", load_sample("Chelsea the cat")).to(device)
+    model = get("efficientnet_lite0").module(device)
+    x = get("efficientnet_lite0").preprocess(load_sample("Chelsea the cat")).to(device)
     for k in (3, 10, 15):
         node = f"_blocks.{k}._bn2"
 
@@ -61,7 +62,7 @@ def extraction_vs_forward(repeats: int, device: str) -> None:
 
 
 def montage_cost(repeats: int) -> None:
-    x = zoo.preprocess("efficientnet_lite0", load_sample("Coffee"))
+    x = get("efficientnet_lite0").preprocess(load_sample("Coffee"))
     widest = max(ins.layers("efficientnet_lite0"), key=lambda i: i.shape[0])
     fmap = ins.feature_maps("efficientnet_lite0", x, (widest.node,))[widest.node]
     sizes = []
@@ -82,15 +83,15 @@ def prediction_latency(repeats: int, device: str) -> None:
     import torchvision
 
     photo = load_sample("Coffee")
-    for name in zoo.MODELS:
+    for name in SPECS:
         try:
-            model = zoo.shared_model(name, device)
+            model = get(name).module(device)
             note = ""
         except Exception:  # noqa: BLE001 - weights not cached here: same architecture, random weights
             model = (torchvision.models.GoogLeNet(aux_logits=False, init_weights=False) if name == "googlenet"
                      else getattr(torchvision.models, name)(weights=None)).eval().to(device)
             note = " (weights not cached: same architecture, random weights)"
-        xin = zoo.preprocess(name, photo).to(device)
+        xin = get(name).preprocess(photo).to(device)
 
         def run():
             with torch.no_grad():

@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz import transfer  # noqa: E402
-from cnnviz.models.lenet import train_lenet  # noqa: E402
+from cnnviz.learn import transfer  # noqa: E402
+from cnnviz.networks.lenet import train_lenet  # noqa: E402
 
 if __name__ == "__main__":
     _, report = train_lenet(epochs=3, seed=0)

@@ -29,8 +29,10 @@ def resolve_device(choice: str = "auto"):
 
 
 def device_name(device) -> str:
+    """'CUDA: <GPU name>' or 'CPU (n cores)' for a torch.device or its name."""
     import torch
 
+    device = torch.device(device)
     if device.type == "cuda":
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     return f"CPU ({os.cpu_count()} cores)"

@@ -32,10 +32,10 @@ def light_info() -> dict:
 
 def full_info(device_choice: str = "auto") -> dict:
     """Everything the home page and `python -m cnnviz info` show."""
-    from cnnviz.devices import device_name, resolve_device
-    from cnnviz.models.registry import MODELS, all_statuses
-
     import torch
+
+    from cnnviz.devices import device_name, resolve_device
+    from cnnviz.networks.registry import MODELS, all_statuses
 
     device, notice = resolve_device(device_choice)
     info = light_info()

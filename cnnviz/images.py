@@ -9,8 +9,7 @@ ImageError with one clear sentence.
 from __future__ import annotations
 
 import io
-import warnings
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -49,22 +48,17 @@ def load_image(data: bytes, name: str = "upload") -> np.ndarray:
     """Bytes of any common image format → H×W×3 uint8 RGB array."""
     if not data:
         raise ImageError(f"'{name}' is empty (0 bytes)")
+    # The size limit is checked per call on the header, before any pixel is decoded: Pillow's
+    # MAX_IMAGE_PIXELS and the warnings filters are process-wide, and other sessions decode too.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            old = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            try:
-                img = Image.open(io.BytesIO(data))
-                if img.width * img.height > MAX_PIXELS:
-                    raise Image.DecompressionBombError("too many pixels")
-                img.seek(0)  # first frame of a GIF/animated WebP/multi-page TIFF
-                img.load()
-            finally:
-                Image.MAX_IMAGE_PIXELS = old
-            img = ImageOps.exif_transpose(img)
-            return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise Image.DecompressionBombError("too many pixels")
+        img.seek(0)  # first frame of a GIF/animated WebP/multi-page TIFF
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
+    except Image.DecompressionBombError:
         raise ImageError(f"'{name}' is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)") from None
     except UnidentifiedImageError:
         raise ImageError(f"'{name}' is not an image this app can read (PNG, JPEG, WebP, BMP, GIF or TIFF)") from None
@@ -77,7 +71,7 @@ def load_sample(title: str) -> np.ndarray:
     return _decoded_sample(title)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _decoded_sample(title: str) -> np.ndarray:
     arr = load_image((PHOTOS / SAMPLE_PHOTOS[title]).read_bytes(), SAMPLE_PHOTOS[title])
     arr.flags.writeable = False

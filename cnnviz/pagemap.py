@@ -7,38 +7,36 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PageInfo:
-    file: str  # under pages/
+    file: str  # under pages/, in its section's folder (pages/*.py would run alone in Streamlit's old multipage mode)
     title: str
     icon: str
     url_path: str
     section: str
     summary: str
-    ready: bool = True
-    issue: int | None = None  # the issue that delivers it, for pages still to come
 
 
-HOME = PageInfo("home.py", "Home", ":material/home:", "home", "", "What CNN Explorer is, the map of pages, and this machine's environment.")
+HOME = PageInfo("start/home.py", "Home", ":material/home:", "home", "", "What CNN Explorer is, the map of pages, and this machine's environment.")
 
 PAGES: list[PageInfo] = [
-    PageInfo("convolution.py", "Convolution", ":material/grid_on:", "convolution", "Operations",
+    PageInfo("operations/convolution.py", "Convolution", ":material/grid_on:", "convolution", "Operations",
              "Type a grid and a kernel, set stride, padding, dilation, flip, bias and activation, and step through every output cell with the arithmetic written out — 1-D, 2-D and multi-channel, and on a real photo."),
-    PageInfo("pooling.py", "Pooling", ":material/filter_center_focus:", "pooling", "Operations",
+    PageInfo("operations/pooling.py", "Pooling", ":material/filter_center_focus:", "pooling", "Operations",
              "Max, average, sum and L2 pooling with independent window and stride (overlapping like AlexNet), padding and depth kept."),
-    PageInfo("activations.py", "Activations", ":material/show_chart:", "activations", "Operations",
+    PageInfo("operations/activations.py", "Activations", ":material/show_chart:", "activations", "Operations",
              "ReLU, leaky ReLU, sigmoid and tanh on a grid, with each function, its derivative and where it saturates."),
-    PageInfo("backward.py", "Backward pass", ":material/undo:", "backward", "Operations",
+    PageInfo("operations/backward.py", "Backward pass", ":material/undo:", "backward", "Operations",
              "Gradients of a convolution, ReLU and pooling stepped cell by cell: ∂L/∂X as scatter and as gather (same numbers), ∂L/∂W with parameter sharing made visible, ∂L/∂b, the ReLU mask, max-pool routing."),
-    PageInfo("transposed.py", "Transposed convolution", ":material/open_in_full:", "transposed", "Operations",
+    PageInfo("operations/transposed.py", "Transposed convolution", ":material/open_in_full:", "transposed", "Operations",
              "Each input cell scatters a scaled kernel into the output; the equivalent direct convolution over a zero-inserted input; convolution as a sparse matrix and its transpose."),
-    PageInfo("networks.py", "Networks on your photo", ":material/photo_camera:", "networks", "Networks",
+    PageInfo("networks/networks.py", "Networks on your photo", ":material/photo_camera:", "networks", "Networks",
              "Pretrained CNNs (EfficientNet-Lite0 and LeNet-5 offline; AlexNet, VGG-16, GoogLeNet, ResNet once downloaded) on a sample, uploaded or camera photo: top-5 predictions, every layer's feature maps, and a clicked unit's theoretical and effective receptive field."),
-    PageInfo("architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
+    PageInfo("networks/architectures.py", "Architectures", ":material/account_tree:", "architectures", "Networks",
              "LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet and EfficientNet-Lite0 layer by layer from the real modules: shapes, parameters, MACs, memory, receptive fields; paper variants, block diagrams, design calculators and a comparison."),
-    PageInfo("training.py", "Training", ":material/model_training:", "training", "Networks",
+    PageInfo("networks/training.py", "Training", ":material/model_training:", "training", "Networks",
              "Train LeNet-5 live (optimiser, learning rate, batch, dropout, augmentation, activation, pooling; curves, filters, feature maps, gradient norms, confusion matrix), and transfer-learn EfficientNet-Lite0 (or a cached torchvision network) on your own photos with three strategies compared; use what you trained on the network pages."),
-    PageInfo("attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
+    PageInfo("seeing_inside/attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
              "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
-    PageInfo("fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
+    PageInfo("seeing_inside/fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
              "Activation maximisation: pictures optimised (Fourier parameterisation, decorrelated colours, robustness transforms) to excite a channel, a unit or a class, with live progress and a gallery of a layer's channels."),
 ]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from cnnviz.errors import GridError
-from cnnviz.grid_text import grid_to_url, parse_grid
+from cnnviz.grids.text import grid_to_url, parse_grid
 
 
 def encode_array(arr: np.ndarray) -> str:

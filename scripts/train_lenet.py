@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnviz.models.lenet import save, train_lenet  # noqa: E402
+from cnnviz.networks.lenet import save, train_lenet  # noqa: E402
 
 if __name__ == "__main__":
     model, report = train_lenet(epochs=20, lr=1e-3, optimizer="adam", seed=0, augment=True,

@@ -19,7 +19,7 @@ def torchvision_cache(tmp_path, monkeypatch):
     import torch
     import torchvision
 
-    from cnnviz.models import registry, zoo
+    from cnnviz.networks import network, registry
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     names: list[str] = []
@@ -35,6 +35,4 @@ def torchvision_cache(tmp_path, monkeypatch):
 
     yield populate
     for name in names:
-        for key in [k for k in zoo._shared if k[0] == name]:
-            del zoo._shared[key]
-        zoo._registry_memos.pop(name, None)
+        network.forget(name)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from cnnviz.errors import GridError
-from cnnviz.grid_text import format_grid, parse_grid
+from cnnviz.grids.text import format_grid, parse_grid
 
 
 def page_store(name: str, defaults: Callable[[], dict]) -> dict:

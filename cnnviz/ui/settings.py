@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnviz.colours import Style, style
 from cnnviz.devices import DEVICE_CHOICES, cuda_driver_present
+from cnnviz.present.colours import Style, style
 
 _PRESENT_CSS = """
 <style>

@@ -12,6 +12,8 @@ ALL_PAGES = [HOME, *PAGES]
 
 
 def open_page(file: str, **query) -> AppTest:
+    """Open a page by its file name ("convolution.py") or its path under pages/ ("operations/convolution.py")."""
+    file = next((p.file for p in ALL_PAGES if p.file == file or p.file.endswith("/" + file)), file)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for k, v in query.items():
         at.query_params[k] = v
@@ -38,12 +40,6 @@ def test_every_page_renders_without_exception(page):
 def test_every_page_renders_in_presentation_mode(page):
     at = open_page(page.file, present="1")
     assert at.session_state["present"] is True
-
-
-def test_placeholder_pages_say_what_is_coming():
-    for page in (p for p in PAGES if not p.ready):
-        at = open_page(page.file)
-        assert any(f"issue #{page.issue}" in i.value for i in at.info)
 
 
 def test_home_lists_every_page_and_the_environment():
@@ -198,7 +194,7 @@ def test_attribution_page_explains_the_predicted_class():
     at = open_page("attribution.py")
     assert not at.exception
     assert any("Egyptian cat" in m.value for m in at.markdown)
-    from cnnviz.attribution import NOTES
+    from cnnviz.explain.attribution import NOTES
 
     notes = {c.value for c in at.caption}
     assert all(NOTES[m] in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
@@ -249,14 +245,14 @@ def test_a_lenet_trained_here_is_used_on_the_networks_and_attribution_pages():
     at.button(key="train_use").click().run()
     assert not at.exception
     assert any("In use for this session" in s.value for s in at.success)
-    at.switch_page("pages/networks.py").run(timeout=60)
+    at.switch_page("pages/networks/networks.py").run(timeout=60)
     assert not at.exception
     chosen = at.selectbox(key="net_model").value
     assert chosen.startswith("lenet5@")
     assert any("Trained in this session" in c.value for c in at.caption)
     assert any("ReLU" in str(o) for o in at.selectbox(key=next(k for k in (sb.key for sb in at.selectbox)
                                                                  if k.startswith("net_layer_"))).options)
-    at.switch_page("pages/attribution.py").run(timeout=60)
+    at.switch_page("pages/seeing_inside/attribution.py").run(timeout=60)
     assert not at.exception and at.selectbox(key="attr_model").value == chosen
     assert not any("tanh or sigmoid" in i.value for i in at.info)
 
@@ -270,13 +266,13 @@ def test_a_transfer_classifier_is_downloaded_loaded_back_and_used_on_the_network
     clf = at.session_state["_tl"]["results"]["head"].classifier
     at.button(key="tl_use").click().run()
     assert not at.exception and any("3-class classifier" in s.value for s in at.success)
-    at.switch_page("pages/networks.py").run(timeout=60)
+    at.switch_page("pages/networks/networks.py").run(timeout=60)
     assert not at.exception and at.selectbox(key="net_model").value.startswith("efficientnet_lite0@")
     assert any("Transfer-learned in this session" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) >= 1
-    at.switch_page("pages/fantasy.py").run(timeout=60)
+    at.switch_page("pages/seeing_inside/fantasy.py").run(timeout=60)
     assert not at.exception and at.selectbox(key="fa_model").value.startswith("efficientnet_lite0@")
-    from cnnviz import transfer as T
+    from cnnviz.learn import transfer as T
 
     back = T.load_classifier(clf.to_bytes())
     assert back.classes == clf.classes

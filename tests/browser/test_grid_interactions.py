@@ -193,7 +193,7 @@ def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watc
     from PIL import Image
 
     from cnnviz.images import load_sample
-    from cnnviz.transfer import augment
+    from cnnviz.learn.transfer import augment
 
     rng = np.random.default_rng(0)
     folders = {}

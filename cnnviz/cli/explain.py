@@ -1,0 +1,95 @@
+"""`python -m cnnviz` — Seeing inside: attribute, fantasy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.cli.common import device_of, ints, layer_of, model_arg, read_photo
+from cnnviz.errors import CnnvizError
+
+
+def cmd_attribute(args) -> None:
+    from PIL import Image
+
+    from cnnviz.explain import attribution
+    from cnnviz.networks.network import get
+    from cnnviz.networks.specs import SPECS
+    from cnnviz.present.overlay import overlay
+
+    photo = read_photo(args.image)
+    x = get(args.model).preprocess(photo)
+    if args.layer:
+        layer_of(args.model, args.layer)
+    n_classes = len(get(args.model).labels)
+    if args.target is not None and not 0 <= args.target < n_classes:
+        raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
+    a = attribution.attribute(args.model, x, args.method, target=args.target, layer=args.layer,
+                              device=str(device_of(args)))
+    v = np.abs(a.values) if args.method != "gradcam" else a.values
+    hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
+    img = overlay(SPECS[args.model].preprocess.image(photo), np.clip(v / hi, 0, 1), 0.6)
+    Image.fromarray(img).save(args.output)
+    if args.npy:
+        np.save(args.npy, a.values)
+    print(f"saved {args.output}: {attribution.TITLES[args.method]} for class {a.target} "
+          f"({get(args.model).labels[a.target]})")
+
+
+def cmd_fantasy(args) -> None:
+    from PIL import Image
+
+    from cnnviz.explain import fantasy
+    from cnnviz.networks.network import get
+
+    if args.class_index is None and (args.layer is None or args.channel is None):
+        raise CnnvizError("give --class K, or --layer L --channel C [--unit Y,X]")
+    if args.class_index is not None:
+        n = len(get(args.model).labels)
+        if not 0 <= args.class_index < n:
+            raise CnnvizError(f"--class must be from 0 to {n - 1}")
+        cfg = fantasy.FantasyConfig(model=args.model, target="class", class_index=args.class_index, size=args.size,
+                                    steps=args.steps, lr=args.lr, seed=args.seed)
+    else:
+        info = layer_of(args.model, args.layer)
+        if not 0 <= args.channel < info.shape[0]:
+            raise CnnvizError(f"--channel must be from 0 to {info.shape[0] - 1} for {info.node}")
+        unit = ints(args.unit, "--unit") if args.unit else None
+        cfg = fantasy.FantasyConfig(model=args.model, target="unit" if unit else "channel", layer=info.node,
+                                    channel=args.channel, unit=unit, size=args.size, steps=args.steps, lr=args.lr,
+                                    seed=args.seed)
+    if not 32 <= args.size <= 512 or not 1 <= args.steps <= 4096:
+        raise CnnvizError("--size must be 32–512 and --steps 1–4096")
+    res = fantasy.fantasy(cfg, device=str(device_of(args)))
+    Image.fromarray(res.image).save(args.output)
+    print(f"saved {args.output}: {args.steps} steps in {res.seconds:.1f} s, objective {res.history[0]:.3f} → "
+          f"{res.history[-1]:.3f}")
+
+
+
+def register(sub) -> None:
+    """Add this group's subcommands to the top-level parser."""
+    p = sub.add_parser("attribute", help="an attribution map (saliency, guided backprop, Grad-CAM, …) as PNG")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    p.add_argument("--method", required=True, choices=["saliency", "deconvnet", "guided-backprop", "gradcam",
+                                                       "guided-gradcam", "integrated-gradients", "occlusion",
+                                                       "smoothgrad"])
+    p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
+    p.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last spatial one)")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--npy", default=None, help="also save the raw map as .npy")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_attribute)
+    p = sub.add_parser("fantasy", help="activation maximisation: an image that excites a channel, unit or class")
+    p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    p.add_argument("--layer", default=None)
+    p.add_argument("--channel", type=int, default=None)
+    p.add_argument("--unit", default=None, help="Y,X within the channel's map")
+    p.add_argument("--class", dest="class_index", type=int, default=None)
+    p.add_argument("--steps", type=int, default=128)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_fantasy)

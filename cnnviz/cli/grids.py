@@ -1,0 +1,175 @@
+"""`python -m cnnviz` — Grid arithmetic: conv, conv1d, pool, grad, pool-grad, conv-transpose."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from cnnviz.cli.common import bias_arg, emit, ints, json_arg, print_grid
+from cnnviz.errors import CnnvizError
+
+
+def _conv_config(args, one_d: bool = False):
+    from cnnviz.grids.conv import ConvConfig
+    from cnnviz.grids.padding import parse_padding
+
+    stride = ints(args.stride, "--stride")
+    dil = ints(args.dilation, "--dilation")
+    pad = parse_padding(args.padding)
+    return ConvConfig(stride=stride if len(stride) == 2 else stride * 2, padding=pad, pad_mode=args.pad_mode,
+                      dilation=dil if len(dil) == 2 else dil * 2, flip=args.flip, activation=args.activation,
+                      leaky_slope=args.slope)
+
+
+def cmd_conv(args) -> None:
+    from cnnviz.grids.conv import conv2d
+
+    x = json_arg(args.input, "input")
+    k = json_arg(args.kernel, "kernel")
+    res = conv2d(x, k, bias_arg(args.bias), _conv_config(args))
+    out = res.output[0] if (x.ndim == 2 and res.output.shape[0] == 1) else res.output
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    if args.steps:
+        payload["steps"] = [res.step(i).expression() for i in range(res.n_steps)]
+    text = print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}"
+    if args.steps:
+        text += "\n" + "\n".join(payload["steps"])
+    emit(args, payload, text)
+
+
+def cmd_conv1d(args) -> None:
+    from cnnviz.grids.conv import conv1d
+    from cnnviz.grids.padding import parse_padding
+
+    x = json_arg(args.input, "input")
+    k = json_arg(args.kernel, "kernel")
+    pad = parse_padding(args.padding)
+    if isinstance(pad, tuple) and len(pad) == 4:
+        raise CnnvizError("1-D padding is N or LEFT,RIGHT")
+    (stride,), (dil,) = ints(args.stride, "--stride")[:1], ints(args.dilation, "--dilation")[:1]
+    res = conv1d(x, k, bias_arg(args.bias), stride=stride, padding=pad, pad_mode=args.pad_mode, dilation=dil,
+                 flip=args.flip, activation=args.activation, leaky_slope=args.slope)
+    out = res.output[:, 0, :]
+    if x.ndim == 1 and out.shape[0] == 1:
+        out = out[0]
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    emit(args, payload, print_grid(res.output[:, 0:1, :]) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
+def cmd_pool(args) -> None:
+    from cnnviz.grids.pool import PoolConfig, pool2d
+
+    x = json_arg(args.input, "input")
+    win, st, pad = ints(args.window, "--window"), ints(args.stride or args.window, "--stride"), ints(args.padding, "--padding")
+    res = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    out = res.output[0] if x.ndim == 2 else res.output
+    payload = {"output": out.tolist(), "shape": list(out.shape)}
+    emit(args, payload, print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
+def cmd_grad(args) -> None:
+    from cnnviz.grids.backward import conv_backward
+    from cnnviz.grids.conv import conv2d
+
+    x = json_arg(args.input, "input")
+    k = json_arg(args.kernel, "kernel")
+    fwd = conv2d(x, k, bias_arg(args.bias), _conv_config(args))
+    g = json_arg(args.grad_output, "grad-output")
+    res = conv_backward(fwd, g if g.ndim == 3 else g[None])
+    gi = res.grad_input[0] if x.ndim == 2 else res.grad_input
+    gw = res.grad_weight
+    if k.ndim == 2:  # one k×k kernel used on every channel: its gradient sums over them
+        gw = gw.sum(axis=(0, 1))
+    elif k.ndim == 3:
+        gw = gw[0]
+    bias = bias_arg(args.bias)
+    payload = {"grad_input": gi.tolist(), "grad_weight": gw.tolist(),
+               "grad_bias": float(res.grad_bias[0]) if np.ndim(bias) == 0 else res.grad_bias.tolist()}
+    text = (f"∂L/∂X\n{print_grid(res.grad_input)}\n∂L/∂W\n{print_grid(res.grad_weight.reshape(-1, *res.grad_weight.shape[2:]))}"
+            f"\n∂L/∂b = {payload['grad_bias']}")
+    emit(args, payload, text)
+
+
+def cmd_pool_grad(args) -> None:
+    from cnnviz.grids.backward import pool_backward
+    from cnnviz.grids.pool import PoolConfig, pool2d
+
+    x = json_arg(args.input, "input")
+    win, st, pad = ints(args.window, "--window"), ints(args.stride or args.window, "--stride"), ints(args.padding, "--padding")
+    fwd = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    g = json_arg(args.grad_output, "grad-output")
+    res = pool_backward(fwd, g if g.ndim == 3 else g[None])
+    gi = res.grad_input[0] if x.ndim == 2 else res.grad_input
+    emit(args, {"grad_input": gi.tolist()}, print_grid(res.grad_input))
+
+
+def cmd_conv_transpose(args) -> None:
+    from cnnviz.grids.transposed import TransposedConfig, conv_transpose2d
+
+    x = json_arg(args.input, "input")
+    k = json_arg(args.kernel, "kernel")
+    pair = lambda t, n: (lambda v: v if len(v) == 2 else v * 2)(ints(t, n))  # noqa: E731
+    res = conv_transpose2d(x, k, bias_arg(args.bias), TransposedConfig(
+        pair(args.stride, "--stride"), pair(args.padding, "--padding"), pair(args.output_padding, "--output-padding"),
+        pair(args.dilation, "--dilation")))
+    out = res.output[0] if (x.ndim == 2 and res.output.shape[0] == 1) else res.output
+    emit(args, {"output": out.tolist(), "shape": list(out.shape)},
+         print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
+
+
+def _add_conv_args(p: argparse.ArgumentParser, one_d: bool = False) -> None:
+    p.add_argument("--input", required=True, help="JSON array: [..] (L) / [[..]] (H×W) / [[[..]]] (C×H×W)")
+    p.add_argument("--kernel", required=True, help="JSON array: k×k, C×k×k (one filter) or F×C×k×k")
+    p.add_argument("--stride", default="1", help="S or SH,SW")
+    p.add_argument("--padding", default="valid", help="valid|same|full|N|PH,PW|T,B,L,R")
+    p.add_argument("--pad-mode", default="zeros", choices=["zeros", "reflect", "replicate"])
+    p.add_argument("--dilation", default="1", help="D or DH,DW")
+    p.add_argument("--flip", action="store_true", help="true convolution: rotate the kernel by 180°")
+    p.add_argument("--bias", default="0", help="a number, or a JSON list with one bias per filter")
+    p.add_argument("--activation", default="none", choices=["none", "relu", "leaky_relu", "sigmoid", "tanh"])
+    p.add_argument("--slope", type=float, default=0.01, help="leaky ReLU slope")
+    p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
+
+
+
+def register(sub) -> None:
+    """Add this group's subcommands to the top-level parser."""
+    p = sub.add_parser("conv", help="2-D / multi-channel convolution of JSON grids")
+    _add_conv_args(p)
+    p.add_argument("--steps", action="store_true", help="also print every output cell's arithmetic")
+    p.set_defaults(func=cmd_conv)
+    p = sub.add_parser("conv1d", help="1-D convolution of a JSON sequence")
+    _add_conv_args(p, one_d=True)
+    p.set_defaults(func=cmd_conv1d)
+    p = sub.add_parser("pool", help="max / average / sum / L2 pooling of a JSON grid")
+    p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
+    p.add_argument("--window", default="2", help="K or KH,KW")
+    p.add_argument("--stride", default=None, help="S or SH,SW (default: the window)")
+    p.add_argument("--padding", default="0", help="N or PH,PW (at most half the window)")
+    p.add_argument("--mode", default="max", choices=["max", "avg", "sum", "l2"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_pool)
+    p = sub.add_parser("grad", help="gradients of a convolution: ∂L/∂X, ∂L/∂W, ∂L/∂b for an upstream ∂L/∂Y")
+    _add_conv_args(p)
+    p.add_argument("--grad-output", required=True, help="JSON array shaped like the convolution's output")
+    p.set_defaults(func=cmd_grad)
+    p = sub.add_parser("pool-grad", help="gradient of pooling w.r.t. its input")
+    p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
+    p.add_argument("--grad-output", required=True, help="JSON array shaped like the pooling's output")
+    p.add_argument("--window", default="2")
+    p.add_argument("--stride", default=None)
+    p.add_argument("--padding", default="0")
+    p.add_argument("--mode", default="max", choices=["max", "avg", "sum", "l2"])
+    p.add_argument("--json", action="store_true", help='print {"grad_input": [...]}')
+    p.set_defaults(func=cmd_pool_grad)
+    p = sub.add_parser("conv-transpose", help="transposed convolution of a JSON grid")
+    p.add_argument("--input", required=True, help="JSON array H×W or C_in×H×W")
+    p.add_argument("--kernel", required=True, help="JSON array k×k or C_in×C_out×k×k")
+    p.add_argument("--stride", default="1")
+    p.add_argument("--padding", default="0")
+    p.add_argument("--output-padding", default="0")
+    p.add_argument("--dilation", default="1")
+    p.add_argument("--bias", default="0")
+    p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
+    p.set_defaults(func=cmd_conv_transpose)

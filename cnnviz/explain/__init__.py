@@ -1,0 +1,1 @@
+"""Seeing inside a network: attributions and fantasy images."""

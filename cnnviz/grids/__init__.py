@@ -1,0 +1,1 @@
+"""Grid arithmetic with step traces: convolution, pooling, activations, backward, transposed; presets, grid text, shapes, page state."""

@@ -1,0 +1,1 @@
+"""Learning live: LeNet-5 training, transfer learning, background runs."""

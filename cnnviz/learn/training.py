@@ -1,0 +1,162 @@
+"""Train LeNet-5 live: a background run per session that a page can watch and stop.
+
+The run owns its own model (nothing shared), reports snapshots under a lock, and checks a
+stop flag between batches, so the page stays responsive and a session's run never blocks
+another session's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnviz.learn.background_run import BackgroundRun
+from cnnviz.learn.seeding import GeneratorDropout, init_parameters
+from cnnviz.networks import lenet
+
+LIMITS = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "adam"  # adam | sgd (momentum 0.9)
+    lr: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 5
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    augment: bool = False
+    activation: str = "tanh"  # tanh | relu | sigmoid
+    pooling: str = "avg"  # avg | max
+    seed: int = 0
+
+
+@dataclass
+class Snapshot:
+    epoch: float
+    history: list[dict]  # per half epoch: epoch, loss, train_acc, heldout_acc
+    grad_norms: dict[str, float]
+    filters: np.ndarray  # [6,5,5] first-layer kernels
+    digit_maps: np.ndarray  # [6,28,28] C1 feature maps of one held-out digit
+    done: bool
+    stopped: bool
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class Evaluation:
+    confusion: np.ndarray  # [10,10] true × predicted
+    accuracy: float
+    wrong: list[tuple[int, int, int, float]] = field(default_factory=list)  # (index, true, predicted, confidence)
+
+
+class LeNetRun(BackgroundRun):
+    """One training run in a daemon thread."""
+
+    thread_name = "lenet-training"
+
+    def __init__(self, config: TrainConfig):
+        super().__init__()
+        self.config = config
+        self.gen = torch.Generator().manual_seed(config.seed)  # this run's own randomness (never the global RNG)
+        self.model = init_parameters(lenet.LeNet5(config.activation, config.pooling, config.dropout), self.gen)
+        self.model.drop = GeneratorDropout(config.dropout, self.gen)
+        xtr, ytr, xte, yte = lenet.mnist_split()
+        self.xtr, self.xte = lenet.to_tensor(xtr), lenet.to_tensor(xte)
+        self.ytr, self.yte = torch.tensor(ytr), torch.tensor(yte)
+        self.digit = self.xte[:1]
+        self._snapshot = self._make_snapshot(0.0, [], {}, False)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    def _make_snapshot(self, epoch, history, norms, done, stopped=False, error=None) -> Snapshot:
+        with torch.no_grad():
+            filters = self.model.c1.weight[:, 0].detach().clone().numpy()
+            maps = self.model.a1(self.model.c1(self.digit))[0].detach().clone().numpy()
+        return Snapshot(epoch, list(history), dict(norms), filters, maps, done, stopped, self.seconds, error)
+
+    def _run(self) -> None:
+        cfg = self.config
+        try:
+            opt = (torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+                   if cfg.optimizer == "adam" else
+                   torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay))
+            gen = self.gen
+            history: list[dict] = []
+            n = len(self.ytr)
+            batches = range(0, n, cfg.batch_size)
+            report_at = {max(1, len(batches) // 2), len(batches)}  # twice an epoch
+            for epoch in range(cfg.epochs):
+                perm = torch.randperm(n, generator=gen)
+                running, seen = 0.0, 0
+                for b, i in enumerate(batches, start=1):
+                    if self.stopping():
+                        with self._lock:
+                            self._snapshot = self._make_snapshot(epoch + b / len(batches), history, {}, True, True)
+                        return
+                    idx = perm[i : i + cfg.batch_size]
+                    xb = lenet.shift(self.xtr[idx], gen) if cfg.augment else self.xtr[idx]
+                    self.model.train()
+                    opt.zero_grad()
+                    loss = F.cross_entropy(self.model(xb), self.ytr[idx])
+                    loss.backward()
+                    norms = {name: float(p.grad.norm()) for name, p in self.model.named_parameters()
+                             if name.endswith("weight") and p.grad is not None}
+                    opt.step()
+                    running += loss.item() * len(idx)
+                    seen += len(idx)
+                    if b in report_at:
+                        history.append({"epoch": epoch + b / len(batches), "loss": running / seen,
+                                        "train_acc": lenet.accuracy(self.model, self.xtr[:1000], self.ytr[:1000]),
+                                        "heldout_acc": lenet.accuracy(self.model, self.xte, self.yte)})
+                        with self._lock:
+                            self._snapshot = self._make_snapshot(epoch + b / len(batches), history, norms, False)
+            with self._lock:
+                self._snapshot = self._make_snapshot(float(cfg.epochs), history, norms, True)
+        except Exception as e:  # noqa: BLE001 - reported to the page, never a traceback
+            with self._lock:
+                self._snapshot = self._make_snapshot(0.0, [], {}, True, False, f"{e.__class__.__name__}: {e}")
+
+    def _clean_copy(self) -> nn.Module:
+        """The trained weights in a plain LeNet5 (nn.Dropout, no generator attached)."""
+        cfg = self.config
+        clean = lenet.LeNet5(cfg.activation, cfg.pooling, cfg.dropout)
+        clean.load_state_dict(self.model.state_dict())
+        return clean
+
+    def session_model(self):
+        """A frozen copy of the trained network, usable by name on the network pages for this session."""
+
+        from cnnviz.networks import session_models
+
+        if self.running:
+            raise RuntimeError("the run is still training")
+        cfg = self.config
+        acc = self.evaluate(0).accuracy
+        opt = {"adam": "Adam", "sgd": "SGD + momentum"}[cfg.optimizer]
+        return session_models.register(
+            "lenet5", self._clean_copy(), f"Your LeNet-5 ({cfg.activation}, {cfg.pooling} pooling, "
+            f"{100 * acc:.1f} % held-out)", [str(d) for d in range(10)],
+            f"Trained in this session: {opt}, learning rate {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
+            f"epochs{', dropout %g' % cfg.dropout if cfg.dropout else ''}{', augmented' if cfg.augment else ''}"
+            f" — {100 * acc:.1f} % of the 1,000 held-out digits right.")
+
+    def evaluate(self, n_wrong: int = 12) -> Evaluation:
+        """Confusion matrix on the held-out digits and the most confidently wrong ones."""
+        self.model.eval()
+        with torch.no_grad():
+            p = self.model(self.xte).softmax(1)
+        pred = p.argmax(1)
+        conf = np.zeros((10, 10), dtype=int)
+        np.add.at(conf, (self.yte.numpy(), pred.numpy()), 1)
+        wrong = [(int(i), int(self.yte[i]), int(pred[i]), float(p[i, pred[i]]))
+                 for i in torch.nonzero(pred != self.yte).flatten()]
+        wrong.sort(key=lambda t: -t[3])
+        return Evaluation(conf, float((pred == self.yte).float().mean()), wrong[:n_wrong])

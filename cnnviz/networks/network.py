@@ -1,0 +1,258 @@
+"""The Network handle: one object per network, resolved once and shared, that pages, CLI and engine pass around.
+
+A handle carries the network's spec (title, weights source, preprocessing, labels, layer
+grouping), its shared frozen module per device, and everything derived from it (traced
+graph, inspectable layers, feature extractors, rule graphs) in its own bounded cache.
+
+Registry networks have one handle per process; a network trained in a session is a handle
+of its own (key "<base>@<token>") that the session owns, so everything derived from it is
+freed with it.
+
+Concurrency (a class of 30 shares one process):
+- torch.fx tracing patches process-wide state, so every trace runs under TRACE_LOCK;
+- builds lock per key: two networks (or two layers of one) build in parallel, the same
+  thing is built once while the others wait for it; a failed build stores nothing;
+- the shared module is checked for hooks, training mode and trainable parameters each
+  time it is handed out: one left in that state is rejected and rebuilt, never served.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
+
+from cnnviz.errors import ModelUnavailable
+from cnnviz.networks.preprocess import Preprocess
+from cnnviz.networks.specs import SPECS, NetworkSpec
+
+if TYPE_CHECKING:  # importing this module must not load torch (the home page lists networks)
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from cnnviz.networks.inspect import LayerInfo
+    from cnnviz.networks.registry import WeightStatus
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+TRACE_LOCK = threading.RLock()  # torch.fx's tracer patches process-wide state: one trace at a time
+MEMO_SIZE = 96  # derived values per network: every layer's extractor and rule graph of a big one, not unbounded
+
+
+class KeyedCache:
+    """A bounded LRU map whose values are built once per key, one lock per key.
+
+    Different keys build in parallel; callers asking for a key being built wait for that
+    build and share its value; a build that raises stores nothing (the next caller retries).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._store: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict = {}
+
+    def get(self, key, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._store:
+                self._store.move_to_end(key)
+                return self._store[key]
+            build_lock = self._building.setdefault(key, threading.Lock())
+        with build_lock:
+            with self._lock:
+                if key in self._store:
+                    self._store.move_to_end(key)
+                    return self._store[key]
+            value = make()
+            with self._lock:
+                self._store[key] = value
+                while len(self._store) > self.size:  # the least recently used goes (a later request rebuilds it)
+                    self._store.popitem(last=False)
+                self._building.pop(key, None)
+            return value
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def keys(self) -> list:
+        with self._lock:
+            return list(self._store)
+
+    def discard(self, key) -> None:
+        with self._lock:
+            self._store.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
+    def discard_where(self, drop: Callable[[object], bool]) -> None:
+        with self._lock:
+            for key in [k for k in self._store if drop(k)]:
+                del self._store[key]
+
+
+def has_leftover_state(module: nn.Module) -> str | None:
+    """Why a shared module may not be served (hooks, training mode, trainable parameters), or None."""
+    for name, m in module.named_modules():
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+            return f"hooks left on '{name or 'the model'}'"
+        if m.training:
+            return f"'{name or 'the model'}' is in training mode"
+    if any(p.requires_grad for p in module.parameters()):
+        return "trainable parameters"
+    return None
+
+
+class Network:
+    """One network: its spec, shared module per device, labels, preprocessing, layers and derived graphs."""
+
+    def __init__(self, spec: NetworkSpec, *, key: str | None = None, title: str | None = None,
+                 description: str | None = None, module: nn.Module | None = None,
+                 labels: tuple[str, ...] | None = None) -> None:
+        self.spec = spec
+        self.key = key or spec.name  # what URLs, caches and session stores call it
+        self._title = title
+        self._description = description
+        self._own_module = module  # a session's network: the module it trained (on the CPU)
+        self._labels = tuple(labels) if labels is not None else None
+        self.cache = KeyedCache(MEMO_SIZE)
+        self._modules = KeyedCache(8)  # one shared instance per device
+
+    # ---- identity and facts --------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        """The registry network whose preprocessing, input size and layer grouping apply."""
+        return self.spec.name
+
+    @property
+    def is_session(self) -> bool:
+        return self._own_module is not None
+
+    @property
+    def title(self) -> str:
+        return self._title or self.spec.title
+
+    @property
+    def description(self) -> str:
+        return self._description if self._description is not None else self.spec.description
+
+    @property
+    def input_size(self) -> tuple[int, int, int]:
+        return self.spec.input_size
+
+    @property
+    def preprocessing(self) -> Preprocess:
+        return self.spec.preprocess
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels if self._labels is not None else self.spec.labels()
+
+    def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
+        """A photo (H×W×3 uint8) as the 1×C×H×W tensor this network takes."""
+        return self.spec.preprocess.tensor(rgb)
+
+    def status(self) -> WeightStatus:
+        from cnnviz.networks import registry
+
+        if self.is_session:
+            return registry.WeightStatus(self.key, registry.READY, "", "trained in this session")
+        return registry.weight_status(self.spec.name)
+
+    @property
+    def available(self) -> bool:
+        from cnnviz.networks import registry
+
+        return self.status().state != registry.MISSING
+
+    # ---- the shared module ---------------------------------------------------------------
+    def module(self, device: str = "cpu") -> nn.Module:
+        """The process-wide frozen instance on `device`: built once, never modified, checked each time it is served."""
+        device = str(device)
+        if self.is_session and device == "cpu":
+            return self._own_module  # type: ignore[return-value]
+        model = self._modules.get(device, lambda: self._build(device))
+        problem = has_leftover_state(model)
+        if problem:  # someone broke the contract: never serve it, build a clean one
+            log.error("shared model %s on %s rejected (%s): rebuilt", self.key, device, problem)
+            self._modules.discard(device)
+            self.cache.clear()
+            model = self._modules.get(device, lambda: self._build(device))
+        return model
+
+    def _build(self, device: str) -> nn.Module:
+        if self.is_session:
+            import copy
+
+            return copy.deepcopy(self._own_module).to(device)  # type: ignore[union-attr]
+        from cnnviz.networks.registry import build
+
+        return build(self.spec.name).to(device)
+
+    @property
+    def model(self) -> nn.Module:
+        """The module on the CPU (a session's network: the one it trained)."""
+        return self.module("cpu")
+
+    def memo(self, key: tuple, make: Callable[[], T]) -> T:
+        """A value derived from this network (a traced graph, an extractor…), made once and kept with it."""
+        return self.cache.get(key, make)
+
+    # ---- layers --------------------------------------------------------------------------
+    def layers(self) -> tuple[LayerInfo, ...]:
+        """Inspectable layers, with shapes, receptive fields and readable groups (traced once)."""
+        from cnnviz.networks import inspect
+
+        return inspect.layers(self)
+
+    def layer(self, node: str) -> LayerInfo:
+        for info in self.layers():
+            if info.node == node:
+                return info
+        raise KeyError(f"{self.key} has no inspectable layer '{node}'")
+
+    def __repr__(self) -> str:
+        return f"Network({self.key!r})"
+
+
+NetworkLike = Network | str
+
+_handles: dict[str, Network] = {}
+_handles_lock = threading.Lock()
+
+
+def get(net: NetworkLike) -> Network:
+    """The handle for a network name (registry or session key); a handle is returned as it is."""
+    if isinstance(net, Network):
+        return net
+    from cnnviz.networks import session_models
+
+    if session_models.is_session_model(net):
+        return session_models.lookup(net)
+    if net not in SPECS:
+        raise ModelUnavailable(f"unknown model '{net}': choose from {', '.join(SPECS)}")
+    with _handles_lock:
+        handle = _handles.get(net)
+        if handle is None:
+            handle = _handles[net] = Network(SPECS[net])
+        return handle
+
+
+def all_networks() -> list[Network]:
+    """Every registry network's handle, in the spec table's order."""
+    return [get(name) for name in SPECS]
+
+
+def forget(name: str) -> None:
+    """Drop a registry network's handle (its shared modules and derived graphs): tests swap weights this way."""
+    from cnnviz.networks import inspect
+
+    with _handles_lock:
+        _handles.pop(name, None)
+    inspect.forget_results(name)

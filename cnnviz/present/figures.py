@@ -1,0 +1,307 @@
+"""Plotly figures for grids, steps and activation curves.
+
+Grids are heat-maps with the numbers written in each cell; an almost invisible
+scatter of squares sits on top so that a click on a cell is reported (plotly reports
+no clicks on heat-map cells). Each clickable point carries customdata
+[panel, row, col] with unpadded input coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnnviz.grids.activations import (
+    INFO,
+    activation_derivative,
+    apply_activation,
+    saturation_threshold,
+)
+from cnnviz.grids.conv import ConvResult, ConvStep
+from cnnviz.grids.pool import PoolResult, PoolStep
+from cnnviz.present.colours import Style, colour_range, plotly_scale
+from cnnviz.present.colours import style as get_style
+from cnnviz.present.numbers import fmt
+
+Cell = tuple[int, int]
+
+
+@dataclass
+class Panel:
+    """One grid of a multi-grid figure."""
+
+    title: str
+    values: np.ndarray  # [H, W]
+    pad_mask: np.ndarray | None = None
+    outlines: Sequence[tuple[Sequence[Cell], str]] = ()
+    fills: Sequence[tuple[Sequence[Cell], str]] = ()
+    click_kind: str | None = None  # "input" | "output" | None
+    row_offset: int = 0  # subtract from the row index to report unpadded coordinates
+    col_offset: int = 0
+    signed: bool | None = None
+
+
+def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
+    return np.vectorize(fmt, otypes=[str])(values)
+
+
+APP_FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'  # Streamlit's own, loaded by its page
+
+
+def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int | None = None) -> go.Figure:
+    """Panels side by side, each an annotated heat-map, equal cell sizes across panels.
+
+    Built as a plain dict and wrapped without plotly's per-property validation: a 16×16
+    step view is redrawn on every click, and validation made it ~25× slower.
+    """
+    st = st or get_style(False)
+    widths = [p.values.shape[1] for p in panels]
+    rows = max(p.values.shape[0] for p in panels)
+    cell = cell_px or (58 if st.presentation else 42)
+    cell_font = min(st.cell_font_size, max(8, int(cell * 0.42)))  # numbers must fit their cells
+    spacing = 0.06
+    usable = 1 - spacing * (len(panels) - 1)
+    data: list[dict] = []
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = {}
+    x0 = 0.0
+    for k, p in enumerate(panels, start=1):
+        vals = np.asarray(p.values, dtype=float)
+        h, w = vals.shape
+        xa, ya = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        x1 = min(x0 + usable * w / sum(widths), 1.0)
+        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
+        zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
+        labels = _cell_labels(vals, mask)
+        common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
+                  "texttemplate": "%{text}", "hoverinfo": "skip"}
+        data.append({"type": "heatmap", "z": np.where(mask, None, vals).tolist(), "zmin": zmin, "zmax": zmax,
+                     "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
+                     "textfont": {"size": cell_font}, **common})
+        if mask.any():
+            data.append({"type": "heatmap", "z": np.where(mask, 0.0, None).tolist(),
+                         "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
+                         "text": np.where(mask, labels, "").tolist(),
+                         "textfont": {"size": cell_font, "color": st.padding_text}, **common})
+        for cells, colour in p.fills:
+            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5,
+                        "y1": r + 0.5, "line": {"width": 0}, "fillcolor": colour, "opacity": 0.35, "layer": "above"}
+                       for (r, c) in cells]
+        for cells, colour in p.outlines:
+            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.46, "x1": c + 0.46, "y0": r - 0.46,
+                        "y1": r + 0.46, "line": {"color": colour, "width": st.outline_width}, "layer": "above"}
+                       for (r, c) in cells]
+        rr, cc = np.mgrid[0:h, 0:w]
+        rr, cc = rr.ravel(), cc.ravel()
+        real = ~mask.ravel()
+        hover = [f"row {r - p.row_offset}, col {c - p.col_offset}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
+                 for r, c, m in zip(rr, cc, real)]
+        data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
+                     "mode": "markers", "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
+                                                   "color": "#000000"},
+                     "customdata": [[p.click_kind or "", int(r - p.row_offset), int(c - p.col_offset)]
+                                    for r, c in zip(rr, cc)],
+                     "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
+        padded = p.pad_mask is not None
+        n_real_c, n_real_r = mask.shape[1] - 2 * p.col_offset, mask.shape[0] - 2 * p.row_offset
+        tick_font = {"size": st.font_size - 4}
+        layout["xaxis" if k == 1 else f"xaxis{k}"] = {
+            "domain": [x0, x1], "anchor": ya, "range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False,
+            "tickmode": "array", "tickvals": list(range(w)),
+            "ticktext": [_tick(c, p.col_offset, n_real_c, padded) for c in range(w)], "side": "top", "ticks": "",
+            "tickfont": tick_font, "constrain": "domain"}
+        layout["yaxis" if k == 1 else f"yaxis{k}"] = {
+            "domain": [0, 1], "anchor": xa, "range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "tickmode": "array", "tickvals": list(range(h)),
+            "ticktext": [_tick(r, p.row_offset, n_real_r, padded) for r in range(h)], "ticks": "",
+            "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
+        annotations.append({"text": p.title, "x": (x0 + x1) / 2, "y": 1, "xref": "paper", "yref": "paper",
+                            "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                            "yshift": st.font_size + 12,
+                            "font": {"size": st.font_size}})
+        x0 = x1 + spacing
+    # Drawn with Streamlit's chart theme off (theming again cost a third of each step's redraw in the
+    # browser): the figure names the app's font and sets every colour itself.
+    layout.update(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 100, "b": 10},
+                  font={"size": st.font_size, "family": APP_FONT, "color": "#31333F"}, plot_bgcolor=st.background, paper_bgcolor=st.background,
+                  clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False,
+                  shapes=shapes, annotations=annotations)
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _tick(i: int, offset: int, n_real: int, padded: bool) -> str:
+    if not padded:
+        return str(i)
+    j = i - offset
+    return str(j) if 0 <= j < n_real else "·"
+
+
+def conv_step_panels(result: ConvResult, step: ConvStep, st: Style, channel: int = 0,
+                     selected_input: Cell | None = None) -> list[Panel]:
+    """Padded input with the window, the kernel as applied, and the output with the current cell."""
+    pad = result.padding
+    window = [(t.row, t.col) for t in step.terms if t.channel == channel]
+    in_outlines: list = [(window, st.window_colour)]
+    out_fills: list = []
+    if selected_input is not None:
+        r, c = selected_input
+        in_outlines.append(([(r + pad.top, c + pad.left)], st.feed_colour))
+        out_fills.append((result.outputs_fed_by(r, c), st.feed_colour))
+    multi = result.input.shape[0] > 1
+    kname = "kernel (flipped 180°)" if result.config.flip else "kernel"
+    panels = [
+        Panel(f"input{f' channel {channel}' if multi else ''} (padded)" if not pad.is_zero else
+              f"input{f' channel {channel}' if multi else ''}",
+              result.padded[channel], result.pad_mask if not pad.is_zero else None, in_outlines,
+              click_kind="input", row_offset=pad.top, col_offset=pad.left),
+        Panel(f"{kname}{f' {step.filter}, slice {channel}' if multi else ''}",
+              result.applied_kernel[step.filter, channel], outlines=[], signed=True),
+        Panel(f"output{f' {step.filter}' if result.output.shape[0] > 1 else ''}"
+              + (f" ({result.config.activation})" if result.config.activation != "none" else ""),
+              result.output[step.filter], outlines=[([(step.out_row, step.out_col)], st.target_colour)],
+              fills=out_fills, click_kind="output"),
+    ]
+    return panels
+
+
+def retitled(panels: list[Panel], *titles: str) -> list[Panel]:
+    """The same panels under new titles (views that reuse the forward step panels for another role)."""
+    for panel, title in zip(panels, titles):
+        panel.title = title
+    return panels
+
+
+def conv_step_figure(result: ConvResult, step: ConvStep, st: Style | None = None, channel: int = 0,
+                     selected_input: Cell | None = None) -> go.Figure:
+    st = st or get_style(False)
+    return grid_figure(conv_step_panels(result, step, st, channel, selected_input), st)
+
+
+def pool_step_panels(result: PoolResult, step: PoolStep, st: Style) -> list[Panel]:
+    ph, pw = result.config.padding
+    outlines = [(list(step.cells), st.window_colour)]
+    fills = []
+    if step.chosen is not None:
+        fills.append(([step.cells[step.chosen]], st.target_colour))
+    multi = result.output.shape[0] > 1
+    suffix = f" channel {step.channel}" if multi else ""
+    panels = [
+        Panel(f"input{suffix}" + (" (padded)" if ph or pw else ""), result.padded[step.channel],
+              result.pad_mask if (ph or pw) else None, outlines, fills, click_kind="input", row_offset=ph, col_offset=pw),
+        Panel(f"{result.config.mode} pool output{suffix}", result.output[step.channel],
+              outlines=[([(step.out_row, step.out_col)], st.target_colour)], click_kind="output"),
+    ]
+    return panels
+
+
+def pool_step_figure(result: PoolResult, step: PoolStep, st: Style | None = None) -> go.Figure:
+    st = st or get_style(False)
+    return grid_figure(pool_step_panels(result, step, st), st)
+
+
+def single_grid_figure(values: np.ndarray, title: str, st: Style | None = None, signed: bool | None = None) -> go.Figure:
+    return grid_figure([Panel(title, np.atleast_2d(values), signed=signed)], st)
+
+
+def activation_figure(name: str, st: Style | None = None, slope: float = 0.01, x_range: float = 6.0,
+                      points: np.ndarray | None = None) -> go.Figure:
+    """The function and its derivative, saturated regions shaded, grid values as dots."""
+    st = st or get_style(False)
+    xs = np.linspace(-x_range, x_range, 601)
+    fig = go.Figure()
+    lw = 5 if st.presentation else 3
+    fig.add_trace(go.Scatter(x=xs, y=apply_activation(name, xs, slope), name=f"{INFO[name].title}(x)",
+                             line={"width": lw, "color": "#0072B2"}))
+    fig.add_trace(go.Scatter(x=xs, y=activation_derivative(name, xs, slope), name="derivative",
+                             line={"width": lw, "color": "#D55E00", "dash": "dash"}))
+    thr = saturation_threshold(name)
+    if thr is not None and thr < x_range:
+        for x0, x1 in ((-x_range, -thr), (thr, x_range)):
+            fig.add_vrect(x0=x0, x1=x1, fillcolor="#999999", opacity=0.2, line_width=0)
+        fig.add_annotation(x=thr, y=1.05, text=f"saturated: |x| > {fmt(thr, 2)} (gradient < 0.01)",
+                           showarrow=False, xanchor="left", font={"size": st.font_size - 2})
+    if name == "relu":
+        fig.add_vrect(x0=-x_range, x1=0, fillcolor="#999999", opacity=0.2, line_width=0)
+        fig.add_annotation(x=-x_range / 2, y=1.05, text="gradient exactly 0", showarrow=False,
+                           font={"size": st.font_size - 2})
+    if points is not None and len(points):
+        p = np.asarray(points, dtype=float).ravel()
+        fig.add_trace(go.Scatter(x=p, y=apply_activation(name, p, slope), mode="markers", name="your grid",
+                                 marker={"size": 14 if st.presentation else 10, "color": "#009E73",
+                                         "line": {"width": 1, "color": "#000"}}))
+    fig.update_layout(height=420 if st.presentation else 340, font={"size": st.font_size},
+                      margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.18},
+                      xaxis={"range": [-x_range, x_range]},
+                      yaxis={"range": [-1.3, max(1.3, x_range if name in ('relu', 'leaky_relu', 'none') else 1.3)]})
+    return fig
+
+
+def predictions_figure(preds, st: Style | None = None, title: str = "Top-5 predictions") -> go.Figure:
+    """Horizontal bars, most likely class on top, probabilities written on the bars."""
+    st = st or get_style(False)
+    labels = [p.label for p in preds][::-1]
+    probs = [p.probability for p in preds][::-1]
+    fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color="#0072B2",
+                           text=[f"{100 * p:.1f} %" for p in probs], textposition="auto",
+                           textfont={"size": st.font_size}))
+    fig.update_layout(title=title, height=80 + 46 * len(preds) * (1.3 if st.presentation else 1),
+                      font={"size": st.font_size}, xaxis={"range": [0, 1], "tickformat": ".0%"},
+                      margin={"l": 10, "r": 10, "t": 50, "b": 30})
+    return fig
+
+
+def receptive_field_figure(infos, st: Style | None = None, selected: str | None = None) -> go.Figure:
+    """Receptive-field size and jump (stride product) against depth, for a network's layers."""
+    st = st or get_style(False)
+    finite = [i for i in infos if np.isfinite(i.rf)]
+    xs = list(range(len(finite)))
+    lw = 4 if st.presentation else 2.5
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=[i.rf for i in finite], name="receptive field (px)", mode="lines+markers",
+                             line={"width": lw, "color": "#0072B2"}, text=[i.node for i in finite],
+                             hovertemplate="%{text}<br>RF %{y} px<extra></extra>"))
+    fig.add_trace(go.Scatter(x=xs, y=[i.jump for i in finite], name="jump (px between units)", mode="lines+markers",
+                             line={"width": lw, "color": "#D55E00", "dash": "dash"}, text=[i.node for i in finite],
+                             hovertemplate="%{text}<br>jump %{y} px<extra></extra>"))
+    if selected is not None:
+        idx = next((k for k, i in enumerate(finite) if i.node == selected), None)
+        if idx is not None:
+            fig.add_vline(x=idx, line={"color": "#009E73", "width": lw})
+    fig.update_layout(height=360 if not st.presentation else 460, font={"size": st.font_size},
+                      yaxis={"type": "log", "title": "pixels (log scale)"}, xaxis={"title": "layer (depth order)"},
+                      legend={"orientation": "h", "y": 1.12}, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+    return fig
+
+
+def feature_map_figure(values: np.ndarray, title: str, st: Style | None = None, unit: tuple[int, int] | None = None,
+                       clickable: bool = True) -> go.Figure:
+    """One channel large, units clickable (an almost invisible scatter carries [row, col])."""
+    st = st or get_style(False)
+    h, w = values.shape
+    zmin, zmax, kind = colour_range(values)
+    data = [{"type": "heatmap", "z": values.tolist(), "zmin": zmin, "zmax": zmax, "showscale": True,
+             "colorscale": plotly_scale(st.diverging if kind == "diverging" else st.sequential),
+             "hoverinfo": "skip"}]
+    if clickable and h * w <= 112 * 112:
+        rr, cc = np.mgrid[0:h, 0:w]
+        data.append({"type": "scatter", "x": cc.ravel().tolist(), "y": rr.ravel().tolist(), "mode": "markers",
+                     "marker": {"symbol": "square", "size": max(4, 420 // max(h, w)), "opacity": 0.01,
+                                "color": "#000"}, "hovertemplate": "row %{y}, col %{x}<extra></extra>",
+                     "customdata": [["unit", int(r), int(c)] for r, c in zip(rr.ravel(), cc.ravel())],
+                     "hoverinfo": "none", "showlegend": False})  # "skip" would also drop click events
+    shapes = []
+    if unit is not None:
+        r, c = unit
+        shapes.append({"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
+                       "line": {"color": st.target_colour, "width": st.outline_width}})
+    layout = {"title": {"text": title}, "height": 480 if st.presentation else 420, "font": {"size": st.font_size},
+              "xaxis": {"range": [-0.5, w - 0.5], "showgrid": False, "constrain": "domain"},
+              "yaxis": {"range": [h - 0.5, -0.5], "showgrid": False, "scaleanchor": "x", "constrain": "domain"},
+              "margin": {"l": 40, "r": 10, "t": 50, "b": 30}, "shapes": shapes, "clickmode": "event+select",
+              "dragmode": False}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

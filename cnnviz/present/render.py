@@ -1,0 +1,107 @@
+"""PNG and animated-GIF exports of grid views, drawn with Pillow (no browser needed).
+
+They draw the same `Panel`s as the plotly figures, so a slide shows what the page shows.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from cnnviz.present.colours import Style, colour_range, to_rgb
+from cnnviz.present.figures import Panel
+from cnnviz.present.numbers import fmt
+
+MAX_GIF_FRAMES = 400
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def _hex(c: str) -> tuple[int, int, int]:
+    return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Image.Image:
+    """Panels side by side as one RGB image, numbers in every cell."""
+    cell = 60 if st.presentation else 44
+    gap, margin, title_h = cell // 2, 16, int(st.font_size * 2.2)
+    font, title_font = _font(int(st.cell_font_size * 0.95)), _font(st.font_size)
+    widths = [p.values.shape[1] * cell for p in panels]
+    rows = max(p.values.shape[0] for p in panels)
+    cap_h = int(st.font_size * 2.0) if caption else 0
+    width = max(sum(widths) + gap * (len(panels) - 1) + 2 * margin, 200)
+    height = rows * cell + title_h + 2 * margin + cap_h
+    img = Image.new("RGB", (width, height), _hex(st.background))
+    draw = ImageDraw.Draw(img)
+    x0 = margin
+    for p, w in zip(panels, widths):
+        vals = np.asarray(p.values, dtype=float)
+        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
+        zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
+        draw.text((x0, margin), p.title.replace("<br>", " "), fill=_hex(st.text_colour), font=title_font)
+        y0 = margin + title_h
+        g = max(1, st.grid_gap)
+        for r in range(vals.shape[0]):
+            for c in range(vals.shape[1]):
+                box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g)
+                colour = _hex(st.padding_colour) if mask[r, c] else tuple(int(v) for v in rgb[r, c])
+                draw.rectangle(box, fill=colour)
+                lum = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if lum > 140 else (255, 255, 255))
+                draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), fmt(vals[r, c], 2), fill=tc, font=font,
+                          anchor="mm")
+        for cells, colour in p.fills:
+            overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
+            od = ImageDraw.Draw(overlay)
+            for (r, c) in cells:
+                od.rectangle((x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g),
+                             fill=_hex(colour) + (150,))
+            img.paste(Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB"))
+            draw = ImageDraw.Draw(img)
+        for cells, colour in p.outlines:
+            lw = int(st.outline_width)
+            for (r, c) in cells:
+                draw.rectangle((x0 + c * cell + 1, y0 + r * cell + 1, x0 + (c + 1) * cell - g - 1,
+                                y0 + (r + 1) * cell - g - 1), outline=_hex(colour), width=lw)
+        x0 += w + gap
+    if caption:
+        draw.text((margin, height - cap_h), caption, fill=_hex(st.text_colour), font=_font(int(st.font_size * 0.9)))
+    return img
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def gif_bytes(n_frames: int, frame: Callable[[int], Image.Image], ms_per_frame: int = 600) -> bytes:
+    """An animated GIF of frames 0..n-1 (at most MAX_GIF_FRAMES, evenly sampled), looping."""
+    idx = np.unique(np.linspace(0, n_frames - 1, min(n_frames, MAX_GIF_FRAMES)).round().astype(int))
+    frames = [frame(int(i)) for i in idx]
+    size = (max(f.width for f in frames), max(f.height for f in frames))
+    frames = [f if f.size == size else _padded(f, size) for f in frames]
+    # One shared palette: unchanged regions stay byte-identical, so Pillow stores only what changed.
+    palette = frames[0].quantize(colors=192, method=Image.Quantize.MEDIANCUT)
+    frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0,
+                   optimize=False)
+    return buf.getvalue()
+
+
+def _padded(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    out = Image.new("RGB", size, (255, 255, 255))
+    out.paste(img, (0, 0))
+    return out

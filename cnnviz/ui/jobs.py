@@ -1,0 +1,60 @@
+"""Heavy jobs as a learner sees them: "queued — 3 ahead of you", then progress, with a Stop button.
+
+The page's script run waits for a slot of the process-wide queue (cnnviz.jobs.HEAVY). While
+it waits it redraws one status line; any Streamlit call can end the wait — pressing Stop,
+changing a widget or closing the tab makes Streamlit stop this run at that call — and the
+ticket then leaves the queue, so a closed session never holds a place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import streamlit as st
+
+from cnnviz.jobs import HEAVY
+
+T = TypeVar("T")
+
+
+def queued_text(ahead: int) -> str:
+    return (f"Queued — {ahead} job{'s' if ahead != 1 else ''} ahead of you. The server runs {HEAVY.slots} heavy "
+            f"job{'s' if HEAVY.slots != 1 else ''} at a time so that everyone's pages stay quick.")
+
+
+@contextmanager
+def heavy_job(label: str, key: str) -> Iterator[None]:
+    """Run the body as a heavy job: queued visibly first, with a Stop button while it waits or runs."""
+    box = st.empty()
+
+    def waiting(ahead: int) -> None:
+        with box.container():
+            st.info(f"{label}: {queued_text(ahead)}", icon=":material/hourglass_top:")
+            st.button("Stop", key=f"{key}_stop_wait", icon=":material/stop:")
+
+    with HEAVY.slot(label, on_wait=waiting):
+        with box.container():
+            st.button("Stop", key=f"{key}_stop", icon=":material/stop:",
+                      help="Stops this computation (the page keeps what it already showed)")
+        try:
+            yield
+        finally:
+            box.empty()
+
+
+def run_heavy(label: str, key: str, work: Callable[[], T]) -> T | None:
+    """`work()` as a heavy job (see heavy_job); None once the learner pressed Stop, until they run it again."""
+    stopped = f"{key}_stopped"
+    if st.session_state.get(f"{key}_stop") or st.session_state.get(f"{key}_stop_wait"):
+        st.session_state[stopped] = True  # this rerun came from a Stop button
+    if st.session_state.get(stopped):
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        c1.warning(f"Stopped: {label}.", icon=":material/stop_circle:")
+        if c2.button("Run again", key=f"{key}_resume", icon=":material/play_arrow:"):
+            st.session_state[stopped] = False
+            st.rerun()
+        return None
+    with heavy_job(label, key):
+        return work()

@@ -1,0 +1,148 @@
+"""The sections of the Networks page: what the network sees, its feature maps, one unit and its receptive field."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image
+
+from cnnviz.networks import inspect as ins
+from cnnviz.networks.inspect import LayerInfo
+from cnnviz.networks.network import Network
+from cnnviz.present.colours import Style
+from cnnviz.present.figures import (
+    feature_map_figure,
+    predictions_figure,
+    receptive_field_figure,
+)
+from cnnviz.present.numbers import fmt
+from cnnviz.present.overlay import draw_box, overlay
+from cnnviz.present.render import png_bytes
+from cnnviz.ui.grids import clicked_cell
+
+_ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
+
+
+def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty: Style, device: str) -> np.ndarray:
+    """The picture, what the network sees (each preprocessing step with numbers), and its predictions."""
+    pre = net.preprocessing
+    seen = pre.image(photo)
+    c_photo, c_pred = st.columns([2, 3], gap="large")
+    with c_photo:
+        st.image(photo, caption="your picture", width="stretch" if net.base != "lenet5" else 140)
+        with st.expander("What the network sees", expanded=True):
+            st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180)
+            st.markdown("\n".join(f"{k + 1}. {s}" for k, s in enumerate(pre.describe(photo.shape))))
+            st.caption(f"Tensor given to the network: **{' × '.join(map(str, x.shape))}**")
+    with c_pred:
+        preds = ins.predict(net, x, top=5, device=device)
+        n = len(net.labels)
+        st.plotly_chart(predictions_figure(preds, sty, "Top-5 predictions" if n > 5 else f"Predictions (all {n} classes)"),
+                        config={"displaylogo": False}, key="net_preds")
+    return seen
+
+
+def pick_layer(net: Network, url: dict) -> LayerInfo:
+    """Stage / block, then layer; opens on the URL's layer or a spatial layer of the third group."""
+    all_layers = ins.layers(net)
+    groups = list(dict.fromkeys(i.group for i in all_layers))
+    default_node = url.get("layer") if any(i.node == url.get("layer") for i in all_layers) else None
+    default_group = next((i.group for i in all_layers if i.node == default_node), groups[min(2, len(groups) - 1)])
+    g1, g2 = st.columns([2, 3])
+    group = g1.selectbox("Stage / block", groups, index=groups.index(default_group), key=f"net_group_{net.key}")
+    in_group = [i for i in all_layers if i.group == group]
+    spatial = [k for k, i in enumerate(in_group) if i.shape[1] * i.shape[2] > 1]  # 1×1 maps show one colour each
+    idx = next((k for k, i in enumerate(in_group) if i.node == default_node), spatial[-1] if spatial else len(in_group) - 1)
+    return g2.selectbox("Layer (output channels × height × width)", in_group, index=idx, format_func=lambda i: i.label,
+                        key=f"net_layer_{net.key}_{group}")
+
+
+def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every channel of the layer as one montage (and the map before its activation); returns (map, channel order)."""
+    before = info.source if info.source and info.kind in _ACTIVATION_KINDS and \
+        any(i.node == info.source for i in ins.layers(net)) else None
+    maps = ins.feature_maps(net, x, (info.node,) + ((before,) if before else ()), device=device)
+    fmap = maps[info.node]
+    o1, o2, o3 = st.columns(3)
+    order_by = o1.segmented_control("Order channels by", ["index", "mean", "max"], default="index", required=True,
+                                    key="net_order")
+    scale = o2.segmented_control("Colour scale", ["channel", "layer"], default="channel", required=True, key="net_scale",
+                                 format_func=lambda s: f"per {s}")
+    order = ins.channel_order(fmap, order_by)
+    if fmap.shape[1] * fmap.shape[2] == 1 and scale == "channel":
+        scale = "layer"  # one value per channel: a scale of its own would paint every tile the same
+        o2.caption("1×1 maps: one colour scale for the layer, so the channels can be compared")
+    mont = ins.montage(fmap, order, scale, sty.sequential, sty.diverging)
+    st.image(mont, caption=f"{info.node}: all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
+                           f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
+    o3.download_button("Montage as PNG", png_bytes(Image.fromarray(mont)),
+                       file_name=f"{net.key.replace('@', '-')}_{info.node}.png", mime="image/png", icon=":material/image:")
+    if before:
+        with st.expander(f"Before the {info.kind}: {before}"):
+            st.image(ins.montage(maps[before], order, scale, sty.sequential, sty.diverging), width="stretch",
+                     caption=f"{before} (same channel order): negative values (blue) are what the "
+                             f"{info.kind} {'clips to 0' if 'ReLU' in info.kind else 'squashes or pools'}")
+    return fmap, order
+
+
+def pick_unit(net: Network, info: LayerInfo, fmap: np.ndarray, order: np.ndarray, url: dict, store: dict,
+              sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
+    """A channel (number box, strongest first) and a unit (click on the map, or row / column boxes)."""
+    ranked = [int(c) for c in order]
+    wanted = int(url.get("channel", ranked[0]))
+    channel = int(st.number_input(f"Channel (0–{fmap.shape[0] - 1}); the strongest: {', '.join(map(str, ranked[:5]))}",
+                                  0, fmap.shape[0] - 1, wanted if wanted < fmap.shape[0] else ranked[0],
+                                  key=f"net_channel_{net.key}_{info.node}"))
+    uk = f"net_unit_{net.key}_{info.node}"
+    if uk not in st.session_state:
+        m = fmap[channel]
+        st.session_state[uk] = tuple(int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))
+    unit = st.session_state[uk]
+    unit = (min(unit[0], fmap.shape[1] - 1), min(unit[1], fmap.shape[2] - 1))
+    ev = st.plotly_chart(feature_map_figure(fmap[channel], f"channel {channel} — click a unit", sty, unit),
+                         on_select="rerun", selection_mode="points", key=f"net_fmap_{info.node}",
+                         config={"displaylogo": False})
+    click = clicked_cell(ev, store, "net_unit")
+    if click:
+        st.session_state[uk] = (click[1], click[2])
+        st.session_state[f"{uk}_r"], st.session_state[f"{uk}_c"] = click[1], click[2]
+        st.rerun()
+    u1, u2 = st.columns(2)
+    r = u1.number_input("Unit row", 0, fmap.shape[1] - 1, unit[0], key=f"{uk}_r")
+    c = u2.number_input("Unit column", 0, fmap.shape[2] - 1, unit[1], key=f"{uk}_c")
+    if (r, c) != unit:
+        st.session_state[uk] = (int(r), int(c))
+        st.rerun()
+    st.caption(f"Activation at ({unit[0]}, {unit[1]}): **{fmt(float(fmap[channel, unit[0], unit[1]]))}**")
+    if st.toggle("Overlay this channel on the picture", key="net_ch_overlay"):
+        st.image(overlay(seen, fmap[channel], 0.6, sty.sequential), width="stretch",
+                 caption=f"channel {channel} upsampled to {seen.shape[1]}×{seen.shape[0]} over the network's input")
+    return channel, unit
+
+
+def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int, unit: tuple[int, int],
+                    seen: np.ndarray, sty: Style, device: str) -> None:
+    """The unit's theoretical receptive field as a box over its effective one (the input gradient)."""
+    box = ins.rf_box(info, unit[0], unit[1], seen.shape[:2])
+    alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, 0.55, 0.05, key="net_alpha")
+    erf = ins.effective_rf(net, x, info.node, channel, unit[0], unit[1], device=device)
+    pic = overlay(seen, erf, alpha, sty.sequential)
+    st.image(draw_box(pic, box, sty.target_colour, 3, max(1, 448 // seen.shape[0])), width="stretch",
+             caption="box: theoretical receptive field · colour: effective receptive field "
+                     "(|∂ unit / ∂ pixel|, where the unit actually looks)")
+    if np.isfinite(info.rf):
+        st.markdown(f"Theoretical receptive field **{info.rf:g}×{info.rf:g} px** (jump {info.jump:g} px between "
+                    f"neighbouring units, first centre at pixel {info.start:g}); this unit's window covers rows "
+                    f"{box[0]:g}–{box[2]:g}, columns {box[1]:g}–{box[3]:g} (clipped to the image).")
+    support = np.argwhere(erf > erf.max() * 1e-3) if erf.max() > 0 else np.zeros((0, 2))
+    if len(support):
+        st.caption(f"Effective receptive field (gradient above 0.1 % of its peak): rows {support[:, 0].min()}–"
+                   f"{support[:, 0].max()}, columns {support[:, 1].min()}–{support[:, 1].max()}.")
+
+
+def rf_chart(net: Network, info: LayerInfo, sty: Style) -> None:
+    st.plotly_chart(receptive_field_figure(ins.layers(net), sty, info.node), config={"displaylogo": False},
+                    key="net_rf_plot")
+    st.caption("Receptive field size grows with depth; the jump (product of strides) sets how far apart neighbouring "
+               "units look. Through branches and shortcuts the largest path counts.")

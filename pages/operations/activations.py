@@ -1,0 +1,97 @@
+"""Activation functions on a grid, with each function, its derivative and where it saturates."""
+import numpy as np
+import streamlit as st
+
+from cnnviz.grids.activations import (
+    INFO,
+    activation_derivative,
+    apply_activation,
+    saturation_threshold,
+)
+from cnnviz.grids.text import grid_to_csv, grid_to_url
+from cnnviz.present.figures import Panel, activation_figure, grid_figure
+from cnnviz.present.numbers import fmt
+from cnnviz.ui.grids import (
+    changed,
+    grid_editor,
+    load_state,
+    page_store,
+    read_url_once,
+    text_editor,
+    widget,
+    write_url,
+)
+from cnnviz.ui.settings import current
+from cnnviz.urlstate import choice, decode_array, number, read_params
+
+sty = current().style
+LECTURE_RELU = np.array([[-2, 3, -1], [4, -5, 6], [-7, 8, -9]], dtype=float)
+store = page_store("act", lambda: {"x": LECTURE_RELU.copy(), "x_base": LECTURE_RELU.copy(), "fn": "relu",
+                                   "slope": 0.1, "version": 0})
+
+
+def _from_url(params: dict) -> list[str]:
+    vals, notices = read_params(params, {"fn": choice(tuple(INFO)), "slope": number,
+                                         "x": lambda t: decode_array(t, 2)})
+    if "x" in vals and max(vals["x"].shape) > 16:
+        notices.append("URL grid is over 16 cells per side; using the default.")
+        vals.pop("x")
+    load_state(store, {**{k: store[k] for k in ("x", "fn", "slope")}, **vals}, grids=("x",))
+    return notices
+
+
+read_url_once("act", _from_url)
+
+st.title("Activations")
+st.caption("A non-linearity is applied to every cell on its own; the shape never changes. Its derivative is "
+           "what backpropagation multiplies by — where it is near zero, the unit has stopped learning.")
+
+c1, c2, c3 = st.columns([5, 2, 3], vertical_alignment="bottom")
+changed(store, "fn", c1.segmented_control("Function", list(INFO), format_func=lambda k: INFO[k].title, required=True,
+                                          key=widget(store, "fn")))
+if store["fn"] == "leaky_relu":
+    changed(store, "slope", float(c2.number_input("Slope α", 0.0, 1.0, step=0.01, format="%g",
+                                                  key=widget(store, "slope"))))
+row = c3.container(horizontal=True)
+if row.button("Lecture example"):
+    load_state(store, {"x": LECTURE_RELU}, grids=("x",))
+    st.rerun()
+if row.button("Randomise", icon=":material/casino:"):
+    load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
+    st.rerun()
+
+fn, slope = store["fn"], store["slope"]
+info = INFO[fn]
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.markdown("**Input grid**")
+    x, err = grid_editor(store, "x", "input")
+    text_editor(store, "x", "input")
+    if err:
+        st.error(err)
+        x = store.get("_last_good")
+        if x is None:
+            st.stop()
+        st.caption("Showing the last valid grid until the input is fixed.")
+    else:
+        store["_last_good"] = x
+with right:
+    st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: {info.derivative}".replace("α", f"α = {fmt(slope)}"
+                                                                                                if fn == "leaky_relu" else "α"))
+    st.plotly_chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
+                    config={"displaylogo": False}, key="act_curve")
+    thr = saturation_threshold(fn)
+    st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
+
+y = apply_activation(fn, x, slope)
+dy = activation_derivative(fn, x, slope)
+st.plotly_chart(grid_figure([Panel("input x", x), Panel(f"{info.title}(x)", y), Panel("derivative at x", dy)], sty),
+                config={"displaylogo": False}, key="act_grids", theme=None)
+if thr is not None:
+    n_sat = int((np.abs(x) > thr).sum())
+    st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows back through them.")
+elif fn == "relu":
+    st.markdown(f"**{int((x <= 0).sum())} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
+st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv", icon=":material/table:")
+write_url({"fn": fn, "x": grid_to_url(x),
+           **({"slope": str(slope)} if fn == "leaky_relu" else {})})

@@ -1,0 +1,150 @@
+"""Pooling: max / average / sum / L2 with independent window and stride, stepped cell by cell."""
+import numpy as np
+import streamlit as st
+
+from cnnviz.grids import views
+from cnnviz.grids.pool import POOL_MODES
+from cnnviz.grids.presets import POOL_PRESETS
+from cnnviz.grids.shapes import pool_output_formula
+from cnnviz.grids.text import grid_to_csv
+from cnnviz.present.figures import pool_step_figure, pool_step_panels
+from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.ui.grids import (
+    changed,
+    clicked_cell,
+    compute_or_last_good,
+    grid_editor,
+    load_state,
+    page_store,
+    read_url_once,
+    stepping_fragment,
+    text_editor,
+    widget,
+    write_url,
+)
+from cnnviz.ui.settings import current
+
+sty = current().style
+MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
+store = page_store("pool", views.default_pool_store)
+
+
+def _from_url(params: dict) -> list[str]:
+    new, notices = views.pool_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
+    load_state(store, new, grids=("x",))
+    return notices
+
+
+read_url_once("pool", _from_url)
+
+st.title("Pooling")
+st.caption("Each channel is pooled on its own: height and width shrink, depth stays. Window and stride are "
+           "independent — a 3×3 window with stride 2 overlaps, as in AlexNet.")
+
+c1, c2 = st.columns([4, 3], vertical_alignment="bottom")
+keys = list(POOL_PRESETS)
+cur = store.get("preset") if store.get("preset") in keys else None
+chosen = c1.selectbox("Preset (loads in one click)", keys, index=keys.index(cur) if cur else None,
+                      format_func=lambda k: POOL_PRESETS[k].title, placeholder="Choose an example…",
+                      key=f"pool_preset_{store['version']}")
+if chosen and chosen != cur:
+    load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
+    st.rerun()
+if cur:
+    c1.caption(POOL_PRESETS[cur].note)
+row = c2.container(horizontal=True)
+if row.button("Randomise", icon=":material/casino:"):
+    load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
+                       "preset": None, "step": 0}, grids=("x",))
+    st.rerun()
+if row.button("Clear", icon=":material/clear_all:"):
+    load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
+    st.rerun()
+
+x = np.asarray(store["x"])
+x3 = x if x.ndim == 3 else x[None]
+col_x, col_hp = st.columns([5, 3], gap="medium")
+errors = []
+with col_x:
+    a, b, c = st.columns(3)
+    store["n_c"], store["n_r"], store["n_w"] = x3.shape
+    n_c = a.number_input("Channels", 1, 4, key=widget(store, "n_c"))
+    n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=widget(store, "n_r"))
+    n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=widget(store, "n_w"))
+    if (n_c, n_r, n_w) != x3.shape:
+        new = np.zeros((n_c, n_r, n_w))
+        sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
+        new[sl] = x3[sl]
+        load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
+        st.rerun()
+    if x.ndim == 3:
+        for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
+            with tab:
+                _, err = grid_editor(store, "x", f"channel {ch}", (ch,))
+                errors += [err] if err else []
+    else:
+        _, err = grid_editor(store, "x", "input")
+        errors += [err] if err else []
+        text_editor(store, "x", "input")
+with col_hp:
+    changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
+                                                key=widget(store, "mode")))
+    a, b = st.columns(2)
+    changed(store, "kh", a.number_input("Window rows", 1, 7, key=widget(store, "kh")))
+    changed(store, "kw", b.number_input("Window cols", 1, 7, key=widget(store, "kw")))
+    changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=widget(store, "sh")))
+    changed(store, "sw", b.number_input("Stride →", 1, 7, key=widget(store, "sw")))
+    changed(store, "ph", a.number_input("Padding rows", 0, 3, key=widget(store, "ph")))
+    changed(store, "pw", b.number_input("Padding cols", 0, 3, key=widget(store, "pw")))
+    st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
+               "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
+
+result = compute_or_last_good(store, errors, lambda: views.compute_pool(store))
+write_url(views.pool_to_params(store))
+
+cfg = result.config
+c_, h, w = result.input.shape
+_, oh, ow = result.output.shape
+with st.container(border=True):
+    a, b = st.columns(2)
+    a.markdown("**Output rows** ⌊(N + 2P − K)/S⌋ + 1")
+    a.code(pool_output_formula(h, cfg.window[0], cfg.stride[0], cfg.padding[0]), language=None, wrap_lines=True)
+    b.markdown("**Output columns** ⌊(N + 2P − K)/S⌋ + 1")
+    b.code(pool_output_formula(w, cfg.window[1], cfg.stride[1], cfg.padding[1]), language=None, wrap_lines=True)
+    overlap = cfg.stride[0] < cfg.window[0] or cfg.stride[1] < cfg.window[1]
+    st.markdown(f"Input {c_}×{h}×{w} → output {c_}×{oh}×{ow} (depth kept). "
+                + ("Windows **overlap** (stride < window)." if overlap else "Windows do not overlap."))
+
+
+def _frame(i: int):
+    s = result.step(i)
+    return render_panels(pool_step_panels(result, s, sty), sty, caption=s.expression())
+
+
+def stepping(i: int) -> None:
+    step = result.step(i)
+    fig = pool_step_figure(result, step, sty)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
+                            config={"displaylogo": False}, theme=None)
+    click = clicked_cell(event, store, "pool")
+    if click and click[0] == "output":
+        store["step"] = step.channel * oh * ow + click[1] * ow + click[2]
+        store["playing"] = False
+        st.rerun(scope="fragment")
+    where = f"output[{step.channel}][{step.out_row}, {step.out_col}]" if c_ > 1 else \
+        f"output[{step.out_row}, {step.out_col}]"
+    st.markdown(f"**{where}**")
+    st.code(step.expression(), language=None, wrap_lines=True)
+    if step.chosen is not None:
+        r, q = step.cells[step.chosen]
+        st.caption(f"The maximum sits at input row {r - cfg.padding[0]}, column {q - cfg.padding[1]} (highlighted).")
+    e1, e2, e3 = st.columns(3)
+    e1.download_button("Output as CSV", grid_to_csv(result.output[0] if c_ == 1 else result.output),
+                       file_name="pooling_output.csv", mime="text/csv", icon=":material/table:")
+    e2.download_button("This view as PNG", lambda: png_bytes(_frame(i)), file_name="pooling_step.png",
+                       mime="image/png", icon=":material/image:")
+    e3.download_button("Whole pass as GIF", lambda: gif_bytes(result.n_steps, _frame, 700), file_name="pooling.gif",
+                       mime="image/gif", icon=":material/animation:")
+
+
+stepping_fragment(store, result.n_steps, "pool", stepping)

@@ -1,0 +1,153 @@
+"""Attributions: which pixels a network's decision depends on, several methods side by side."""
+import hashlib
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from cnnviz.devices import resolve_device
+from cnnviz.errors import ModelUnavailable
+from cnnviz.explain import attribution as at
+from cnnviz.images import SAMPLE_PHOTOS
+from cnnviz.networks import inspect as ins
+from cnnviz.networks.network import all_networks
+from cnnviz.networks.specs import SPECS
+from cnnviz.present.overlay import overlay
+from cnnviz.present.render import png_bytes
+from cnnviz.ui.grids import page_store, read_url_once, write_url
+from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.model_choice import pick_network
+from cnnviz.ui.pictures import picture
+from cnnviz.ui.settings import current
+from cnnviz.urlstate import choice, read_params
+
+settings = current()
+sty = settings.style
+store = page_store("attr", lambda: {"model": "efficientnet_lite0", "sample": "Chelsea the cat"})
+
+
+def _from_url(params: dict) -> list[str]:
+    vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS))})
+    store.update(vals)
+    return notices
+
+
+read_url_once("attribution", _from_url)
+
+st.title("Attributions")
+st.caption("Which input pixels does the score of a class depend on? Each method answers a slightly different "
+           "question — compare them side by side, and read the caveats.")
+
+c1, c2 = st.columns([2, 3])
+net = pick_network(c1, store, "attr_model", help="★ marks models trained in this session on the Training page",
+                   available_only=True)
+model_name = net.key
+missing = [n.title for n in all_networks() if not n.available]
+if missing:
+    c1.caption(f"Not downloaded here: {', '.join(missing)} (see the home page).")
+device, _ = resolve_device(settings.device)
+with c2:
+    photo, _ = picture(net, store, "attr", camera=False)
+try:
+    net.module(str(device))
+except ModelUnavailable as e:
+    st.error(str(e))
+    st.stop()
+x = net.preprocess(photo)
+seen = net.preprocessing.image(photo)
+preds = ins.predict(net, x, top=5, device=str(device))
+labels = net.labels
+
+t1, t2 = st.columns([2, 3])
+target_kind = t1.segmented_control("Explain", ["predicted class", "another class", "a channel / unit"],
+                                   default="predicted class", required=True, key="attr_target_kind")
+unit_target = None
+if target_kind == "another class":
+    target = t2.selectbox("Class (type to search)", range(len(labels)), index=preds[min(1, len(preds) - 1)].index,
+                          format_func=lambda i: f"{labels[i]} ({i})", key=f"attr_class_{model_name}")
+elif target_kind == "a channel / unit":
+    spatial = [i for i in ins.layers(net) if i.shape[1] > 1]
+    u1, u2, u3 = t2.columns([3, 1, 1])
+    uinfo = u1.selectbox("Layer", spatial, index=len(spatial) // 2, format_func=lambda i: i.label,
+                         key=f"attr_ulayer_{model_name}")
+    uch = int(u2.number_input("Channel", 0, uinfo.shape[0] - 1, 0, key=f"attr_uch_{model_name}"))
+    whole = u3.toggle("Whole channel", value=False, key="attr_uwhole",
+                      help="Off: its strongest unit on this picture; on: the channel's mean")
+    fmap = ins.feature_maps(net, x, (uinfo.node,), str(device))[uinfo.node][uch]
+    uy, ux = (int(v) for v in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
+    unit_target = at.UnitTarget(uinfo.node, uch, None if whole else (uy, ux))
+    target = preds[0].index
+    t2.caption(("Mean of the channel" if whole else f"Its strongest unit here: ({uy}, {ux})")
+               + " · Grad-CAM and guided Grad-CAM explain class scores only.")
+else:
+    target = preds[0].index
+    t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
+
+methods = st.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
+                         format_func=at.TITLES.get, key="attr_methods")
+o1, o2, o3 = st.columns(3)
+alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
+sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
+                            key="attr_sign", help="Grad-CAM is non-negative by construction.")
+cam_layers = [i for i in ins.layers(net) if i.shape[1] > 1]
+default_cam = at.default_cam_layer(net)
+cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
+                         index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
+with st.expander("Method settings"):
+    s1, s2, s3, s4 = st.columns(4)
+    baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
+    steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
+    window = s3.number_input("Occlusion window (px)", 4, 112, max(4, seen.shape[0] // 7), key="attr_window")
+    stride_o = s3.number_input("Occlusion stride (px)", 2, 112, max(2, seen.shape[0] // 14), key="attr_ostride")
+    samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
+    noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
+if net.base == "lenet5" and at.rectifier_count(net) == 0:
+    st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
+            "gradient here.")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | None, layer: str, baseline: str,
+          steps: int, window: int, stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
+    tgt = at.UnitTarget(*unit) if unit else target
+    return at.attribute(model_name, x, method, target=tgt, layer=layer, device=device, baseline=baseline,
+                        steps=steps, window=window, stride=stride_o, samples=samples, noise=noise).values
+
+
+photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
+if unit_target is not None:
+    methods = [m for m in methods if m not in ("gradcam", "guided-gradcam")]
+unit_key = (unit_target.layer, unit_target.channel, unit_target.unit) if unit_target else None
+what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.unit}" if unit_target.unit else "")
+        if unit_target else labels[int(target)])
+
+
+def _compute() -> dict[str, np.ndarray]:
+    progress = st.progress(0.0, text="Starting…")
+    out = {}
+    for k, method in enumerate(methods):
+        progress.progress(k / len(methods), text=f"{at.TITLES[method]} ({k + 1} of {len(methods)})…")
+        out[method] = _attr(model_name, photo_key, method, int(target), unit_key, cam_layer, baseline, int(steps),
+                            int(window), int(stride_o), int(samples), float(noise), str(device))
+    progress.empty()
+    return out
+
+
+values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
+cols = st.columns(min(3, max(1, len(methods))))
+for k, method in enumerate(values or {}):
+    with cols[k % len(cols)]:
+        v = values[method]
+        shown = {"positive": np.clip(v, 0, None), "negative": np.clip(-v, 0, None), "absolute": np.abs(v)}[sign] \
+            if method != "gradcam" else v
+        hi = float(np.percentile(shown, 99.5)) or float(shown.max()) or 1.0
+        img = overlay(seen, np.clip(shown / hi, 0, 1), alpha, sty.sequential)
+        big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
+        st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
+        st.caption(at.NOTES[method])
+        st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name.replace('@', '-')}_{method}.png",
+                           mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")
+write_url({"model": net.base, **({"sample": store["sample"]} if net.base != "lenet5" else {})})
+st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
+           "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
+           "shared model is never hooked or modified.")

@@ -1,0 +1,185 @@
+"""`python -m cnnviz`: JSON answers equal torch's; every error is one line on stderr with status 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz.grids.presets import LECTURE_7X7, LECTURE_7X7_KERNEL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    p = subprocess.run([sys.executable, "-m", "cnnviz", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+def test_help_lists_the_subcommands():
+    out = run("--help").stdout
+    for cmd in ("info", "conv", "conv1d", "pool"):
+        assert cmd in out
+
+
+def test_info_json_lists_efficientnet_as_available_offline():
+    info = json.loads(run("info", "--json").stdout)
+    models = {m["model"]: m for m in info["models"]}
+    assert models["efficientnet_lite0"]["status"] == "ready offline"
+    assert {"alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "lenet5"} <= set(models)
+    assert info["device"]["type"] in ("cpu", "cuda") and info["versions"]["torch"]
+
+
+def test_conv_json_answers_the_lecture_example_like_torch():
+    for stride in (1, 2):
+        out = json.loads(run("conv", "--input", json.dumps(LECTURE_7X7), "--kernel", json.dumps(LECTURE_7X7_KERNEL),
+                             "--stride", str(stride), "--json").stdout)
+        ref = F.conv2d(torch.tensor(LECTURE_7X7, dtype=torch.float64)[None, None],
+                       torch.tensor(LECTURE_7X7_KERNEL, dtype=torch.float64)[None, None], stride=stride)[0, 0]
+        assert out["output"] == ref.tolist() and out["shape"] == list(ref.shape)
+
+
+def test_conv_multichannel_with_bias_per_filter_padding_and_activation():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(3, 6, 5)), rng.normal(size=(2, 3, 3, 3)), [0.5, -1.0]
+    out = json.loads(run("conv", "--input", json.dumps(x.tolist()), "--kernel", json.dumps(w.tolist()), "--bias",
+                         json.dumps(b), "--padding", "1,0,2,1", "--stride", "2,1", "--activation", "relu",
+                         "--json").stdout)
+    ref = F.relu(F.conv2d(F.pad(torch.tensor(x)[None], (2, 1, 1, 0)), torch.tensor(w), torch.tensor(b, dtype=torch.float64), stride=(2, 1)))[0]
+    np.testing.assert_allclose(out["output"], ref.numpy(), atol=1e-9)
+
+
+def test_conv_flip_and_reflect_padding():
+    x = np.arange(16.0).reshape(4, 4)
+    k = np.array([[1.0, 2], [3, 4]])
+    out = json.loads(run("conv", "--input", json.dumps(x.tolist()), "--kernel", json.dumps(k.tolist()), "--flip",
+                         "--padding", "1", "--pad-mode", "reflect", "--json").stdout)
+    ref = F.conv2d(F.pad(torch.tensor(x)[None, None], (1, 1, 1, 1), mode="reflect"),
+                   torch.flip(torch.tensor(k), (0, 1))[None, None])[0, 0]
+    np.testing.assert_allclose(out["output"], ref.numpy())
+
+
+def test_conv1d_and_pool_json():
+    out = json.loads(run("conv1d", "--input", "[1,2,3,4,5]", "--kernel", "[1,0,-1]", "--padding", "same", "--json").stdout)
+    ref = F.conv1d(torch.tensor([[[1.0, 2, 3, 4, 5]]]), torch.tensor([[[1.0, 0, -1]]]), padding="same")[0, 0]
+    assert out["output"] == ref.tolist()
+    out = json.loads(run("pool", "--input", "[[1,3,2,4],[5,6,1,8],[9,2,7,3],[4,5,6,1]]", "--json").stdout)
+    assert out == {"output": [[6.0, 8.0], [9.0, 7.0]], "shape": [2, 2]}
+    out = json.loads(run("pool", "--input", "[[1,3,2],[5,6,1],[9,2,7]]", "--window", "2", "--stride", "1", "--mode",
+                         "avg", "--json").stdout)
+    assert out["output"] == [[3.75, 3.0], [5.5, 4.0]]
+
+
+@pytest.mark.parametrize("args", [
+    ["conv", "--input", "[[1,2],[3,x]]", "--kernel", "[[1]]"],
+    ["conv", "--input", "[[1]]", "--kernel", "[[1,2],[3,4]]"],
+    ["conv", "--input", "[[1,2]]", "--kernel", "[[1]]", "--stride", "0"],
+    ["conv", "--input", "[[1,2]]", "--kernel", "[[1]]", "--padding", "wide"],
+    ["conv", "--input", "[]", "--kernel", "[[1]]"],
+    ["conv", "--input", "[[1,2],[3]]", "--kernel", "[[1]]"],
+    ["pool", "--input", "[[1,2],[3,4]]", "--window", "2", "--padding", "2"],
+    ["pool", "--input", "[[1,2],[3,4]]", "--mode", "median"],
+    ["conv", "--kernel", "[[1]]"],
+    ["nonsense"],
+])
+def test_bad_input_prints_one_line_and_exits_2(args):
+    p = run(*args, check=False)
+    assert p.returncode == 2
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_grad_json_matches_autograd():
+    rng = np.random.default_rng(5)
+    x, w, g = rng.normal(size=(5, 6)), rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    out = json.loads(run("grad", "--input", json.dumps(x.tolist()), "--kernel", json.dumps(w.tolist()),
+                         "--grad-output", json.dumps(g.tolist()), "--stride", "2", "--padding", "1", "--bias", "0.5",
+                         "--json").stdout)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    F.conv2d(xt[None, None], wt[None, None], bt, stride=2, padding=1)[0, 0].backward(torch.tensor(g))
+    np.testing.assert_allclose(out["grad_input"], xt.grad.numpy(), atol=1e-9)
+    np.testing.assert_allclose(out["grad_weight"], wt.grad.numpy(), atol=1e-9)
+    assert out["grad_bias"] == pytest.approx(float(bt.grad[0]))
+
+
+def test_pool_grad_and_conv_transpose_json():
+    out = json.loads(run("pool-grad", "--input", "[[1,3,2,4],[5,6,1,8],[9,2,7,3],[4,5,6,1]]", "--grad-output",
+                         "[[1,2],[3,4]]", "--json").stdout)
+    assert out["grad_input"] == [[0, 0, 0, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 0, 0, 0]]
+    out = json.loads(run("conv-transpose", "--input", "[[1,2],[3,4]]", "--kernel", "[[1,0,1],[0,1,0],[1,0,1]]",
+                         "--stride", "2", "--padding", "1", "--output-padding", "1", "--json").stdout)
+    ref = F.conv_transpose2d(torch.tensor([[[[1.0, 2], [3, 4]]]]), torch.tensor([[[[1.0, 0, 1], [0, 1, 0], [1, 0, 1]]]]),
+                             stride=2, padding=1, output_padding=1)[0, 0]
+    assert out["output"] == ref.tolist() and out["shape"] == [4, 4]
+
+
+@pytest.mark.parametrize("args", [
+    ["grad", "--input", "[[1,2],[3,4]]", "--kernel", "[[1]]", "--grad-output", "[[1]]"],
+    ["pool-grad", "--input", "[[1,2],[3,4]]", "--grad-output", "[[1,2]]"],
+    ["conv-transpose", "--input", "[[1]]", "--kernel", "[[1]]", "--output-padding", "1"],
+])
+def test_bad_gradient_input_prints_one_line_and_exits_2(args):
+    p = run(*args, check=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_predict_layers_rf_and_featuremaps(tmp_path):
+    preds = json.loads(run("predict", "assets/photos/chelsea.png", "--top", "3", "--json").stdout)
+    assert preds[0]["label"] == "Egyptian cat" and len(preds) == 3
+    assert set(preds[0]) == {"label", "index", "probability"}
+    layers = json.loads(run("layers", "lenet5", "--json").stdout)
+    assert layers[0] == {"name": "c1", "type": "Conv", "group": "layers", "output_shape": [6, 28, 28]}
+    rf = json.loads(run("rf", "lenet5", "--json").stdout)
+    assert {"name": "c3", "rf": 14.0, "jump": 2.0, "start": 6.5} in rf
+    out = tmp_path / "maps.png"
+    run("featuremaps", "assets/photos/coffee.png", "--model", "efficientnet_lite0", "--layer", "stem_act", "-o", str(out))
+    from PIL import Image
+
+    assert Image.open(out).size[0] > 100
+
+
+@pytest.mark.parametrize("args", [
+    ["predict", "missing.png"],
+    ["predict", "README.md"],
+    ["predict", "assets/photos/coffee.png", "--model", "vgg16"],
+    ["featuremaps", "assets/photos/coffee.png", "--layer", "nope", "-o", "/tmp/x.png"],
+    ["layers", "nonet"],
+])
+def test_network_commands_fail_with_one_line(args, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    p = subprocess.run([sys.executable, "-m", "cnnviz", *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**__import__("os").environ, "TORCH_HOME": str(tmp_path)})
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_attribute_writes_png_and_npy(tmp_path):
+    png, npy = tmp_path / "gb.png", tmp_path / "gb.npy"
+    out = run("attribute", "assets/photos/chelsea.png", "--method", "guided-backprop", "-o", str(png), "--npy", str(npy))
+    assert "Egyptian cat" in out.stdout and png.is_file() and np.load(npy).shape == (224, 224)
+    p = run("attribute", "assets/photos/chelsea.png", "--method", "gradcam", "--target", "5000", "-o", str(png),
+            check=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_fantasy_cli_writes_an_image(tmp_path):
+    out = tmp_path / "f.png"
+    p = run("fantasy", "--layer", "_blocks.5.depthwise_act", "--channel", "11", "--steps", "8", "--size", "64",
+            "--seed", "3", "-o", str(out))
+    assert out.is_file() and "8 steps" in p.stdout
+    bad = run("fantasy", "--class", "5000", "-o", str(out), check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_train_lenet_prints_one_json_line_per_epoch(tmp_path):
+    out = tmp_path / "w.pt"
+    p = run("train-lenet", "--epochs", "2", "--json", "--out", str(out))
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[-1]["heldout_acc"] > 0.5
+    assert out.is_file() and out.with_suffix(".json").is_file()

@@ -1,0 +1,129 @@
+"""Architecture tables tie every figure to the real modules."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from cnnviz.networks import architecture as A
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", list(A.ARCHS))
+def test_parameter_totals_equal_the_modules_and_shapes_equal_their_outputs(name):
+    table = A.layer_table(name)
+    model = A.ARCHS[name].build().eval()
+    assert table.params == sum(p.numel() for p in model.parameters())
+    assert sum(r.params for r in table.rows) == table.params
+    with torch.no_grad():
+        out = model(torch.zeros(1, *A.ARCHS[name].input_size))
+    assert tuple(out.shape[1:]) == table.rows[-1].output_shape
+    shapes = {}
+
+    def record(name):
+        def hook(mod, inputs, output):
+            shapes.setdefault(name, tuple(output.shape[1:]))  # first call of a reused module
+        return hook
+
+    handles = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if n]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *A.ARCHS[name].input_size))
+    finally:
+        for h in handles:
+            h.remove()
+    for row in table.rows:
+        if row.name in shapes:
+            assert shapes[row.name] == row.output_shape, row.name
+
+
+def test_macs_of_a_convolution_and_a_linear_layer():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1, groups=1)
+            self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+            self.fc = nn.Linear(8 * 16 * 16, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.dw(self.conv(x)), 1))
+
+    A.ARCHS["_test"] = A.Arch("_test", "test", Net, (3, 32, 32))
+    try:
+        rows = {r.name: r for r in A.layer_table("_test").rows}
+    finally:
+        del A.ARCHS["_test"]
+    assert rows["conv"].macs == 8 * 16 * 16 * 3 * 9
+    assert rows["dw"].macs == 8 * 16 * 16 * 1 * 9
+    assert rows["fc"].macs == 8 * 16 * 16 * 10
+    assert rows["conv"].activation_bytes == 8 * 16 * 16 * 4
+
+
+def test_paper_models_have_the_papers_structure():
+    lenet = A.layer_table("lenet5-paper")
+    assert [r.params for r in lenet.rows if r.params] == [156, 12, 1516, 32, 48120, 10164, 840]
+    alex = {r.name: r for r in A.layer_table("alexnet-paper").rows}
+    assert alex["features.0"].output_shape == (96, 55, 55)
+    assert alex["features.14"].output_shape == (256, 6, 6)
+    assert A.conv_channels("alexnet-paper")[0] == 96 and A.conv_channels("alexnet")[0] == 64
+
+
+def test_known_receptive_fields_of_classic_networks():
+    assert A.layer_table("vgg16").rows[-1].jump == 32
+    vgg = {r.name: r for r in A.layer_table("vgg16").rows}
+    assert vgg["features.30"].rf == 212  # last max-pool of VGG-16
+    alex = {r.name: r for r in A.layer_table("alexnet").rows}
+    assert alex["features.12"].rf == 195
+
+
+def test_inception_calculator_matches_real_modules():
+    def count(convs, hw):
+        params = mults = 0
+        for _, k, ci, co in convs:
+            m = nn.Conv2d(ci, co, k, padding=k // 2)
+            params += sum(p.numel() for p in m.parameters())
+            mults += hw * co * ci * k * k
+        return params, mults
+
+    for bott in (False, True):
+        for b in A.inception(28, 28, 256, 128, 192, 96, 64, 64, 64, bottleneck=bott):
+            assert (b.params, b.mults) == count(b.layers, 28 * 28)
+    naive = sum(b.mults for b in A.inception(28, 28, 256, 128, 192, 96, 64, 64, 64, bottleneck=False))
+    bott = sum(b.mults for b in A.inception(28, 28, 256, 128, 192, 96, 64, 64, 64, bottleneck=True))
+    assert naive > 3 * bott
+
+
+def test_stack_and_fc_calculators():
+    r = A.stack_vs_large(3, 64)
+    assert r["receptive_field"] == 7 and r["stack_params"] == 3 * 9 * 64 * 64 and r["large_params"] == 49 * 64 * 64
+    f = A.fc_vs_conv(32, 32, 3, 10, 5)
+    assert f["conv_params"] == sum(p.numel() for p in nn.Conv2d(3, 10, 5).parameters())
+    assert f["fc_params"] == sum(p.numel() for p in nn.Linear(32 * 32 * 3, 32 * 32 * 10).parameters())
+
+
+def test_block_diagrams_read_channel_numbers_from_the_modules():
+    dot = A.block_dot("googlenet", "inception3a")
+    assert "1×1 conv, 64" in dot and "concatenate" in dot and "256×28×28" in dot
+    dot = A.block_dot("resnet50", "layer2.0")
+    assert "projection shortcut" in dot and "512×28×28" in dot
+    assert "identity shortcut" in A.block_dot("resnet18", "layer1.0")
+
+
+def test_arch_and_inception_cli():
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cnnviz", *a], capture_output=True, text=True,  # noqa: E731
+                                    cwd=ROOT, timeout=300)
+    out = json.loads(run("arch", "lenet5-paper", "--json").stdout)
+    assert out["totals"]["params"] == 60840 and out["layers"][0]["output_shape"] == [6, 28, 28]
+    assert {"name", "type", "output_shape", "params", "macs", "rf", "jump"} <= set(out["layers"][0])
+    md = run("arch", "resnet18", "--markdown").stdout
+    assert md.startswith("| layer |") and "11,689,512" in md
+    inc = json.loads(run("inception", "--input", "28,28,256", "--b1", "128", "--b3", "192", "--b5", "96",
+                         "--reduce3", "64", "--reduce5", "64", "--pool-proj", "64", "--json").stdout)
+    assert inc["bottleneck"]["out_channels"] == 480 and inc["naive"]["mults"] > inc["bottleneck"]["mults"]
+    p = run("arch", "alexnet", "--input-size", "32,32")
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1

@@ -1,0 +1,116 @@
+"""The model zoo: offline weights load strictly and predict sensibly; torchvision loads from a cache."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.errors import ModelUnavailable
+from cnnviz.images import load_sample
+from cnnviz.networks import registry
+from cnnviz.networks.inspect import predict
+from cnnviz.networks.lenet import accuracy, mnist_split, to_tensor
+from cnnviz.networks.network import get
+from cnnviz.networks.specs import SPECS
+
+
+@pytest.mark.parametrize("photo, label", [("Chelsea the cat", "Egyptian cat"), ("Coffee", "espresso")])
+def test_efficientnet_lite0_loads_strictly_and_recognises_the_samples(photo, label):
+    x = get("efficientnet_lite0").preprocess(load_sample(photo))
+    assert x.shape == (1, 3, 224, 224)
+    preds = predict("efficientnet_lite0", x)
+    assert preds[0].label == label
+    assert sum(p.numel() for p in get("efficientnet_lite0").module().parameters()) == 4_652_008
+
+
+def test_lenet5_held_out_accuracy_is_recorded_and_at_least_95_percent():
+    model = registry.build("lenet5")
+    _, _, xte, yte = mnist_split()
+    acc = accuracy(model, to_tensor(xte), torch.tensor(yte))
+    assert acc >= 0.95
+    meta = json.loads(registry.LENET_WEIGHTS.with_suffix(".json").read_text())
+    assert meta["heldout_accuracy"] == pytest.approx(acc, abs=1e-6)
+    assert meta["n_train"] == 4000 and len(yte) == 1000
+
+
+def test_lenet5_reads_a_digit_drawn_dark_on_light():
+    _, _, xte, yte = mnist_split()
+    rgb = np.repeat((255 - xte[:50])[..., None], 3, axis=-1)
+    x = torch.cat([get("lenet5").preprocess(r) for r in rgb])
+    np.testing.assert_allclose(x.numpy(), to_tensor(xte[:50]).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet"])
+def test_torchvision_models_build_from_a_populated_cache(tmp_path, monkeypatch, name):
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(ModelUnavailable, match=f"python -m cnnviz download {name}"):
+        registry.build(name)
+    path = registry.torchvision_cache_path(registry.MODELS[name])
+    path.parent.mkdir(parents=True)
+    ref = (torchvision.models.GoogLeNet(transform_input=True, aux_logits=True, init_weights=False)
+           if name == "googlenet" else getattr(torchvision.models, name)(weights=None))
+    torch.save(ref.state_dict(), path)
+    model = registry.build(name)
+    assert not any(p.requires_grad for p in model.parameters()) and not model.training
+    x = get(name).preprocess(load_sample("Coffee"))
+    with torch.no_grad():
+        assert model(x).shape == (1, 1000)
+
+
+def test_preprocessing_is_described_with_the_exact_tensor_size():
+    steps = SPECS["resnet18"].preprocess.describe((300, 451, 3))
+    assert "shorter side resized to 256: 384×256, bilinear" in steps
+    assert steps[-1].startswith("tensor 1×3×224×224")
+    assert get("resnet18").preprocess(load_sample("Chelsea the cat")).shape == (1, 3, 224, 224)
+
+
+def test_imagenet_preprocessing_matches_torchvision_transforms():
+    from PIL import Image
+    from torchvision.models import ResNet18_Weights
+
+    rgb = load_sample("Chelsea the cat")
+    ours = get("resnet18").preprocess(rgb)
+    ref = ResNet18_Weights.IMAGENET1K_V1.transforms()(Image.fromarray(rgb))[None]
+    assert ours.shape == ref.shape
+    assert float((ours - ref).abs().mean()) < 0.02  # same steps; resampling kernels differ slightly
+
+
+class _FakeResponse:
+    def __init__(self, body: bytes):
+        import io
+
+        self._buf = io.BytesIO(body)
+        self.headers = {"Content-Length": str(len(body))}
+
+    def read(self, n=-1):
+        return self._buf.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_download_checks_the_file_before_it_enters_the_cache(tmp_path, monkeypatch):
+    import hashlib
+    import io
+    import urllib.request
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf)
+    body = buf.getvalue()
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=0: _FakeResponse(body))
+    good = tmp_path / f"resnet18-{hashlib.sha256(body).hexdigest()[:8]}.pth"
+    monkeypatch.setattr(registry, "torchvision_cache_path", lambda spec: good)
+    seen = []
+    assert registry.download_with_progress("resnet18", seen.append) == good and good.is_file()
+    assert seen[-1] == 1.0
+    bad = tmp_path / "resnet18-00000000.pth"
+    monkeypatch.setattr(registry, "torchvision_cache_path", lambda spec: bad)
+    with pytest.raises(OSError, match="checksum"):
+        registry.download_with_progress("resnet18")
+    assert not bad.exists() and not list(tmp_path.glob("*.part"))
