@@ -8,6 +8,19 @@ os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
 import pytest  # noqa: E402
 
+import tests.profiles  # noqa: E402, F401  (registers and loads the hypothesis profile)
+
+TIERS = {"app": "app", "browser": "browser"}  # tests/<folder> → marker; everything else is the unit tier
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its tier from its folder (unless it names one): `pytest -m unit` is the fast tier."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("unit", "app", "browser")):
+            continue
+        folder = Path(str(item.fspath)).parent.name
+        item.add_marker(getattr(pytest.mark, TIERS.get(folder, "unit")))
+
 
 @pytest.fixture
 def torchvision_cache(tmp_path, monkeypatch):

@@ -19,6 +19,7 @@ CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+STATE_TIMEOUT_MS = 180_000  # the overall limit for a state to appear: waits end on the state, not on a clock
 
 
 def _free_port() -> int:
@@ -116,13 +117,15 @@ class Watched:
         self.errors.append(f"{msg.text} ({url})")
 
     def wait_idle(self, settle_ms: int = 400) -> None:
-        self.page.wait_for_selector(IDLE, timeout=90_000)
+        self.page.wait_for_selector(IDLE, timeout=STATE_TIMEOUT_MS)
         self.page.wait_for_timeout(settle_ms)
-        self.page.wait_for_selector(IDLE, timeout=90_000)
+        self.page.wait_for_selector(IDLE, timeout=STATE_TIMEOUT_MS)
 
     def screenshot(self, path: Path) -> None:
         """Whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
-        self.page.wait_for_timeout(1000)  # figures finish drawing
+        self.page.wait_for_function(  # every plotly figure has drawn its SVG
+            "() => [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))",
+            timeout=STATE_TIMEOUT_MS)
         h = self.page.evaluate(
             "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 1000; }")
         size = self.page.viewport_size

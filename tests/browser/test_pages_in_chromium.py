@@ -5,6 +5,7 @@ import re
 import pytest
 
 from cnnviz.pagemap import HOME, PAGES
+from tests.browser.conftest import STATE_TIMEOUT_MS
 
 ALL = [HOME, *PAGES]
 
@@ -23,7 +24,7 @@ def test_every_page_opens_without_errors_and_is_screenshotted(server, watched, a
     watched.page.goto(f"{server.url}/{path}{query}")
     watched.wait_idle(1200 if page is HOME else 400)
     if page is HOME:  # the environment panel fills in once torch is imported in the background
-        watched.page.get_by_text("Device in use").wait_for(timeout=60_000)
+        watched.page.get_by_text("Device in use").wait_for(timeout=STATE_TIMEOUT_MS)
         watched.wait_idle()
     title = "CNN Explorer" if page is HOME else page.title
     assert watched.page.locator("h1").first.inner_text().strip() == title

@@ -12,6 +12,7 @@ from cnnviz.grids.conv import conv2d
 from cnnviz.grids.padding import resolve_padding
 from cnnviz.grids.pool import PoolConfig, pool2d
 from tests.grids.test_conv_matches_torch import TORCH_ACT, TORCH_PAD, _valid, conv_cases
+from tests.profiles import examples
 
 
 def torch_grads(x, w, b, cfg, g):
@@ -26,7 +27,7 @@ def torch_grads(x, w, b, cfg, g):
     return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(conv_cases(), st.integers(0, 2**31 - 1))
 def test_conv_gradients_match_autograd(case, seed):
     x, w, b, cfg = case
@@ -42,7 +43,7 @@ def test_conv_gradients_match_autograd(case, seed):
     np.testing.assert_allclose(res.gather.output, res.grad_padded, atol=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(conv_cases(), st.integers(0, 2**31 - 1))
 def test_scatter_steps_accumulate_to_the_gradient_and_weight_steps_sum_their_terms(case, seed):
     x, w, b, cfg = case
@@ -69,7 +70,7 @@ def pool_grad_cases(draw):
     return x, PoolConfig((kh, kw), (sh, sw), (ph, pw), draw(st.sampled_from(["max", "avg", "sum", "l2"]))), rng
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(pool_grad_cases())
 def test_pool_gradients_match_autograd_including_ties_and_overlap(case):
     x, cfg, rng = case

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cnnviz.grids.activations import apply_activation
 from cnnviz.grids.conv import ConvConfig, conv1d, conv2d
 from cnnviz.grids.padding import resolve_padding
+from tests.profiles import examples
 
 TORCH_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}
 TORCH_ACT = {"none": lambda t, s: t, "relu": lambda t, s: F.relu(t), "leaky_relu": lambda t, s: F.leaky_relu(t, s),
@@ -65,7 +66,7 @@ def _valid(x, k, cfg) -> bool:
     return cfg.dilation[0] * (k.shape[2] - 1) < hp and cfg.dilation[1] * (k.shape[3] - 1) < wp
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_cases())
 def test_conv2d_matches_torch_on_random_configurations(case):
     x, k, b, cfg = case
@@ -74,7 +75,7 @@ def test_conv2d_matches_torch_on_random_configurations(case):
     np.testing.assert_allclose(res.output, torch_conv2d(x, k, b, cfg), rtol=1e-9, atol=1e-9)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(conv_cases())
 def test_every_step_trace_reproduces_its_output_cell(case):
     x, k, b, cfg = case
@@ -98,7 +99,7 @@ def test_same_padding_matches_torch_same_for_stride_one():
         np.testing.assert_allclose(ours, ref, atol=1e-10)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(3, 20), st.integers(1, 5), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2),
        st.integers(1, 2), st.integers(1, 2), st.integers(0, 10_000), st.booleans())
 def test_conv1d_matches_torch(length, k, stride, dilation, pad, channels, filters, seed, flip):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz.grids.pool import PoolConfig, pool2d
+from tests.profiles import examples
 
 
 @st.composite
@@ -22,7 +23,7 @@ def pool_cases(draw):
     return x, PoolConfig((kh, kw), (sh, sw), (ph, pw), draw(st.sampled_from(["max", "avg", "sum", "l2"])))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(pool_cases())
 def test_pool2d_matches_torch_on_random_configurations(case):
     x, cfg = case

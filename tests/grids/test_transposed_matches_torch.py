@@ -11,6 +11,7 @@ from cnnviz.errors import GridError
 from cnnviz.grids.backward import conv_backward
 from cnnviz.grids.conv import ConvConfig, conv2d
 from cnnviz.grids.transposed import TransposedConfig, conv_matrix, conv_transpose2d
+from tests.profiles import examples
 
 
 @st.composite
@@ -33,7 +34,7 @@ def _torch(x, w, b, cfg):
                               padding=cfg.padding, output_padding=cfg.output_padding, dilation=cfg.dilation)[0].numpy()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(transposed_cases())
 def test_conv_transpose_matches_torch_and_its_direct_convolution(case):
     x, w, b, cfg = case
@@ -49,7 +50,7 @@ def test_conv_transpose_matches_torch_and_its_direct_convolution(case):
     np.testing.assert_allclose(res.step(res.n_steps - 1).running, res.canvas, atol=1e-9)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(2, 6), st.integers(2, 6), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
        st.integers(1, 2), st.integers(0, 2**31 - 1))
 def test_transposed_convolution_is_the_gradient_of_convolution(h, w, k, s, p, d, seed):
