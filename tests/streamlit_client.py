@@ -25,6 +25,7 @@ class Element:
     label: str
     id: str
     proto: object = field(repr=False)
+    fragment_id: str = ""  # set when the element belongs to an st.fragment (a click reruns only that)
 
 
 @dataclass
@@ -68,9 +69,9 @@ class Session:
         self.widgets = {}
         return await self._rerun(query, timeout)
 
-    async def set_widget(self, state: WidgetState, timeout: float = 300) -> Run:
+    async def set_widget(self, state: WidgetState, timeout: float = 300, fragment_id: str = "") -> Run:
         self.widgets[state.id] = state
-        run = await self._rerun("", timeout)
+        run = await self._rerun("", timeout, fragment_id)
         if state.HasField("trigger_value"):
             self.widgets.pop(state.id, None)  # a click is an event, not a state
         return run
@@ -81,10 +82,11 @@ class Session:
 
     async def click(self, run: Run, label: str, timeout: float = 300) -> Run:
         el = run.widget("button", label)
-        return await self.set_widget(WidgetState(id=el.id, trigger_value=True), timeout)
+        return await self.set_widget(WidgetState(id=el.id, trigger_value=True), timeout, el.fragment_id)
 
-    async def _rerun(self, query: str, timeout: float) -> Run:
+    async def _rerun(self, query: str, timeout: float, fragment_id: str = "") -> Run:
         msg = BackMsg()
+        msg.rerun_script.fragment_id = fragment_id
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = self.page
         msg.rerun_script.widget_states.widgets.extend(self.widgets.values())
@@ -110,9 +112,11 @@ class Session:
                     exceptions.append(proto.message)
                 if etype == "markdown":
                     texts.append(proto.body)
-                elements.append(Element(etype, getattr(proto, "label", ""), getattr(proto, "id", ""), proto))
+                elements.append(Element(etype, getattr(proto, "label", ""), getattr(proto, "id", ""), proto,
+                                        fwd.delta.fragment_id))
             elif kind == "page_not_found":
                 not_found = True
-            elif kind == "script_finished" and fwd.script_finished in (FINISHED.FINISHED_SUCCESSFULLY,
-                                                                        FINISHED.FINISHED_WITH_COMPILE_ERROR):
+            elif kind == "script_finished" and fwd.script_finished in (
+                    FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_WITH_COMPILE_ERROR,
+                    *((FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,) if fragment_id else ())):
                 return Run(time.perf_counter() - t0, elements, exceptions, not_found, texts)

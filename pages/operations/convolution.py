@@ -11,6 +11,7 @@ from cnnviz.grids.presets import CONV_PRESETS
 from cnnviz.grids.shapes import conv_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
+from cnnviz.jobs import HEAVY
 from cnnviz.present.figures import conv_step_figure, conv_step_panels
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import gif_bytes, png_bytes, render_panels
@@ -258,9 +259,10 @@ def _view_png(step, channel) -> bytes:
 
 
 def _gif() -> bytes:
-    return gif_bytes(result.n_steps, lambda i: render_panels(
-        conv_step_panels(result, result.step(i), sty, 0), sty,
-        caption=result.step(i).expression() if c_ == 1 else result.step(i).total_expression()), 600)
+    with HEAVY.slot("GIF export"):  # a heavy job: waits for its turn like attributions and training
+        return gif_bytes(result.n_steps, lambda i: render_panels(
+            conv_step_panels(result, result.step(i), sty, 0), sty,
+            caption=result.step(i).expression() if c_ == 1 else result.step(i).total_expression()), 600)
 
 
 drawable = max(result.padded.shape[1:]) <= 24 and max(oh, ow) <= 24

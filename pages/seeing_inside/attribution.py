@@ -145,7 +145,7 @@ for k, method in enumerate(values or {}):
         big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
         st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
         st.caption(at.NOTES[method])
-        st.download_button("PNG", png_bytes(Image.fromarray(big)), file_name=f"{model_name.replace('@', '-')}_{method}.png",
+        st.download_button("PNG", lambda big=big: png_bytes(Image.fromarray(big)), file_name=f"{model_name.replace('@', '-')}_{method}.png",
                            mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")
 write_url({"model": net.base, **({"sample": store["sample"]} if net.base != "lenet5" else {})})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "

@@ -1,0 +1,108 @@
+"""The Architectures page's design calculators and comparison: numbers from cnnviz.networks.architecture."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz.networks import architecture as A
+from cnnviz.present.colours import Style
+
+
+def human(n: float, unit: str = "") -> str:
+    for factor, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(n) >= factor:
+            return f"{n / factor:.2f}{suffix}{unit}"
+    return f"{n:g} {unit}".strip()
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:.2f} MiB"
+
+
+def calculators() -> None:
+    """Inception naive vs bottleneck, 3×3 stacks vs one large kernel, fully connected vs convolution."""
+    st.header("Calculators")
+    tab_inc, tab_stack, tab_fc = st.tabs(["Inception module", "3×3 stacks vs one large kernel", "Fully connected vs convolution"])
+    with tab_inc:
+        a = st.columns(9)
+        vals = [a[i].number_input(lbl, 1, 2048, v, key=f"inc_{lbl}") for i, (lbl, v) in enumerate(
+            [("H", 28), ("W", 28), ("C in", 256), ("1×1", 128), ("3×3", 192), ("5×5", 96), ("3×3 reduce", 64),
+             ("5×5 reduce", 64), ("pool proj", 64)])]
+        h, w, c, b1, b3, b5, r3, r5, pp = map(int, vals)
+        rows = []
+        for version, bott in (("naive", False), ("1×1 bottleneck", True)):
+            brs = A.inception(h, w, c, b1, b3, b5, r3, r5, pp, bottleneck=bott)
+            for b in brs:
+                rows.append({"version": version, "branch": b.name,
+                             "convolutions": " → ".join(f"{lbl} ({ci}→{co})" for lbl, _, ci, co in b.layers) or "max-pool only",
+                             "out channels": b.out_channels, "parameters": b.params, "multiplications": b.mults})
+            rows.append({"version": version, "branch": "total", "convolutions": "", "out channels":
+                         sum(b.out_channels for b in brs), "parameters": sum(b.params for b in brs),
+                         "multiplications": sum(b.mults for b in brs)})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"parameters": st.column_config.NumberColumn(format="localized"),
+                                    "multiplications": st.column_config.NumberColumn(format="localized")})
+        naive_m = sum(b.mults for b in A.inception(h, w, c, b1, b3, b5, r3, r5, pp, bottleneck=False))
+        bott_m = sum(b.mults for b in A.inception(h, w, c, b1, b3, b5, r3, r5, pp, bottleneck=True))
+        st.markdown(f"The 1×1 bottlenecks cut the multiplications from **{naive_m:,}** to **{bott_m:,}** "
+                    f"({naive_m / bott_m:.1f}× fewer). Without them the pooling branch keeps all {c} input channels, so "
+                    f"the naive module's output grows to {b1 + b3 + b5 + c} channels.")
+    with tab_stack:
+        a, b = st.columns(2)
+        n = int(a.number_input("n stacked 3×3 convolutions", 1, 10, 3, key="stack_n"))
+        ch = int(b.number_input("channels C (in and out)", 1, 2048, 64, key="stack_c"))
+        r = A.stack_vs_large(n, ch)
+        st.dataframe(pd.DataFrame([
+            {"design": f"{n} × 3×3 conv", "receptive field": f"{r['receptive_field']}×{r['receptive_field']}",
+             "parameters (no bias)": r["stack_params"], "formula": f"{n} · 9 · C² = {n} · 9 · {ch}²",
+             "non-linearities": r["stack_nonlinearities"]},
+            {"design": f"one {r['kernel']}×{r['kernel']} conv", "receptive field": f"{r['kernel']}×{r['kernel']}",
+             "parameters (no bias)": r["large_params"], "formula": f"{r['kernel']}² · C² = {r['kernel'] ** 2} · {ch}²",
+             "non-linearities": r["large_nonlinearities"]}]), hide_index=True, width="stretch")
+        st.markdown(f"Same receptive field, {r['large_params'] / r['stack_params']:.2f}× the parameters for the single "
+                    f"large kernel — and {n} non-linearities instead of 1 (VGG's argument).")
+    with tab_fc:
+        a = st.columns(5)
+        fh, fw, fc, fo, fk = (int(a[i].number_input(lbl, 1, 4096, v, key=f"fc_{lbl}")) for i, (lbl, v) in enumerate(
+            [("H", 32), ("W", 32), ("C in", 3), ("C out", 10), ("kernel k", 5)]))
+        r = A.fc_vs_conv(fh, fw, fc, fo, fk)
+        st.dataframe(pd.DataFrame([
+            {"layer": "fully connected", "parameters": r["fc_params"], "inputs per output unit": r["connections_per_output_fc"],
+             "formula": f"({fh}·{fw}·{fc}) · ({fh}·{fw}·{fo}) + {fh}·{fw}·{fo}"},
+            {"layer": f"{fk}×{fk} convolution", "parameters": r["conv_params"], "inputs per output unit":
+             r["connections_per_output_conv"], "formula": f"{fo} · ({fk}·{fk}·{fc} + 1)"}]), hide_index=True, width="stretch",
+            column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+        st.markdown(f"Both produce {r['output_units']:,} outputs. Sparse connectivity (each output sees {fk}×{fk}×{fc} "
+                    f"inputs, not all {r['connections_per_output_fc']:,}) and parameter sharing (one kernel everywhere) "
+                    f"make the convolution {r['fc_params'] / r['conv_params']:,.0f}× smaller.")
+
+
+def comparison(sty: Style) -> None:
+    """Parameters, MACs, depth and ImageNet accuracy of every architecture (bubble chart and table)."""
+    st.header("Comparison")
+    cmp_rows = []
+    for name in A.ARCHS:
+        t = A.layer_table(name)
+        acc, src = A.top1(name)
+        cmp_rows.append({"architecture": A.ARCHS[name].title, "parameters": t.params, "MACs": t.macs, "depth": t.depth,
+                         "ImageNet top-1 %": acc, "accuracy source": src})
+    cmp = pd.DataFrame(cmp_rows)
+    with_acc = cmp.dropna(subset=["ImageNet top-1 %"])
+    fig = go.Figure(go.Scatter(
+        x=with_acc["MACs"], y=with_acc["ImageNet top-1 %"], mode="markers+text", text=with_acc["architecture"],
+        textposition="top center", marker={"size": [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]],
+                                           "color": "#0072B2", "opacity": 0.7},
+        hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
+                                                                         with_acc["depth"])], hoverinfo="text"))
+    fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)"},
+                      yaxis={"title": "ImageNet top-1 accuracy (%)"}, height=460 if sty.presentation else 400,
+                      font={"size": sty.font_size}, margin={"l": 50, "r": 20, "t": 20, "b": 50})
+    st.plotly_chart(fig, config={"displaylogo": False}, key="arch_compare")
+    st.caption("Bubble area ∝ parameters. LeNet-5 is not an ImageNet model.")
+    st.dataframe(cmp, hide_index=True, width="stretch",
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized"),
+                                "MACs": st.column_config.NumberColumn(format="localized")})
