@@ -159,6 +159,7 @@ def main() -> None:
                 if server:
                     server.stop()
                 server = Server()
+                asyncio.run(stampede(server.url, "home", 1))  # the root first: see README (first deep link)
             med1 = None
             for n in sizes:
                 with RssWatch(server.proc.pid) as watch:
