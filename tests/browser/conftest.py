@@ -46,11 +46,25 @@ class Server:
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
                     if r.read() == b"ok":
+                        self._open_root_once()
                         return
             except OSError:
                 time.sleep(0.3)
         self.stop()
         raise RuntimeError("streamlit did not become healthy within 90 s")
+
+    def _open_root_once(self) -> None:
+        """Run the app once at its root, as the README advises after a start: Streamlit's old pages/ mode
+        runs only the first script run of a process, and a deep link there shows "Page not found"."""
+        import asyncio
+
+        from tests.streamlit_client import Session
+
+        async def visit() -> None:
+            async with Session(self.url) as s:
+                await s.open("", timeout=120)
+
+        asyncio.run(visit())
 
     def stop(self) -> None:
         self.proc.terminate()
