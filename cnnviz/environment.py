@@ -35,7 +35,8 @@ def full_info(device_choice: str = "auto") -> dict:
     import torch
 
     from cnnviz.devices import device_name, resolve_device
-    from cnnviz.networks.registry import MODELS, all_statuses
+    from cnnviz.networks.registry import all_statuses
+    from cnnviz.networks.specs import SPECS
 
     device, notice = resolve_device(device_choice)
     info = light_info()
@@ -43,7 +44,7 @@ def full_info(device_choice: str = "auto") -> dict:
         "device": {"choice": device_choice, "type": device.type, "name": device_name(device), "notice": notice,
                    "cuda_available": torch.cuda.is_available(),
                    "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]},
-        "models": [dict(s.as_dict(), title=MODELS[s.model].title, source=MODELS[s.model].source)
+        "models": [dict(s.as_dict(), title=SPECS[s.model].title, source=SPECS[s.model].source)
                    for s in all_statuses()],
     })
     return info

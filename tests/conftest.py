@@ -33,12 +33,13 @@ def torchvision_cache(tmp_path, monkeypatch):
     import torchvision
 
     from cnnviz.networks import network, registry
+    from cnnviz.networks.specs import SPECS
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     names: list[str] = []
 
     def populate(name: str) -> None:
-        path = registry.torchvision_cache_path(registry.MODELS[name])
+        path = registry.torchvision_cache_path(SPECS[name])
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
         ref = (torchvision.models.GoogLeNet(transform_input=True, aux_logits=True, init_weights=False)

@@ -84,9 +84,9 @@ def layer_of(model: str, node: str):
 
 
 def model_arg(name: str) -> str:
-    from cnnviz.networks.registry import MODELS
+    from cnnviz.networks.specs import SPECS
 
-    if name not in MODELS:
-        raise argparse.ArgumentTypeError(f"unknown model '{name}' (choose from {', '.join(MODELS)})")
+    if name not in SPECS:
+        raise argparse.ArgumentTypeError(f"unknown model '{name}' (choose from {', '.join(SPECS)})")
     return name
 

@@ -151,10 +151,11 @@ def cmd_inception(args) -> None:
 
 
 def cmd_download(args) -> None:
-    from cnnviz.networks.registry import MODELS, download
+    from cnnviz.networks.registry import download
+    from cnnviz.networks.specs import SPECS
 
-    if args.model not in MODELS:
-        raise CnnvizError(f"unknown model '{args.model}': choose from {', '.join(MODELS)}")
+    if args.model not in SPECS:
+        raise CnnvizError(f"unknown model '{args.model}': choose from {', '.join(SPECS)}")
     try:
         path = download(args.model)
     except ValueError as e:

@@ -137,10 +137,15 @@ def conv_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict
     for key, name in (("pm", "pad_mode"), ("flip", "flip"), ("act", "act"), ("slope", "slope"), ("step", "step")):
         if key in vals:
             s[name] = vals[key]
+    return _possible_or_default(s, base, compute_conv, "convolution", notices)
+
+
+def _possible_or_default(s: dict, base: dict, compute, what: str, notices: list[str]) -> tuple[dict, list[str]]:
+    """A state read from a link if it can be computed, else the default with a notice saying why."""
     try:
-        compute_conv(s)
+        compute(s)
     except GridError as e:
-        notices.append(f"The link describes an impossible convolution ({e}); showing the default instead.")
+        notices.append(f"The link describes an impossible {what} ({e}); showing the default instead.")
         return dict(base), notices
     return s, notices
 
@@ -186,9 +191,4 @@ def pool_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict
     for key in ("mode", "step"):
         if key in vals:
             s[key] = vals[key]
-    try:
-        compute_pool(s)
-    except GridError as e:
-        notices.append(f"The link describes an impossible pooling ({e}); showing the default instead.")
-        return dict(base), notices
-    return s, notices
+    return _possible_or_default(s, base, compute_pool, "pooling", notices)

@@ -68,12 +68,15 @@ class KeyedCache:
                 if key in self._store:
                     self._store.move_to_end(key)
                     return self._store[key]
-            value = make()
+            try:
+                value = make()
+            finally:  # built or failed, the key's build lock is no longer needed (a failure stores nothing)
+                with self._lock:
+                    self._building.pop(key, None)
             with self._lock:
                 self._store[key] = value
                 while len(self._store) > self.size:  # the least recently used goes (a later request rebuilds it)
                     self._store.popitem(last=False)
-                self._building.pop(key, None)
             return value
 
     def __len__(self) -> int:

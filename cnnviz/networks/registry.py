@@ -18,7 +18,6 @@ from cnnviz.networks.specs import SPECS, NetworkSpec
 if TYPE_CHECKING:
     from torch import nn
 
-MODELS = SPECS  # the one table of networks (specs.py), under the name the weight functions use
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -68,7 +67,7 @@ def torchvision_cache_path(spec: NetworkSpec) -> Path:
 
 def weight_status(name: str) -> WeightStatus:
     """Whether the weights of `name` are on this machine, and the exact step to get them."""
-    spec = MODELS[name]
+    spec = SPECS[name]
     if spec.source == "package":
         path = efficientnet_weight_path()
         if path is not None and path.is_file():
@@ -91,7 +90,7 @@ def weight_status(name: str) -> WeightStatus:
 
 
 def all_statuses() -> list[WeightStatus]:
-    return [weight_status(n) for n in MODELS]
+    return [weight_status(n) for n in SPECS]
 
 
 def download_with_progress(name: str, on_progress=None, timeout: float = 20.0) -> Path:
@@ -108,7 +107,7 @@ def download_with_progress(name: str, on_progress=None, timeout: float = 20.0) -
 
     import torch
 
-    spec = MODELS[name]
+    spec = SPECS[name]
     url = torchvision_weights(spec).url
     dest = torchvision_cache_path(spec)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +136,7 @@ def download_with_progress(name: str, on_progress=None, timeout: float = 20.0) -
 
 def download(name: str, progress: bool = True) -> Path:
     """Fetch torchvision weights into the hub cache with torchvision's own loader."""
-    spec = MODELS[name]
+    spec = SPECS[name]
     if spec.source != "torchvision":
         raise ValueError(f"{name} needs no download: its weights ship with the app")
     torchvision_weights(spec).get_state_dict(progress=progress, check_hash=True)

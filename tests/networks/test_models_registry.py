@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from cnnviz.networks import registry
+from cnnviz.networks.specs import SPECS
 
 
 def test_efficientnet_lite0_is_ready_offline():
@@ -18,7 +19,7 @@ def test_torchvision_weights_are_missing_then_cached_in_torch_home(tmp_path, mon
     s = registry.weight_status(name)
     assert s.state == registry.MISSING
     assert f"python -m cnnviz download {name}" in s.how_to_get
-    path = registry.torchvision_cache_path(registry.MODELS[name])
+    path = registry.torchvision_cache_path(SPECS[name])
     assert str(path).startswith(str(tmp_path))
     path.parent.mkdir(parents=True)
     import torchvision
@@ -28,6 +29,6 @@ def test_torchvision_weights_are_missing_then_cached_in_torch_home(tmp_path, mon
     s = registry.weight_status(name)
     assert s.state == registry.CACHED
     # the real weights API loads from that cache without any network
-    weights = registry.torchvision_weights(registry.MODELS[name])
+    weights = registry.torchvision_weights(SPECS[name])
     state = torch.hub.load_state_dict_from_url(weights.url, progress=False, weights_only=True, check_hash=False)
     model.load_state_dict(state, strict=True)

@@ -48,7 +48,7 @@ def test_torchvision_models_build_from_a_populated_cache(tmp_path, monkeypatch, 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(ModelUnavailable, match=f"python -m cnnviz download {name}"):
         registry.build(name)
-    path = registry.torchvision_cache_path(registry.MODELS[name])
+    path = registry.torchvision_cache_path(SPECS[name])
     path.parent.mkdir(parents=True)
     ref = (torchvision.models.GoogLeNet(transform_input=True, aux_logits=True, init_weights=False)
            if name == "googlenet" else getattr(torchvision.models, name)(weights=None))
