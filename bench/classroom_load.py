@@ -3,7 +3,7 @@
 Starts `streamlit run app.py` with the project's real config (.streamlit/config.toml) on a free
 loopback port, then for each page and N in (1, 10, 30) opens N sessions at the same moment;
 each opens the page and changes one widget, as a student would. Prints, per page and N, the
-median / p95 time to a finished page (open + change), errors (exceptions drawn, pages not
+median / p95 time to a finished page (open + change) after one cold first visit, errors (exceptions drawn, pages not
 found, time-outs), the server's peak RSS, and p95(N=30) ÷ median(N=1); then checks that every
 page still renders for a new visitor after the stampede.
 
@@ -160,6 +160,9 @@ def main() -> None:
                     server.stop()
                 server = Server()
                 asyncio.run(stampede(server.url, "home", 1))  # the root first: see README (first deep link)
+            cold_t, cold_e = asyncio.run(stampede(server.url, page, 1))  # tracing, model loads: once per process
+            print(f"{page:<14}{'first visit (cold)':>30}: {cold_t[0] if cold_t else float('nan'):.2f} s"
+                  + (f"  {cold_e[0][:100]}" if cold_e else ""), flush=True)
             med1 = None
             for n in sizes:
                 with RssWatch(server.proc.pid) as watch:

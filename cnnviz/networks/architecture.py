@@ -15,8 +15,8 @@ from functools import cache, lru_cache
 import torch
 from torch import nn
 
+from cnnviz.caching import KeyedCache
 from cnnviz.networks.inspect import analyse
-from cnnviz.networks.network import KeyedCache
 from cnnviz.networks.specs import SPECS
 
 BYTES_PER_VALUE = 4  # float32

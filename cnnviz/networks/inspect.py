@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.caching import KeyedCache
 from cnnviz.networks.efficientnet_lite import Conv2dSame
-from cnnviz.networks.network import TRACE_LOCK, KeyedCache, Network, NetworkLike, get
+from cnnviz.networks.network import TRACE_LOCK, Network, NetworkLike, get
 from cnnviz.present.colours import colour_range, to_rgb
 
 LEAVES = [Conv2dSame]
@@ -180,13 +181,14 @@ RESULTS_KEPT = 64  # per process: a class looking at the same sample photo share
 _results = KeyedCache(RESULTS_KEPT)
 
 
-def _input_key(x: torch.Tensor) -> str:
+def input_key(x: torch.Tensor) -> str:
+    """A digest of an input tensor's values: what shared results and figures are keyed by."""
     return hashlib.sha1(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
 
 
 def _shared_result(net: Network, what: tuple, x: torch.Tensor, device: str, make):
     """A result that depends only on (network, input, what): computed once per process, shared, read-only."""
-    return _results.get((net.key, str(device), _input_key(x), *what), make)
+    return _results.get((net.key, str(device), input_key(x), *what), make)
 
 
 def forget_results(key: str) -> None:

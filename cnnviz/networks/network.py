@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
+from cnnviz.caching import KeyedCache
 from cnnviz.errors import ModelUnavailable
 from cnnviz.networks.preprocess import Preprocess
 from cnnviz.networks.specs import SPECS, NetworkSpec
@@ -42,62 +42,6 @@ log = logging.getLogger(__name__)
 
 TRACE_LOCK = threading.RLock()  # torch.fx's tracer patches process-wide state: one trace at a time
 MEMO_SIZE = 96  # derived values per network: every layer's extractor and rule graph of a big one, not unbounded
-
-
-class KeyedCache:
-    """A bounded LRU map whose values are built once per key, one lock per key.
-
-    Different keys build in parallel; callers asking for a key being built wait for that
-    build and share its value; a build that raises stores nothing (the next caller retries).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._store: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._building: dict = {}
-
-    def get(self, key, make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._store:
-                self._store.move_to_end(key)
-                return self._store[key]
-            build_lock = self._building.setdefault(key, threading.Lock())
-        with build_lock:
-            with self._lock:
-                if key in self._store:
-                    self._store.move_to_end(key)
-                    return self._store[key]
-            try:
-                value = make()
-            finally:  # built or failed, the key's build lock is no longer needed (a failure stores nothing)
-                with self._lock:
-                    self._building.pop(key, None)
-            with self._lock:
-                self._store[key] = value
-                while len(self._store) > self.size:  # the least recently used goes (a later request rebuilds it)
-                    self._store.popitem(last=False)
-            return value
-
-    def __len__(self) -> int:
-        return len(self._store)
-
-    def keys(self) -> list:
-        with self._lock:
-            return list(self._store)
-
-    def discard(self, key) -> None:
-        with self._lock:
-            self._store.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._store.clear()
-
-    def discard_where(self, drop: Callable[[object], bool]) -> None:
-        with self._lock:
-            for key in [k for k in self._store if drop(k)]:
-                del self._store[key]
 
 
 def has_leftover_state(module: nn.Module) -> str | None:

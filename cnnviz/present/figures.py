@@ -8,12 +8,13 @@ no clicks on heat-map cells). Each clickable point carries customdata
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz.caching import KeyedCache
 from cnnviz.grids.activations import (
     INFO,
     activation_derivative,
@@ -28,6 +29,25 @@ from cnnviz.present.numbers import fmt
 
 Cell = tuple[int, int]
 
+
+FIGURES_KEPT = 128  # built figures shared by every session (a class looks at the same things)
+_figures = KeyedCache(FIGURES_KEPT)
+
+
+def shared_figure(key: tuple, make: Callable[[], go.Figure]) -> go.Figure:
+    """A figure built once per key for the whole process (plotly construction is most of a page's CPU time).
+
+    The key must name everything the figure shows (inputs, selection, style); callers never modify it.
+    Its plain-dict form is also made once: st.plotly_chart deep-copies a figure into a dict on every
+    call, and that copy was the largest cost left on the Networks page with a class on it.
+    """
+    return _figures.get(key, lambda: _prepared(make()))
+
+
+def _prepared(fig: go.Figure) -> go.Figure:
+    as_dict = fig.to_dict()
+    fig.to_dict = lambda: as_dict  # type: ignore[method-assign]  # read-only from here on
+    return fig
 
 @dataclass
 class Panel:

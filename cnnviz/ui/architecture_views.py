@@ -10,6 +10,7 @@ import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
+from cnnviz.present.figures import shared_figure
 
 
 def human(n: float, unit: str = "") -> str:
@@ -21,6 +22,31 @@ def human(n: float, unit: str = "") -> str:
 
 def mb(n: float) -> str:
     return f"{n / 2**20:.2f} MiB"
+
+
+KIND_COLOURS = {"Conv2d": "#0072B2", "Conv2dSame": "#0072B2", "Linear": "#CC79A7", "MaxPool2d": "#E69F00",
+                "AvgPool2d": "#E69F00", "AdaptiveAvgPool2d": "#E69F00"}
+
+
+def diagram_figure(bl: list[A.Block], sty: Style, per_row: int = 12) -> go.Figure:
+    """Blocks as clickable squares in reading order, joined by connectors (shapes: only the blocks take clicks)."""
+    xs = [k % per_row for k in range(len(bl))]
+    ys = [-(k // per_row) for k in range(len(bl))]
+    colours = [next((KIND_COLOURS[t] for t in b.kinds if t in KIND_COLOURS), "#999999") for b in bl]
+    connectors = [{"type": "line", "x0": xs[k], "x1": xs[k + 1], "y0": ys[k], "y1": ys[k + 1], "layer": "below",
+                   "line": {"color": "#BBBBBB", "width": 2}} for k in range(len(bl) - 1)]
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", marker={"symbol": "square", "size": 46 if sty.presentation else 38,
+                                                  "color": colours, "line": {"width": 1, "color": "#333"}},
+        text=[b.key.replace("inception", "inc ").replace("_blocks.", "MB ").replace("features.", "f")[:9] for b in bl],
+        textposition="bottom center", textfont={"size": sty.font_size - 4},
+        customdata=[["block", k, 0] for k in range(len(bl))],
+        hovertext=[f"{b.key}: {' → '.join(b.kinds)}<br>out {'×'.join(map(str, b.output_shape))} · {b.params:,} params"
+                   for b in bl], hoverinfo="text", showlegend=False))
+    fig.update_layout(height=120 + 95 * (len(bl) // per_row + 1), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"visible": False, "range": [-0.7, per_row - 0.3]}, yaxis={"visible": False},
+                      font={"size": sty.font_size}, clickmode="event+select", dragmode=False, shapes=connectors)
+    return fig
 
 
 def calculators() -> None:
@@ -92,15 +118,19 @@ def comparison(sty: Style) -> None:
                          "ImageNet top-1 %": acc, "accuracy source": src})
     cmp = pd.DataFrame(cmp_rows)
     with_acc = cmp.dropna(subset=["ImageNet top-1 %"])
-    fig = go.Figure(go.Scatter(
-        x=with_acc["MACs"], y=with_acc["ImageNet top-1 %"], mode="markers+text", text=with_acc["architecture"],
-        textposition="top center", marker={"size": [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]],
-                                           "color": "#0072B2", "opacity": 0.7},
-        hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
-                                                                         with_acc["depth"])], hoverinfo="text"))
-    fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)"},
-                      yaxis={"title": "ImageNet top-1 accuracy (%)"}, height=460 if sty.presentation else 400,
-                      font={"size": sty.font_size}, margin={"l": 50, "r": 20, "t": 20, "b": 50})
+    def bubbles() -> go.Figure:
+        fig = go.Figure(go.Scatter(
+            x=with_acc["MACs"], y=with_acc["ImageNet top-1 %"], mode="markers+text", text=with_acc["architecture"],
+            textposition="top center", marker={"size": [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]],
+                                               "color": "#0072B2", "opacity": 0.7},
+            hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
+                                                                             with_acc["depth"])], hoverinfo="text"))
+        fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)"},
+                          yaxis={"title": "ImageNet top-1 accuracy (%)"}, height=460 if sty.presentation else 400,
+                          font={"size": sty.font_size}, margin={"l": 50, "r": 20, "t": 20, "b": 50})
+        return fig
+
+    fig = shared_figure(("architecture comparison", sty), bubbles)
     st.plotly_chart(fig, config={"displaylogo": False}, key="arch_compare")
     st.caption("Bubble area ∝ parameters. LeNet-5 is not an ImageNet model.")
     st.dataframe(cmp, hide_index=True, width="stretch",

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
+from cnnviz.caching import KeyedCache
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.inspect import LayerInfo
 from cnnviz.networks.network import Network
@@ -15,6 +16,7 @@ from cnnviz.present.figures import (
     feature_map_figure,
     predictions_figure,
     receptive_field_figure,
+    shared_figure,
 )
 from cnnviz.present.numbers import fmt
 from cnnviz.present.overlay import draw_box, overlay
@@ -22,6 +24,8 @@ from cnnviz.present.render import png_bytes
 from cnnviz.ui.grids import clicked_cell
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
+PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
+_pictures = KeyedCache(PICTURES_KEPT)
 
 
 def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty: Style, device: str) -> np.ndarray:
@@ -38,8 +42,10 @@ def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty:
     with c_pred:
         preds = ins.predict(net, x, top=5, device=device)
         n = len(net.labels)
-        st.plotly_chart(predictions_figure(preds, sty, "Top-5 predictions" if n > 5 else f"Predictions (all {n} classes)"),
-                        config={"displaylogo": False}, key="net_preds")
+        title = "Top-5 predictions" if n > 5 else f"Predictions (all {n} classes)"
+        fig = shared_figure(("predictions", net.key, ins.input_key(x), device, sty, title),
+                            lambda: predictions_figure(preds, sty, title))
+        st.plotly_chart(fig, config={"displaylogo": False}, key="net_preds")
     return seen
 
 
@@ -73,7 +79,8 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
     if fmap.shape[1] * fmap.shape[2] == 1 and scale == "channel":
         scale = "layer"  # one value per channel: a scale of its own would paint every tile the same
         o2.caption("1×1 maps: one colour scale for the layer, so the channels can be compared")
-    mont = ins.montage(fmap, order, scale, sty.sequential, sty.diverging)
+    mont = _pictures.get(("montage", net.key, ins.input_key(x), info.node, order_by, scale, sty),
+                         lambda: ins.montage(fmap, order, scale, sty.sequential, sty.diverging))
     st.image(mont, caption=f"{info.node}: all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                            f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
     o3.download_button("Montage as PNG", lambda: png_bytes(Image.fromarray(mont)),  # encoded only when asked
@@ -86,8 +93,8 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
     return fmap, order
 
 
-def pick_unit(net: Network, info: LayerInfo, fmap: np.ndarray, order: np.ndarray, url: dict, store: dict,
-              sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
+def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, order: np.ndarray, url: dict,
+              store: dict, sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
     """A channel (number box, strongest first) and a unit (click on the map, or row / column boxes)."""
     ranked = [int(c) for c in order]
     wanted = int(url.get("channel", ranked[0]))
@@ -100,8 +107,9 @@ def pick_unit(net: Network, info: LayerInfo, fmap: np.ndarray, order: np.ndarray
         st.session_state[uk] = tuple(int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))
     unit = st.session_state[uk]
     unit = (min(unit[0], fmap.shape[1] - 1), min(unit[1], fmap.shape[2] - 1))
-    ev = st.plotly_chart(feature_map_figure(fmap[channel], f"channel {channel} — click a unit", sty, unit),
-                         on_select="rerun", selection_mode="points", key=f"net_fmap_{info.node}",
+    fig = shared_figure(("feature map", net.key, ins.input_key(x), info.node, channel, unit, sty),
+                        lambda: feature_map_figure(fmap[channel], f"channel {channel} — click a unit", sty, unit))
+    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"net_fmap_{info.node}",
                          config={"displaylogo": False})
     click = clicked_cell(ev, store, "net_unit")
     if click:
@@ -127,8 +135,10 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
     box = ins.rf_box(info, unit[0], unit[1], seen.shape[:2])
     alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, 0.55, 0.05, key="net_alpha")
     erf = ins.effective_rf(net, x, info.node, channel, unit[0], unit[1], device=device)
-    pic = overlay(seen, erf, alpha, sty.sequential)
-    st.image(draw_box(pic, box, sty.target_colour, 3, max(1, 448 // seen.shape[0])), width="stretch",
+    pic = _pictures.get(("erf", net.key, ins.input_key(x), info.node, channel, unit, alpha, sty),
+                        lambda: draw_box(overlay(seen, erf, alpha, sty.sequential), box, sty.target_colour, 3,
+                                         max(1, 448 // seen.shape[0])))
+    st.image(pic, width="stretch",
              caption="box: theoretical receptive field · colour: effective receptive field "
                      "(|∂ unit / ∂ pixel|, where the unit actually looks)")
     if np.isfinite(info.rf):
@@ -142,7 +152,8 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
 
 
 def rf_chart(net: Network, info: LayerInfo, sty: Style) -> None:
-    st.plotly_chart(receptive_field_figure(ins.layers(net), sty, info.node), config={"displaylogo": False},
-                    key="net_rf_plot")
+    fig = shared_figure(("receptive fields", net.key, info.node, sty),
+                        lambda: receptive_field_figure(ins.layers(net), sty, info.node))
+    st.plotly_chart(fig, config={"displaylogo": False}, key="net_rf_plot")
     st.caption("Receptive field size grows with depth; the jump (product of strides) sets how far apart neighbouring "
                "units look. Through branches and shortcuts the largest path counts.")

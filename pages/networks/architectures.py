@@ -2,12 +2,12 @@
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.networks.paper_models import DIFFERENCES
-from cnnviz.ui.architecture_views import calculators, comparison, human, mb
+from cnnviz.present.figures import shared_figure
+from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure, human, mb
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, read_params
@@ -58,27 +58,7 @@ m[4].metric("ImageNet top-1", f"{t1:.1f} %" if t1 is not None else "—", help=s
 # ---- diagram ------------------------------------------------------------------------------
 bl = A.blocks(table)
 st.subheader("Diagram — click a block to see its rows")
-kinds_colour = {"Conv2d": "#0072B2", "Conv2dSame": "#0072B2", "Linear": "#CC79A7", "MaxPool2d": "#E69F00",
-                "AvgPool2d": "#E69F00", "AdaptiveAvgPool2d": "#E69F00"}
-per_row = 12
-xs = [k % per_row for k in range(len(bl))]
-ys = [-(k // per_row) for k in range(len(bl))]
-colours = [next((kinds_colour[t] for t in b.kinds if t in kinds_colour), "#999999") for b in bl]
-fig = go.Figure()
-for k in range(len(bl) - 1):  # connectors as shapes: only the blocks take clicks
-    fig.add_shape(type="line", x0=xs[k], x1=xs[k + 1], y0=ys[k], y1=ys[k + 1], line={"color": "#BBBBBB", "width": 2},
-                  layer="below")
-fig.add_trace(go.Scatter(
-    x=xs, y=ys, mode="markers+text", marker={"symbol": "square", "size": 46 if sty.presentation else 38,
-                                              "color": colours, "line": {"width": 1, "color": "#333"}},
-    text=[b.key.replace("inception", "inc ").replace("_blocks.", "MB ").replace("features.", "f")[:9] for b in bl],
-    textposition="bottom center", textfont={"size": sty.font_size - 4},
-    customdata=[["block", k, 0] for k in range(len(bl))],
-    hovertext=[f"{b.key}: {' → '.join(b.kinds)}<br>out {'×'.join(map(str, b.output_shape))} · {b.params:,} params"
-               for b in bl], hoverinfo="text", showlegend=False))
-fig.update_layout(height=120 + 95 * (len(bl) // per_row + 1), margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                  xaxis={"visible": False, "range": [-0.7, per_row - 0.3]}, yaxis={"visible": False},
-                  font={"size": sty.font_size}, clickmode="event+select", dragmode=False)
+fig = shared_figure(("architecture diagram", arch, table.input_size, sty), lambda: diagram_figure(bl, sty))
 ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"arch_diagram_{arch}",
                      config={"displaylogo": False})
 click = clicked_cell(ev, store, f"arch_{arch}")

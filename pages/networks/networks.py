@@ -60,7 +60,7 @@ fmap, order = views.feature_maps(net, info, x, sty, device)
 st.header("One channel, one unit, and what it can see")
 left, right = st.columns(2, gap="large")
 with left:
-    channel, unit = views.pick_unit(net, info, fmap, order, url, store, sty, seen)
+    channel, unit = views.pick_unit(net, info, x, fmap, order, url, store, sty, seen)
 with right:
     views.receptive_field(net, info, x, channel, unit, seen, sty, device)
 views.rf_chart(net, info, sty)
