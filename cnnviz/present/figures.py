@@ -325,3 +325,48 @@ def feature_map_figure(values: np.ndarray, title: str, st: Style | None = None, 
               "margin": {"l": 40, "r": 10, "t": 50, "b": 30}, "shapes": shapes, "clickmode": "event+select",
               "dragmode": False}
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+# ---- training ----------------------------------------------------------------------------
+
+def training_curves(history: list[dict], sty: Style) -> go.Figure:
+    """Loss (left axis) and training / held-out accuracy (right axis, 0–100 %) against epochs."""
+    ep = [h["epoch"] for h in history]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ep, y=[h["loss"] for h in history], name="training loss", yaxis="y",
+                             line={"color": "#D55E00", "width": 3}))
+    fig.add_trace(go.Scatter(x=ep, y=[h["train_acc"] for h in history], name="training accuracy", yaxis="y2",
+                             line={"color": "#56B4E9", "width": 3, "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=ep, y=[h["heldout_acc"] for h in history], name="held-out accuracy", yaxis="y2",
+                             line={"color": "#0072B2", "width": 3}))
+    fig.update_layout(height=360, font={"size": sty.font_size}, xaxis={"title": "epoch"},
+                      yaxis={"title": "loss"}, yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
+                                                       "range": [0, 1], "tickformat": ".0%"},
+                      legend={"orientation": "h", "y": 1.15}, margin={"l": 50, "r": 50, "t": 40, "b": 40})
+    return fig
+
+
+def gradient_norms_figure(norms: dict[str, float], sty: Style) -> go.Figure:
+    """‖∂L/∂W‖ of each layer's weights in the last batch, on a log axis (vanishing gradients show as a slope)."""
+    fig = go.Figure(go.Bar(x=list(norms.values()), y=[k.replace(".weight", "") for k in norms],
+                           orientation="h", marker_color="#009E73"))
+    fig.update_layout(height=280, xaxis={"type": "log", "title": "‖∂L/∂W‖ (log)"},
+                      margin={"l": 40, "r": 10, "t": 10, "b": 40}, font={"size": sty.font_size})
+    return fig
+
+
+def strategy_curves(histories: dict[str, list[dict]], sty: Style) -> go.Figure:
+    """Held-out accuracy and training loss of each transfer-learning strategy against epochs."""
+    fig = go.Figure()
+    for s_, hist in histories.items():
+        if not hist:
+            continue
+        fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["heldout_acc"] for h in hist],
+                                 name=f"{s_}: held-out accuracy", mode="lines+markers"))
+        fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["loss"] for h in hist],
+                                 name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
+    fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
+                      yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+                      yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+                      legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
+    return fig

@@ -12,7 +12,7 @@ from cnnviz.grids.shapes import conv_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.jobs import HEAVY
-from cnnviz.present.figures import conv_step_figure, conv_step_panels
+from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import gif_bytes, png_bytes, render_panels
 from cnnviz.ui.grids import (
@@ -275,7 +275,9 @@ def stepping(i: int) -> None:
         channel = st.radio("Show input channel", list(range(c_)), horizontal=True, key="conv_channel",
                            format_func=lambda c: f"channel {c}") or 0
     if drawable:
-        fig = conv_step_figure(result, step, sty, channel, store.get("sel_input"))
+        sel = store.get("sel_input")
+        fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
+                            lambda: conv_step_figure(result, step, sty, channel, sel))
         event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
                                 config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
         click = clicked_cell(event, store, "conv")

@@ -1,0 +1,111 @@
+"""The LeNet-5 tab of the Training page: settings, the live run (curves, filters, maps, gradients), the result."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.learn.background_run import RunOwner
+from cnnviz.learn.training import LIMITS, LeNetRun, TrainConfig
+from cnnviz.networks.inspect import montage
+from cnnviz.networks.lenet import mnist_split
+from cnnviz.present.colours import Style
+from cnnviz.present.figures import Panel, gradient_norms_figure, grid_figure, training_curves
+from cnnviz.ui.jobs import queued_text
+from cnnviz.ui.model_choice import adopt, adopted
+
+
+def lenet_tab(sty: Style) -> None:
+    """Train LeNet-5 beside the page (one run per session, stoppable) and watch it learn."""
+    run: LeNetRun | None = st.session_state.get("_lenet_run")
+    busy = run is not None and run.running
+    with st.form("train_form"):
+        c = st.columns(5)
+        optimizer = c[0].selectbox("Optimiser", ["adam", "sgd"], format_func={"adam": "Adam", "sgd": "SGD + momentum 0.9"}.get)
+        lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], 1e-3, format="%.5f")
+        batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], 64)
+        epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], 5)
+        wd = c[4].number_input("Weight decay", 0.0, 0.1, 0.0, format="%.4f")
+        d = st.columns(5)
+        dropout = d[0].slider("Dropout before the output", 0.0, 0.8, 0.0, 0.05)
+        activation = d[1].selectbox("Activation", ["tanh", "relu", "sigmoid"])
+        pooling = d[2].selectbox("Pooling", ["avg", "max"], format_func={"avg": "average (paper)", "max": "max"}.get)
+        augment = d[3].checkbox("Augmentation (shifts ±2 px)")
+        seed = d[4].number_input("Seed", 0, 10_000, 0)
+        started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)
+    st.caption(f"Limits: at most {LIMITS['epochs']} epochs, batch {LIMITS['batch_size'][0]}–{LIMITS['batch_size'][1]}; "
+               "one run per session, in the background, stoppable.")
+    if started and not busy:
+        cfg = TrainConfig(optimizer, float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
+                          activation, pooling, int(seed))
+        owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
+        st.session_state["_lenet_run"] = run = LeNetRun(cfg).start(owner)
+        busy = True
+
+
+    @st.fragment(run_every=1.0 if busy else None)
+    def live() -> None:
+        r: LeNetRun | None = st.session_state.get("_lenet_run")
+        if r is None:
+            st.info("Choose the settings and press **Start training**.", icon=":material/model_training:")
+            return
+        s = r.snapshot()
+        if busy and not r.running:
+            st.rerun()  # the run ended: a full rerun draws the results and stops this fragment's timer
+        if s.error:
+            st.error(f"Training stopped: {s.error}")
+            return
+        a, b = st.columns([3, 1], vertical_alignment="center")
+        if r.queued_ahead is not None:
+            a.info(queued_text(r.queued_ahead), icon=":material/hourglass_top:")
+        a.progress(min(s.epoch / r.config.epochs, 1.0),
+                   text=f"epoch {s.epoch:.1f} of {r.config.epochs} · {s.seconds:.0f} s"
+                        + (" · stopped" if s.stopped else " · done" if s.done else ""))
+        if r.running and b.button("Stop", icon=":material/stop:", key="train_stop"):
+            r.stop()
+        if s.history:
+            st.plotly_chart(training_curves(s.history, sty), config={"displaylogo": False}, key="train_curves")
+            last = s.history[-1]
+            st.caption(f"Latest: loss {last['loss']:.4f} · training accuracy {100 * last['train_acc']:.1f} % · "
+                       f"held-out accuracy {100 * last['heldout_acc']:.1f} %")
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            st.markdown("**First-layer filters (C1, 6 × 5×5)**")
+            st.image(montage(s.filters, scale="layer", cmap=sty.sequential,
+                             diverging=sty.diverging, min_tile=40), width="stretch")
+        with c2:
+            st.markdown("**One held-out digit through C1**")
+            st.image(montage(s.digit_maps, scale="channel", cmap=sty.sequential, diverging=sty.diverging, min_tile=56),
+                     width="stretch")
+        with c3:
+            st.markdown("**Gradient norm per layer (last batch)**")
+            if s.grad_norms:
+                fig = gradient_norms_figure(s.grad_norms, sty)
+                st.plotly_chart(fig, config={"displaylogo": False}, key="train_grads")
+        if s.done and not r.running:
+            ev = r.evaluate()
+            st.subheader(f"Held-out result: {100 * ev.accuracy:.1f} % of 1,000 digits")
+            in_use = st.session_state.get("_lenet_in_use") == id(r) and adopted("lenet") is not None
+            u1, u2 = st.columns([2, 3], vertical_alignment="center")
+            if u1.button("Use these weights on the network pages", icon=":material/input:", key="train_use",
+                         type="secondary" if in_use else "primary", disabled=in_use or bool(s.error)):
+                adopt("lenet", r.session_model())
+                st.session_state["_lenet_in_use"] = id(r)
+                in_use = True
+            if in_use:
+                u2.success(f"In use for this session as **★ {adopted('lenet').title}** on Networks on your photo "
+                           "and Attributions.", icon=":material/check_circle:")
+                u2.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
+                             icon=":material/photo_camera:")
+            st.plotly_chart(grid_figure([Panel("confusion matrix (rows: true digit, columns: predicted)",
+                                               ev.confusion.astype(float))], sty, cell_px=34),
+                            config={"displaylogo": False}, key="train_confusion", theme=None)
+            if ev.wrong:
+                st.markdown("**The most confidently wrong digits**")
+                _, _, xte, _ = mnist_split()
+                cols = st.columns(min(6, len(ev.wrong)))
+                for k, (i, true, pred, conf) in enumerate(ev.wrong[: len(cols) * 2]):
+                    cols[k % len(cols)].image(255 - xte[i], caption=f"true {true}, said {pred} ({100 * conf:.0f} %)",
+                                              width=84)
+
+
+    live()

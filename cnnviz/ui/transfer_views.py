@@ -1,0 +1,222 @@
+"""The transfer-learning tab of the Training page: data, strategies, the live run, results, the classifier."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from cnnviz.errors import CnnvizError, ImageError
+from cnnviz.images import UPLOAD_TYPES, load_image, resize_max
+from cnnviz.learn import transfer as T
+from cnnviz.learn.background_run import RunOwner
+from cnnviz.networks.inspect import Prediction
+from cnnviz.networks.network import get
+from cnnviz.present.colours import Style
+from cnnviz.present.figures import predictions_figure, strategy_curves
+from cnnviz.ui.jobs import queued_text
+from cnnviz.ui.model_choice import adopt, adopted
+
+
+def transfer_tab(sty: Style, device: str) -> None:
+    """Transfer learning on the learner's photos (or the demo set) with three strategies compared."""
+    backbones = T.available_backbones()
+    b1, b2 = st.columns([2, 3], vertical_alignment="bottom")
+    bb = b1.selectbox("Pretrained backbone", backbones, format_func=lambda n: get(n).title, key="tl_backbone")
+    missing_bb = [get(n).title for n in T.BACKBONES if n not in backbones]
+    b2.caption(("Also possible once their weights are cached: " + ", ".join(missing_bb) +
+                " (see the home page; `python -m cnnviz download NAME`). ") if missing_bb else "")
+    st.caption(f"Limits: {T.LIMITS['classes'][0]}–{T.LIMITS['classes'][1]} classes, at most "
+               f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs; photos are shrunk to "
+               f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). A quarter of each class is "
+               "held out. Photos stay in memory, never on disk, and are dropped with your session.")
+    source = st.segmented_control("Data", ["demo", "mine"], default="demo", required=True, key="tl_source",
+                                  format_func={"demo": "Demo set (augmented sample photos)", "mine": "My photos"}.get)
+    ds = None
+    if source == "demo":
+        n_demo = st.slider("Images per class (random crops, flips and colour changes)", 4, 24, 12, key="tl_ndemo")
+        ds = T.demo_dataset(n_demo)
+        st.caption("DEMO: three classes made from three photos by augmentation — an easy problem, for trying the "
+                   "strategies; bring your own photos for a real test.")
+    else:
+        n_classes = st.number_input("Classes", 2, 10, 2, key="tl_nclasses")
+        images, labels, names, problems = [], [], [], []
+        decoded: dict = st.session_state.setdefault("_tl_photos", {})  # decoded once per upload, this session
+        present = set()
+        cols = st.columns(min(int(n_classes), 4))
+        for c in range(int(n_classes)):
+            with cols[c % len(cols)]:
+                name = st.text_input(f"Class {c + 1} name", f"class {c + 1}", key=f"tl_name_{c}")
+                files = st.file_uploader(f"Photos of '{name}'", type=UPLOAD_TYPES, accept_multiple_files=True,
+                                         key=f"tl_files_{c}")
+                names.append(name)
+                for f in files or []:
+                    present.add(f.file_id)
+                    try:
+                        if f.file_id not in decoded:
+                            decoded[f.file_id] = T.prepare_photo(f.getvalue(), f.name)
+                        images.append(decoded[f.file_id])
+                        labels.append(c)
+                    except ImageError as e:
+                        problems.append(str(e))
+        for gone in set(decoded) - present:  # removed uploads leave memory too
+            del decoded[gone]
+        for p in problems:
+            st.warning(p + " — skipped.")
+        if images:
+            ds = T.Dataset(names, images, labels)
+    s1, s2, s3, s4 = st.columns(4)
+    strategy = s1.radio("Strategy", T.STRATEGIES, key="tl_strategy", format_func={
+        "head": "(a) frozen backbone, new linear head", "last-k": "(b) fine-tune the last k blocks",
+        "all": "(c) fine-tune all, early layers at lr ÷ 10"}.get)
+    n_blocks = T.BACKBONES[bb].block_count()
+    k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, min(2, n_blocks), key=f"tl_k_{bb}",
+                  disabled=strategy != "last-k")
+    epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], 8, key="tl_epochs")
+    lr = s4.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key="tl_lr")
+    compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")
+    tl_run: T.TransferRun | None = st.session_state.get("_tl_run")
+    tl_busy = tl_run is not None and tl_run.running
+    if st.button("Train", type="primary", icon=":material/school:", key="tl_train", disabled=ds is None or tl_busy):
+        try:
+            order = [strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]
+            owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
+            st.session_state["_tl_run"] = tl_run = T.TransferRun(
+                ds, order, k=int(k), epochs=int(epochs), lr=float(lr), name=bb, device=str(device),
+                feature_cache=st.session_state.setdefault("_tl_features", {})).start(owner)
+            tl_busy = True
+        except CnnvizError as e:
+            st.error(str(e))
+
+    def _finish(r: T.TransferRun) -> None:
+        """A run has ended: keep its results (and the held-out photos judged by the first strategy)."""
+        snap = r.snapshot()
+        st.session_state["_tl_from"] = r
+        st.session_state["_tl_notice"] = (snap.error and f"Training stopped: {snap.error}") or (
+            snap.stopped and f"Stopped after {snap.seconds:.0f} s; finished strategies are kept.") or None
+        main = r.strategies[0]
+        if main not in snap.results:
+            st.session_state.pop("_tl", None)  # an earlier run's results must not pass for this one's
+            return
+        held = [r.ds.images[i] for i in r.test_idx]
+        probs = snap.results[main].predict(held, device=str(device))
+        gallery = [(resize_max(im, 160), r.ds.labels[i], int(p.argmax()), float(p.max()))
+                   for im, i, p in zip(held, r.test_idx, probs)]
+        st.session_state["_tl"] = {"results": snap.results, "main": main, "n_train": len(r.train_idx),
+                                   "n_test": len(r.test_idx), "backbone": snap.results[main].backbone,
+                                   "heldout": gallery}
+
+    @st.fragment(run_every=1.0 if tl_busy else None)
+    def transfer_live() -> None:
+        r: T.TransferRun | None = st.session_state.get("_tl_run")
+        if r is None:
+            return
+        if not r.running:
+            if st.session_state.get("_tl_from") is not r:
+                _finish(r)
+                st.rerun()  # draws the results and stops this fragment's timer
+            return
+        snap = r.snapshot()
+        done_epochs = sum(len(h) for h in snap.histories.values())
+        total = r.epochs * len(r.strategies)
+        a, b = st.columns([3, 1], vertical_alignment="center")
+        if r.queued_ahead is not None:
+            a.info(queued_text(r.queued_ahead), icon=":material/hourglass_top:")
+        now = len(snap.histories.get(snap.current or "", []))
+        a.progress(min(done_epochs / total, 1.0), text=f"{snap.current}: epoch {now} of {r.epochs} done · "
+                                                         f"{snap.seconds:.0f} s")
+        if b.button("Stop", icon=":material/stop:", key="tl_stop"):
+            r.stop()
+        if done_epochs:
+            st.plotly_chart(strategy_curves(snap.histories, sty), config={"displaylogo": False}, key="tl_live_curves")
+
+    with st.container():  # its own block: the live fragment above changes its element count
+        transfer_live()
+    if st.session_state.get("_tl_notice") and not tl_busy:
+        st.warning(st.session_state["_tl_notice"], icon=":material/info:")
+    tl = st.session_state.get("_tl") if not tl_busy else None
+    if tl:
+        results, main = tl["results"], tl["main"]
+        st.markdown(f"**Split:** {tl['n_train']} training images, {tl['n_test']} held out.")
+        rows = [{"strategy": s, "trainable parameters": r.trainable_params, "of": r.total_params,
+                 "trainable layers": "; ".join(r.trainable_layers), "held-out accuracy": f"{100 * r.heldout_accuracy:.1f} %",
+                 "seconds": f"{r.seconds:.1f}"} for s, r in results.items()]
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.plotly_chart(strategy_curves({s_: r.history for s_, r in results.items()}, sty),
+                        config={"displaylogo": False}, key="tl_curves")
+        st.caption(f"Backbone: {get(tl['backbone']).title}.")
+        gallery, classes = tl["heldout"], results[main].classes
+        right = sum(t == p for _, t, p, _ in gallery)
+        st.markdown(f"**The held-out photos** (never trained on), judged by strategy {main}: {right} of {len(gallery)} "
+                    "right")
+        cols = st.columns(min(6, len(gallery)))
+        for k, (thumb, true, pred, conf) in enumerate(gallery):
+            cols[k % len(cols)].image(thumb, width="stretch", caption=(
+                f"✓ {classes[pred]} ({100 * conf:.0f} %)" if pred == true else
+                f"✗ said {classes[pred]} ({100 * conf:.0f} %), is {classes[true]}"))
+
+    # ---- the classifier: download, load back, try on new photos, use on the network pages -------------------
+
+
+    candidates = {}
+    if tl:
+        r_main = tl["results"][tl["main"]]
+        candidates["trained"] = (r_main.classifier, r_main.heldout_accuracy)
+    with st.expander("Load a classifier downloaded earlier", expanded=not tl):
+        loaded = st.file_uploader("Classifier file (.pt) from this page or `python -m cnnviz transfer --out`",
+                                  type=["pt"], key="tl_load")
+        if loaded is not None:
+            digest = hashlib.sha1(loaded.getvalue()).hexdigest()
+            cached = st.session_state.get("_tl_loaded")
+            if cached is None or cached[0] != digest:
+                try:
+                    st.session_state["_tl_loaded"] = cached = (digest, T.load_classifier(loaded.getvalue()))
+                except CnnvizError as e:
+                    st.error(str(e))
+                    cached = None
+            if cached is not None:
+                clf = cached[1]
+                candidates["loaded"] = (clf, None)
+                st.success(f"Loaded: {get(clf.backbone).title} ({clf.strategy}) for {len(clf.classes)} classes — "
+                           f"{', '.join(clf.classes)}.", icon=":material/check_circle:")
+    if candidates:
+        st.subheader("Your classifier")
+        which = "trained"
+        if len(candidates) > 1:
+            which = st.segmented_control("Classifier", list(candidates), default="trained", required=True,
+                                         key="tl_which", format_func={"trained": "trained just now",
+                                                                      "loaded": "loaded from a file"}.get)
+        clf, acc = candidates[which]
+        c_dl, c_use = st.columns(2)
+        what = "the new head only" if clf.head is not None else "the fine-tuned layers and the new head"
+        c_dl.download_button(f"Download it ({what}, {clf.size_mb:.2f} MB)", clf.to_bytes,  # made on click
+                             file_name=f"classifier_{clf.backbone}_{clf.strategy}.pt", icon=":material/download:",
+                             key="tl_download")
+        current_sm = adopted("classifier")
+        in_use = current_sm is not None and current_sm.model is clf.network
+        if c_use.button("Use it on the network pages", icon=":material/input:", key="tl_use", disabled=in_use,
+                        help="Networks on your photo, Attributions and Fantasy images offer it (★) for this session"):
+            adopt("classifier", clf.session_model(acc))
+            in_use = True
+        if in_use:
+            c_use.success(f"In use for this session as **★ {adopted('classifier').title}**.",
+                          icon=":material/check_circle:")
+            c_use.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
+                            icon=":material/photo_camera:")
+        new = st.file_uploader("Try it on new photos (not used for training)", type=UPLOAD_TYPES,
+                               accept_multiple_files=True, key="tl_new")
+        good = []
+        for f in new or []:
+            try:
+                good.append((f.name, load_image(f.getvalue(), f.name)))
+            except ImageError as e:
+                st.error(str(e))
+        if good:
+            probs = clf.predict([im for _, im in good], device=str(device))
+            for (fname, im), p in zip(good, probs):
+                top = sorted(range(len(p)), key=lambda i: -p[i])[:5]
+                pc1, pc2 = st.columns([1, 3], vertical_alignment="center")
+                pc1.image(im, caption=fname, width="stretch")
+                pc2.plotly_chart(predictions_figure([Prediction(clf.classes[i], i, float(p[i])) for i in top], sty,
+                                                    title=f"{fname}: {clf.classes[top[0]]}"),
+                                 config={"displaylogo": False}, key=f"tl_pred_{fname}")
