@@ -267,6 +267,18 @@ def _attribute_unit(net: Network, x, method, t: UnitTarget, device, baseline, st
     return Attribution(method, a[0].sum(0).detach().float().cpu().numpy(), -1, score)
 
 
+def display_map(values: np.ndarray, method: str, sign: str = "absolute") -> np.ndarray:
+    """A map as shown over the picture, in [0, 1]: its positive part, negative part or magnitude (Grad-CAM is
+    non-negative by construction), scaled so its 99.5th percentile is 1 (a few extreme pixels would wash out the rest)."""
+    if method == "gradcam":
+        shown = values
+    else:
+        shown = {"positive": np.clip(values, 0, None), "negative": np.clip(-values, 0, None),
+                 "absolute": np.abs(values)}[sign]
+    hi = float(np.percentile(shown, 99.5)) or float(shown.max()) or 1.0
+    return np.clip(shown / hi, 0, 1)
+
+
 def _smoothgrad(sal, x: torch.Tensor, samples: int, noise: float, seed: int, **kw) -> torch.Tensor:
     """Saliency magnitudes averaged over noisy copies (noise σ = `noise` × the input's range).
 

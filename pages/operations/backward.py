@@ -4,21 +4,15 @@ import streamlit as st
 
 from cnnviz.errors import GridError
 from cnnviz.grids import views
-from cnnviz.grids.backward import conv_backward, pool_backward, relu_backward
-from cnnviz.grids.text import grid_to_csv
-from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import fmt
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.ui.backward_views import conv_tab, pool_tab, relu_tab
 from cnnviz.ui.grids import (
-    grid_editor,
     load_state,
     page_store,
     read_url_once,
-    stepping_fragment,
-    write_url,
 )
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import decode_array, encode_array
+from cnnviz.urlstate import decode_array
 
 sty = current().style
 conv = page_store("conv", views.default_conv_store)
@@ -77,192 +71,8 @@ if store.get("g_shape") != fwd.output.shape:
 
 tab_conv, tab_relu, tab_pool = st.tabs(["Convolution", "ReLU", "Max / average pooling"])
 
-with tab_conv:
-    st.subheader("Upstream gradient ∂L/∂Y")
-    st.caption("What the layer above sends back: one number per output cell. Edit it, or pick a preset.")
-    left, right = st.columns([3, 2])
-    with right:
-        row = st.container(horizontal=True)
-        if row.button("All ones", key="bw_g_ones"):
-            load_state(store, {"g": np.ones(fwd.output.shape)}, grids=("g",))
-            st.rerun()
-        if row.button("Random", icon=":material/casino:", key="bw_g_random"):
-            load_state(store, {"g": np.random.default_rng().integers(-3, 4, fwd.output.shape).astype(float)},
-                       grids=("g",))
-            st.rerun()
-        oc = st.columns(3, vertical_alignment="bottom")
-        hot_f = oc[0].number_input("filter", 0, f_ - 1, 0) if f_ > 1 else 0
-        hot_r = oc[1].number_input("row", 0, oh - 1, 0, key="hot_r")
-        hot_c = oc[2].number_input("col", 0, ow - 1, 0, key="hot_c")
-        if st.button("One-hot at this cell", key="bw_g_onehot"):
-            g1 = np.zeros(fwd.output.shape)
-            g1[hot_f, hot_r, hot_c] = 1.0
-            load_state(store, {"g": g1}, grids=("g",))
-            st.rerun()
-    errors = []
-    with left:
-        if f_ == 1:
-            _, err = grid_editor(store, "g", "∂L/∂Y", (0,))
-            errors += [err] if err else []
-        else:
-            for f, tab in enumerate(st.tabs([f"filter {f}" for f in range(f_)])):
-                with tab:
-                    _, err = grid_editor(store, "g", f"∂L/∂Y filter {f}", (f,))
-                    errors += [err] if err else []
-    for e in errors:
-        st.error(e)
-    if errors and store.get("_last_grad") is None:
-        st.stop()
-    grad = store["_last_grad"] if errors else conv_backward(fwd, store["g"])
-    store["_last_grad"] = grad
-    write_url({**views.conv_to_params(conv), "g": encode_array(grad.grad_output)})
-    if fwd.config.activation != "none":
-        st.info(f"The forward pass ends in {fwd.config.activation}: ∂L/∂Y is first multiplied by its derivative "
-                "at each output (see the ReLU tab for the mask); the grids below use that product.")
+grad = conv_tab(tab_conv, fwd, conv, store, sty)
 
-    channel = 0
-    if c_ > 1:
-        channel = st.radio("Show input channel", list(range(c_)), horizontal=True, key="bw_channel",
-                           format_func=lambda c: f"channel {c}")
+relu_tab(tab_relu, fwd, grad, sty)
 
-    st.subheader("∂L/∂X — scatter and gather give the same numbers")
-    diff = float(np.max(np.abs(grad.gather.output - grad.grad_padded)))
-    st.success(f"Scatter and gather agree on all {grad.grad_padded.size} cells of the padded input "
-               f"(largest difference {fmt(diff)}).", icon=":material/check_circle:")
-    # side by side on a screen; one above the other on a projector, where the numbers must stay large
-    col_s, col_g = st.columns(2, gap="large") if not sty.presentation else (st.container(), st.container())
-
-    def scatter_view(i: int) -> None:
-        s = grad.scatter_step(i)
-        window = [(r, q) for (c, r, q) in s.cells if c == channel]
-        panels = [
-            Panel("∂L/∂Y" + (f" filter {s.filter}" if f_ > 1 else ""), grad.grad_pre[s.filter],
-                  outlines=[([(s.out_row, s.out_col)], sty.target_colour)]),
-            Panel("kernel" + (" (flipped)" if fwd.config.flip else ""), fwd.applied_kernel[s.filter, channel],
-                  signed=True),
-            Panel("∂L/∂X so far<br>(padded)" if not pad.is_zero else "∂L/∂X<br>so far", s.running[channel],
-                  fwd.pad_mask if not pad.is_zero else None, outlines=[(window, sty.window_colour)],
-                  row_offset=pad.top, col_offset=pad.left, signed=True),
-        ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
-                        config={"displaylogo": False}, theme=None)
-        st.code(s.expression(channel), language=None, wrap_lines=True)
-        st.download_button("Scatter pass as GIF", lambda: gif_bytes(grad.n_scatter_steps, lambda n: render_panels(
-            [Panel("∂L/∂Y", grad.grad_pre[grad.scatter_step(n).filter],
-                   outlines=[([(grad.scatter_step(n).out_row, grad.scatter_step(n).out_col)], sty.target_colour)]),
-             Panel("∂L/∂X so far", grad.scatter_step(n).running[channel], fwd.pad_mask, signed=True)], sty), 700),
-            file_name="scatter.gif", mime="image/gif", icon=":material/animation:", key="bw_scatter_gif")
-
-    def gather_view(i: int) -> None:
-        gs = grad.gather.step(i)
-        panels = retitled(conv_step_panels(grad.gather, gs, sty, 0), "∂L/∂Y dilated,<br>padded", "kernel<br>↻180°",
-                          "∂L/∂X<br>(padded)")
-        panels[0].signed = panels[2].signed = True
-        st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
-                        config={"displaylogo": False}, theme=None)
-        where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
-        in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)
-        st.code((f"{where} = " if not in_pad else "padding cell: ")
-                + (gs.expression(skip_zero_weights=False) if grad.gather.input.shape[0] == 1
-                   else gs.total_expression()), language=None, wrap_lines=True)
-        if in_pad and fwd.config.pad_mode != "zeros":
-            st.caption(f"With {fwd.config.pad_mode} padding, a padding cell copies an input cell, so its gradient "
-                       "is added to that cell in the final ∂L/∂X below.")
-        st.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, gs.expression())),
-                           file_name="gather.png", mime="image/png", icon=":material/image:", key="bw_gather_png")
-
-    with col_s:
-        st.markdown("**Scatter:** each output gradient g spreads g × kernel back onto its window.")
-        stepping_fragment(store["scatter"], grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
-                          unit="Output cell")
-    with col_g:
-        st.markdown("**Gather:** each input cell collects from every window that read it — a full convolution "
-                    "with the 180°-rotated kernel.")
-        stepping_fragment(store["gather"], grad.gather.n_steps, "bw_gather", gather_view, shortcuts=False,
-                          unit="Input cell")
-    st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
-                                                  if fwd.config.pad_mode != "zeros" else "") + ")")
-    st.plotly_chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
-                                 for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False}, theme=None)
-
-    st.subheader("∂L/∂W — one shared weight, used at every position")
-
-    def weight_view(i: int) -> None:
-        ws = grad.weight_step(i)
-        used = [(r, q) for (_, _, r, q, _, _) in ws.terms]
-        panels = [
-            Panel(f"input channel {ws.channel} (padded)" if not pad.is_zero else f"input channel {ws.channel}",
-                  fwd.padded[ws.channel], fwd.pad_mask if not pad.is_zero else None, outlines=[(used, sty.window_colour)],
-                  row_offset=pad.top, col_offset=pad.left),
-            Panel("∂L/∂Y" + (f" filter {ws.filter}" if f_ > 1 else ""), grad.grad_pre[ws.filter], signed=True),
-            Panel("∂L/∂W" + (f" filter {ws.filter}, slice {ws.channel}" if f_ * c_ > 1 else ""),
-                  grad.grad_weight[ws.filter, ws.channel], outlines=[([(ws.ki, ws.kj)], sty.target_colour)], signed=True),
-        ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=36), key="bw_weight_fig", config={"displaylogo": False}, theme=None)
-        note = (f" (the flip puts this weight at kernel position ({ws.flipped_from[0]}, {ws.flipped_from[1]}) "
-                "when applied)" if ws.flipped_from else "")
-        st.markdown(f"**∂L/∂W[{ws.ki}, {ws.kj}]** = Σ over all {len(ws.terms)} positions of input × g{note}")
-        st.code(ws.expression(), language=None, wrap_lines=True)
-
-    stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight")
-    st.subheader("∂L/∂b")
-    st.code("\n".join(grad.bias_expression(f) for f in range(f_)), language=None, wrap_lines=True)
-    e1, e2 = st.columns(2)
-    e1.download_button("∂L/∂X as CSV", grid_to_csv(grad.grad_input[0] if c_ == 1 else grad.grad_input),
-                       file_name="grad_input.csv", mime="text/csv", icon=":material/table:")
-    e2.download_button("∂L/∂W as CSV", grid_to_csv(grad.grad_weight.reshape(-1, kh, kw)), file_name="grad_weight.csv",
-                       mime="text/csv", icon=":material/table:")
-
-with tab_relu:
-    st.markdown("ReLU passes the gradient where its input was positive and blocks it everywhere else "
-                "(at exactly 0 it passes nothing, as PyTorch does). Shown for the convolution's output "
-                "before any activation, with the upstream gradient above.")
-    rg = relu_backward(fwd.pre_activation, grad.grad_output)
-    for f in range(f_):
-        st.plotly_chart(grid_figure([Panel("input to ReLU (Y)", rg.pre[f]), Panel("mask: Y > 0", rg.mask[f]),
-                                     Panel("∂L/∂(ReLU output)", rg.grad_output[f], signed=True),
-                                     Panel("∂L/∂Y = g × mask", rg.grad_input[f], signed=True)], sty, cell_px=34),
-                        key=f"bw_relu_{f}", config={"displaylogo": False}, theme=None)
-    st.caption(f"{int((rg.mask == 0).sum())} of {rg.mask.size} cells block the gradient.")
-
-with tab_pool:
-    try:
-        pfwd = views.compute_pool(pool)
-    except GridError as e:
-        st.error(f"The Pooling page's configuration cannot be computed ({e}).")
-        st.stop()
-    pc, ph_, pw_ = pfwd.output.shape
-    st.markdown(f"The pooling of the **Pooling page**: {pfwd.config.mode} pooling, window "
-                f"{pfwd.config.window[0]}×{pfwd.config.window[1]}, stride {pfwd.config.stride[0]}×{pfwd.config.stride[1]}"
-                + (" (overlapping)" if pfwd.config.stride[0] < pfwd.config.window[0] else "") + ".")
-    st.page_link("pages/operations/pooling.py", label="Change it on the Pooling page", icon=":material/edit:")
-    gsel = st.segmented_control("Upstream gradient", ["ones", "ascending", "random"], default="ascending",
-                                key="bw_pool_g", required=True)
-    gp = {"ones": np.ones(pfwd.output.shape),
-          "ascending": np.arange(1, pfwd.output.size + 1, dtype=float).reshape(pfwd.output.shape),
-          "random": np.random.default_rng(7).integers(-3, 4, pfwd.output.shape).astype(float)}[gsel]
-    pg = pool_backward(pfwd, gp)
-    multi = np.argwhere(pg.receivers[0] > 1)
-    if len(multi):
-        st.warning(f"{len(multi)} input cell(s) receive gradient from several windows (outlined): their "
-                   "contributions add up.", icon=":material/call_merge:")
-
-    def pool_view(i: int) -> None:
-        s = pg.step(i)
-        (kh_, kw_), (sh_, sw_), (pph, ppw) = pfwd.config.window, pfwd.config.stride, pfwd.config.padding
-        window = [(s.out_row * sh_ + a - pph, s.out_col * sw_ + b - ppw) for a in range(kh_) for b in range(kw_)]
-        window = [(r, q) for r, q in window if 0 <= r < pfwd.input.shape[1] and 0 <= q < pfwd.input.shape[2]]
-        shared = [tuple(x) for x in np.argwhere(pg.receivers[s.channel] > 1)]
-        panels = [
-            Panel("forward input", pfwd.input[s.channel], outlines=[(window, sty.window_colour)],
-                  fills=[(list(s.cells), sty.target_colour)]),
-            Panel("∂L/∂(pool output)", pg.grad_output[s.channel], outlines=[([(s.out_row, s.out_col)], sty.target_colour)],
-                  signed=True),
-            Panel("∂L/∂X so far", s.running[s.channel], outlines=[(shared, sty.feed_colour)], signed=True),
-        ]
-        st.plotly_chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
-        st.code(s.expression(pfwd.config.mode), language=None, wrap_lines=True)
-
-    stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window")
-    st.download_button("Pooling ∂L/∂X as CSV", grid_to_csv(pg.grad_input[0] if pc == 1 else pg.grad_input),
-                       file_name="pool_grad_input.csv", mime="text/csv", icon=":material/table:")
+pool_tab(tab_pool, pool, store, sty)

@@ -1,31 +1,21 @@
 """Convolution: editable grids, every hyper-parameter, stepped cell by cell with real numbers."""
-import numpy as np
 import streamlit as st
 
-from cnnviz.errors import GridError, ImageError
 from cnnviz.grids import views
-from cnnviz.grids.activations import ACTIVATIONS, INFO
-from cnnviz.grids.kernels import CLASSIC_KERNELS
-from cnnviz.grids.photo_filter import filter_photo
-from cnnviz.grids.presets import CONV_PRESETS
-from cnnviz.grids.shapes import conv_output_formula
-from cnnviz.grids.text import grid_to_csv
-from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
-from cnnviz.jobs import HEAVY
-from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
-from cnnviz.present.numbers import fmt
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.ui.conv_views import (
+    grids,
+    hyper_parameters,
+    kernels_on_a_photo,
+    kind_and_preset,
+    shapes_and_formulas,
+    step_view,
+)
 from cnnviz.ui.grids import (
-    changed,
-    clicked_cell,
     compute_or_last_good,
-    grid_editor,
     load_state,
     page_store,
     read_url_once,
     stepping_fragment,
-    text_editor,
-    widget,
     write_url,
 )
 from cnnviz.ui.settings import current
@@ -42,321 +32,21 @@ def _from_url(params: dict) -> list[str]:
 
 
 read_url_once("conv", _from_url)
-MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}
 
 st.title("Convolution")
 st.caption("Type numbers into the grids, choose the hyper-parameters, then step through the output cells. "
            "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
-
-# ---- kind, preset, randomise / clear ----------------------------------------------------
-c_mode, c_preset = st.columns([1, 1], vertical_alignment="top")
-with c_mode:
-    mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.get, key=widget(store, "mode"),
-                                required=True)
-    if mode != store["mode"]:
-        load_state(store, views.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
-        st.rerun()
-with c_preset:
-    keys = [k for k, p in CONV_PRESETS.items() if p.mode == store["mode"]]
-    current_preset = store.get("preset") if store.get("preset") in keys else None
-    chosen = st.selectbox("Preset (loads in one click)", keys, index=keys.index(current_preset) if current_preset else None,
-                          format_func=lambda k: CONV_PRESETS[k].title, placeholder="Choose an example…",
-                          key=f"preset_{store['version']}")
-    if chosen and chosen != current_preset:
-        load_state(store, views.conv_state_from_preset(chosen))
-        st.rerun()
-    if current_preset:
-        st.caption(CONV_PRESETS[current_preset].note)
-with c_preset:
-    row = st.container(horizontal=True)
-    if row.button("Randomise", icon=":material/casino:"):
-        rng = np.random.default_rng()
-        load_state(store, {"x": rng.integers(0, 10, np.shape(store["x"])).astype(float),
-                           "k": rng.integers(-2, 3, np.shape(store["k"])).astype(float), "preset": None, "step": 0})
-        st.rerun()
-    if row.button("Clear", icon=":material/clear_all:"):
-        load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0})
-        st.rerun()
-
-multi = store["mode"] == "multi"
-one_d = store["mode"] == "1d"
-lim = views.LIMITS[store["mode"]]
-errors: list[str] = []
-x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
-editable = not multi or (max(x_shape[1:]) <= lim["input"] and x_shape[0] <= views.MAX_EDIT_CHANNELS
-                         and k_shape[0] <= views.MAX_EDIT_CHANNELS)
-
-
-def _size_inputs(name: str, shape: tuple, cap: int, col, label: str) -> tuple[int, int]:
-    """Rows/columns number inputs (or length for 1-D) that crop or zero-extend the grid."""
-    r_key, c_key = f"{name}_rows", f"{name}_cols"
-    store.setdefault(r_key, shape[-2])
-    store.setdefault(c_key, shape[-1])
-    store[r_key], store[c_key] = shape[-2], shape[-1]
-    with col:
-        if one_d:
-            rows = 1
-            cols = st.number_input(f"{label} length", 1, cap, key=widget(store, c_key))
-        else:
-            a, b = st.columns(2)
-            rows = a.number_input(f"{label} rows", 1, cap, key=widget(store, r_key))
-            cols = b.number_input(f"{label} columns", 1, cap, key=widget(store, c_key))
-    return int(rows), int(cols)
-
-
-# ---- grids and hyper-parameters ---------------------------------------------------------
-col_x, col_k = st.columns([3, 2], gap="large")
-if editable:
-    if multi:
-        with col_x:
-            a, b = st.columns(2)
-            store.setdefault("channels", x_shape[0])
-            store.setdefault("filters", k_shape[0])
-            store["channels"], store["filters"] = x_shape[0], k_shape[0]
-            n_c = a.number_input("Input channels C", 1, views.MAX_EDIT_CHANNELS, key=widget(store, "channels"))
-            n_f = b.number_input("Filters F", 1, views.MAX_EDIT_CHANNELS, key=widget(store, "filters"))
-    rows, cols = _size_inputs("x", x_shape, lim["input"], col_x, "Input")
-    krows, kcols = _size_inputs("k", k_shape, lim["kernel"], col_k, "Kernel")
-    if multi:
-        want_x, want_k = (int(n_c), rows, cols), (int(n_f), int(n_c), krows, kcols)
-    else:
-        want_x, want_k = (rows, cols), (krows, kcols)
-    if want_x != x_shape or want_k != k_shape:
-        x_new = np.zeros(want_x)
-        k_new = np.zeros(want_k)
-        xs = tuple(slice(0, min(a, b)) for a, b in zip(want_x, x_shape))
-        ks = tuple(slice(0, min(a, b)) for a, b in zip(want_k, k_shape))
-        x_new[xs], k_new[ks] = np.asarray(store["x"])[xs], np.asarray(store["k"])[ks]
-        bias = store["bias"]
-        if multi:
-            bias = (list(np.atleast_1d(bias)) + [0.0] * 8)[: want_k[0]]
-        load_state(store, {"x": x_new, "k": k_new, "bias": bias, "preset": None, "step": 0})
-        st.rerun()
-    with col_x:
-        if multi:
-            tabs = st.tabs([f"channel {c}" for c in range(x_shape[0])])
-            for c, tab in enumerate(tabs):
-                with tab:
-                    _, err = grid_editor(store, "x", f"input channel {c}", (c,))
-                    errors += [err] if err else []
-        else:
-            st.markdown("**Input**")
-            _, err = grid_editor(store, "x", "input")
-            errors += [err] if err else []
-            text_editor(store, "x", "input")
-    with col_k:
-        if multi:
-            tabs = st.tabs([f"filter {f}" for f in range(k_shape[0])])
-            for f, tab in enumerate(tabs):
-                with tab:
-                    for c in range(k_shape[1]):
-                        st.caption(f"slice for channel {c}")
-                        _, err = grid_editor(store, "k", f"filter {f} channel {c}", (f, c))
-                        errors += [err] if err else []
-        else:
-            st.markdown("**Kernel**")
-            _, err = grid_editor(store, "k", "kernel")
-            errors += [err] if err else []
-            text_editor(store, "k", "kernel")
-            if not one_d:
-                classic = st.selectbox("Classic kernels", list(CLASSIC_KERNELS), index=None,
-                                       placeholder="Load a classic…", format_func=lambda k: CLASSIC_KERNELS[k][0],
-                                       key=f"classic_{store['version']}")
-                if classic:
-                    load_state(store, {"k": CLASSIC_KERNELS[classic][1], "preset": None, "step": 0})
-                    st.rerun()
-else:
-    with col_x:
-        st.info(f"This preset is too large to edit or draw cell by cell: input {' × '.join(map(str, x_shape))} "
-                f"(C×H×W), {k_shape[0]} filters of {' × '.join(map(str, k_shape[1:]))}. Its shapes, parameter count, "
-                "the arithmetic of the current cell and a sample of values are shown below.")
-
-with st.container(border=True):
-    st.markdown("**Hyper-parameters**")
-    hp = st.columns([1, 1, 1.1, 1, 1.4, 1.4])
-    if one_d:
-        changed(store, "sw", hp[0].number_input("Stride", 1, 8, key=widget(store, "sw")))
-        changed(store, "dw", hp[1].number_input("Dilation", 1, 4, key=widget(store, "dw")))
-    else:
-        changed(store, "sh", hp[0].number_input("Stride ↓ (rows)", 1, 8, key=widget(store, "sh")))
-        changed(store, "sw", hp[0].number_input("Stride → (cols)", 1, 8, key=widget(store, "sw")))
-        changed(store, "dh", hp[1].number_input("Dilation ↓", 1, 4, key=widget(store, "dh")))
-        changed(store, "dw", hp[1].number_input("Dilation →", 1, 4, key=widget(store, "dw")))
-    changed(store, "pad_kind", hp[2].selectbox("Padding", views.PAD_KINDS, key=widget(store, "pad_kind"),
-                                               help="valid: none · same: output = ⌈N/S⌉ · full: D·(F−1) on each side"))
-    changed(store, "pad_mode", hp[2].selectbox("Pad with", ["zeros", "reflect", "replicate"],
-                                               key=widget(store, "pad_mode")))
-    if store["pad_kind"] == "explicit":
-        sides = ("pl", "pr") if one_d else ("pt", "pb", "pl", "pr")
-        names = {"pt": "Pad top", "pb": "Pad bottom", "pl": "Pad left", "pr": "Pad right"}
-        for n, side in enumerate(sides):
-            changed(store, side, hp[3].number_input(names[side], 0, 8, key=widget(store, side)))
-    changed(store, "flip", hp[4].checkbox("Flip kernel", key=widget(store, "flip"),
-                                        help="On: true convolution (kernel rotated 180°). Off: cross-correlation, what deep-learning libraries compute."))
-    if not multi:
-        changed(store, "bias", float(hp[4].number_input("Bias b", -100.0, 100.0, step=1.0, format="%g",
-                                                        key=widget(store, "bias"))))
-    else:
-        bias = list(np.atleast_1d(store["bias"]).astype(float))
-        if editable:
-            for f in range(len(bias)):
-                store[f"bias{f}"] = bias[f]
-                bias[f] = float(hp[3 + f % 2].number_input(f"Bias of filter {f}", -100.0, 100.0, step=1.0, format="%g",
-                                                           key=widget(store, f"bias{f}")))
-        store["bias"] = bias
-    changed(store, "act", hp[5].selectbox("Activation on the output", ACTIVATIONS, key=widget(store, "act"),
-                                          format_func=lambda a: "none" if a == "none" else INFO[a].title))
-    if store["act"] == "leaky_relu":
-        changed(store, "slope", float(hp[5].number_input("Leaky slope α", 0.0, 1.0, step=0.01, format="%g",
-                                                         key=widget(store, "slope"))))
-
+kind_and_preset(store)
+multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
+errors = grids(store)
+hyper_parameters(store)
 if store["flip"]:
     st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
             "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows the "
             "flipped kernel actually applied.", icon=":material/flip:")
 
-# ---- compute (or keep the last good result) ---------------------------------------------
-result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))
-
+result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
 write_url(views.conv_to_params(store))
-
-# ---- shapes and formulas ----------------------------------------------------------------
-f_, oh, ow = result.output.shape
-c_, h, w = result.input.shape
-kh, kw = result.weight.shape[2:]
-pad = result.padding
-with st.container(border=True):
-    cols = st.columns(2 if not one_d else 1)
-    if not one_d:
-        cols[0].markdown("**Output rows** ⌊(N + 2P − D·(F−1) − 1)/S⌋ + 1")
-        cols[0].code(conv_output_formula(h, kh, result.stride[0], result.dilation[0], *pad.rows), language=None,
-                    wrap_lines=True)
-    cols[-1].markdown("**Output columns** ⌊(N + 2P − D·(F−1) − 1)/S⌋ + 1" if not one_d
-                      else "**Output length** ⌊(N + 2P − D·(F−1) − 1)/S⌋ + 1")
-    cols[-1].code(conv_output_formula(w, kw, result.stride[1], result.dilation[1], *pad.cols), language=None,
-                  wrap_lines=True)
-    shape_text = (f"Input {c_}×{h}×{w} → output {f_}×{oh}×{ow} (F×H×W). Parameters: F × (C·kₕ·k_w + 1) = "
-                  f"{f_} × ({c_}·{kh}·{kw} + 1) = **{result.n_params}**" if multi else
-                  f"Input {w} → output {ow}." if one_d else f"Input {h}×{w} → output {oh}×{ow}.")
-    if not pad.is_zero:
-        shape_text += (f" Padding (top, bottom, left, right) = {pad.as_tuple()}, "
-                       f"{'zeros' if result.config.pad_mode == 'zeros' else result.config.pad_mode}.")
-    st.markdown(shape_text)
-    if result.unvisited_rows or result.unvisited_cols:
-        parts = []
-        if result.unvisited_rows and not one_d:
-            parts.append(f"rows {', '.join(map(str, result.unvisited_rows))}")
-        if result.unvisited_cols:
-            parts.append(f"{'positions' if one_d else 'columns'} {', '.join(map(str, result.unvisited_cols))}")
-        st.warning(f"With this stride the window never reads input {' and '.join(parts)} (counting from 0): "
-                   "their values cannot affect the output.", icon=":material/visibility_off:")
-
-
-# ---- stepping ---------------------------------------------------------------------------
-def _view_png(step, channel) -> bytes:
-    return png_bytes(render_panels(conv_step_panels(result, step, sty, channel), sty, caption=step.expression()
-                                   if c_ == 1 else step.total_expression()))
-
-
-def _gif() -> bytes:
-    with HEAVY.slot("GIF export"):  # a heavy job: waits for its turn like attributions and training
-        return gif_bytes(result.n_steps, lambda i: render_panels(
-            conv_step_panels(result, result.step(i), sty, 0), sty,
-            caption=result.step(i).expression() if c_ == 1 else result.step(i).total_expression()), 600)
-
-
-drawable = max(result.padded.shape[1:]) <= 24 and max(oh, ow) <= 24
-
-
-def stepping(i: int) -> None:
-    step = result.step(i)
-    channel = 0
-    if multi:
-        channel = st.radio("Show input channel", list(range(c_)), horizontal=True, key="conv_channel",
-                           format_func=lambda c: f"channel {c}") or 0
-    if drawable:
-        sel = store.get("sel_input")
-        fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
-                            lambda: conv_step_figure(result, step, sty, channel, sel))
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
-                                config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
-        click = clicked_cell(event, store, "conv")
-        if click:
-            kind, r, c = click
-            if kind == "output":
-                store["step"] = result.step_index(step.filter, r, c)
-                store["playing"] = False
-            elif kind == "input" and 0 <= r < h and 0 <= c < w:
-                store["sel_input"] = None if store.get("sel_input") == (r, c) else (r, c)
-            st.rerun(scope="fragment")
-    where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
-        f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
-    if c_ == 1:
-        hide_zero = st.toggle("Hide products with a zero weight", key="conv_hide_zero")
-        st.markdown(f"**{where}** = Σ input × kernel + bias")
-        st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)
-    else:
-        st.markdown(f"**{where}** = Σ over channels of (Σ input × kernel) + bias")
-        st.code("\n".join(step.channel_expressions() + ["total: " + step.total_expression()]), language=None,
-                wrap_lines=True)
-    pads_in_window = sum(t.is_padding for t in step.terms)
-    if pads_in_window:
-        st.caption(f"{pads_in_window} of the {len(step.terms)} window cells are padding (grey).")
-    sel = store.get("sel_input")
-    if sel and drawable:
-        feeds = result.outputs_fed_by(*sel)
-        st.info(f"Input cell (row {sel[0]}, col {sel[1]}) feeds {len(feeds)} output cell(s): "
-                + (", ".join(f"({a}, {b})" for a, b in feeds) or "none — the window never reads it")
-                + ". Click it again to clear.", icon=":material/call_split:")
-    if not drawable:
-        st.markdown("**Sample of output values** (top-left corner of each of the first 3 filters)")
-        for f in range(min(3, f_)):
-            st.caption(f"filter {f}: " + "; ".join(" ".join(fmt(v) for v in row)
-                                                  for row in result.output[f, :4, :6]))
-    e1, e2, e3 = st.columns(3)
-    e1.download_button("Output as CSV", grid_to_csv(result.output[0] if f_ == 1 else result.output),
-                       file_name="convolution_output.csv", mime="text/csv", icon=":material/table:")
-    if drawable:
-        e2.download_button("This view as PNG", lambda: _view_png(step, channel), file_name="convolution_step.png",
-                           mime="image/png", icon=":material/image:")
-        e3.download_button("Whole pass as GIF", _gif, file_name="convolution.gif", mime="image/gif",
-                           icon=":material/animation:")
-
-
-stepping_fragment(store, result.n_steps, "conv", stepping)
-
-# ---- kernels on a real photo ------------------------------------------------------------
-if not one_d:
-    # Drawn only while open: filtering and encoding the photo is a sixth of a full rerun of this page.
-    photo_box = st.expander("Kernels on a real photo", icon=":material/photo:", key="conv_photo_open",
-                            on_change="rerun")
-    with photo_box:
-        if photo_box.open:
-            st.caption("The same stride, padding and dilation, applied to the grey-scale photo (float luminance 0–255).")
-            a, b, c = st.columns([2, 2, 3])
-            source = a.radio("Photo", ["Sample", "Upload"], horizontal=True, key="photo_src")
-            photo = None
-            if source == "Sample":
-                title = a.selectbox("Sample photo", list(SAMPLE_PHOTOS), key="photo_sample")
-                photo = load_sample(title)
-            else:
-                up = a.file_uploader("Your photo", type=UPLOAD_TYPES, key="photo_upload")
-                if up is not None:
-                    try:
-                        photo = load_image(up.getvalue(), up.name)
-                    except ImageError as e:
-                        st.error(str(e))
-            options = ["current"] + list(CLASSIC_KERNELS)
-            which = b.selectbox("Kernel", options, key="photo_kernel",
-                                format_func=lambda k: "the kernel above" if k == "current" else CLASSIC_KERNELS[k][0])
-            kernel = result.weight[0, 0] if which == "current" else CLASSIC_KERNELS[which][1]
-            if photo is not None:
-                try:
-                    fm = filter_photo(photo, kernel, result.config, sty)
-                    p1, p2 = st.columns(2)
-                    p1.image(fm.photo, caption=f"photo, {fm.photo.shape[1]}×{fm.photo.shape[0]} px", width="stretch")
-                    p2.image(fm.image, caption=f"feature map {fm.values.shape[1]}×{fm.values.shape[0]} · "
-                                              f"range {fmt(fm.values.min())} … {fmt(fm.values.max())}"
-                                              + (" (signed: blue < 0 < red)" if fm.signed else ""), width="stretch")
-                except GridError as e:
-                    st.error(str(e))
+shapes_and_formulas(result, multi, one_d)
+stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d))
+kernels_on_a_photo(result, sty, one_d)

@@ -3,7 +3,6 @@ import hashlib
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from cnnviz.devices import resolve_device
 from cnnviz.errors import ModelUnavailable
@@ -12,8 +11,7 @@ from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.network import all_networks
 from cnnviz.networks.specs import SPECS
-from cnnviz.present.overlay import overlay
-from cnnviz.present.render import png_bytes
+from cnnviz.ui.attribution_views import show_maps
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
@@ -134,19 +132,7 @@ def _compute() -> dict[str, np.ndarray]:
 
 
 values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
-cols = st.columns(min(3, max(1, len(methods))))
-for k, method in enumerate(values or {}):
-    with cols[k % len(cols)]:
-        v = values[method]
-        shown = {"positive": np.clip(v, 0, None), "negative": np.clip(-v, 0, None), "absolute": np.abs(v)}[sign] \
-            if method != "gradcam" else v
-        hi = float(np.percentile(shown, 99.5)) or float(shown.max()) or 1.0
-        img = overlay(seen, np.clip(shown / hi, 0, 1), alpha, sty.sequential)
-        big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)), Image.NEAREST))
-        st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
-        st.caption(at.NOTES[method])
-        st.download_button("PNG", lambda big=big: png_bytes(Image.fromarray(big)), file_name=f"{model_name.replace('@', '-')}_{method}.png",
-                           mime="image/png", key=f"attr_dl_{method}", icon=":material/image:")
+show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
 write_url({"model": net.base, **({"sample": store["sample"]} if net.base != "lenet5" else {})})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "

@@ -198,3 +198,15 @@ def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
         at.attribute("efficientnet_lite0", x, "gradcam", target=unit)
     ch = at.attribute("efficientnet_lite0", x, "integrated-gradients", target=at.UnitTarget(unit.layer, 11), steps=4)
     assert ch.values.shape == (224, 224)
+
+
+def test_a_map_is_shown_by_its_chosen_sign_scaled_to_its_99_5th_percentile():
+    v = np.linspace(-2.0, 2.0, 201).reshape(1, -1)
+    pos = at.display_map(v, "saliency", "positive")
+    neg = at.display_map(v, "saliency", "negative")
+    mag = at.display_map(v, "saliency", "absolute")
+    assert pos.min() == 0 and pos[0, -1] == 1 and pos[0, 0] == 0
+    assert neg[0, 0] == 1 and neg[0, -1] == 0
+    np.testing.assert_allclose(mag, np.clip(np.abs(v) / np.percentile(np.abs(v), 99.5), 0, 1))
+    cam = np.array([[0.0, 0.5, 1.0]])
+    np.testing.assert_allclose(at.display_map(cam, "gradcam", "negative"), np.clip(cam / np.percentile(cam, 99.5), 0, 1))

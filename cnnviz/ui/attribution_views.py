@@ -1,0 +1,30 @@
+"""The Attributions page's maps: each method's map over the picture, with what it shows and a PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from cnnviz.explain import attribution as at
+from cnnviz.present.colours import Style
+from cnnviz.present.overlay import overlay
+from cnnviz.present.render import png_bytes
+
+
+def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha: float, what: str, key: str,
+              sty: Style) -> None:
+    """Up to three maps a row, each over the network's input at least 336 px wide, with its caveats."""
+    if not values:
+        return
+    cols = st.columns(min(3, len(values)))
+    for k, (method, v) in enumerate(values.items()):
+        with cols[k % len(cols)]:
+            img = overlay(seen, at.display_map(v, method, sign), alpha, sty.sequential)
+            big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)),
+                                                         Image.NEAREST))
+            st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
+            st.caption(at.NOTES[method])
+            st.download_button("PNG", lambda big=big: png_bytes(Image.fromarray(big)),  # encoded only when asked
+                               file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
+                               key=f"attr_dl_{method}", icon=":material/image:")

@@ -1,0 +1,131 @@
+"""The sections of the Transposed convolution page: formulas, the scatter, the direct convolution, the matrix view."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.errors import GridError
+from cnnviz.grids.conv import ConvConfig
+from cnnviz.grids.shapes import transposed_output_size
+from cnnviz.grids.transposed import TransposedResult, conv_matrix
+from cnnviz.present.colours import Style
+from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
+from cnnviz.present.numbers import MINUS, fmt
+from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.ui.grids import (
+    stepping_fragment,
+)
+
+
+def formulas(res: TransposedResult) -> None:
+    """The output-size formula per axis with this configuration's numbers."""
+    cfg = res.config
+    h, w = res.input.shape[1:]
+    kh, kw = res.weight.shape[2:]
+    oh, ow = res.output.shape[1:]
+    with st.container(border=True):
+        a, b = st.columns(2)
+        for col, n, k, s, p, d, op, out, axis in ((a, h, kh, *[v[0] for v in (cfg.stride, cfg.padding, cfg.dilation,
+                                                                                cfg.output_padding)], oh, "rows"),
+                                                   (b, w, kw, *[v[1] for v in (cfg.stride, cfg.padding, cfg.dilation,
+                                                                                cfg.output_padding)], ow, "columns")):
+            col.markdown(f"**Output {axis}** (N−1)·S − 2P + D·(F−1) + output_padding + 1")
+            col.code(f"({n}{MINUS}1)·{s} {MINUS} 2·{p} + {d}·({k}{MINUS}1) + {op} + 1 = "
+                     f"{transposed_output_size(n, k, s, p, d, op)}", language=None, wrap_lines=True)
+        st.markdown(f"Input {h}×{w} → output {oh}×{ow}. The scatter fills a {res.canvas.shape[1]}×{res.canvas.shape[2]} "
+                    f"canvas; padding P crops P cells from each side of it (outlined in blue).")
+
+
+def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
+    """Each input cell scattering value × kernel onto the canvas, stepped, with the cropped border outlined."""
+    crop_t, crop_l, crop_h, crop_w = res.crop
+    crop_cells = [(r, c) for r in range(crop_t, crop_t + crop_h) for c in range(crop_l, crop_l + crop_w)]
+    edge = [(r, c) for (r, c) in crop_cells if r in (crop_t, crop_t + crop_h - 1) or c in (crop_l, crop_l + crop_w - 1)]
+
+
+    def scatter_panels(i: int) -> tuple[list[Panel], str]:
+        s = res.step(i)
+        touched = [(r, c) for (_, r, c) in s.cells]
+        outlines = [(edge, sty.feed_colour)] if res.config.padding != (0, 0) else []
+        return [Panel("input", res.input[0], outlines=[([(s.row, s.col)], sty.target_colour)]),
+                Panel("kernel", res.weight[0, 0], signed=True),
+                Panel("canvas so far", s.running[0], outlines=outlines + [(touched, sty.window_colour)])], s.expression()
+
+
+    def scatter_view(i: int) -> None:
+        panels, text = scatter_panels(i)
+        st.plotly_chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
+        st.code(text, language=None, wrap_lines=True)
+        e1, e2 = st.columns(2)
+        e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
+                           mime="image/png", icon=":material/image:")
+        e2.download_button("Whole scatter as GIF", lambda: gif_bytes(res.n_steps, lambda n: render_panels(
+            scatter_panels(n)[0], sty, scatter_panels(n)[1]), 800), file_name="transposed.gif", mime="image/gif",
+            icon=":material/animation:")
+
+
+    st.subheader("Scatter, one input cell at a time")
+    stepping_fragment(store, res.n_steps, "tr", scatter_view, unit="Input cell")
+
+
+def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
+    """The same canvas as a stride-1 convolution of the zero-inserted, padded input with the kernel rotated by 180°."""
+    cfg = res.config
+    kh, kw = res.weight.shape[2:]
+    st.subheader("The same numbers as a direct convolution")
+    fh, fw = cfg.dilation[0] * (kh - 1), cfg.dilation[1] * (kw - 1)
+    st.markdown(f"Insert {cfg.stride[0] - 1}×{cfg.stride[1] - 1} zeros between the input values (stride − 1), pad by "
+                f"D·(F−1) = {fh}×{fw} on each side" + (" (plus the output padding at the bottom/right)"
+                                                       if cfg.output_padding != (0, 0) else "")
+                + ", slide the kernel rotated by 180° with stride 1, then crop P. "
+                "**Why it equals a convolution's input gradient:** a convolution's output cell reads a window of "
+                "inputs with the kernel's weights, so backpropagation sends each output gradient back to that same "
+                "window with the same weights — exactly this scatter (the Backward pass page shows it).")
+
+
+    def direct_view(i: int) -> None:
+        ds = res.direct.step(i)
+        panels = retitled(conv_step_panels(res.direct, ds, sty, 0), "zero-inserted, padded input", "kernel ↻180°",
+                          "= canvas")
+        st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False}, theme=None)
+        st.code(ds.expression(), language=None, wrap_lines=True)
+
+
+    stepping_fragment(store["direct"], res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell")
+    st.success(f"Direct convolution and scatter agree on all {res.canvas.size} canvas cells (largest difference "
+               f"{fmt(float(np.max(np.abs(res.direct.output - res.canvas))))}).", icon=":material/check_circle:")
+
+
+def matrix_section(res: TransposedResult, store: dict, sty: Style) -> None:
+    """Convolution as a sparse matrix M and the transposed convolution as multiplication by Mᵀ, checked."""
+    cfg = res.config
+    h, w = res.input.shape[1:]
+    oh, ow = res.output.shape[1:]
+    st.subheader("Convolution as a matrix")
+    fwd_cfg = ConvConfig(stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation)
+    try:
+        m = conv_matrix((1, oh, ow), res.weight[0, 0], fwd_cfg)
+        if m.out_shape[1:] != (h, w):
+            raise GridError(f"the forward convolution of a {oh}×{ow} grid gives {m.out_shape[1]}×{m.out_shape[2]}, "
+                            f"not {h}×{w}")
+        st.markdown(f"The convolution with the same kernel, stride, padding and dilation maps a {oh}×{ow} grid "
+                    f"(flattened: {oh * ow} numbers) to {h}×{w} ({h * w} numbers): it is the {h * w}×{oh * ow} matrix M "
+                    "below, mostly zeros (sparse connectivity) with the kernel's weights repeated on every row "
+                    "(parameter sharing). The transposed convolution is multiplication by Mᵀ.")
+        row = store.get("step", 0) % (h * w)
+        cols = [(row, c) for c in range(oh * ow) if m.matrix[row, c] != 0]
+        st.plotly_chart(grid_figure([Panel(f"M ({h * w}×{oh * ow}): row {row} = input cell "
+                                           f"({row // w}, {row % w}) of the scatter", m.matrix,
+                                           outlines=[([(row, c) for c in range(oh * ow)], sty.target_colour)],
+                                           fills=[(cols, sty.window_colour)], signed=True)], sty, cell_px=22),
+                        key="tr_matrix", config={"displaylogo": False}, theme=None)
+        st.plotly_chart(grid_figure([Panel(f"Mᵀ ({oh * ow}×{h * w})", m.matrix.T,
+                                           outlines=[([(c, row) for c in range(oh * ow)], sty.target_colour)], signed=True)],
+                                    sty, cell_px=22), key="tr_matrix_t", config={"displaylogo": False}, theme=None)
+        check = m.matrix.T @ res.input[0].ravel() + res.bias[0]
+        st.success(f"Mᵀ · flatten(input) + bias equals the transposed convolution's output on all {check.size} cells "
+                   f"(largest difference {fmt(float(np.max(np.abs(check - res.output[0].ravel()))))}).",
+                   icon=":material/check_circle:")
+    except GridError as e:
+        st.info(f"The matrix view needs a small configuration whose forward convolution maps back exactly: {e}.")
