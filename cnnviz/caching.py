@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class KeyedCache:
         with self._lock:
             self._store.clear()
 
-    def discard_where(self, drop: Callable[[object], bool]) -> None:
+    def discard_where(self, drop: Callable[[Any], bool]) -> None:
         with self._lock:
             for key in [k for k in self._store if drop(k)]:
                 del self._store[key]

@@ -56,8 +56,8 @@ def load_image(data: bytes, name: str = "upload") -> np.ndarray:
             raise Image.DecompressionBombError("too many pixels")
         img.seek(0)  # first frame of a GIF/animated WebP/multi-page TIFF
         img.load()
-        img = ImageOps.exif_transpose(img)
-        return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
+        upright = ImageOps.exif_transpose(img)
+        return np.asarray(_to_rgb(upright), dtype=np.uint8).copy()
     except Image.DecompressionBombError:
         raise ImageError(f"'{name}' is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)") from None
     except UnidentifiedImageError:
@@ -89,4 +89,4 @@ def resize_max(rgb: np.ndarray, max_side: int) -> np.ndarray:
     if max(h, w) <= max_side:
         return rgb
     s = max_side / max(h, w)
-    return np.asarray(Image.fromarray(rgb).resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR))
+    return np.asarray(Image.fromarray(rgb).resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BILINEAR))

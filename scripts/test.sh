@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the whole test suite needs on a fresh machine (Python 3.11 + pip; Debian's
-# chromium through apt for the real-browser tests), then lints (ruff) and runs every tier with every
+# chromium through apt for the real-browser tests), then lints (ruff), type-checks (mypy) and runs every tier with every
 # random case (hypothesis profile ci). Extra arguments go to pytest (e.g. -m unit: the fast tier).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +12,5 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
 fi
 python3 -m ruff check cnnviz pages tests bench scripts app.py
+python3 -m mypy
 HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" python3 -m pytest "$@"

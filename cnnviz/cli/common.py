@@ -24,6 +24,14 @@ def ints(text: str, name: str) -> tuple[int, ...]:
         raise CnnvizError(f"{name} must be integers like 2 or 2,1 (got '{text}')") from None
 
 
+def pair(text: str, name: str) -> tuple[int, int]:
+    """'N' (both axes) or 'A,B' (rows, columns) as two integers."""
+    v = ints(text, name)
+    if len(v) not in (1, 2):
+        raise CnnvizError(f"{name} takes one or two integers like 2 or 2,1 (got '{text}')")
+    return (v[0], v[-1])
+
+
 def json_arg(text: str, what: str) -> np.ndarray:
     from cnnviz.grids.text import parse_json_array
 

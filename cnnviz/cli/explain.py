@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.cli.common import device_of, ints, layer_of, model_arg, read_photo
+from cnnviz.cli.common import device_of, layer_of, model_arg, pair, read_photo
 from cnnviz.errors import CnnvizError
 
 
@@ -53,7 +53,7 @@ def cmd_fantasy(args) -> None:
         info = layer_of(args.model, args.layer)
         if not 0 <= args.channel < info.shape[0]:
             raise CnnvizError(f"--channel must be from 0 to {info.shape[0] - 1} for {info.node}")
-        unit = ints(args.unit, "--unit") if args.unit else None
+        unit = pair(args.unit, "--unit") if args.unit else None
         cfg = fantasy.FantasyConfig(model=args.model, target="unit" if unit else "channel", layer=info.node,
                                     channel=args.channel, unit=unit, size=args.size, steps=args.steps, lr=args.lr,
                                     seed=args.seed)

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from cnnviz.cli.common import bias_arg, emit, ints, json_arg, print_grid
+from cnnviz.cli.common import bias_arg, emit, ints, json_arg, pair, print_grid
 from cnnviz.errors import CnnvizError
 
 
@@ -14,12 +14,9 @@ def _conv_config(args, one_d: bool = False):
     from cnnviz.grids.conv import ConvConfig
     from cnnviz.grids.padding import parse_padding
 
-    stride = ints(args.stride, "--stride")
-    dil = ints(args.dilation, "--dilation")
-    pad = parse_padding(args.padding)
-    return ConvConfig(stride=stride if len(stride) == 2 else stride * 2, padding=pad, pad_mode=args.pad_mode,
-                      dilation=dil if len(dil) == 2 else dil * 2, flip=args.flip, activation=args.activation,
-                      leaky_slope=args.slope)
+    return ConvConfig(stride=pair(args.stride, "--stride"), padding=parse_padding(args.padding),
+                      pad_mode=args.pad_mode, dilation=pair(args.dilation, "--dilation"), flip=args.flip,
+                      activation=args.activation, leaky_slope=args.slope)
 
 
 def cmd_conv(args) -> None:
@@ -57,12 +54,18 @@ def cmd_conv1d(args) -> None:
     emit(args, payload, print_grid(res.output[:, 0:1, :]) + f"\nshape: {' × '.join(map(str, out.shape))}")
 
 
+def _pool_config(args):
+    from cnnviz.grids.pool import PoolConfig
+
+    return PoolConfig(pair(args.window, "--window"), pair(args.stride or args.window, "--stride"),
+                      pair(args.padding, "--padding"), args.mode)
+
+
 def cmd_pool(args) -> None:
-    from cnnviz.grids.pool import PoolConfig, pool2d
+    from cnnviz.grids.pool import pool2d
 
     x = json_arg(args.input, "input")
-    win, st, pad = ints(args.window, "--window"), ints(args.stride or args.window, "--stride"), ints(args.padding, "--padding")
-    res = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    res = pool2d(x, _pool_config(args))
     out = res.output[0] if x.ndim == 2 else res.output
     payload = {"output": out.tolist(), "shape": list(out.shape)}
     emit(args, payload, print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
@@ -93,11 +96,10 @@ def cmd_grad(args) -> None:
 
 def cmd_pool_grad(args) -> None:
     from cnnviz.grids.backward import pool_backward
-    from cnnviz.grids.pool import PoolConfig, pool2d
+    from cnnviz.grids.pool import pool2d
 
     x = json_arg(args.input, "input")
-    win, st, pad = ints(args.window, "--window"), ints(args.stride or args.window, "--stride"), ints(args.padding, "--padding")
-    fwd = pool2d(x, PoolConfig(win * (3 - len(win)), st * (3 - len(st)), pad * (3 - len(pad)), args.mode))
+    fwd = pool2d(x, _pool_config(args))
     g = json_arg(args.grad_output, "grad-output")
     res = pool_backward(fwd, g if g.ndim == 3 else g[None])
     gi = res.grad_input[0] if x.ndim == 2 else res.grad_input
@@ -109,7 +111,6 @@ def cmd_conv_transpose(args) -> None:
 
     x = json_arg(args.input, "input")
     k = json_arg(args.kernel, "kernel")
-    pair = lambda t, n: (lambda v: v if len(v) == 2 else v * 2)(ints(t, n))  # noqa: E731
     res = conv_transpose2d(x, k, bias_arg(args.bias), TransposedConfig(
         pair(args.stride, "--stride"), pair(args.padding, "--padding"), pair(args.output_padding, "--output-padding"),
         pair(args.dilation, "--dilation")))

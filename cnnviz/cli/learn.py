@@ -54,6 +54,7 @@ def cmd_transfer(args) -> None:
     res = transfer.train(ds, args.strategy, k=args.k, epochs=args.epochs, lr=args.lr, seed=args.seed,
                          device=str(device_of(args)), callback=report, name=args.model)
     if args.out:
+        assert res.classifier is not None
         Path(args.out).write_bytes(res.classifier.to_bytes())
     summary = {"backbone": res.backbone, "classes": res.classes, "strategy": res.strategy,
                "heldout_accuracy": res.heldout_accuracy, "trainable_params": res.trainable_params,

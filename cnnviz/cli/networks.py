@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from cnnviz.cli.common import device_of, ints, layer_of, model_arg, read_photo
 from cnnviz.errors import CnnvizError
@@ -134,7 +135,7 @@ def cmd_inception(args) -> None:
     hwc = ints(args.input, "--input")
     if len(hwc) != 3:
         raise CnnvizError("--input is H,W,C")
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for version, bott in (("naive", False), ("bottleneck", True)):
         brs = A.inception(*hwc, args.b1, args.b3, args.b5, args.reduce3, args.reduce5, args.pool_proj, bottleneck=bott)
         out[version] = {"branches": [{"name": b.name, "out_channels": b.out_channels, "params": b.params,

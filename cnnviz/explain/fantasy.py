@@ -60,6 +60,7 @@ class FourierImage(torch.nn.Module):
         fy = torch.fft.fftfreq(size)[:, None]
         fx = torch.fft.rfftfreq(size)[None, :]
         freqs = torch.sqrt(fx**2 + fy**2)
+        self.scale: torch.Tensor
         self.register_buffer("scale", 1.0 / torch.maximum(freqs, torch.tensor(1.0 / size)) ** decay)
         self.spectrum = torch.nn.Parameter(torch.randn(3, size, size // 2 + 1, 2, generator=gen) * sd)
         self.size = size
@@ -106,6 +107,7 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Callable[[torch.Tensor
         return lambda x: model(x)[0, cfg.class_index]
     from cnnviz.networks.inspect import extractor
 
+    assert cfg.layer is not None, "a channel or unit objective names its layer"
     fx = extractor(cfg.model, (cfg.layer,), device)
 
     def channel(x: torch.Tensor) -> torch.Tensor:

@@ -259,6 +259,7 @@ class PoolGradResult:
         cells, shares = [], []
         window = [(i * sh + a, j * sw + b) for a in range(kh) for b in range(kw)]
         if cfg.mode == "max":
+            assert fwd.argmax is not None  # max pooling records its arg-max
             r, q = window[int(fwd.argmax[c, i, j])]
             if not fwd.pad_mask[r, q]:
                 cells, shares = [(r - ph, q - pw)], [g]

@@ -114,7 +114,7 @@ def resolve_padding(
         elif len(seq) == 2:
             vals = (seq[0], seq[0], seq[1], seq[1])
         elif len(seq) == 4:
-            vals = tuple(seq)
+            vals = (seq[0], seq[1], seq[2], seq[3])
         else:
             raise GridError("padding needs 1, 2 or 4 numbers")
     if min(vals) < 0:

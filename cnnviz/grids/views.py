@@ -42,7 +42,7 @@ def conv_state_from_preset(key: str) -> dict[str, Any]:
         pad_kind = p.padding
     else:
         v = [p.padding] * 4 if isinstance(p.padding, int) else list(p.padding)
-        pads = tuple(v) if len(v) == 4 else (v[0], v[0], v[1], v[1])
+        pads = (v[0], v[1], v[2], v[3]) if len(v) == 4 else (v[0], v[0], v[1], v[1])
     bias = [float(b) for b in np.atleast_1d(p.bias)] if p.mode == "multi" else float(np.atleast_1d(p.bias)[0])
     return {"mode": p.mode, "preset": key, "x": x, "k": k, "bias": bias, "sh": p.stride[0], "sw": p.stride[1],
             "pad_kind": pad_kind, "pt": pads[0], "pb": pads[1], "pl": pads[2], "pr": pads[3],

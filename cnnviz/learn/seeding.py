@@ -8,12 +8,15 @@ different results. Initialisation and dropout here draw from the run's own gener
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import torch
 from torch import nn
 
+M = TypeVar("M", bound=nn.Module)
 
-def init_parameters(module: nn.Module, gen: torch.Generator) -> nn.Module:
+
+def init_parameters(module: M, gen: torch.Generator) -> M:
     """PyTorch's default initialisation of every Conv/Linear (kaiming-uniform weights, uniform bias), from `gen`."""
     for m in module.modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):

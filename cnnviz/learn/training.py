@@ -8,6 +8,7 @@ another session's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from cnnviz.learn.background_run import BackgroundRun
 from cnnviz.learn.seeding import GeneratorDropout, init_parameters
 from cnnviz.networks import lenet
 
-LIMITS = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
+LIMITS: dict[str, Any] = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class LeNetRun(BackgroundRun):
         super().__init__()
         self.config = config
         self.gen = torch.Generator().manual_seed(config.seed)  # this run's own randomness (never the global RNG)
-        self.model = init_parameters(lenet.LeNet5(config.activation, config.pooling, config.dropout), self.gen)
+        self.model: lenet.LeNet5 = init_parameters(lenet.LeNet5(config.activation, config.pooling, config.dropout), self.gen)
         self.model.drop = GeneratorDropout(config.dropout, self.gen)
         xtr, ytr, xte, yte = lenet.mnist_split()
         self.xtr, self.xte = lenet.to_tensor(xtr), lenet.to_tensor(xte)

@@ -15,6 +15,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ from cnnviz.learn.seeding import init_parameters, seeded_dropout
 from cnnviz.networks.network import get
 from cnnviz.networks.specs import SPECS, Backbone
 
-LIMITS = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 512}
+LIMITS: dict[str, Any] = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 512}
 STRATEGIES = ("head", "last-k", "all")
 
 
@@ -53,7 +54,9 @@ def backbone(name: str) -> Backbone:
 
 def feature_width(name: str) -> int:
     """Width of the backbone's feature vector (= in_features of its ImageNet classifier)."""
-    return get(name).module().get_submodule(backbone(name).classifier).in_features
+    head = get(name).module().get_submodule(backbone(name).classifier)
+    assert isinstance(head, nn.Linear)
+    return head.in_features
 
 
 @dataclass
@@ -98,7 +101,7 @@ def augment(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
     img = img.crop((left, top, left + cw, top + ch))
     if rng.random() < 0.5:
-        img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.7, 1.3))
     img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
     return np.asarray(img)
@@ -172,7 +175,9 @@ def with_module(root: nn.Module, path: str, new: nn.Module) -> nn.Module:
     for k, v in root.__dict__.items():  # own parameter, buffer, module and hook tables: editing the twin's
         if isinstance(v, dict):           # (a hook, a module) can never reach the shared model
             twin.__dict__[k] = copy.copy(v)
-    twin._modules[head] = with_module(root._modules[head], rest, new) if rest else new
+    child = root._modules[head]
+    assert child is not None, path
+    twin._modules[head] = with_module(child, rest, new) if rest else new
     return twin
 
 
@@ -298,6 +303,7 @@ class TransferResult:
         return self.history[-1]["heldout_acc"] if self.history else 0.0
 
     def predict(self, images: list[np.ndarray], device: str = "cpu") -> np.ndarray:
+        assert self.classifier is not None, "train() sets the classifier"
         return self.classifier.predict(images, device)
 
 
@@ -385,7 +391,7 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
             trainable = [model.get_submodule(m) for m in names]
             for m in trainable:
                 m.requires_grad_(True)
-            groups = [{"params": [p for m in trainable for p in m.parameters()], "lr": lr}]
+            groups: list[dict[str, Any]] = [{"params": [p for m in trainable for p in m.parameters()], "lr": lr}]
             shown = names[:-1] + ["new classifier"]
         else:
             model.requires_grad_(True)
@@ -452,13 +458,13 @@ class TransferRun(BackgroundRun):
         check_request(ds, strategies, epochs)  # in the caller's thread: a message on the page, not a dead run
         super().__init__()
         self.ds, self.strategies, self.epochs = ds, list(strategies), epochs
-        self._args = {"k": k, "epochs": epochs, "lr": lr, "name": name, "device": device,
-                      "feature_cache": feature_cache}
+        self._args: dict[str, Any] = {"k": k, "epochs": epochs, "lr": lr, "name": name, "device": device,
+                                      "feature_cache": feature_cache}
         self.train_idx, self.test_idx = split(ds)
         self._histories: dict[str, list[dict]] = {s: [] for s in self.strategies}
         self._results: dict[str, TransferResult] = {}
         self._current: str | None = None
-        self._stopped, self._error = False, None
+        self._stopped, self._error = False, None  # type: bool, str | None
 
     def _run(self) -> None:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,10 +129,12 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tu
 def layers(net: NetworkLike) -> tuple[LayerInfo, ...]:
     """Inspectable layers (4-D outputs of convolutions, activations, pools, residual adds, concatenations)."""
     net = get(net)
-    return net.memo(("layers",), lambda: layers_of(*_graph(net), group=net.spec.group))
+    model, graph, names, rf = _graph(net)
+    return net.memo(("layers",), lambda: layers_of(model, graph, names, rf, group=net.spec.group))
 
 
-def layers_of(model: nn.Module, graph, names: dict, rf: dict, group=lambda node: "layers") -> tuple[LayerInfo, ...]:
+def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[str], str] = lambda node: "layers"
+              ) -> tuple[LayerInfo, ...]:
     out = []
     for n in graph.nodes:
         meta = n.meta.get("tensor_meta")
@@ -153,7 +156,8 @@ def layers_of(model: nn.Module, graph, names: dict, rf: dict, group=lambda node:
             continue
         src = n.all_input_nodes[0] if n.all_input_nodes else None
         r, j, s = rf.get(n, (math.nan,) * 3)
-        out.append(LayerInfo(names[n], kind, group(names[n]), tuple(int(v) for v in shape[1:]), r, j, s,
+        c, h, w = (int(v) for v in shape[1:])
+        out.append(LayerInfo(names[n], kind, group(names[n]), (c, h, w), r, j, s,
                              names.get(src)))
     return tuple(out)
 
@@ -245,6 +249,7 @@ def effective_rf(net: NetworkLike, x: torch.Tensor, node: str, channel: int, row
         xi = x.to(device).clone().requires_grad_(True)
         out = fx(xi)[node]
         out[0, channel, row, col].backward()
+        assert xi.grad is not None
         return _frozen(xi.grad[0].abs().sum(0).cpu().numpy())
 
     return _shared_result(net, ("erf", node, channel, row, col), x, device, make)

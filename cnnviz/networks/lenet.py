@@ -32,7 +32,7 @@ class LeNet5(nn.Module):
         self.c3, self.a3, self.s4 = nn.Conv2d(6, 16, 5), act(), pool(2)
         self.c5, self.a5 = nn.Conv2d(16, 120, 5), act()
         self.f6, self.a6 = nn.Linear(120, 84), act()
-        self.drop = nn.Dropout(dropout)
+        self.drop: nn.Module = nn.Dropout(dropout)
         self.out = nn.Linear(84, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,9 +109,9 @@ def train_lenet(epochs: int = 12, lr: float = 1e-3, optimizer: str = "adam", see
     """Train on the fixed 4,000-digit split; `callback(epoch_dict)` after each epoch."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    xtr, ytr, xte, yte = mnist_split()
-    xtr, xte = to_tensor(xtr), to_tensor(xte)
-    ytr, yte = torch.tensor(ytr), torch.tensor(yte)
+    digits_tr, labels_tr, digits_te, labels_te = mnist_split()
+    xtr, xte = to_tensor(digits_tr), to_tensor(digits_te)
+    ytr, yte = torch.tensor(labels_tr), torch.tensor(labels_te)
     model = LeNet5()
     opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
            torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))

@@ -94,10 +94,9 @@ class AlexNetPaper(nn.Module):
     def __init__(self, two_gpu_groups: bool = True, num_classes: int = 1000):
         super().__init__()
         g = 2 if two_gpu_groups else 1
-        lrn = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
         self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.LocalResponseNorm(**lrn), nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, padding=2, groups=g), nn.ReLU(), nn.LocalResponseNorm(**lrn), nn.MaxPool2d(3, 2),
+            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0), nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, padding=2, groups=g), nn.ReLU(), nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0), nn.MaxPool2d(3, 2),
             nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
             nn.Conv2d(384, 384, 3, padding=1, groups=g), nn.ReLU(),
             nn.Conv2d(384, 256, 3, padding=1, groups=g), nn.ReLU(), nn.MaxPool2d(3, 2))

@@ -35,9 +35,9 @@ class Preprocess:
         if self.grayscale:
             img = img.convert("L")
         if self.resize == "exact":
-            img = img.resize((self.size, self.size), Image.BILINEAR)
+            img = img.resize((self.size, self.size), Image.Resampling.BILINEAR)
         else:
-            img = img.resize(self._shorter_side(*img.size), Image.BILINEAR)
+            img = img.resize(self._shorter_side(*img.size), Image.Resampling.BILINEAR)
             w, h = img.size
             left, top = (w - self.size) // 2, (h - self.size) // 2
             img = img.crop((left, top, left + self.size, top + self.size))

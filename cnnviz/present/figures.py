@@ -100,11 +100,15 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         labels = _cell_labels(vals, mask)
         common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
                   "texttemplate": "%{text}", "hoverinfo": "skip"}
-        data.append({"type": "heatmap", "z": np.where(mask, None, vals).tolist(), "zmin": zmin, "zmax": zmax,
+        z = vals.astype(object)
+        z[mask] = None  # padding cells are drawn by the second heat map
+        data.append({"type": "heatmap", "z": z.tolist(), "zmin": zmin, "zmax": zmax,
                      "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
                      "textfont": {"size": cell_font}, **common})
         if mask.any():
-            data.append({"type": "heatmap", "z": np.where(mask, 0.0, None).tolist(),
+            pad_z = np.full(mask.shape, None, dtype=object)
+            pad_z[mask] = 0.0
+            data.append({"type": "heatmap", "z": pad_z.tolist(),
                          "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
                          "text": np.where(mask, labels, "").tolist(),
                          "textfont": {"size": cell_font, "color": st.padding_text}, **common})

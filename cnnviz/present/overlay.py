@@ -18,7 +18,7 @@ def draw_box(img: np.ndarray, box: tuple[float, float, float, float], colour: st
     """Outline input pixels top..bottom × left..right (inclusive) on an (optionally enlarged) image."""
     base = Image.fromarray(as_rgb(img))
     if scale > 1:
-        base = base.resize((base.width * scale, base.height * scale), Image.NEAREST)
+        base = base.resize((base.width * scale, base.height * scale), Image.Resampling.NEAREST)
     top, left, bottom, right = box
     d = ImageDraw.Draw(base)
     d.rectangle((left * scale, top * scale, (right + 1) * scale - 1, (bottom + 1) * scale - 1), outline=colour,
@@ -33,11 +33,11 @@ def overlay(img: np.ndarray, heat: np.ndarray, alpha: float = 0.5, cmap: str = "
     h, w = base.shape[:2]
     heat = np.asarray(heat, dtype=np.float32)
     if heat.shape != (h, w):
-        heat = np.asarray(Image.fromarray(heat).resize((w, h), Image.BILINEAR))
+        heat = np.asarray(Image.fromarray(heat).resize((w, h), Image.Resampling.BILINEAR))
     if signed:
         m = float(np.abs(heat).max()) or 1.0
         coloured = to_rgb(heat, cmap, -m, m)
-        weight = np.full((h, w, 1), alpha, dtype=np.float32)
+        weight: np.ndarray = np.full((h, w, 1), alpha, dtype=np.float32)
     else:
         lo, hi = float(heat.min()), float(heat.max())
         coloured = to_rgb(heat, cmap, lo, hi if hi > lo else lo + 1)

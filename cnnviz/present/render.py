@@ -18,7 +18,7 @@ from cnnviz.present.numbers import fmt
 MAX_GIF_FRAMES = 400
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
         try:
             return ImageFont.truetype(name, size)
@@ -28,7 +28,7 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 def _hex(c: str) -> tuple[int, int, int]:
-    return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
 
 
 def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Image.Image:
@@ -55,9 +55,9 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         for r in range(vals.shape[0]):
             for c in range(vals.shape[1]):
                 box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g)
-                colour = _hex(st.padding_colour) if mask[r, c] else tuple(int(v) for v in rgb[r, c])
-                draw.rectangle(box, fill=colour)
-                lum = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+                fill = _hex(st.padding_colour) if mask[r, c] else (int(rgb[r, c, 0]), int(rgb[r, c, 1]), int(rgb[r, c, 2]))
+                draw.rectangle(box, fill=fill)
+                lum = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]
                 tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if lum > 140 else (255, 255, 255))
                 draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), fmt(vals[r, c], 2), fill=tc, font=font,
                           anchor="mm")

@@ -78,9 +78,9 @@ def calculators() -> None:
                     f"({naive_m / bott_m:.1f}× fewer). Without them the pooling branch keeps all {c} input channels, so "
                     f"the naive module's output grows to {b1 + b3 + b5 + c} channels.")
     with tab_stack:
-        a, b = st.columns(2)
-        n = int(a.number_input("n stacked 3×3 convolutions", 1, 10, 3, key="stack_n"))
-        ch = int(b.number_input("channels C (in and out)", 1, 2048, 64, key="stack_c"))
+        s1, s2 = st.columns(2)
+        n = int(s1.number_input("n stacked 3×3 convolutions", 1, 10, 3, key="stack_n"))
+        ch = int(s2.number_input("channels C (in and out)", 1, 2048, 64, key="stack_c"))
         r = A.stack_vs_large(n, ch)
         st.dataframe(pd.DataFrame([
             {"design": f"{n} × 3×3 conv", "receptive field": f"{r['receptive_field']}×{r['receptive_field']}",
@@ -92,8 +92,8 @@ def calculators() -> None:
         st.markdown(f"Same receptive field, {r['large_params'] / r['stack_params']:.2f}× the parameters for the single "
                     f"large kernel — and {n} non-linearities instead of 1 (VGG's argument).")
     with tab_fc:
-        a = st.columns(5)
-        fh, fw, fc, fo, fk = (int(a[i].number_input(lbl, 1, 4096, v, key=f"fc_{lbl}")) for i, (lbl, v) in enumerate(
+        fcols = st.columns(5)
+        fh, fw, fc, fo, fk = (int(fcols[i].number_input(lbl, 1, 4096, v, key=f"fc_{lbl}")) for i, (lbl, v) in enumerate(
             [("H", 32), ("W", 32), ("C in", 3), ("C out", 10), ("kernel k", 5)]))
         r = A.fc_vs_conv(fh, fw, fc, fo, fk)
         st.dataframe(pd.DataFrame([

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -10,6 +12,10 @@ from cnnviz.explain import attribution as at
 from cnnviz.present.colours import Style
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return png_bytes(Image.fromarray(rgb))
 
 
 def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha: float, what: str, key: str,
@@ -22,9 +28,9 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
         with cols[k % len(cols)]:
             img = overlay(seen, at.display_map(v, method, sign), alpha, sty.sequential)
             big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)),
-                                                         Image.NEAREST))
+                                                         Image.Resampling.NEAREST))
             st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
             st.caption(at.NOTES[method])
-            st.download_button("PNG", lambda big=big: png_bytes(Image.fromarray(big)),  # encoded only when asked
+            st.download_button("PNG", partial(_png, big),  # encoded only when asked
                                file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
                                key=f"attr_dl_{method}", icon=":material/image:")

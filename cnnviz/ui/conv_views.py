@@ -38,7 +38,7 @@ def kind_and_preset(store: dict) -> None:
     """Kind (2-D, 1-D, multi-channel), a preset loaded in one click, Randomise and Clear."""
     c_mode, c_preset = st.columns([1, 1], vertical_alignment="top")
     with c_mode:
-        mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.get, key=widget(store, "mode"),
+        mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.__getitem__, key=widget(store, "mode"),
                                     required=True)
         if mode != store["mode"]:
             load_state(store, views.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
@@ -110,6 +110,8 @@ def grids(store: dict) -> list[str]:
                 n_f = b.number_input("Filters F", 1, views.MAX_EDIT_CHANNELS, key=widget(store, "filters"))
         rows, cols = _size_inputs("x", x_shape, lim["input"], col_x, "Input")
         krows, kcols = _size_inputs("k", k_shape, lim["kernel"], col_k, "Kernel")
+        want_x: tuple[int, ...]
+        want_k: tuple[int, ...]
         if multi:
             want_x, want_k = (int(n_c), rows, cols), (int(n_f), int(n_c), krows, kcols)
         else:

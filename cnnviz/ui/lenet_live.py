@@ -20,7 +20,7 @@ def lenet_tab(sty: Style) -> None:
     busy = run is not None and run.running
     with st.form("train_form"):
         c = st.columns(5)
-        optimizer = c[0].selectbox("Optimiser", ["adam", "sgd"], format_func={"adam": "Adam", "sgd": "SGD + momentum 0.9"}.get)
+        optimizer = c[0].selectbox("Optimiser", ["adam", "sgd"], format_func={"adam": "Adam", "sgd": "SGD + momentum 0.9"}.__getitem__)
         lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], 1e-3, format="%.5f")
         batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], 64)
         epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], 5)
@@ -28,15 +28,15 @@ def lenet_tab(sty: Style) -> None:
         d = st.columns(5)
         dropout = d[0].slider("Dropout before the output", 0.0, 0.8, 0.0, 0.05)
         activation = d[1].selectbox("Activation", ["tanh", "relu", "sigmoid"])
-        pooling = d[2].selectbox("Pooling", ["avg", "max"], format_func={"avg": "average (paper)", "max": "max"}.get)
+        pooling = d[2].selectbox("Pooling", ["avg", "max"], format_func={"avg": "average (paper)", "max": "max"}.__getitem__)
         augment = d[3].checkbox("Augmentation (shifts ±2 px)")
         seed = d[4].number_input("Seed", 0, 10_000, 0)
         started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)
     st.caption(f"Limits: at most {LIMITS['epochs']} epochs, batch {LIMITS['batch_size'][0]}–{LIMITS['batch_size'][1]}; "
                "one run per session, in the background, stoppable.")
     if started and not busy:
-        cfg = TrainConfig(optimizer, float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
-                          activation, pooling, int(seed))
+        cfg = TrainConfig(str(optimizer), float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
+                          str(activation), str(pooling), int(seed))
         owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
         st.session_state["_lenet_run"] = run = LeNetRun(cfg).start(owner)
         busy = True
@@ -91,8 +91,9 @@ def lenet_tab(sty: Style) -> None:
                 adopt("lenet", r.session_model())
                 st.session_state["_lenet_in_use"] = id(r)
                 in_use = True
-            if in_use:
-                u2.success(f"In use for this session as **★ {adopted('lenet').title}** on Networks on your photo "
+            mine = adopted("lenet")
+            if in_use and mine is not None:
+                u2.success(f"In use for this session as **★ {mine.title}** on Networks on your photo "
                            "and Attributions.", icon=":material/check_circle:")
                 u2.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
                              icon=":material/photo_camera:")

@@ -31,7 +31,7 @@ def transfer_tab(sty: Style, device: str) -> None:
                f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). A quarter of each class is "
                "held out. Photos stay in memory, never on disk, and are dropped with your session.")
     source = st.segmented_control("Data", ["demo", "mine"], default="demo", required=True, key="tl_source",
-                                  format_func={"demo": "Demo set (augmented sample photos)", "mine": "My photos"}.get)
+                                  format_func={"demo": "Demo set (augmented sample photos)", "mine": "My photos"}.__getitem__)
     ds = None
     if source == "demo":
         n_demo = st.slider("Images per class (random crops, flips and colour changes)", 4, 24, 12, key="tl_ndemo")
@@ -68,7 +68,7 @@ def transfer_tab(sty: Style, device: str) -> None:
     s1, s2, s3, s4 = st.columns(4)
     strategy = s1.radio("Strategy", T.STRATEGIES, key="tl_strategy", format_func={
         "head": "(a) frozen backbone, new linear head", "last-k": "(b) fine-tune the last k blocks",
-        "all": "(c) fine-tune all, early layers at lr ÷ 10"}.get)
+        "all": "(c) fine-tune all, early layers at lr ÷ 10"}.__getitem__)
     n_blocks = T.BACKBONES[bb].block_count()
     k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, min(2, n_blocks), key=f"tl_k_{bb}",
                   disabled=strategy != "last-k")
@@ -78,6 +78,7 @@ def transfer_tab(sty: Style, device: str) -> None:
     tl_run: T.TransferRun | None = st.session_state.get("_tl_run")
     tl_busy = tl_run is not None and tl_run.running
     if st.button("Train", type="primary", icon=":material/school:", key="tl_train", disabled=ds is None or tl_busy):
+        assert ds is not None  # the button is disabled without data
         try:
             order = [strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]
             owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
@@ -181,12 +182,12 @@ def transfer_tab(sty: Style, device: str) -> None:
                            f"{', '.join(clf.classes)}.", icon=":material/check_circle:")
     if candidates:
         st.subheader("Your classifier")
-        which = "trained"
+        which: str | None = "trained"
         if len(candidates) > 1:
             which = st.segmented_control("Classifier", list(candidates), default="trained", required=True,
                                          key="tl_which", format_func={"trained": "trained just now",
-                                                                      "loaded": "loaded from a file"}.get)
-        clf, acc = candidates[which]
+                                                                      "loaded": "loaded from a file"}.__getitem__)
+        clf, acc = candidates[which or "trained"]
         c_dl, c_use = st.columns(2)
         what = "the new head only" if clf.head is not None else "the fine-tuned layers and the new head"
         c_dl.download_button(f"Download it ({what}, {clf.size_mb:.2f} MB)", clf.to_bytes,  # made on click
@@ -198,8 +199,9 @@ def transfer_tab(sty: Style, device: str) -> None:
                         help="Networks on your photo, Attributions and Fantasy images offer it (★) for this session"):
             adopt("classifier", clf.session_model(acc))
             in_use = True
-        if in_use:
-            c_use.success(f"In use for this session as **★ {adopted('classifier').title}**.",
+        mine = adopted("classifier")
+        if in_use and mine is not None:
+            c_use.success(f"In use for this session as **★ {mine.title}**.",
                           icon=":material/check_circle:")
             c_use.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
                             icon=":material/photo_camera:")
