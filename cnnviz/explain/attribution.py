@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.networks.inspect import LEAVES, _graph, _tracer, extractor
-from cnnviz.networks.network import TRACE_LOCK, Network, NetworkLike, get
+from cnnviz.networks.network import Network, NetworkLike, get
+from cnnviz.networks.tracing import runs_networks, tracing
 
 METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
            "occlusion", "smoothgrad")
@@ -125,7 +126,7 @@ def with_rule(model: nn.Module, rule: str, leaves: tuple = ()) -> nn.Module:
 
 
     tracer = _tracer(leaves)
-    with TRACE_LOCK:
+    with tracing():
         graph = tracer.trace(model)
     gm = GraphModule(tracer.root, graph)
     count = 0
@@ -189,6 +190,7 @@ def _unit_model(net: Network, layer: str, rule: str | None, device: str) -> nn.M
     return net.memo(("unit-rule", layer, rule, device), lambda: with_rule(fx, rule, tuple(LEAVES)))
 
 
+@runs_networks
 def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
               device: str = "cpu", baseline: str = "black", steps: int = 32, window: int = 32, stride: int = 16,
               samples: int = 12, noise: float = 0.15, seed: int = 0) -> Attribution:
@@ -309,6 +311,7 @@ def default_cam_layer(net: NetworkLike) -> str:
     return spatial[-1].node
 
 
+@runs_networks
 def gradcam(net: NetworkLike, x: torch.Tensor, target: int, layer: str | None = None, device: str = "cpu") -> np.ndarray:
     """ReLU(Σ_c mean(∂y/∂A_c)·A_c) at `layer`, bilinearly upsampled to the input, scaled to [0, 1].
 
@@ -348,7 +351,7 @@ def count_rectifier_calls(model: nn.Module, leaves: tuple = ()) -> int:
     """How many rectifier calls a forward pass makes (each becomes a rule module)."""
 
     tracer = _tracer(leaves)
-    with TRACE_LOCK:
+    with tracing():
         graph = tracer.trace(model)
     root = tracer.root
     return sum(_rectifier_upper(n, root)[0] for n in graph.nodes)

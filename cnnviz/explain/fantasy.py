@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.networks.network import get
+from cnnviz.networks.tracing import running, runs_networks
 
 # sqrt of the colour correlation of natural images (ImageNet), as used by lucid/lucent
 _COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
@@ -119,6 +120,7 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Callable[[torch.Tensor
     return channel
 
 
+@runs_networks
 def activation(cfg: FantasyConfig, img01: torch.Tensor, device: str = "cpu") -> float:
     """The objective's value for an image in [0, 1] (no transforms)."""
     with torch.no_grad():
@@ -136,24 +138,25 @@ def fantasy(cfg: FantasyConfig, device: str = "cpu",
     history = []
     t0 = time.perf_counter()
     for step in range(1, cfg.steps + 1):
-        opt.zero_grad()
-        img = param()
-        value = obj(to_model_input(cfg.model, _transform(img, cfg, gen)))
-        loss = -value
-        if cfg.l2:
-            loss = loss + cfg.l2 * ((img - 0.5) ** 2).mean()
-        if cfg.tv:
-            loss = loss + cfg.tv * ((img[..., 1:, :] - img[..., :-1, :]).abs().mean()
-                                    + (img[..., :, 1:] - img[..., :, :-1]).abs().mean())
-        if cfg.blur:
-            loss = loss + cfg.blur * ((img - F.avg_pool2d(img, 3, 1, 1, count_include_pad=False)) ** 2).mean()
-        loss.backward()
-        opt.step()
-        history.append(float(value.detach()))
+        with running():  # one step at a time: a first visit elsewhere can trace between steps
+            opt.zero_grad()
+            img = param()
+            value = obj(to_model_input(cfg.model, _transform(img, cfg, gen)))
+            loss = -value
+            if cfg.l2:
+                loss = loss + cfg.l2 * ((img - 0.5) ** 2).mean()
+            if cfg.tv:
+                loss = loss + cfg.tv * ((img[..., 1:, :] - img[..., :-1, :]).abs().mean()
+                                        + (img[..., :, 1:] - img[..., :, :-1]).abs().mean())
+            if cfg.blur:
+                loss = loss + cfg.blur * ((img - F.avg_pool2d(img, 3, 1, 1, count_include_pad=False)) ** 2).mean()
+            loss.backward()
+            opt.step()
+            history.append(float(value.detach()))
+            preview = _to_uint8(param()) if on_step and (step % preview_every == 0 or step == cfg.steps) else None
         if on_step:
-            preview = _to_uint8(param()) if (step % preview_every == 0 or step == cfg.steps) else None
             on_step(step, history[-1], preview)
-    with torch.no_grad():
+    with running(), torch.no_grad():
         final = param()
     return FantasyResult(_to_uint8(final), history, time.perf_counter() - t0)
 

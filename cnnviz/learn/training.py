@@ -18,6 +18,7 @@ from torch import nn
 from cnnviz.learn.background_run import BackgroundRun
 from cnnviz.learn.seeding import GeneratorDropout, init_parameters
 from cnnviz.networks import lenet
+from cnnviz.networks.tracing import running, runs_networks
 
 LIMITS: dict[str, Any] = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
 
@@ -77,6 +78,7 @@ class LeNetRun(BackgroundRun):
         with self._lock:
             return self._snapshot
 
+    @runs_networks
     def _make_snapshot(self, epoch, history, norms, done, stopped=False, error=None) -> Snapshot:
         with torch.no_grad():
             filters = self.model.c1.weight[:, 0].detach().clone().numpy()
@@ -96,25 +98,26 @@ class LeNetRun(BackgroundRun):
             report_at = {max(1, len(batches) // 2), len(batches)}  # twice an epoch
             for epoch in range(cfg.epochs):
                 perm = torch.randperm(n, generator=gen)
-                running, seen = 0.0, 0
+                loss_sum, seen = 0.0, 0
                 for b, i in enumerate(batches, start=1):
                     if self.stopping():
                         with self._lock:
                             self._snapshot = self._make_snapshot(epoch + b / len(batches), history, {}, True, True)
                         return
                     idx = perm[i : i + cfg.batch_size]
-                    xb = lenet.shift(self.xtr[idx], gen) if cfg.augment else self.xtr[idx]
-                    self.model.train()
-                    opt.zero_grad()
-                    loss = F.cross_entropy(self.model(xb), self.ytr[idx])
-                    loss.backward()
-                    norms = {name: float(p.grad.norm()) for name, p in self.model.named_parameters()
-                             if name.endswith("weight") and p.grad is not None}
-                    opt.step()
-                    running += loss.item() * len(idx)
+                    with running():  # batch by batch: a trace elsewhere never meets this run
+                        xb = lenet.shift(self.xtr[idx], gen) if cfg.augment else self.xtr[idx]
+                        self.model.train()
+                        opt.zero_grad()
+                        loss = F.cross_entropy(self.model(xb), self.ytr[idx])
+                        loss.backward()
+                        norms = {name: float(p.grad.norm()) for name, p in self.model.named_parameters()
+                                 if name.endswith("weight") and p.grad is not None}
+                        opt.step()
+                    loss_sum += loss.item() * len(idx)
                     seen += len(idx)
                     if b in report_at:
-                        history.append({"epoch": epoch + b / len(batches), "loss": running / seen,
+                        history.append({"epoch": epoch + b / len(batches), "loss": loss_sum / seen,
                                         "train_acc": lenet.accuracy(self.model, self.xtr[:1000], self.ytr[:1000]),
                                         "heldout_acc": lenet.accuracy(self.model, self.xte, self.yte)})
                         with self._lock:
@@ -149,6 +152,7 @@ class LeNetRun(BackgroundRun):
             f"epochs{', dropout %g' % cfg.dropout if cfg.dropout else ''}{', augmented' if cfg.augment else ''}"
             f" — {100 * acc:.1f} % of the 1,000 held-out digits right.")
 
+    @runs_networks
     def evaluate(self, n_wrong: int = 12) -> Evaluation:
         """Confusion matrix on the held-out digits and the most confidently wrong ones."""
         self.model.eval()

@@ -29,6 +29,7 @@ from cnnviz.learn.background_run import BackgroundRun
 from cnnviz.learn.seeding import init_parameters, seeded_dropout
 from cnnviz.networks.network import get
 from cnnviz.networks.specs import SPECS, Backbone
+from cnnviz.networks.tracing import running
 
 LIMITS: dict[str, Any] = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 512}
 STRATEGIES = ("head", "last-k", "all")
@@ -145,8 +146,8 @@ def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16,
     node = backbone(name).feature_node
     fx = extractor(name, (node,), device)
     out = []
-    with torch.no_grad():
-        for i in range(0, len(images), chunk):
+    for i in range(0, len(images), chunk):
+        with running(), torch.no_grad():
             out.append(fx(batch(images[i : i + chunk], name).to(device))[node].cpu())
     return torch.cat(out)
 
@@ -194,7 +195,7 @@ class Classifier:
 
     def predict(self, images: list[np.ndarray], device: str = "cpu") -> np.ndarray:
         """Class probabilities [N, classes]. The classifier itself stays on the CPU (pages share it by name)."""
-        with torch.no_grad():
+        with running(), torch.no_grad():
             if self.head is not None:  # the shared extractor on `device`, the tiny head on the CPU
                 logits = self.head(features(images, device, name=self.backbone).cpu())
             else:
@@ -362,14 +363,15 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
         opt = torch.optim.Adam(head.parameters(), lr=lr * 10, weight_decay=1e-4)
         for epoch in range(1, epochs + 1):
             _check(should_stop)
-            for _ in range(20):  # full-batch steps per epoch
-                opt.zero_grad()
-                loss = F.cross_entropy(head(ftr), ytr)
-                loss.backward()
-                opt.step()
-            with torch.no_grad():
-                row = {"epoch": epoch, "loss": loss.item(), "train_acc": _acc(head(ftr), ytr),
-                       "heldout_acc": _acc(head(fte), yte)}
+            with running():
+                for _ in range(20):  # full-batch steps per epoch
+                    opt.zero_grad()
+                    loss = F.cross_entropy(head(ftr), ytr)
+                    loss.backward()
+                    opt.step()
+                with torch.no_grad():
+                    row = {"epoch": epoch, "loss": loss.item(), "train_acc": _acc(head(ftr), ytr),
+                           "heldout_acc": _acc(head(fte), yte)}
             res.history.append(row)
             if callback:
                 callback(row)
@@ -417,13 +419,14 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
                 xb = xtr[idx]
                 if torch.rand(1, generator=gen) < 0.5:
                     xb = torch.flip(xb, dims=(3,))
-                opt.zero_grad()
-                loss = F.cross_entropy(model(xb), ytr[idx])
-                loss.backward()
-                opt.step()
+                with running():  # batch by batch: a trace elsewhere never meets this run
+                    opt.zero_grad()
+                    loss = F.cross_entropy(model(xb), ytr[idx])
+                    loss.backward()
+                    opt.step()
                 total += loss.item() * len(idx)
             model.eval()
-            with torch.no_grad():
+            with running(), torch.no_grad():
                 row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(model(xtr), ytr),
                        "heldout_acc": _acc(model(xte), yte)}
             res.history.append(row)

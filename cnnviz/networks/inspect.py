@@ -21,7 +21,8 @@ from torch import nn
 
 from cnnviz.caching import KeyedCache
 from cnnviz.networks.efficientnet_lite import Conv2dSame
-from cnnviz.networks.network import TRACE_LOCK, Network, NetworkLike, get
+from cnnviz.networks.network import Network, NetworkLike, get
+from cnnviz.networks.tracing import running, tracing
 from cnnviz.present.colours import colour_range, to_rgb
 
 LEAVES = [Conv2dSame]
@@ -84,13 +85,13 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tu
     from torch.fx.passes.shape_prop import ShapeProp
 
     tracer = _tracer(extra_leaves)
-    with TRACE_LOCK:
+    with tracing():
         graph = tracer.trace(model)
     gm = GraphModule(tracer.root, graph)
     import contextlib
     import io
 
-    with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before re-raising
+    with running(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before re-raising
         ShapeProp(gm).propagate(torch.zeros(1, *input_size))
     names = {n: tracer.node_to_qualname[n] for n in graph.nodes if n in tracer.node_to_qualname}
     rf: dict = {}
@@ -174,7 +175,7 @@ def extractor(net: NetworkLike, nodes: tuple[str, ...], device: str = "cpu") -> 
 
     def make() -> nn.Module:
         model = net.module(device)
-        with TRACE_LOCK:
+        with tracing():
             return create_feature_extractor(model, return_nodes=list(nodes),
                                             tracer_kwargs={"leaf_modules": LEAVES}).eval()
 
@@ -211,7 +212,7 @@ def feature_maps(net: NetworkLike, x: torch.Tensor, nodes: tuple[str, ...], devi
 
     def make() -> dict[str, np.ndarray]:
         fx = extractor(net, tuple(nodes), device)
-        with torch.no_grad():
+        with running(), torch.no_grad():
             out = fx(x.to(device))
         return {k: _frozen(v[0].float().cpu().numpy()) for k, v in out.items()}
 
@@ -230,7 +231,7 @@ def predict(net: NetworkLike, x: torch.Tensor, top: int = 5, device: str = "cpu"
 
     def make() -> list[Prediction]:
         model = net.module(device)
-        with torch.no_grad():
+        with running(), torch.no_grad():
             p = model(x.to(device)).float().softmax(1)[0].cpu()
         values, idx = p.topk(min(top, p.numel()))
         names = net.labels
@@ -247,8 +248,9 @@ def effective_rf(net: NetworkLike, x: torch.Tensor, node: str, channel: int, row
     def make() -> np.ndarray:
         fx = extractor(net, (node,), device)
         xi = x.to(device).clone().requires_grad_(True)
-        out = fx(xi)[node]
-        out[0, channel, row, col].backward()
+        with running():
+            out = fx(xi)[node]
+            out[0, channel, row, col].backward()
         assert xi.grad is not None
         return _frozen(xi.grad[0].abs().sum(0).cpu().numpy())
 

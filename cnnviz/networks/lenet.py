@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.networks.tracing import running, runs_networks
+
 SPLIT_SEED = 0
 N_TRAIN = 4000
 MEAN, STD = 33.3, 78.6  # of the 4,000 training digits' pixels (0–255), rounded
@@ -98,6 +100,7 @@ def shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> torch.Te
     return out
 
 
+@runs_networks
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     model.eval()
     with torch.no_grad():
@@ -123,11 +126,12 @@ def train_lenet(epochs: int = 12, lr: float = 1e-3, optimizer: str = "adam", see
         total = 0.0
         for i in range(0, len(ytr), batch_size):
             idx = perm[i : i + batch_size]
-            xb = shift(xtr[idx], gen) if augment else xtr[idx]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xb), ytr[idx])
-            loss.backward()
-            opt.step()
+            with running():
+                xb = shift(xtr[idx], gen) if augment else xtr[idx]
+                opt.zero_grad()
+                loss = F.cross_entropy(model(xb), ytr[idx])
+                loss.backward()
+                opt.step()
             total += loss.item() * len(idx)
         row = {"epoch": epoch, "loss": total / len(ytr), "train_acc": accuracy(model, xtr, ytr),
                "heldout_acc": accuracy(model, xte, yte), "seconds": time.perf_counter() - t0}

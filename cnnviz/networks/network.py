@@ -9,7 +9,7 @@ of its own (key "<base>@<token>") that the session owns, so everything derived f
 freed with it.
 
 Concurrency (a class of 30 shares one process):
-- torch.fx tracing patches process-wide state, so every trace runs under TRACE_LOCK;
+- torch.fx tracing patches process-wide state, so traces and runs are kept apart (cnnviz.networks.tracing);
 - builds lock per key: two networks (or two layers of one) build in parallel, the same
   thing is built once while the others wait for it; a failed build stores nothing;
 - the shared module is checked for hooks, training mode and trainable parameters each
@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # importing this module must not load torch (the home page li
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-TRACE_LOCK = threading.RLock()  # torch.fx's tracer patches process-wide state: one trace at a time
 MEMO_SIZE = 96  # derived values per network: every layer's extractor and rule graph of a big one, not unbounded
 
 

@@ -158,3 +158,41 @@ def test_heavy_jobs_queue_in_order_report_their_place_and_free_their_slot_when_t
         with q.slot("fourth", on_wait=impatient, poll=0.01):
             pass
     assert seen == [0] and q.status()["waiting"] == []
+
+
+@pytest.mark.unit
+def test_a_trace_waits_for_running_networks_and_runs_wait_for_a_trace():
+    import time
+
+    from cnnviz.networks.tracing import running, tracing
+
+    log: list[str] = []
+    started = threading.Event()
+
+    def runner() -> None:
+        with running():
+            started.set()
+            time.sleep(0.2)
+            log.append("run ends")
+
+    def tracer() -> None:
+        started.wait(5)
+        with tracing():
+            log.append("trace starts")
+            time.sleep(0.2)
+            log.append("trace ends")
+
+    def late_runner() -> None:
+        started.wait(5)
+        time.sleep(0.05)  # arrives while the trace waits or runs: goes after it
+        with running():
+            log.append("late run")
+
+    threads = [threading.Thread(target=f) for f in (runner, tracer, late_runner)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert log == ["run ends", "trace starts", "trace ends", "late run"]
+    with running(), tracing(), running():  # a graph built lazily in the middle of a run: no deadlock
+        pass

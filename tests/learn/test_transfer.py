@@ -93,7 +93,7 @@ def test_a_head_for_the_wrong_backbone_is_refused_clearly():
         T.load_classifier(buf.getvalue())
 
 
-@pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet"])
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet", "mobilenet_v2"])
 def test_a_cached_torchvision_backbone_trains_every_strategy_on_a_copy(torchvision_cache, name):
     torchvision_cache(name)
     assert name in T.available_backbones()

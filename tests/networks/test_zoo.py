@@ -114,3 +114,30 @@ def test_download_checks_the_file_before_it_enters_the_cache(tmp_path, monkeypat
     with pytest.raises(OSError, match="checksum"):
         registry.download_with_progress("resnet18")
     assert not bad.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_a_network_added_by_its_spec_alone_works_on_every_surface(torchvision_cache):
+    """MobileNetV2 is one NetworkSpec and nothing else: registry, handle, layers, rules, tables, transfer."""
+    import torchvision
+
+    from cnnviz.explain import attribution as at
+    from cnnviz.learn import transfer as T
+    from cnnviz.networks import architecture as A
+    from cnnviz.networks import inspect as ins
+    from cnnviz.networks.network import get
+
+    torchvision_cache("mobilenet_v2")
+    net = get("mobilenet_v2")
+    assert net.available and net.title == "MobileNetV2" and len(net.labels) == 1000
+    x = net.preprocess(load_sample("Coffee"))
+    reference = torchvision.models.mobilenet_v2(weights=None)
+    reference.load_state_dict(net.module().state_dict())
+    with torch.no_grad():
+        expected = reference.eval()(x).softmax(1)[0].topk(5).indices.tolist()
+    assert [p.index for p in ins.predict(net, x)] == expected
+    groups = {i.group for i in ins.layers(net)}
+    assert {"features.0", "features.17", "features.18"} <= groups
+    relu6 = sum(isinstance(m, torch.nn.ReLU6) for m in net.module().modules())
+    assert at.rule_model(net, "guided").rectifiers_replaced == relu6 == 35
+    assert A.layer_table("mobilenet_v2").params == sum(p.numel() for p in reference.parameters()) == 3_504_872
+    assert "mobilenet_v2" in T.available_backbones() and T.feature_width("mobilenet_v2") == 1280
