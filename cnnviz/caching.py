@@ -12,6 +12,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from cnnviz.networks.tracing import suspended
+
 T = TypeVar("T")
 
 
@@ -34,7 +36,10 @@ class KeyedCache:
                 self._store.move_to_end(key)
                 return self._store[key]
             build_lock = self._building.setdefault(key, threading.Lock())
-        with build_lock:
+        if not build_lock.acquire(blocking=False):
+            with suspended():  # another thread builds it (maybe tracing): wait without holding up traces
+                build_lock.acquire()
+        try:
             with self._lock:
                 if key in self._store:
                     self._store.move_to_end(key)
@@ -49,6 +54,8 @@ class KeyedCache:
                 while len(self._store) > self.size:  # the least recently used goes (a later request rebuilds it)
                     self._store.popitem(last=False)
             return value
+        finally:
+            build_lock.release()
 
     def __len__(self) -> int:
         return len(self._store)

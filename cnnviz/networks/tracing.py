@@ -36,14 +36,18 @@ _mine = threading.local()  # this thread's shares and traces (both re-entrant)
 
 
 def _held() -> int:
-    return getattr(_mine, "shares", 0)
+    return int(getattr(_mine, "shares", 0))
+
+
+def _traces() -> int:
+    return int(getattr(_mine, "traces", 0))
 
 
 @contextmanager
 def running() -> Iterator[None]:
     """Run networks (forward or backward): shared with other runs, never during a trace."""
     global _runners
-    if getattr(_mine, "traces", 0):  # running inside this thread's own trace (shape propagation)
+    if _traces():  # running inside this thread's own trace (shape propagation)
         yield
         return
     if _held():
@@ -67,17 +71,39 @@ def running() -> Iterator[None]:
 
 
 @contextmanager
+def suspended() -> Iterator[None]:
+    """Give up this thread's running share while it waits for another thread (e.g. for a graph it builds):
+    that thread may need to trace, and a trace waits for every running share."""
+    global _runners
+    saved = _held()
+    if not saved or _traces():
+        yield
+        return
+    with _cond:
+        _runners -= 1
+        _cond.notify_all()
+    _mine.shares = 0
+    try:
+        yield
+    finally:
+        with _cond:
+            _cond.wait_for(lambda: not _tracing and not _waiting_traces)
+            _runners += 1
+        _mine.shares = saved
+
+
+@contextmanager
 def tracing() -> Iterator[None]:
     """Trace (torch.fx): alone in the process, while no network runs in any thread."""
     global _runners, _tracing, _waiting_traces
-    if getattr(_mine, "traces", 0):
+    if _traces():
         _mine.traces += 1
         try:
             yield
         finally:
             _mine.traces -= 1
         return
-    own = _held()
+    own = 1 if _held() else 0  # a thread counts once among the runners, however deeply its runs nest
     with _cond:
         _runners -= own  # this thread's own runs wait for the trace too
         _waiting_traces += 1

@@ -194,5 +194,45 @@ def test_a_trace_waits_for_running_networks_and_runs_wait_for_a_trace():
     for t in threads:
         t.join(10)
     assert log == ["run ends", "trace starts", "trace ends", "late run"]
-    with running(), tracing(), running():  # a graph built lazily in the middle of a run: no deadlock
-        pass
+    done = threading.Event()
+
+    def nested() -> None:  # a graph built lazily deep inside nested runs: no deadlock, counts restored
+        with running(), running(), tracing(), running():
+            pass
+        with tracing():
+            done.set()
+
+    t = threading.Thread(target=nested)
+    t.start()
+    t.join(10)
+    assert done.is_set()
+
+
+@pytest.mark.unit
+def test_a_run_waiting_for_a_graph_another_thread_traces_does_not_deadlock():
+    from cnnviz.networks.tracing import running, tracing
+
+    cache = KeyedCache(4)
+    building = threading.Event()
+    results: list[str] = []
+
+    def make() -> str:
+        building.set()
+        with tracing():  # needs every other run to pause
+            return "graph"
+
+    def builder() -> None:
+        with running():
+            results.append(cache.get("g", make))
+
+    def waiter() -> None:
+        building.wait(5)
+        with running():  # holds a share while it waits for the same graph
+            results.append(cache.get("g", lambda: "rebuilt"))
+
+    threads = [threading.Thread(target=f) for f in (builder, waiter)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(results) == ["graph", "graph"]
