@@ -158,8 +158,7 @@ def main() -> None:
             if server is None or args.fresh:
                 if server:
                     server.stop()
-                server = Server()
-                asyncio.run(stampede(server.url, "home", 1))  # the root first: see README (first deep link)
+                server = Server()  # started as the README starts it (python -m cnnviz serve)
             cold_t, cold_e = asyncio.run(stampede(server.url, page, 1))  # tracing, model loads: once per process
             print(f"{page:<14}{'first visit (cold)':>30}: {cold_t[0] if cold_t else float('nan'):.2f} s"
                   + (f"  {cold_e[0][:100]}" if cold_e else ""), flush=True)

@@ -15,7 +15,7 @@ def _opening_commands() -> list[str]:
 def test_readme_opens_with_exactly_two_commands():
     cmds = _opening_commands()
     assert len(cmds) == 2 and all("\n" not in c for c in cmds), cmds
-    assert "pip install -r requirements.txt" in cmds[0] and "streamlit run app.py" in cmds[0]
+    assert "pip install -r requirements.txt" in cmds[0] and "python3 -m cnnviz serve" in cmds[0]
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,47 +28,32 @@ def _free_port() -> int:
 
 
 class Server:
-    """`streamlit run SCRIPT` on a free port, healthy before the constructor returns."""
+    """The app as the README starts it (`python -m cnnviz serve`) on a free loopback port, ready before the
+    constructor returns: healthy, and already opened once at its root by the serve command."""
 
-    def __init__(self, script: str = "app.py") -> None:
+    def __init__(self) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
         (ROOT / "artifacts").mkdir(exist_ok=True)
         self.log = open(ROOT / "artifacts" / f"streamlit-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            [sys.executable, "-m", "cnnviz", "serve", "--port", str(self.port), "--address", "127.0.0.1", "--",
+             "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        self._open_root_once()
-                        return
-            except OSError:
-                time.sleep(0.3)
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self.log.flush()
+            if "CNN Explorer is ready" in Path(self.log.name).read_text(errors="replace"):
+                return
+            time.sleep(0.3)
         self.stop()
-        raise RuntimeError("streamlit did not become healthy within 90 s")
-
-    def _open_root_once(self) -> None:
-        """Run the app once at its root, as the README advises after a start: Streamlit's old pages/ mode
-        runs only the first script run of a process, and a deep link there shows "Page not found"."""
-        import asyncio
-
-        from tests.streamlit_client import Session
-
-        async def visit() -> None:
-            async with Session(self.url) as s:
-                await s.open("", timeout=120)
-
-        asyncio.run(visit())
+        raise RuntimeError("the app did not become ready within 150 s (see the server log in artifacts/)")
 
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(10)
+            self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
@@ -90,6 +74,7 @@ def server(artifacts):
 
 @pytest.fixture
 def fresh_server(artifacts):
+    """A new server: no network traced or loaded yet (first visits, deep links right after start)."""
     s = Server()
     yield s
     s.stop()

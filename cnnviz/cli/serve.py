@@ -1,0 +1,89 @@
+"""`python -m cnnviz serve`: start the app with its production config, and open it once at its root.
+
+Streamlit runs the *first* script run of a server process in its old `pages/` mode; when that
+first request is a deep link (a student's /convolution link, right after the teacher starts the
+server), Streamlit shows "Page not found" over the right page. Serving through this command makes
+that first run happen here, at the root, before anyone connects: every visitor's link then goes
+straight through the app's navigation. Nothing else differs from `streamlit run app.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+START_S = 120  # a cold start imports torch and Streamlit: give it time, but not forever
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.read() == b"ok"
+    except OSError:
+        return False
+
+
+def open_root_once(url: str, timeout: float = START_S) -> None:
+    """One script run of the app at its root over Streamlit's websocket, as a first visitor's would be."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    async def visit() -> None:
+        ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**28) as ws:  # type: ignore[list-item]
+            msg = BackMsg()
+            msg.rerun_script.page_name = ""
+            await ws.send(msg.SerializeToString())
+            while True:
+                fwd = ForwardMsg()
+                fwd.ParseFromString(await ws.recv())
+                if fwd.WhichOneof("type") == "script_finished":
+                    return
+
+    asyncio.run(asyncio.wait_for(visit(), timeout))
+
+
+def cmd_serve(args) -> None:
+    port, address = args.port, args.address
+    extra = list(args.streamlit_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+           "--server.address", address, *extra]
+    proc = subprocess.Popen(cmd, cwd=APP.parent)
+
+    def stop(signum, frame) -> None:  # pass Ctrl-C / a service stop on to Streamlit
+        proc.send_signal(signum)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    url = f"http://{'127.0.0.1' if address in ('0.0.0.0', '') else address}:{port}"
+    deadline = time.monotonic() + START_S
+    while proc.poll() is None and time.monotonic() < deadline and not _healthy(url):
+        time.sleep(0.3)
+    if proc.poll() is None and _healthy(url):
+        try:
+            open_root_once(url)
+            print(f"CNN Explorer is ready: {url}", flush=True)
+        except Exception as e:  # noqa: BLE001 - the app still serves; only the first deep link shows a notice
+            print(f"warning: could not open the app once at its root ({e.__class__.__name__}: {e})", flush=True)
+    sys.exit(proc.wait())
+
+
+def register(sub) -> None:
+    """Add `serve` to the top-level parser."""
+    p = sub.add_parser("serve", help="start the app (Streamlit, the project's config) and open it once at its root")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="0.0.0.0", help="0.0.0.0: reachable by a class on the network")
+    p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
+                   help="anything after -- goes to `streamlit run` (e.g. -- --server.headless true)")
+    p.set_defaults(func=cmd_serve)
