@@ -16,6 +16,24 @@ from cnnviz.networks import network
 from cnnviz.networks.network import has_leftover_state
 
 
+def _run_async(coro):
+    """asyncio.run in a thread of its own: the browser tests' playwright keeps an event loop in this one."""
+    out: dict = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(900)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def _signature(run) -> list:
     """What a learner reads: metrics, tables, text and charts (not element ids or media URLs)."""
     out = []
@@ -51,11 +69,11 @@ def test_eight_first_visits_at_once_render_like_one_visitor_and_leave_the_server
     async def both():  # Networks and Architectures, 8 sessions each, all first visits, at the same moment
         return await asyncio.gather(stampede("networks", 8), stampede("architectures", 8))
 
-    nets, archs = asyncio.run(both())
+    nets, archs = _run_async(both())
     for runs in (nets, archs):
         assert all(r.ok for r in runs), [r.exceptions for r in runs if not r.ok]
     for page, runs in (("networks", nets), ("architectures", archs)):
-        after = asyncio.run(stampede(page, 1))[0]  # a new visitor afterwards, alone: the serial reference
+        after = _run_async(stampede(page, 1))[0]  # a new visitor afterwards, alone: the serial reference
         assert after.ok, after.exceptions
         assert _signature(after), page
         for r in runs:
