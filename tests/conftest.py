@@ -10,16 +10,25 @@ import pytest  # noqa: E402
 
 import tests.profiles  # noqa: E402, F401  (registers and loads the hypothesis profile)
 
-TIERS = {"app": "app", "browser": "browser"}  # tests/<folder> → marker; everything else is the unit tier
+TIERS = {"app": "app", "browser": "browser", "cli": "slow"}  # tests/<folder> → marker; the rest is `unit`
+
+
+def _is_slow(item) -> bool:
+    """Engine tests that start a Python subprocess (the CLI) or train networks for seconds."""
+    return "cli" in item.name.split("[")[0].split("_") or item.get_closest_marker("slow") is not None
 
 
 def pytest_collection_modifyitems(items):
-    """Mark each test with its tier from its folder (unless it names one): `pytest -m unit` is the fast tier."""
+    """Mark each test with its tier (unless it names one): `pytest -m unit` is the fast tier (under a minute),
+    `slow` the engine tests that run the CLI or train, `app` AppTest, `browser` a real server and chromium."""
     for item in items:
         if any(item.get_closest_marker(m) for m in ("unit", "app", "browser")):
             continue
         folder = Path(str(item.fspath)).parent.name
-        item.add_marker(getattr(pytest.mark, TIERS.get(folder, "unit")))
+        tier = TIERS.get(folder, "unit")
+        if tier == "unit" and _is_slow(item):
+            tier = "slow"
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture

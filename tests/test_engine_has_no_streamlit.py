@@ -3,7 +3,10 @@
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_engine_modules_do_not_import_streamlit():
     code = ("import sys, pkgutil, importlib, cnnviz\n"
             "for m in pkgutil.walk_packages(cnnviz.__path__, 'cnnviz.'):\n"

@@ -3,12 +3,14 @@
 import time
 
 import numpy as np
+import pytest
 import torch
 
 from cnnviz.learn.training import LeNetRun, TrainConfig
 from cnnviz.networks.network import get
 
 
+@pytest.mark.slow
 def test_a_short_run_lowers_the_loss_and_beats_chance_on_held_out_digits():
     shared = {k: v.clone() for k, v in get("lenet5").module().state_dict().items()}
     run = LeNetRun(TrainConfig(epochs=1, batch_size=64, seed=1)).start()

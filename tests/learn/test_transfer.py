@@ -93,6 +93,7 @@ def test_a_head_for_the_wrong_backbone_is_refused_clearly():
         T.load_classifier(buf.getvalue())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet", "mobilenet_v2"])
 def test_a_cached_torchvision_backbone_trains_every_strategy_on_a_copy(torchvision_cache, name):
     torchvision_cache(name)
@@ -211,6 +212,7 @@ def test_uploaded_photos_are_shrunk_and_class_names_must_differ():
         ds.check()
 
 
+@pytest.mark.slow
 def test_a_background_run_trains_the_strategies_in_turn_on_one_split():
     ds = T.demo_dataset(per_class=4, seed=8, photos=("Chelsea the cat", "Coffee"))
     run = T.TransferRun(ds, ["head", "last-k"], k=1, epochs=2).start()
@@ -221,6 +223,7 @@ def test_a_background_run_trains_the_strategies_in_turn_on_one_split():
     assert snap.results["head"].heldout_accuracy == snap.histories["head"][-1]["heldout_acc"]
 
 
+@pytest.mark.slow
 def test_a_background_run_stops_between_batches():
     ds = T.demo_dataset(per_class=12, seed=9, photos=("Chelsea the cat", "Coffee"))
     run = T.TransferRun(ds, ["all"], epochs=30).start()
