@@ -35,7 +35,7 @@ def full_info(device_choice: str = "auto") -> dict:
     import torch
 
     from cnnviz.devices import device_name, resolve_device
-    from cnnviz.networks.registry import all_statuses
+    from cnnviz.networks.registry import all_statuses, imagenet_top1, parameter_count
     from cnnviz.networks.specs import SPECS
 
     device, notice = resolve_device(device_choice)
@@ -44,7 +44,8 @@ def full_info(device_choice: str = "auto") -> dict:
         "device": {"choice": device_choice, "type": device.type, "name": device_name(device), "notice": notice,
                    "cuda_available": torch.cuda.is_available(),
                    "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]},
-        "models": [dict(s.as_dict(), title=SPECS[s.model].title, source=SPECS[s.model].source)
-                   for s in all_statuses()],
+        "models": [dict(s.as_dict(), title=SPECS[s.model].title, source=SPECS[s.model].source,
+                        licence=SPECS[s.model].licence, parameters=parameter_count(s.model),
+                        imagenet_top1=imagenet_top1(s.model)[0]) for s in all_statuses()],
     })
     return info

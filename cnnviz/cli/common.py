@@ -92,9 +92,60 @@ def layer_of(model: str, node: str):
 
 
 def model_arg(name: str) -> str:
+    """A registry network, or an architecture that --weights FILE fills (checked in `use_own_weights`)."""
     from cnnviz.networks.specs import SPECS
 
-    if name not in SPECS:
-        raise argparse.ArgumentTypeError(f"unknown model '{name}' (choose from {', '.join(SPECS)})")
+    if name in SPECS:
+        return name
+    from cnnviz.networks.own_weights import architectures
+
+    if name not in architectures():
+        raise argparse.ArgumentTypeError(f"unknown model '{name}' (choose from {', '.join(SPECS)}, or any "
+                                         "torchvision classification architecture with --weights FILE)")
     return name
+
+
+def add_own_weights(p: argparse.ArgumentParser) -> None:
+    """--weights/--labels: look inside your own state dict for MODEL (an architecture name)."""
+    p.add_argument("--weights", default=None, metavar="FILE",
+                   help="your state dict (.pt/.pth) for the architecture named by --model/MODEL")
+    p.add_argument("--labels", default=None, metavar="FILE",
+                   help="class names for --weights: a text file (one per line) or a JSON list")
+
+
+def use_own_weights(args: argparse.Namespace) -> None:
+    """Load --weights into args.model's architecture; the handle stays alive on `args` for the whole command."""
+    from pathlib import Path
+
+    from cnnviz.networks.specs import SPECS
+
+    model = getattr(args, "model", None)
+    weights = getattr(args, "weights", None)
+    labels = getattr(args, "labels", None)
+    if labels and not weights:
+        raise CnnvizError("--labels names the classes of --weights: give --weights FILE too")
+    if not weights:
+        if model is not None and model not in SPECS:
+            raise CnnvizError(f"'{model}' is an architecture without weights here: give --weights FILE "
+                              f"(or choose from {', '.join(SPECS)})")
+        return
+    from cnnviz.networks import own_weights
+
+    if model is None:
+        raise CnnvizError("--weights needs a model architecture")
+    files = {}
+    for flag, name in (("--weights", weights), ("--labels", labels)):
+        if name is None:
+            continue
+        path = Path(name)
+        if not path.is_file():
+            raise CnnvizError(f"{flag}: no such file: {name}")
+        if flag == "--weights" and path.stat().st_size > own_weights.MAX_WEIGHT_BYTES:
+            own_weights.read_state_dict(b"", size=path.stat().st_size)  # raises the size message
+        files[flag] = path
+    lab = files.get("--labels")
+    net = own_weights.load(model, files["--weights"].read_bytes(), lab.read_bytes() if lab else None,
+                           lab.name if lab else "", files["--weights"].name)
+    args.own_network = net  # the only strong reference: the key works while the command runs
+    args.model = net.key
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.cli.common import device_of, layer_of, model_arg, pair, read_photo
+from cnnviz.cli.common import add_own_weights, device_of, layer_of, model_arg, pair, read_photo
 from cnnviz.errors import CnnvizError
 
 
@@ -13,7 +13,6 @@ def cmd_attribute(args) -> None:
 
     from cnnviz.explain import attribution
     from cnnviz.networks.network import get
-    from cnnviz.networks.specs import SPECS
     from cnnviz.present.overlay import overlay
 
     photo = read_photo(args.image)
@@ -27,7 +26,7 @@ def cmd_attribute(args) -> None:
                               device=str(device_of(args)))
     v = np.abs(a.values) if args.method != "gradcam" else a.values
     hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
-    img = overlay(SPECS[args.model].preprocess.image(photo), np.clip(v / hi, 0, 1), 0.6)
+    img = overlay(get(args.model).preprocessing.image(photo), np.clip(v / hi, 0, 1), 0.6)
     Image.fromarray(img).save(args.output)
     if args.npy:
         np.save(args.npy, a.values)
@@ -71,6 +70,7 @@ def register(sub) -> None:
     p = sub.add_parser("attribute", help="an attribution map (saliency, guided backprop, Grad-CAM, …) as PNG")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--method", required=True, choices=["saliency", "deconvnet", "guided-backprop", "gradcam",
                                                        "guided-gradcam", "integrated-gradients", "occlusion",
                                                        "smoothgrad"])
@@ -82,6 +82,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_attribute)
     p = sub.add_parser("fantasy", help="activation maximisation: an image that excites a channel, unit or class")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--layer", default=None)
     p.add_argument("--channel", type=int, default=None)
     p.add_argument("--unit", default=None, help="Y,X within the channel's map")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cnnviz.cli.common import device_of, ints, layer_of, model_arg, read_photo
+from cnnviz.cli.common import add_own_weights, device_of, ints, layer_of, model_arg, read_photo
 from cnnviz.errors import CnnvizError
 
 
@@ -21,7 +21,9 @@ def cmd_info(args) -> None:
     print("  python " + info["python"] + ", " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     print("  models:")
     for m in info["models"]:
-        line = f"    {m['model']:<20} {m['status']:<14} {m['detail']}"
+        top1 = f"ImageNet top-1 {m['imagenet_top1']:.1f} %" if m["imagenet_top1"] is not None else "not ImageNet"
+        line = (f"    {m['model']:<20} {m['status']:<14} {m['parameters']:>12,} parameters · {top1}\n"
+                f"    {'':<20} {m['detail']}\n    {'':<20} licence: {m['licence']}")
         if m["how_to_get"]:
             line += f"\n    {'':<20} get it: {m['how_to_get']}"
         print(line)
@@ -32,6 +34,8 @@ def cmd_predict(args) -> None:
     from cnnviz.networks.network import get
 
     model = args.model
+    if args.classifier and args.weights:
+        raise CnnvizError("give --classifier or --weights, not both")
     if args.classifier:  # a classifier saved by `transfer --out` or downloaded from the Training page
         from pathlib import Path
 
@@ -176,6 +180,7 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="top-k ImageNet (or digit) classes of a photo")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--top", type=int, default=5)
     p.add_argument("--classifier", default=None,
                    help="a classifier file from `transfer --out` or the Training page (its backbone and classes)")
@@ -185,6 +190,7 @@ def register(sub) -> None:
     p = sub.add_parser("featuremaps", help="every channel of one layer as a PNG montage")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--layer", required=True, help="a name from `python -m cnnviz layers MODEL`")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--order", default="index", choices=["index", "mean", "max"])
@@ -193,10 +199,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_featuremaps)
     p = sub.add_parser("layers", help="a model's inspectable layers and their output shapes")
     p.add_argument("model", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_layers)
     p = sub.add_parser("rf", help="receptive field size, jump and start of every layer")
     p.add_argument("model", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rf)
     p = sub.add_parser("arch", help="layer table of an architecture: shapes, parameters, MACs, memory, receptive fields")

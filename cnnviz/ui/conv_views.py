@@ -16,7 +16,7 @@ from cnnviz.grids.photo_filter import filter_photo
 from cnnviz.grids.presets import CONV_PRESETS
 from cnnviz.grids.shapes import conv_output_formula
 from cnnviz.grids.text import grid_to_csv
-from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
+from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.jobs import HEAVY
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
@@ -333,7 +333,7 @@ def kernels_on_a_photo(result: ConvResult, sty: Style, one_d: bool) -> None:
                     title = a.selectbox("Sample photo", list(SAMPLE_PHOTOS), key="photo_sample")
                     photo = load_sample(title)
                 else:
-                    up = a.file_uploader("Your photo", type=UPLOAD_TYPES, key="photo_upload")
+                    up = a.file_uploader("Your photo", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB, key="photo_upload")
                     if up is not None:
                         try:
                             photo = load_image(up.getvalue(), up.name)

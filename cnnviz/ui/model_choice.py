@@ -68,7 +68,10 @@ def pick_network(container, store: dict, key: str, help: str, accept: Callable[[
     nets = {n.key: n for n in offered(accept, available_only)}
     options = list(nets)
     titles = {k: network_title(n) for k, n in nets.items()}
-    chosen = container.selectbox("Model", options, index=options.index(current_key(store, options, default)),
+    wanted = current_key(store, options, default)
+    if st.session_state.get(key, wanted) != wanted:  # a network adopted since the last run: the box follows it
+        st.session_state[key] = wanted
+    chosen = container.selectbox("Model", options, index=options.index(wanted),
                                  format_func=titles.__getitem__, key=key, help=help)
     store["model"] = chosen
     return nets[chosen]

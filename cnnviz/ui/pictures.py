@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.errors import ImageError
-from cnnviz.images import SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
+from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.networks import registry
 from cnnviz.networks.lenet import heldout_digits
 from cnnviz.networks.network import Network
@@ -35,7 +35,7 @@ def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = T
         src = st.segmented_control("Digit", ["Held-out MNIST digit", "Upload"], default="Held-out MNIST digit",
                                    key=f"{prefix}_digit_src", required=True)
     if src == "Upload":
-        up = st.file_uploader("A digit photo: dark ink on a light background, roughly centred", type=UPLOAD_TYPES,
+        up = st.file_uploader("A digit photo: dark ink on a light background, roughly centred", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                               key=f"{prefix}_digit_upload")
         got = _decode(up) if up is not None else None
         if got:
@@ -57,7 +57,7 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
         store["sample"] = st.selectbox("Sample photo", list(SAMPLE_PHOTOS),
                                        index=list(SAMPLE_PHOTOS).index(store["sample"]), key=f"{prefix}_sample")
     with tabs[1]:
-        up = st.file_uploader("Your photo (PNG, JPEG, WebP, BMP, GIF, TIFF; kept in memory only)", type=UPLOAD_TYPES,
+        up = st.file_uploader("Your photo (PNG, JPEG, WebP, BMP, GIF, TIFF; kept in memory only)", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                               key=f"{prefix}_upload")
     cam = None
     if camera:

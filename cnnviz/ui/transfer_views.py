@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from cnnviz.errors import CnnvizError, ImageError
-from cnnviz.images import UPLOAD_TYPES, load_image, resize_max
+from cnnviz.images import MAX_PHOTO_MB, UPLOAD_TYPES, load_image, resize_max
 from cnnviz.learn import transfer as T
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.networks.inspect import Prediction
@@ -47,7 +47,7 @@ def transfer_tab(sty: Style, device: str) -> None:
         for c in range(int(n_classes)):
             with cols[c % len(cols)]:
                 name = st.text_input(f"Class {c + 1} name", f"class {c + 1}", key=f"tl_name_{c}")
-                files = st.file_uploader(f"Photos of '{name}'", type=UPLOAD_TYPES, accept_multiple_files=True,
+                files = st.file_uploader(f"Photos of '{name}'", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB, accept_multiple_files=True,
                                          key=f"tl_files_{c}")
                 names.append(name)
                 for f in files or []:
@@ -165,7 +165,7 @@ def transfer_tab(sty: Style, device: str) -> None:
         candidates["trained"] = (r_main.classifier, r_main.heldout_accuracy)
     with st.expander("Load a classifier downloaded earlier", expanded=not tl):
         loaded = st.file_uploader("Classifier file (.pt) from this page or `python -m cnnviz transfer --out`",
-                                  type=["pt"], key="tl_load")
+                                  type=["pt"], key="tl_load", max_upload_size=MAX_PHOTO_MB)
         if loaded is not None:
             digest = hashlib.sha1(loaded.getvalue()).hexdigest()
             cached = st.session_state.get("_tl_loaded")
@@ -205,7 +205,7 @@ def transfer_tab(sty: Style, device: str) -> None:
                           icon=":material/check_circle:")
             c_use.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
                             icon=":material/photo_camera:")
-        new = st.file_uploader("Try it on new photos (not used for training)", type=UPLOAD_TYPES,
+        new = st.file_uploader("Try it on new photos (not used for training)", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                                accept_multiple_files=True, key="tl_new")
         good = []
         for f in new or []:

@@ -8,6 +8,7 @@ from cnnviz.networks.specs import SPECS
 from cnnviz.ui import network_views as views
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.model_choice import pick_network
+from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.pictures import picture, weights_missing
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, int_in, read_params
@@ -30,15 +31,16 @@ read_url_once("networks", _from_url)
 
 st.title("Networks on your photo")
 st.caption("Real pretrained networks: what they predict, what every layer computes, and which pixels each unit "
-           "can see. EfficientNet-Lite0 and LeNet-5 work offline; the classic ImageNet networks load from the "
-           "torch hub cache once downloaded.")
+           "can see. EfficientNet-Lite0/1/2, MobileNetV2 and LeNet-5 work offline; the classic ImageNet networks "
+           "load from the torch hub cache once downloaded; or bring your own weights.")
 
 c_model, c_dev = st.columns([3, 2], vertical_alignment="bottom")
-net = pick_network(c_model, store, "net_model", help="★ marks models trained in this session on the Training page "
-                                                     "(kept until the session ends; not part of shared links)")
+net = pick_network(c_model, store, "net_model", help="★ marks your own networks: trained on the Training page or "
+                                                     "loaded below (kept until the session ends; never in links)")
 device, notice = resolve_device(settings.device)
 device = str(device)
 c_dev.caption(f"Running on **{device_name(device)}**" + (f" — {notice}" if notice else ""))
+own_weights_panel("net")
 st.caption(net.description)
 if weights_missing(net, "net_download"):
     st.stop()
@@ -64,6 +66,6 @@ with left:
 with right:
     views.receptive_field(net, info, x, channel, unit, seen, sty, device)
 views.rf_chart(net, info, sty)
-write_url({"model": net.base, **({"sample": store["sample"]} if net.base != "lenet5" else
-                                 {"digit": str(store.get("digit", 0))}),
+write_url({**({"model": net.link_name} if net.link_name else {}),
+           **({"sample": store["sample"]} if net.base != "lenet5" else {"digit": str(store.get("digit", 0))}),
            "layer": info.node, "channel": str(channel)})

@@ -15,6 +15,7 @@ from cnnviz.ui.attribution_views import show_maps
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
+from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.pictures import picture
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, read_params
@@ -37,12 +38,14 @@ st.caption("Which input pixels does the score of a class depend on? Each method 
            "question — compare them side by side, and read the caveats.")
 
 c1, c2 = st.columns([2, 3])
-net = pick_network(c1, store, "attr_model", help="★ marks models trained in this session on the Training page",
+net = pick_network(c1, store, "attr_model", help="★ marks your own networks: trained on the Training page or loaded below",
                    available_only=True)
 model_name = net.key
 missing = [n.title for n in all_networks() if not n.available]
 if missing:
     c1.caption(f"Not downloaded here: {', '.join(missing)} (see the home page).")
+with c1:
+    own_weights_panel("attr")
 device, _ = resolve_device(settings.device)
 with c2:
     photo, _ = picture(net, store, "attr", camera=False)
@@ -133,7 +136,8 @@ def _compute() -> dict[str, np.ndarray]:
 
 values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
 show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
-write_url({"model": net.base, **({"sample": store["sample"]} if net.base != "lenet5" else {})})
+write_url({**({"model": net.link_name} if net.link_name else {}),
+           **({"sample": store["sample"]} if net.base != "lenet5" else {})})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
            "shared model is never hooked or modified.")

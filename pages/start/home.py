@@ -43,14 +43,16 @@ def _render_environment(info: dict) -> None:
                      hide_index=True, width="stretch")
     icons = {"ready offline": "✅ ready offline", "cached": "✅ cached", "missing": "⬇️ missing"}
     st.dataframe(pd.DataFrame([{"model": m["title"], "name": m["model"], "weights": icons[m["status"]],
-                                "details": m["detail"], "how to get it": m["how_to_get"] or "—"}
+                                "parameters": f"{m['parameters']:,}",
+                                "ImageNet top-1": "—" if m["imagenet_top1"] is None else f"{m['imagenet_top1']:.1f} %",
+                                "source": m["detail"], "licence": m["licence"], "how to get it": m["how_to_get"] or "—"}
                                for m in info["models"]]), hide_index=True, width="stretch")
     from cnnviz.ui.model_choice import this_session
 
     mine = this_session()
     if mine:
-        st.markdown("**Trained in this session** (offered, marked ★, on Networks on your photo, Attributions and "
-                    "Fantasy images until the session ends):\n" + "\n".join(f"- {sm.title}" for sm in mine))
+        st.markdown("**Your networks in this session** (trained or loaded; offered, marked ★, on Networks on your "
+                    "photo, Attributions and Fantasy images until the session ends):\n" + "\n".join(f"- {sm.title}" for sm in mine))
 
 
 future = environment_if_started(settings.device)

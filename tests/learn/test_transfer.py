@@ -14,6 +14,7 @@ from PIL import Image
 from cnnviz.errors import CnnvizError
 from cnnviz.learn import transfer as T
 from cnnviz.networks.network import get
+from cnnviz.networks.specs import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,7 +97,8 @@ def test_a_head_for_the_wrong_backbone_is_refused_clearly():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet", "mobilenet_v2"])
 def test_a_cached_torchvision_backbone_trains_every_strategy_on_a_copy(torchvision_cache, name):
-    torchvision_cache(name)
+    if SPECS[name].source == "torchvision":
+        torchvision_cache(name)
     assert name in T.available_backbones()
     shared = get(name).module()
     before = {k: v.clone() for k, v in shared.state_dict().items()}
@@ -118,7 +120,7 @@ def test_a_missing_backbone_is_not_offered_and_its_file_is_refused(tmp_path, mon
     import io
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert T.available_backbones() == ["efficientnet_lite0"]
+    assert T.available_backbones() == [n for n, s in SPECS.items() if s.source == "package"]
     buf = io.BytesIO()
     torch.save({"state_dict": {"fc.weight": torch.zeros(2, 512), "fc.bias": torch.zeros(2)},
                 "classes": ["a", "b"], "backbone": "resnet18"}, buf)

@@ -1,0 +1,50 @@
+"""Your own weights in the real browser: upload on Networks, look inside on Networks and Attributions; a bad file."""
+
+import re
+
+import torch
+import torchvision
+
+from tests.browser.test_grid_interactions import _selected, _settled_without_errors, _wait_text
+
+
+def _upload_panel(watched, files: list[str]) -> None:
+    watched.page.get_by_text("Use your own weights").first.click()
+    watched.wait_idle()
+    panel = watched.page.locator('[data-testid="stExpander"]').filter(has_text="Use your own weights")
+    for k, f in enumerate(files):
+        panel.locator('input[type="file"]').nth(k).set_input_files(f)
+        watched.wait_idle(800)
+
+
+def test_a_state_dict_of_your_own_works_on_networks_and_attributions(server, watched, artifacts, tmp_path):
+    torch.manual_seed(0)
+    weights = tmp_path / "my_resnet.pt"
+    torch.save(torchvision.models.resnet18(num_classes=3).state_dict(), weights)
+    labels = tmp_path / "classes.txt"
+    labels.write_text("cat\ndog\nbird\n")
+    watched.page.goto(f"{server.url}/networks")
+    watched.wait_idle()
+    _upload_panel(watched, [str(weights), str(labels)])
+    _wait_text(watched, "In use for this session")
+    watched.wait_idle()
+    assert "ResNet-18 · my_resnet.pt (3 classes)" in _selected(watched, "Model")
+    body = watched.page.inner_text("body")
+    assert "bird" in body and "dog" in body
+    _settled_without_errors(watched, artifacts / "networks_with_your_own_weights.png")
+    assert "model=" not in watched.page.url  # never part of a shared link
+    watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Attributions")).click()
+    watched.wait_idle()
+    assert "ResNet-18 · my_resnet.pt (3 classes)" in _selected(watched, "Model")
+    _settled_without_errors(watched, artifacts / "attributions_with_your_own_weights.png")
+
+
+def test_a_file_that_is_not_weights_gets_a_message_and_the_page_keeps_working(server, watched, artifacts, tmp_path):
+    bad = tmp_path / "notes.pt"
+    bad.write_bytes(b"my lecture notes, not weights")
+    watched.page.goto(f"{server.url}/networks")
+    watched.wait_idle()
+    _upload_panel(watched, [str(bad)])
+    _wait_text(watched, "not a complete PyTorch weights file")
+    assert "EfficientNet-Lite0" in _selected(watched, "Model")
+    _settled_without_errors(watched, artifacts / "networks_bad_weights_file.png")
