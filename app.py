@@ -17,7 +17,10 @@ def _page(info, default: bool = False) -> st.Page:
                    default=default)
 
 
-nav = {"": [_page(HOME, default=True)]}
+home = st.Page(ROOT / "pages" / HOME.file, title=HOME.title, icon=HOME.icon, url_path="start", default=True)
+# The default page is served at the root; a typed /home goes there too (a hidden page that switches to it).
+typed_home = st.Page(lambda: st.switch_page(home), title=HOME.title, url_path=HOME.url_path, visibility="hidden")
+nav = {"": [home, typed_home]}
 for section in SECTIONS:
     nav[section] = [_page(p) for p in PAGES if p.section == section]
 page = st.navigation(nav)

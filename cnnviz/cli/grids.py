@@ -87,8 +87,10 @@ def cmd_grad(args) -> None:
     elif k.ndim == 3:
         gw = gw[0]
     bias = bias_arg(args.bias)
+    gb = np.asarray(res.grad_bias).ravel()
+    # one bias per filter: a single number only when there is a single filter given a single bias
     payload = {"grad_input": gi.tolist(), "grad_weight": gw.tolist(),
-               "grad_bias": float(res.grad_bias[0]) if np.ndim(bias) == 0 else res.grad_bias.tolist()}
+               "grad_bias": float(gb[0]) if np.ndim(bias) == 0 and gb.size == 1 else gb.tolist()}
     text = (f"∂L/∂X\n{print_grid(res.grad_input)}\n∂L/∂W\n{print_grid(res.grad_weight.reshape(-1, *res.grad_weight.shape[2:]))}"
             f"\n∂L/∂b = {payload['grad_bias']}")
     emit(args, payload, text)

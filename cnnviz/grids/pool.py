@@ -123,5 +123,5 @@ def pool2d(x: np.ndarray | Sequence, config: PoolConfig = PoolConfig()) -> PoolR
         out = windows.sum(axis=-1)
     else:
         out = np.sqrt((windows**2).sum(axis=-1))
-    padded_show = padded if mode != "max" else np.where(np.isinf(padded), 0.0, padded)
-    return PoolResult(xin, cfg, padded_show, padding_mask((h, w), pad), out, argmax)
+    # the padded grid as computed: max pooling's padding is −∞ (never chosen), drawn and written that way
+    return PoolResult(xin, cfg, padded, padding_mask((h, w), pad), out, argmax)

@@ -81,6 +81,34 @@ def parse_grid(text: str, what: str = "grid") -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def parse_number(text: str) -> float:
+    """One number as people type it: 3, -0.5, −0.5 (the minus sign), +2, .5, 1e3, 2.5E-2, and a decimal comma
+    (1,5 = 1.5) where it cannot be a thousands separator. Anything else raises ValueError saying why."""
+    t = str(text).strip().replace("\u2212", "-").replace("\u2013", "-")
+    if not t:
+        raise ValueError("it is empty")
+    if _NUMBER.fullmatch(t):
+        v = float(t)
+        if not math.isfinite(v):
+            raise ValueError(f"'{text}' is too large")
+        return v
+    if _DECIMAL_COMMA.fullmatch(t):
+        if re.fullmatch(r"[+-]?\d{1,3},\d{3}", t):
+            raise ValueError(f"'{text}' is ambiguous (a decimal comma or a thousands separator?): write "
+                             f"{t.replace(',', '.')} or {t.replace(',', '')}")
+        return float(t.replace(",", "."))
+    raise ValueError(f"'{text}' is not a number")
+
+
+def cell_text(v: float) -> str:
+    """How a grid cell shows a number for editing (what `parse_number` reads back)."""
+    return f"{float(v):.6g}"
+
+
 def format_grid(arr: np.ndarray, sep: str = " ", row_sep: str = "\n") -> str:
     """2-D array → text that `parse_grid` reads back exactly (up to 4 decimals)."""
     a = np.atleast_2d(np.asarray(arr, dtype=np.float64))

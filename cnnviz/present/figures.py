@@ -68,6 +68,9 @@ def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
     return np.vectorize(fmt, otypes=[str])(values)
 
 
+PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
+LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # a log axis read without decoding
+
 APP_FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'  # Streamlit's own, loaded by its page
 
 
@@ -253,15 +256,22 @@ def activation_figure(name: str, st: Style | None = None, slope: float = 0.01, x
         fig.add_vrect(x0=-x_range, x1=0, fillcolor="#999999", opacity=0.2, line_width=0)
         fig.add_annotation(x=-x_range / 2, y=1.05, text="gradient exactly 0", showarrow=False,
                            font={"size": st.font_size - 2})
+    if name == "leaky_relu":  # the negative side is the point: write its slope where it is
+        fig.add_annotation(x=-x_range / 2, y=float(apply_activation(name, np.array([-x_range / 2]), slope)[0]),
+                           text=f"slope α = {fmt(slope)}: f({fmt(-x_range)}) = {fmt(-x_range * slope)}",
+                           showarrow=True, arrowhead=2, ay=-40, font={"size": st.font_size - 2})
+    ys = [apply_activation(name, xs, slope), activation_derivative(name, xs, slope)]
     if points is not None and len(points):
         p = np.asarray(points, dtype=float).ravel()
-        fig.add_trace(go.Scatter(x=p, y=apply_activation(name, p, slope), mode="markers", name="your grid",
+        ys.append(apply_activation(name, p, slope))
+        fig.add_trace(go.Scatter(x=p, y=ys[-1], mode="markers", name="your grid",
                                  marker={"size": 14 if st.presentation else 10, "color": "#009E73",
                                          "line": {"width": 1, "color": "#000"}}))
+    lo = min(-1.3, float(min(np.min(y) for y in ys)) * 1.1)  # every curve and dot inside, negative side included
+    hi = max(1.3, float(max(np.max(y) for y in ys)) * 1.1)
     fig.update_layout(height=420 if st.presentation else 340, font={"size": st.font_size},
                       margin={"l": 40, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.18},
-                      xaxis={"range": [-x_range, x_range]},
-                      yaxis={"range": [-1.3, max(1.3, x_range if name in ('relu', 'leaky_relu', 'none') else 1.3)]})
+                      xaxis={"range": [-x_range, x_range]}, yaxis={"range": [lo, hi]})
     return fig
 
 
@@ -274,7 +284,8 @@ def predictions_figure(preds, st: Style | None = None, title: str = "Top-5 predi
                            text=[f"{100 * p:.1f} %" for p in probs], textposition="auto",
                            textfont={"size": st.font_size}))
     fig.update_layout(title=title, height=80 + 46 * len(preds) * (1.3 if st.presentation else 1),
-                      font={"size": st.font_size}, xaxis={"range": [0, 1], "tickformat": ".0%"},
+                      font={"size": st.font_size}, xaxis={"range": [0, 1], "tickformat": ".0%", **PERCENT_TICKS},
+                      yaxis={"type": "category"},  # class names, digits included, are names, not numbers
                       margin={"l": 10, "r": 10, "t": 50, "b": 30})
     return fig
 
@@ -296,8 +307,12 @@ def receptive_field_figure(infos, st: Style | None = None, selected: str | None 
         idx = next((k for k, i in enumerate(finite) if i.node == selected), None)
         if idx is not None:
             fig.add_vline(x=idx, line={"color": "#009E73", "width": lw})
+    top = max([i.rf for i in finite] + [i.jump for i in finite] + [1.0])
+    ticks = [v for v in LOG_TICKS if v <= top * 2] or [1]
     fig.update_layout(height=360 if not st.presentation else 460, font={"size": st.font_size},
-                      yaxis={"type": "log", "title": "pixels (log scale)"}, xaxis={"title": "layer (depth order)"},
+                      yaxis={"type": "log", "title": "pixels (log scale)", "tickmode": "array", "tickvals": ticks,
+                             "ticktext": [f"{v:,}" for v in ticks]},
+                      xaxis={"title": "layer (depth order)"},
                       legend={"orientation": "h", "y": 1.12}, margin={"l": 50, "r": 10, "t": 40, "b": 40})
     return fig
 
@@ -345,7 +360,7 @@ def training_curves(history: list[dict], sty: Style) -> go.Figure:
                              line={"color": "#0072B2", "width": 3}))
     fig.update_layout(height=360, font={"size": sty.font_size}, xaxis={"title": "epoch"},
                       yaxis={"title": "loss"}, yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
-                                                       "range": [0, 1], "tickformat": ".0%"},
+                                                       "range": [0, 1], "tickformat": ".0%", **PERCENT_TICKS},
                       legend={"orientation": "h", "y": 1.15}, margin={"l": 50, "r": 50, "t": 40, "b": 40})
     return fig
 
@@ -370,7 +385,7 @@ def strategy_curves(histories: dict[str, list[dict]], sty: Style) -> go.Figure:
         fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["loss"] for h in hist],
                                  name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
     fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
-                      yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+                      yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%", **PERCENT_TICKS},
                       yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
                       legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
     return fig

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.errors import GridError
-from cnnviz.grids.text import format_grid, parse_grid
+from cnnviz.grids.text import cell_text, format_grid, parse_grid, parse_number
 
 
 def page_store(name: str, defaults: Callable[[], dict]) -> dict:
@@ -64,22 +64,39 @@ def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> N
 
 def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None
                 ) -> tuple[np.ndarray | None, str | None]:
-    """An editable numeric grid (store[name][index]). Returns (grid, None) or (None, message)."""
-    base = np.asarray(store[f"{name}_base"])[index] if index else store[f"{name}_base"]
+    """An editable numeric grid (store[name][index]). Returns (grid, None) or (None, message).
+
+    Cells are text, parsed here (`parse_number`): a number column in the browser silently turned
+    "1e3" into 13 and "abc" into nothing. A cell that is not a number gets a message naming it,
+    and the last good grid stays in use.
+    """
+    base = np.asarray(store[f"{name}_base"])[index] if index else np.asarray(store[f"{name}_base"])
     from cnnviz.ui.settings import current
 
     big = current().presentation  # projected: taller rows and wider cells (the canvas keeps its font size)
-    df = pd.DataFrame(base, columns=[str(j) for j in range(base.shape[1])])
-    cfg = {str(j): st.column_config.NumberColumn(str(j), width=64 if big else 46, format="%g")
+    shown = [[cell_text(v) for v in row] for row in base]
+    df = pd.DataFrame(shown, columns=[str(j) for j in range(base.shape[1])])
+    cfg = {str(j): st.column_config.TextColumn(str(j), width=64 if big else 52)
            for j in range(base.shape[1])}
     edited = st.data_editor(df, key=f"ed_{name}_{'_'.join(map(str, index))}_{store.get('version', 0)}",
                             hide_index=False, num_rows="fixed", column_config=cfg, width="content",
                             row_height=46 if big else None)
-    arr = edited.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.argwhere(~np.isfinite(arr))
-    if len(bad):
-        r, c = bad[0]
-        return None, f"{label}: the cell at row {r}, column {c} is empty or not a number — type a number"
+    arr = np.array(base, dtype=np.float64, copy=True)
+    problems = []
+    for r, row in enumerate(edited.itertuples(index=False)):
+        for c, text in enumerate(row):
+            text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+            if text == shown[r][c]:
+                arr[r, c] = base[r, c]  # untouched: keep the exact value, not its rounded text
+                continue
+            try:
+                arr[r, c] = parse_number(text)
+            except ValueError as e:
+                problems.append(f"row {r}, column {c}: {e}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return None, (f"{label}: the cell at {problems[0]}{more} — type a number like 3, -0.5, 1e3 or 1,5. "
+                      "The last good grid is kept.")
     if index:
         store[name][index] = arr
     else:

@@ -40,6 +40,9 @@ def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = T
         got = _decode(up) if up is not None else None
         if got:
             return got
+        if up is None:
+            st.info("No digit photo chosen yet: drop one above. Until then, the held-out digit below is used.",
+                    icon=":material/upload:")
     store["digit"] = int(st.slider("Held-out digit number (not seen in training)", 0, len(yte) - 1,
                                    value=int(store.get("digit", 0)), key=f"{prefix}_digit"))
     k = store["digit"]
@@ -59,6 +62,8 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
     with tabs[1]:
         up = st.file_uploader("Your photo (PNG, JPEG, WebP, BMP, GIF, TIFF; kept in memory only)", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                               key=f"{prefix}_upload")
+        if up is None:
+            st.caption("Nothing uploaded yet: the sample photo is used until you choose a file.")
     cam = None
     if camera:
         with tabs[2]:

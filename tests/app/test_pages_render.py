@@ -163,6 +163,15 @@ def test_networks_page_runs_lenet5_on_a_held_out_digit():
     assert any("True label" in c.value for c in at.caption)
 
 
+@pytest.mark.parametrize("page", ["networks.py", "attribution.py"])
+def test_choosing_upload_before_any_file_says_what_to_do_and_keeps_working(page):
+    at = open_page(page, model="lenet5")
+    next(w for w in at.get("button_group") if getattr(w, "label", "") == "Digit").set_value("Upload").run()
+    assert not at.exception
+    assert any("No digit photo chosen yet" in i.value for i in at.info)
+    assert any("True label" in c.value for c in at.caption)  # the held-out digit is used meanwhile
+
+
 def test_networks_page_opens_lenet5_on_a_layer_with_spatial_maps():
     at = open_page("networks.py", model="lenet5", digit="1")
     layer = next(sb for sb in at.selectbox if sb.key.startswith("net_layer_"))

@@ -88,8 +88,7 @@ def test_arrow_keys_step_and_play_advances(server, watched):
     watched.wait_idle()
 
 
-def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, artifacts):
-    _open(server, watched)
+def _type_into_first_cell(watched, text: str) -> None:
     grid = watched.page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
     grid.locator("canvas").first.wait_for()
@@ -98,14 +97,35 @@ def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, arti
     # first data cell: right of the index column, below the header row
     watched.page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
     watched.page.wait_for_timeout(300)
-    watched.page.keyboard.type("9")  # typing on a selected cell replaces its value
+    watched.page.keyboard.type(text, delay=60)  # typing on a selected cell replaces its value
     watched.page.wait_for_timeout(300)
     watched.page.keyboard.press("Enter")
+
+
+def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, artifacts):
+    _open(server, watched)
+    _type_into_first_cell(watched, "9")
     _wait_text(watched, "9×1 + 3×0")
     watched.wait_idle(800)
     body = watched.page.inner_text("body")
     assert "9×1 + 3×0" in body and "= 21" in body, body[:3000]
     watched.screenshot(artifacts / "convolution_after_typing.png")
+
+
+def test_cells_take_the_numbers_people_type_and_name_the_cell_that_is_not_one(server, watched, artifacts):
+    _open(server, watched)
+    _type_into_first_cell(watched, "1e3")
+    _wait_text(watched, "1000×1 + 3×0")
+    watched.wait_idle()
+    _type_into_first_cell(watched, "1,5")
+    _wait_text(watched, "1.5×1 + 3×0")
+    watched.wait_idle()
+    _type_into_first_cell(watched, "abc")
+    _wait_text(watched, "the cell at row 0, column 0: 'abc' is not a number")
+    watched.wait_idle()
+    body = watched.page.inner_text("body")
+    assert "Showing the last valid result" in body and "1.5×1 + 3×0" in body
+    watched.screenshot(artifacts / "convolution_bad_cell.png")
 
 
 def test_a_broken_upload_gets_a_message_and_the_sample_stays(server, watched, artifacts, tmp_path):

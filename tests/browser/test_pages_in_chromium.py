@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from cnnviz.pagemap import HOME, PAGES
+from cnnviz.pagemap import HOME, PAGES, by_url
 from tests.browser.conftest import STATE_TIMEOUT_MS
 
 ALL = [HOME, *PAGES]
@@ -62,4 +62,15 @@ def test_page_switching_keeps_settings_and_grids(server, watched):
     watched.wait_idle()
     assert "Cell 2 of 25" in watched.page.inner_text("body")
     assert watched.page.get_by_role("switch", name="Presentation mode").is_checked()
+    _no_exception(watched)
+
+
+@pytest.mark.parametrize("path", [p.url_path for p in [HOME, *PAGES]])
+def test_every_page_opens_from_its_typed_url_path(server, watched, path):
+    watched.page.goto(f"{server.url}/{path}")
+    watched.wait_idle()
+    expected = "CNN Explorer" if path == HOME.url_path else by_url(path).title
+    watched.page.wait_for_function("t => document.querySelector('h1') && document.querySelector('h1').innerText"
+                                   ".trim() === t", arg=expected, timeout=STATE_TIMEOUT_MS)
+    assert "Page not found" not in watched.page.inner_text("body")
     _no_exception(watched)

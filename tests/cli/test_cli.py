@@ -184,3 +184,25 @@ def test_train_lenet_prints_one_json_line_per_epoch(tmp_path):
     rows = [json.loads(line) for line in p.stdout.splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2] and rows[-1]["heldout_acc"] > 0.5
     assert out.is_file() and out.with_suffix(".json").is_file()
+
+
+def test_grad_gives_one_bias_gradient_per_filter_even_from_one_bias_number():
+    out = json.loads(run("grad", "--input", "[[1,2,3],[4,5,6],[7,8,9]]", "--kernel",
+                         "[[[[1,0],[0,-1]]],[[[2,0],[0,1]]]]", "--grad-output", "[[[1,1],[1,1]],[[1,2],[3,4]]]",
+                         "--bias", "0.5", "--json").stdout)
+    assert out["grad_bias"] == [4.0, 10.0]  # Σ ∂L/∂Y per filter
+    one = json.loads(run("grad", "--input", "[[1,2],[3,4]]", "--kernel", "[[1]]", "--grad-output", "[[1,2],[3,4]]",
+                         "--bias", "1", "--json").stdout)
+    assert one["grad_bias"] == 10.0
+
+
+@pytest.mark.parametrize("command", ["rf", "layers"])
+@pytest.mark.parametrize("model", ["vgg16", "alexnet"])
+def test_rf_and_layers_need_only_the_architecture(command, model, tmp_path):
+    p = subprocess.run([sys.executable, "-m", "cnnviz", command, model, "--json"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120, env={**__import__("os").environ, "TORCH_HOME": str(tmp_path)})
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert rows[0]["name"] == "features.0"
+    if command == "rf" and model == "vgg16":
+        assert {"name": "features.30", "rf": 212.0, "jump": 32.0, "start": 15.5} in rows  # pool5: 212 px, jump 32

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnnviz.errors import GridError
 from cnnviz.grids.shapes import (
@@ -8,8 +10,9 @@ from cnnviz.grids.shapes import (
     pool_output_formula,
     transposed_output_size,
 )
-from cnnviz.grids.text import format_grid, grid_to_csv, parse_grid, parse_json_array
+from cnnviz.grids.text import cell_text, format_grid, grid_to_csv, parse_grid, parse_json_array, parse_number
 from cnnviz.present.numbers import fmt, join_sum
+from tests.profiles import examples
 
 
 def test_parse_grid_reads_spaces_commas_semicolons_and_json():
@@ -67,3 +70,24 @@ def test_pool_and_transposed_sizes_match_torch():
     x = torch.zeros(1, 1, 5, 5)
     y = torch.nn.functional.conv_transpose2d(x, torch.zeros(1, 1, 3, 3), stride=2, padding=1, output_padding=1, dilation=1)
     assert transposed_output_size(5, 3, 2, 1, 1, 1) == y.shape[-1]
+
+
+@pytest.mark.parametrize("typed, value", [("3", 3.0), ("-0.5", -0.5), ("−0.5", -0.5), ("+2", 2.0), (".5", 0.5),
+                                          ("1e3", 1000.0), ("2.5E-2", 0.025), ("1,5", 1.5), ("-3,25", -3.25),
+                                          (" 7 ", 7.0), ("5.", 5.0)])
+def test_a_cell_takes_the_number_formats_people_type(typed, value):
+    assert parse_number(typed) == value
+
+
+@pytest.mark.parametrize("typed, why", [("abc", "not a number"), ("1,000", "ambiguous"), ("1e999", "too large"),
+                                        ("", "empty"), ("1.2.3", "not a number"), ("nan", "not a number"),
+                                        ("13 5", "not a number")])
+def test_a_cell_that_is_not_a_number_is_refused_with_the_reason(typed, why):
+    with pytest.raises(ValueError, match=why):
+        parse_number(typed)
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False))
+@settings(max_examples=examples(200))
+def test_a_cell_shows_text_that_reads_back_as_its_number(v):
+    assert parse_number(cell_text(v)) == pytest.approx(v, rel=1e-5, abs=1e-6)

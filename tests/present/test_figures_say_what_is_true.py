@@ -1,0 +1,55 @@
+"""Figures that tell the truth: −∞ padding drawn as −∞, the leaky side of leaky ReLU, names not numbers, round ticks."""
+
+import numpy as np
+import pytest
+
+from cnnviz.grids.pool import PoolConfig, pool2d
+from cnnviz.networks.inspect import Prediction, layers
+from cnnviz.present.figures import (
+    activation_figure,
+    get_style,
+    pool_step_figure,
+    predictions_figure,
+    receptive_field_figure,
+    training_curves,
+)
+
+
+def _cell_texts(fig) -> set[str]:
+    return {t for d in fig.data if d.type == "heatmap" and d.text is not None for row in d.text for t in row if t}
+
+
+def test_max_pooling_padding_is_drawn_and_written_as_minus_infinity():
+    r = pool2d(np.arange(1, 17, dtype=float).reshape(4, 4), PoolConfig((3, 3), (2, 2), (1, 1), "max"))
+    step = r.step(0)
+    assert "−∞" in _cell_texts(pool_step_figure(r, step, get_style(False))) and "0" not in _cell_texts(
+        pool_step_figure(r, step, get_style(False)))
+    assert step.expression() == "max(−∞, −∞, −∞, −∞, 1, 2, −∞, 5, 6) = 6"
+    avg = pool2d(np.ones((4, 4)), PoolConfig((3, 3), (2, 2), (1, 1), "avg"))
+    assert "0" in _cell_texts(pool_step_figure(avg, avg.step(0), get_style(False)))  # average pooling counts zeros
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.3, 1.0])
+def test_leaky_relu_plot_shows_its_negative_side_and_names_the_slope(slope):
+    fig = activation_figure("leaky_relu", slope=slope, x_range=10.0, points=np.array([-10.0, 4.0]))
+    lo, hi = fig.layout.yaxis.range
+    assert lo <= -10 * slope and hi >= 10
+    assert any(f"slope α = {slope:g}" in a.text for a in fig.layout.annotations)
+
+
+def test_digit_classes_are_categories_not_a_numeric_axis():
+    fig = predictions_figure([Prediction("7", 7, 0.9), Prediction("1", 1, 0.05)])
+    assert fig.layout.yaxis.type == "category"
+    assert list(fig.layout.xaxis.tickvals) == [0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_accuracy_axes_run_from_0_to_100_percent_in_round_steps():
+    fig = training_curves([{"epoch": 1, "loss": 2.0, "train_acc": 0.14, "heldout_acc": 0.12},
+                           {"epoch": 2, "loss": 0.5, "train_acc": 0.82, "heldout_acc": 0.81}], get_style(False))
+    assert tuple(fig.layout.yaxis2.range) == (0, 1) and list(fig.layout.yaxis2.tickvals) == [0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_receptive_field_log_axis_has_plain_round_labels():
+    fig = receptive_field_figure(layers("lenet5"))
+    assert fig.layout.yaxis.type == "log"
+    assert list(fig.layout.yaxis.ticktext)[:4] == ["1", "2", "5", "10"]
