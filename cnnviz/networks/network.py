@@ -105,9 +105,9 @@ class Network:
     def labels(self) -> tuple[str, ...]:
         return self._labels if self._labels is not None else self.spec.labels()
 
-    def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
-        """A photo (H×W×3 uint8) as the 1×C×H×W tensor this network takes."""
-        return self.spec.preprocess.tensor(rgb)
+    def preprocess(self, rgb: np.ndarray, fit: str = "own") -> torch.Tensor:
+        """A photo (H×W×3 uint8) as the 1×C×H×W tensor this network takes (fit: see preprocess.FITS)."""
+        return self.spec.preprocess.fitted(fit).tensor(rgb)
 
     def status(self) -> WeightStatus:
         from cnnviz.networks import registry

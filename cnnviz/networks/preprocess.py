@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -13,7 +13,8 @@ from PIL import Image
 class Preprocess:
     """How a photo becomes the tensor a network sees; `describe` lists the steps with numbers."""
 
-    resize: str  # "exact": to size×size · "shorter": shorter side to `resize_to`, then centre crop
+    resize: str  # "exact": squash to size×size · "shorter": shorter side to `resize_to`, centre crop · "pad": longer
+    #              side to `size`, the rest filled with the mean colour (zero after normalising)
     size: int
     resize_to: int
     mean: tuple[float, ...]
@@ -29,6 +30,34 @@ class Preprocess:
             return self.resize_to, int(self.resize_to * h / w)
         return int(self.resize_to * w / h), self.resize_to
 
+    def fitted(self, fit: str) -> Preprocess:
+        """This preprocessing with another way of fitting the photo into the square input (see FITS)."""
+        if fit not in FITS:
+            raise ValueError(f"unknown fit '{fit}': use one of {', '.join(FITS)}")
+        if fit == "own":
+            return self
+        return replace(self, resize="exact" if fit == "squash" else "pad", resize_to=self.size)
+
+    def _fill(self) -> int | tuple[int, ...]:
+        """The padding colour: the mean (zero after normalising); white before a digit is inverted to black."""
+        if self.invert:
+            return 255
+        fill = tuple(int(round(m * self.scale)) for m in self.mean)
+        return fill[0] if self.grayscale else fill
+
+    def _longer_side(self, w: int, h: int) -> tuple[int, int]:
+        return (self.size, max(1, round(self.size * h / w))) if w >= h else (max(1, round(self.size * w / h)), self.size)
+
+    def crop_box(self, w: int, h: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right), inclusive, of the part of a w×h photo the network sees."""
+        if self.resize != "shorter":
+            return 0, 0, h - 1, w - 1
+        nw, nh = self._shorter_side(w, h)
+        left, top = (nw - self.size) // 2, (nh - self.size) // 2
+        sx, sy = w / nw, h / nh
+        return (int(top * sy), int(left * sx), min(h - 1, int(np.ceil((top + self.size) * sy)) - 1),
+                min(w - 1, int(np.ceil((left + self.size) * sx)) - 1))
+
     def image(self, rgb: np.ndarray) -> np.ndarray:
         """The resized / cropped picture the network sees, as uint8 (H×W×3 or H×W)."""
         img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
@@ -36,6 +65,11 @@ class Preprocess:
             img = img.convert("L")
         if self.resize == "exact":
             img = img.resize((self.size, self.size), Image.Resampling.BILINEAR)
+        elif self.resize == "pad":
+            inner = img.resize(self._longer_side(*img.size), Image.Resampling.BILINEAR)
+            canvas = Image.new(img.mode, (self.size, self.size), self._fill())
+            canvas.paste(inner, ((self.size - inner.width) // 2, (self.size - inner.height) // 2))
+            img = canvas
         else:
             img = img.resize(self._shorter_side(*img.size), Image.Resampling.BILINEAR)
             w, h = img.size
@@ -63,7 +97,11 @@ class Preprocess:
         if self.invert:
             steps.append("inverted: MNIST digits are white on black")
         if self.resize == "exact":
-            steps.append(f"resized to {self.size}×{self.size} (aspect ratio not kept), bilinear")
+            steps.append(f"squashed to {self.size}×{self.size} (aspect ratio not kept), bilinear")
+        elif self.resize == "pad":
+            nw, nh = self._longer_side(w, h)
+            steps.append(f"longer side resized to {self.size}: {nw}×{nh}, bilinear")
+            steps.append(f"padded to {self.size}×{self.size} with the mean colour (zero after normalising)")
         else:
             nw, nh = self._shorter_side(w, h)
             steps.append(f"shorter side resized to {self.resize_to}: {nw}×{nh}, bilinear")
@@ -79,5 +117,8 @@ class Preprocess:
         steps.append(f"tensor 1×{c}×{n}×{n} (batch × channels × height × width)")
         return steps
 
+
+FITS = {"own": "the network's own (resize + centre crop)", "squash": "squash (whole photo, distorted)",
+        "pad": "pad (whole photo, borders added)"}
 
 IMAGENET = Preprocess("shorter", 224, 256, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 255.0)

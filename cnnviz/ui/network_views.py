@@ -11,6 +11,7 @@ from cnnviz.caching import KeyedCache
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.inspect import LayerInfo
 from cnnviz.networks.network import Network
+from cnnviz.networks.preprocess import FITS
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import (
     feature_map_figure,
@@ -28,13 +29,31 @@ PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo,
 _pictures = KeyedCache(PICTURES_KEPT)
 
 
-def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty: Style, device: str) -> np.ndarray:
-    """The picture, what the network sees (each preprocessing step with numbers), and its predictions."""
-    pre = net.preprocessing
+def pick_fit(net: Network, store: dict, prefix: str) -> str:
+    """How a photo is fitted into the network's square input: its own preprocessing (default), squash or pad."""
+    if net.preprocessing.grayscale:  # digits are centred on a square canvas already
+        return "own"
+    fit = st.segmented_control("Fit the photo", list(FITS), default=store.get("fit", "own"), required=True,
+                               format_func=FITS.get, key=f"{prefix}_fit",
+                               help="What the network was trained with is its own preprocessing: resize the "
+                                    "shorter side, then crop the centre (drawn on the photo). Squashing distorts "
+                                    "shapes; padding adds borders. Compare the predictions.")
+    store["fit"] = fit or "own"
+    return store["fit"]
+
+
+def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty: Style, device: str,
+                          fit: str = "own") -> np.ndarray:
+    """The picture (the part the network sees outlined), each preprocessing step with numbers, and predictions."""
+    pre = net.preprocessing.fitted(fit)
     seen = pre.image(photo)
     c_photo, c_pred = st.columns([2, 3], gap="large")
     with c_photo:
-        st.image(photo, caption="your picture", width="stretch" if net.base != "lenet5" else 140)
+        h, w = photo.shape[:2]
+        box = pre.crop_box(w, h)
+        shown = photo if box == (0, 0, h - 1, w - 1) else draw_box(photo, box, width=max(2, w // 150))
+        st.image(shown, caption="your picture" + (" — the box is what the network sees" if shown is not photo else ""),
+                 width="stretch" if net.base != "lenet5" else 140)
         with st.expander("What the network sees", expanded=True):
             st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180)
             st.markdown("\n".join(f"{k + 1}. {s}" for k, s in enumerate(pre.describe(photo.shape))))

@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz.devices import device_name, resolve_device
 from cnnviz.errors import ModelUnavailable
 from cnnviz.images import SAMPLE_PHOTOS
+from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.ui import network_views as views
 from cnnviz.ui.grids import page_store, read_url_once, write_url
@@ -21,8 +22,8 @@ store = page_store("networks", lambda: {"model": "efficientnet_lite0", "sample":
 def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
                                          "layer": str, "channel": int_in(0, 4096), "unit": str,
-                                         "digit": int_in(0, 999)})
-    store.update({k: v for k, v in vals.items() if k in ("model", "sample", "digit")})
+                                         "digit": int_in(0, 999), "fit": choice(tuple(FITS))})
+    store.update({k: v for k, v in vals.items() if k in ("model", "sample", "digit", "fit")})
     store["url"] = vals
     return notices
 
@@ -51,8 +52,9 @@ try:
 except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
-x = net.preprocess(photo)
-seen = views.input_and_predictions(net, photo, x, sty, device)
+fit = views.pick_fit(net, store, "net")
+x = net.preprocess(photo, fit)
+seen = views.input_and_predictions(net, photo, x, sty, device, fit)
 
 st.header("Feature maps")
 url = store.pop("url", {})
@@ -68,4 +70,4 @@ with right:
 views.rf_chart(net, info, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {"digit": str(store.get("digit", 0))}),
-           "layer": info.node, "channel": str(channel)})
+           "layer": info.node, "channel": str(channel), **({"fit": fit} if fit != "own" else {})})

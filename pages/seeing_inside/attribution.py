@@ -10,11 +10,13 @@ from cnnviz.explain import attribution as at
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.network import all_networks
+from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.ui.attribution_views import show_maps
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
+from cnnviz.ui.network_views import pick_fit
 from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.pictures import picture
 from cnnviz.ui.settings import current
@@ -26,7 +28,8 @@ store = page_store("attr", lambda: {"model": "efficientnet_lite0", "sample": "Ch
 
 
 def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS))})
+    vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
+                                         "fit": choice(tuple(FITS))})
     store.update(vals)
     return notices
 
@@ -49,13 +52,14 @@ with c1:
 device, _ = resolve_device(settings.device)
 with c2:
     photo, _ = picture(net, store, "attr", camera=False)
+    fit = pick_fit(net, store, "attr")
 try:
     net.module(str(device))
 except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
-x = net.preprocess(photo)
-seen = net.preprocessing.image(photo)
+x = net.preprocess(photo, fit)
+seen = net.preprocessing.fitted(fit).image(photo)
 preds = ins.predict(net, x, top=5, device=str(device))
 labels = net.labels
 
@@ -137,7 +141,7 @@ def _compute() -> dict[str, np.ndarray]:
 values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
 show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
-           **({"sample": store["sample"]} if net.base != "lenet5" else {})})
+           **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {})})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
            "shared model is never hooked or modified.")

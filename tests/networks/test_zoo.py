@@ -169,3 +169,21 @@ def test_efficientnet_lite1_and_lite2_load_strictly_and_recognise_the_samples(na
     assert cat.shape == (1, 3, size, size)
     assert predict(name, cat)[0].label in CAT_CLASSES
     assert predict(name, net.preprocess(load_sample("Coffee")))[0].label == "espresso"
+
+
+def test_every_network_defaults_to_its_own_preprocessing_and_offers_squash_and_pad():
+    rocket = load_sample("Rocket launch")
+    lite = get("efficientnet_lite0")
+    assert lite.preprocessing.resize == "shorter" and lite.preprocessing.resize_to == 256  # TF's crop of 224/(224+32)
+    own, squash = (predict(lite, lite.preprocess(rocket, f), top=1)[0].label for f in ("own", "squash"))
+    assert own == "missile" and squash == "drilling platform"  # why the network's own preprocessing matters
+    pad = lite.preprocessing.fitted("pad").image(load_sample("Chelsea the cat"))
+    assert pad.shape == (224, 224, 3) and (pad[0, 0] == 127).all() and (pad[112, 112] != 127).any()
+    assert "padded to 224×224 with the mean colour" in " ".join(lite.preprocessing.fitted("pad").describe((300, 451, 3)))
+
+
+def test_the_crop_box_is_the_part_of_the_photo_the_network_sees():
+    pre = get("resnet18").preprocessing
+    top, left, bottom, right = pre.crop_box(451, 300)  # 451×300 → 384×256 → centre 224×224
+    assert (top, left, bottom, right) == (18, 93, 281, 357)  # pixels partly inside count
+    assert pre.fitted("squash").crop_box(451, 300) == (0, 0, 299, 450)
