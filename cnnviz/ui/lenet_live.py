@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.learn.background_run import RunOwner
-from cnnviz.learn.training import LIMITS, LeNetRun, TrainConfig
+from cnnviz.learn.training import LIMITS, LeNetRun, TrainConfig, expected_seconds
 from cnnviz.networks.inspect import montage
 from cnnviz.networks.lenet import mnist_split
 from cnnviz.present.colours import Style
@@ -18,25 +18,34 @@ def lenet_tab(sty: Style) -> None:
     """Train LeNet-5 beside the page (one run per session, stoppable) and watch it learn."""
     run: LeNetRun | None = st.session_state.get("_lenet_run")
     busy = run is not None and run.running
+    d0 = TrainConfig()  # the defaults: ≥ 95 % held-out in 5 epochs
     with st.form("train_form"):
         c = st.columns(5)
         optimizer = c[0].selectbox("Optimiser", ["adam", "sgd"], format_func={"adam": "Adam", "sgd": "SGD + momentum 0.9"}.__getitem__)
-        lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], 1e-3, format="%.5f")
-        batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], 64)
-        epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], 5)
+        lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], d0.lr, format="%.5f")
+        batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], d0.batch_size)
+        epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], d0.epochs,
+                                   help="One epoch is one pass over the 4,000 training digits, batch by batch")
         wd = c[4].number_input("Weight decay", 0.0, 0.1, 0.0, format="%.4f")
-        d = st.columns(5)
+        d = st.columns(6)
         dropout = d[0].slider("Dropout before the output", 0.0, 0.8, 0.0, 0.05)
-        activation = d[1].selectbox("Activation", ["tanh", "relu", "sigmoid"])
-        pooling = d[2].selectbox("Pooling", ["avg", "max"], format_func={"avg": "average (paper)", "max": "max"}.__getitem__)
-        augment = d[3].checkbox("Augmentation (shifts ±2 px)")
-        seed = d[4].number_input("Seed", 0, 10_000, 0)
+        activation = d[1].selectbox("Activation", ["relu", "tanh", "sigmoid"],
+                                    format_func={"relu": "ReLU", "tanh": "tanh (paper)", "sigmoid": "sigmoid"}.__getitem__)
+        pooling = d[2].selectbox("Pooling", ["max", "avg"], format_func={"avg": "average (paper)", "max": "max"}.__getitem__)
+        schedule = d[3].selectbox("Learning rate schedule", ["cosine", "constant"],
+                                  format_func={"cosine": "cosine (falls to 0)", "constant": "constant"}.__getitem__)
+        augment = d[4].checkbox("Augmentation (shifts ±2 px)")
+        seed = d[5].number_input("Seed", 0, 10_000, 0)
         started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)
+    cfg = TrainConfig(str(optimizer), float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
+                      str(activation), str(pooling), int(seed), str(schedule))
+    took = expected_seconds(cfg)
     st.caption(f"Limits: at most {LIMITS['epochs']} epochs, batch {LIMITS['batch_size'][0]}–{LIMITS['batch_size'][1]}; "
-               "one run per session, in the background, stoppable.")
+               "one run per session, in the background, stoppable. The defaults (Adam 3e-3, batch 32, ReLU, max "
+               "pooling, cosine schedule, 5 epochs) reach ≥ 95 % on the held-out digits; "
+               + (f"a run like this one took about {took:.0f} s on this server." if took is not None else
+                  "about 10 s on a 2-core CPU (this server's own time shows after its first run)."))
     if started and not busy:
-        cfg = TrainConfig(str(optimizer), float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
-                          str(activation), str(pooling), int(seed))
         owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
         st.session_state["_lenet_run"] = run = LeNetRun(cfg).start(owner)
         busy = True
