@@ -17,7 +17,7 @@ if __name__ == "__main__":
     _, report = train_lenet(epochs=3, seed=0)
     per_epoch = [r["seconds"] for r in report.history]
     print(f"LeNet-5 epoch on 4,000 digits: {', '.join(f'{s:.2f}' for s in per_epoch)} s (goal ≤ 3 s)")
-    ds = transfer.demo_dataset(per_class=34)  # 102 photos
+    ds = transfer.augmented_dataset(per_class=34)  # 102 photos
     transfer.features(ds.images[:4])  # warm the extractor
     t = time.perf_counter()
     transfer.features(ds.images[:100])

@@ -67,7 +67,7 @@ def cmd_transfer(args) -> None:
         if args.json:
             print(json.dumps(row), flush=True)
         else:
-            print(f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  held-out accuracy {100 * row['heldout_acc']:.1f} %")
+            print(f"epoch {row['epoch']:3d}  loss {row['loss']:.4g}  held-out accuracy {100 * row['heldout_acc']:.1f} %")
 
     res = transfer.train(ds, args.strategy, k=args.k, epochs=args.epochs, lr=args.lr, seed=args.seed,
                          device=str(device_of(args)), callback=report, name=args.model)

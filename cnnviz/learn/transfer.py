@@ -40,6 +40,9 @@ BACKBONES: dict[str, Backbone] = {n: s.backbone for n, s in SPECS.items() if s.b
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
 
+BATCH = 8  # images per step, for every strategy: an epoch is one pass over the training images
+
+
 def available_backbones() -> list[str]:
     """Backbones whose weights are on this machine (EfficientNet-Lite0 always; torchvision ones once cached)."""
     from cnnviz.networks import registry
@@ -65,6 +68,7 @@ class Dataset:
     classes: list[str]
     images: list[np.ndarray]  # RGB uint8
     labels: list[int]
+    heldout: list[int] | None = None  # indices fixed as held-out (different photos); None: a random quarter
 
     def check(self) -> None:
         lo, hi = LIMITS["classes"]
@@ -108,9 +112,10 @@ def augment(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(img)
 
 
-def demo_dataset(per_class: int = 12, seed: int = 0,
-                 photos: tuple[str, ...] = ("Chelsea the cat", "Coffee", "Rocket launch")) -> Dataset:
-    """A labelled DEMO set: augmented crops of the sample photos, one class per photo."""
+def augmented_dataset(per_class: int = 12, seed: int = 0,
+                      photos: tuple[str, ...] = ("Chelsea the cat", "Coffee", "Rocket launch")) -> Dataset:
+    """Augmented crops of the sample photos, one class per photo: for exercising the machinery (tests, benches),
+    never for judging accuracy — its 'held-out' images are copies of its training photos."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for k, title in enumerate(photos):
@@ -118,11 +123,38 @@ def demo_dataset(per_class: int = 12, seed: int = 0,
         for _ in range(per_class):
             images.append(augment(base, rng))
             labels.append(k)
-    return Dataset([f"{t} (demo)" for t in photos], images, labels)
+    return Dataset([f"{t} (augmented)" for t in photos], images, labels)
+
+
+DEMO_DIGITS = (4, 7, 9)  # a confusable trio: ImageNet features separate them, but not at once
+
+
+def demo_dataset(per_class: int = 12, heldout_per_class: int = 8, digits: tuple[int, ...] = DEMO_DIGITS
+                 ) -> Dataset:
+    """The DEMO set: handwritten digits, every image a different person's digit, written dark on light.
+
+    Training images come from LeNet-5's 4,000 training digits, held-out ones from its 1,000
+    held-out digits — different photos, so the held-out accuracy measures what was learned.
+    """
+    from cnnviz.networks.lenet import mnist_split
+
+    xtr, ytr, xte, yte = mnist_split()
+    images, labels, heldout = [], [], []
+    for k, d in enumerate(digits):
+        for pool, targets, n, held in ((xtr, ytr, per_class, False), (xte, yte, heldout_per_class, True)):
+            for i in np.flatnonzero(targets == d)[:n]:
+                if held:
+                    heldout.append(len(images))
+                images.append(np.repeat((255 - pool[i])[..., None], 3, axis=-1))
+                labels.append(k)
+    return Dataset([f"digit {d}" for d in digits], images, labels, heldout)
 
 
 def split(ds: Dataset, heldout: float = 0.25, seed: int = 0) -> tuple[list[int], list[int]]:
-    """Stratified train / held-out indices (at least one held-out image per class)."""
+    """Stratified train / held-out indices (at least one held-out image per class), or the dataset's own split."""
+    if ds.heldout is not None:
+        held = set(ds.heldout)
+        return [i for i in range(len(ds.images)) if i not in held], sorted(held)
     rng = np.random.default_rng(seed)
     train, test = [], []
     for c in range(len(ds.classes)):
@@ -360,17 +392,21 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
             else features(ds.images, device, name=name)
         ftr, fte = feats[train_idx].to(device), feats[test_idx].to(device)
         head = init_parameters(nn.Linear(width, n), gen).to(device)
-        opt = torch.optim.Adam(head.parameters(), lr=lr * 10, weight_decay=1e-4)
-        for epoch in range(1, epochs + 1):
+        opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=1e-4)
+        for epoch in range(1, epochs + 1):  # an epoch: one pass over the training images, BATCH at a time
             _check(should_stop)
+            perm = torch.randperm(len(train_idx), generator=gen)
+            total = 0.0
             with running():
-                for _ in range(20):  # full-batch steps per epoch
+                for i in range(0, len(perm), BATCH):
+                    idx = perm[i : i + BATCH]
                     opt.zero_grad()
-                    loss = F.cross_entropy(head(ftr), ytr)
+                    loss = F.cross_entropy(head(ftr[idx]), ytr[idx])
                     loss.backward()
                     opt.step()
+                    total += loss.item() * len(idx)
                 with torch.no_grad():
-                    row = {"epoch": epoch, "loss": loss.item(), "train_acc": _acc(head(ftr), ytr),
+                    row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(head(ftr), ytr),
                            "heldout_acc": _acc(head(fte), yte)}
             res.history.append(row)
             if callback:
@@ -413,9 +449,9 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
             _frozen_batchnorm_train(model)
             perm = torch.randperm(len(train_idx), generator=gen)
             total = 0.0
-            for i in range(0, len(perm), 8):
+            for i in range(0, len(perm), BATCH):
                 _check(should_stop)
-                idx = perm[i : i + 8]
+                idx = perm[i : i + BATCH]
                 xb = xtr[idx]
                 if torch.rand(1, generator=gen) < 0.5:
                     xb = torch.flip(xb, dims=(3,))

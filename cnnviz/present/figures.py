@@ -383,7 +383,8 @@ def strategy_curves(histories: dict[str, list[dict]], sty: Style) -> go.Figure:
         fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["heldout_acc"] for h in hist],
                                  name=f"{s_}: held-out accuracy", mode="lines+markers"))
         fig.add_trace(go.Scatter(x=[h["epoch"] for h in hist], y=[h["loss"] for h in hist],
-                                 name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"}))
+                                 name=f"{s_}: training loss", yaxis="y2", line={"dash": "dot"},
+                                 hovertemplate="epoch %{x}: loss %{y:.4g}<extra></extra>"))
     fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
                       yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%", **PERCENT_TICKS},
                       yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},

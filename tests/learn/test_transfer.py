@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_frozen_backbone_learns_two_augmented_photos_to_90_percent():
-    ds = T.demo_dataset(per_class=16, seed=3, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=16, seed=3, photos=("Chelsea the cat", "Coffee"))
     res = T.train(ds, "head", epochs=10, seed=3)
     assert res.heldout_accuracy >= 0.9
     assert res.trainable_params == 1280 * 2 + 2
@@ -29,7 +29,7 @@ def test_a_frozen_backbone_learns_two_augmented_photos_to_90_percent():
 def test_fine_tuning_works_on_a_copy_and_leaves_the_shared_model_unchanged():
     shared = get("efficientnet_lite0").module()
     before = {k: v.clone() for k, v in shared.state_dict().items()}
-    ds = T.demo_dataset(per_class=4, seed=1, photos=("Chelsea the cat", "Rocket launch"))
+    ds = T.augmented_dataset(per_class=4, seed=1, photos=("Chelsea the cat", "Rocket launch"))
     res = T.train(ds, "last-k", k=1, epochs=1)
     assert res.classifier.network is not shared and res.trainable_layers[0] == "_blocks.15"
     for k, v in shared.state_dict().items():
@@ -39,7 +39,7 @@ def test_fine_tuning_works_on_a_copy_and_leaves_the_shared_model_unchanged():
 
 
 def test_the_head_downloads_and_loads_back_and_predicts_the_same():
-    ds = T.demo_dataset(per_class=4, seed=2, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=4, seed=2, photos=("Chelsea the cat", "Coffee"))
     res = T.train(ds, "head", epochs=2)
     data = res.classifier.to_bytes()
     assert len(data) < 50_000  # only the head travels: 1280 × 2 + 2 numbers
@@ -52,7 +52,7 @@ def test_the_head_downloads_and_loads_back_and_predicts_the_same():
 
 
 def test_a_head_only_network_shares_the_backbone_and_matches_the_feature_path():
-    ds = T.demo_dataset(per_class=4, seed=5, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=4, seed=5, photos=("Chelsea the cat", "Coffee"))
     res = T.train(ds, "head", epochs=2)
     shared = get("efficientnet_lite0").module()
     net = res.classifier.network
@@ -66,7 +66,7 @@ def test_a_head_only_network_shares_the_backbone_and_matches_the_feature_path():
 
 
 def test_a_fine_tuned_classifier_loads_back_with_its_changed_blocks():
-    ds = T.demo_dataset(per_class=4, seed=6, photos=("Chelsea the cat", "Rocket launch"))
+    ds = T.augmented_dataset(per_class=4, seed=6, photos=("Chelsea the cat", "Rocket launch"))
     res = T.train(ds, "last-k", k=1, epochs=1)
     assert set(k.split(".")[0] for k in res.classifier.changed) == {"_blocks", "_conv_head", "_bn1", "_fc"}
     back = T.load_classifier(res.classifier.to_bytes())
@@ -102,7 +102,7 @@ def test_a_cached_torchvision_backbone_trains_every_strategy_on_a_copy(torchvisi
     assert name in T.available_backbones()
     shared = get(name).module()
     before = {k: v.clone() for k, v in shared.state_dict().items()}
-    ds = T.demo_dataset(per_class=3, seed=1, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=3, seed=1, photos=("Chelsea the cat", "Coffee"))
     head = T.train(ds, "head", epochs=2, name=name)
     assert head.trainable_params == T.feature_width(name) * 2 + 2
     tuned = T.train(ds, "last-k", k=1, epochs=1, name=name)
@@ -129,11 +129,11 @@ def test_a_missing_backbone_is_not_offered_and_its_file_is_refused(tmp_path, mon
 
 
 def test_limits_are_enforced_with_clear_messages():
-    ds = T.demo_dataset(per_class=3, photos=("Coffee",))
+    ds = T.augmented_dataset(per_class=3, photos=("Coffee",))
     with pytest.raises(CnnvizError, match="between 2 and 10 classes"):
         T.train(ds)
     with pytest.raises(CnnvizError, match="epochs"):
-        T.train(T.demo_dataset(per_class=3), epochs=99)
+        T.train(T.augmented_dataset(per_class=3), epochs=99)
 
 
 def test_transfer_cli_on_a_folder_of_classes(tmp_path):
@@ -170,7 +170,7 @@ def test_transfer_cli_says_how_to_get_a_missing_backbone(tmp_path):
 
 
 def test_frozen_features_are_computed_once_per_image(monkeypatch):
-    ds = T.demo_dataset(per_class=3, seed=4, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=3, seed=4, photos=("Chelsea the cat", "Coffee"))
     cache: dict = {}
     first = T.train(ds, "head", epochs=2, feature_cache=cache)
     assert len(cache) == len(ds.images)
@@ -182,7 +182,7 @@ def test_frozen_features_are_computed_once_per_image(monkeypatch):
 def test_a_classifier_used_on_the_network_pages_predicts_its_own_classes():
     from cnnviz.networks import inspect as ins
 
-    ds = T.demo_dataset(per_class=4, seed=7, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=4, seed=7, photos=("Chelsea the cat", "Coffee"))
     res = T.train(ds, "head", epochs=3)
     sm = res.classifier.session_model(res.heldout_accuracy)
     assert sm.labels == tuple(ds.classes) and "2-class classifier" in sm.title
@@ -205,7 +205,7 @@ def test_uploaded_photos_are_shrunk_and_class_names_must_differ():
     Image.fromarray(np.repeat(np.repeat(load_sample("Coffee"), 3, axis=0), 3, axis=1)).save(buf, "PNG")
     photo = T.prepare_photo(buf.getvalue(), "big.png")
     assert max(photo.shape[:2]) == T.LIMITS["side"]
-    ds = T.demo_dataset(per_class=3, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=3, photos=("Chelsea the cat", "Coffee"))
     ds.classes = ["cat", "cat "]
     with pytest.raises(CnnvizError, match="same name"):
         ds.check()
@@ -216,7 +216,7 @@ def test_uploaded_photos_are_shrunk_and_class_names_must_differ():
 
 @pytest.mark.slow
 def test_a_background_run_trains_the_strategies_in_turn_on_one_split():
-    ds = T.demo_dataset(per_class=4, seed=8, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=4, seed=8, photos=("Chelsea the cat", "Coffee"))
     run = T.TransferRun(ds, ["head", "last-k"], k=1, epochs=2).start()
     run.join(300)
     snap = run.snapshot()
@@ -227,7 +227,7 @@ def test_a_background_run_trains_the_strategies_in_turn_on_one_split():
 
 @pytest.mark.slow
 def test_a_background_run_stops_between_batches():
-    ds = T.demo_dataset(per_class=12, seed=9, photos=("Chelsea the cat", "Coffee"))
+    ds = T.augmented_dataset(per_class=12, seed=9, photos=("Chelsea the cat", "Coffee"))
     run = T.TransferRun(ds, ["all"], epochs=30).start()
     deadline = time.monotonic() + 120
     while not run.snapshot().histories["all"] and time.monotonic() < deadline:
@@ -239,6 +239,18 @@ def test_a_background_run_stops_between_batches():
 
 
 def test_a_background_run_refuses_bad_data_before_it_starts():
-    ds = T.demo_dataset(per_class=3, photos=("Coffee",))
+    ds = T.augmented_dataset(per_class=3, photos=("Coffee",))
     with pytest.raises(CnnvizError, match="between 2 and 10 classes"):
         T.TransferRun(ds, ["head"])
+
+
+def test_the_demo_holds_out_different_photos_and_shows_learning():
+    ds = T.demo_dataset()
+    train_idx, test_idx = T.split(ds)
+    assert len(test_idx) == 8 * 3 and len(train_idx) == 12 * 3 and ds.classes == ["digit 4", "digit 7", "digit 9"]
+    train_set = {ds.images[i].tobytes() for i in train_idx}
+    assert not any(ds.images[i].tobytes() in train_set for i in test_idx)  # no held-out photo was trained on
+    res = T.train(ds, "head", epochs=8)
+    first, last = res.history[0], res.history[-1]
+    assert first["loss"] > 0.3 and last["loss"] < 0.7 * first["loss"]  # learning is visible, never 0.0 at once
+    assert last["heldout_acc"] >= 0.8 and last["heldout_acc"] > first["heldout_acc"]
