@@ -139,7 +139,9 @@ def demo_dataset(per_class: int = 12, heldout_per_class: int = 8, digits: tuple[
     from cnnviz.networks.lenet import mnist_split
 
     xtr, ytr, xte, yte = mnist_split()
-    images, labels, heldout = [], [], []
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    heldout: list[int] = []
     for k, d in enumerate(digits):
         for pool, targets, n, held in ((xtr, ytr, per_class, False), (xte, yte, heldout_per_class, True)):
             for i in np.flatnonzero(targets == d)[:n]:

@@ -34,7 +34,7 @@ def pick_fit(net: Network, store: dict, prefix: str) -> str:
     if net.preprocessing.grayscale:  # digits are centred on a square canvas already
         return "own"
     fit = st.segmented_control("Fit the photo", list(FITS), default=store.get("fit", "own"), required=True,
-                               format_func=FITS.get, key=f"{prefix}_fit",
+                               format_func=FITS.__getitem__, key=f"{prefix}_fit",
                                help="What the network was trained with is its own preprocessing: resize the "
                                     "shorter side, then crop the centre (drawn on the photo). Squashing distorts "
                                     "shapes; padding adds borders. Compare the predictions.")
