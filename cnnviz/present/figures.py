@@ -62,6 +62,47 @@ class Panel:
     row_offset: int = 0  # subtract from the row index to report unpadded coordinates
     col_offset: int = 0
     signed: bool | None = None
+    origin: Cell = (0, 0)  # where a focused (cropped) panel starts in the whole grid
+    full_shape: tuple[int, int] | None = None  # the whole grid's shape, when focused
+    zrange: tuple[float, float, str] | None = None  # colour range of the whole grid, when focused
+
+
+FOCUS = 15  # the most cells per side a grid figure draws: a big grid shows the window around the current step
+
+
+def focused(panels: Sequence[Panel], limit: int = FOCUS) -> list[Panel]:
+    """Each panel larger than `limit` cells per side cropped to `limit` around its highlighted cells.
+
+    A 32×32×3 input with 10 filters is 10,240 numbers: drawn whole it took the browser about a
+    minute. What a step needs is its window and its neighbourhood; the colour scale and the
+    coordinates (ticks, hover, clicks) stay those of the whole grid, and the title says which part shows.
+    """
+    out = []
+    for p in panels:
+        vals = np.asarray(p.values, dtype=float)
+        h, w = vals.shape
+        if max(h, w) <= limit:
+            out.append(p)
+            continue
+        marked = [c for cells, _ in list(p.outlines) + list(p.fills) for c in cells]
+        cr, cc = (np.mean([r for r, _ in marked]), np.mean([c for _, c in marked])) if marked else (0, 0)
+        lh, lw = min(h, limit), min(w, limit)
+        r0 = int(np.clip(round(cr - lh / 2 + 0.5), 0, h - lh))
+        c0 = int(np.clip(round(cc - lw / 2 + 0.5), 0, w - lw))
+        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
+        zrange = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+
+        def inside(cells, r0=r0, c0=c0, lh=lh, lw=lw):
+            return [(r - r0, c - c0) for r, c in cells if r0 <= r < r0 + lh and c0 <= c < c0 + lw]
+
+        rows = f"rows {r0 - p.row_offset}–{r0 + lh - 1 - p.row_offset}"
+        cols = f"columns {c0 - p.col_offset}–{c0 + lw - 1 - p.col_offset}"
+        out.append(Panel(f"{p.title}<br>({rows}, {cols} of {h}×{w})", vals[r0:r0 + lh, c0:c0 + lw],
+                         None if p.pad_mask is None else p.pad_mask[r0:r0 + lh, c0:c0 + lw],
+                         [(inside(cells), colour) for cells, colour in p.outlines],
+                         [(inside(cells), colour) for cells, colour in p.fills],
+                         p.click_kind, p.row_offset, p.col_offset, p.signed, (r0, c0), (h, w), zrange))
+    return out
 
 
 def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
@@ -81,6 +122,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     step view is redrawn on every click, and validation made it ~25× slower.
     """
     st = st or get_style(False)
+    panels = focused(panels)
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
     cell = cell_px or (58 if st.presentation else 42)
@@ -98,7 +140,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         xa, ya = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
         x1 = min(x0 + usable * w / sum(widths), 1.0)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
-        zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
         labels = _cell_labels(vals, mask)
         common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
@@ -126,26 +168,28 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         rr, cc = np.mgrid[0:h, 0:w]
         rr, cc = rr.ravel(), cc.ravel()
         real = ~mask.ravel()
-        hover = [f"row {r - p.row_offset}, col {c - p.col_offset}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
+        o_r, o_c = p.origin[0] - p.row_offset, p.origin[1] - p.col_offset  # local cell → whole-grid coordinate
+        hover = [f"row {r + o_r}, col {c + o_c}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
                  for r, c, m in zip(rr, cc, real)]
         data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
                      "mode": "markers", "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
                                                    "color": "#000000"},
-                     "customdata": [[p.click_kind or "", int(r - p.row_offset), int(c - p.col_offset)]
-                                    for r, c in zip(rr, cc)],
+                     "customdata": [[p.click_kind or "", int(r + o_r), int(c + o_c)] for r, c in zip(rr, cc)],
                      "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
         padded = p.pad_mask is not None
-        n_real_c, n_real_r = mask.shape[1] - 2 * p.col_offset, mask.shape[0] - 2 * p.row_offset
+        full_h, full_w = p.full_shape or mask.shape
+        n_real_c, n_real_r = full_w - 2 * p.col_offset, full_h - 2 * p.row_offset
         tick_font = {"size": st.font_size - 4}
         layout["xaxis" if k == 1 else f"xaxis{k}"] = {
             "domain": [x0, x1], "anchor": ya, "range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False,
             "tickmode": "array", "tickvals": list(range(w)),
-            "ticktext": [_tick(c, p.col_offset, n_real_c, padded) for c in range(w)], "side": "top", "ticks": "",
+            "ticktext": [_tick(c + p.origin[1], p.col_offset, n_real_c, padded) for c in range(w)], "side": "top",
+            "ticks": "",
             "tickfont": tick_font, "constrain": "domain"}
         layout["yaxis" if k == 1 else f"yaxis{k}"] = {
             "domain": [0, 1], "anchor": xa, "range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False,
             "tickmode": "array", "tickvals": list(range(h)),
-            "ticktext": [_tick(r, p.row_offset, n_real_r, padded) for r in range(h)], "ticks": "",
+            "ticktext": [_tick(r + p.origin[0], p.row_offset, n_real_r, padded) for r in range(h)], "ticks": "",
             "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
         annotations.append({"text": p.title, "x": (x0 + x1) / 2, "y": 1, "xref": "paper", "yref": "paper",
                             "xanchor": "center", "yanchor": "bottom", "showarrow": False,

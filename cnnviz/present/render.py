@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cnnviz.present.colours import Style, colour_range, to_rgb
-from cnnviz.present.figures import Panel
+from cnnviz.present.figures import Panel, focused
 from cnnviz.present.numbers import fmt
 
 MAX_GIF_FRAMES = 400
@@ -32,7 +32,8 @@ def _hex(c: str) -> tuple[int, int, int]:
 
 
 def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Image.Image:
-    """Panels side by side as one RGB image, numbers in every cell."""
+    """Panels side by side as one RGB image, numbers in every cell (big grids: the part around the step)."""
+    panels = focused(panels)
     cell = 60 if st.presentation else 44
     gap, margin, title_h = cell // 2, 16, int(st.font_size * 2.2)
     font, title_font = _font(int(st.cell_font_size * 0.95)), _font(st.font_size)
@@ -47,7 +48,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
     for p, w in zip(panels, widths):
         vals = np.asarray(p.values, dtype=float)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
-        zmin, zmax, kind = colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
         draw.text((x0, margin), p.title.replace("<br>", " "), fill=_hex(st.text_colour), font=title_font)
         y0 = margin + title_h

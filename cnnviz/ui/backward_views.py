@@ -23,6 +23,9 @@ from cnnviz.ui.grids import (
 from cnnviz.urlstate import encode_array
 
 
+EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
+
+
 def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> ConvGradResult:
     """The convolution's gradients: upstream ∂L/∂Y, ∂L/∂X as scatter and as gather (the same numbers), ∂L/∂W per shared weight, ∂L/∂b."""
     c_, h, w = fwd.input.shape
@@ -53,7 +56,12 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
                 st.rerun()
         errors = []
         with left:
-            if f_ == 1:
+            if oh * ow > EDITABLE_CELLS:  # 10×32×32 numbers are not typed by hand: presets, and a summary
+                g_now = np.asarray(store["g"])
+                st.info(f"∂L/∂Y is {f_}×{oh}×{ow} = {g_now.size:,} numbers — too many to type: use a preset. "
+                        f"Now: min {fmt(g_now.min())}, max {fmt(g_now.max())}, mean {fmt(g_now.mean())}; the "
+                        "figures below show the part around each step.", icon=":material/grid_view:")
+            elif f_ == 1:
                 _, err = grid_editor(store, "g", "∂L/∂Y", (0,))
                 errors += [err] if err else []
             else:

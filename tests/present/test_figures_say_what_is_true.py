@@ -53,3 +53,23 @@ def test_receptive_field_log_axis_has_plain_round_labels():
     fig = receptive_field_figure(layers("lenet5"))
     assert fig.layout.yaxis.type == "log"
     assert list(fig.layout.yaxis.ticktext)[:4] == ["1", "2", "5", "10"]
+
+
+def test_a_big_grid_shows_the_part_around_its_step_with_whole_grid_coordinates_and_colours():
+    from cnnviz.present.colours import colour_range
+    from cnnviz.present.figures import FOCUS, Panel, focused, grid_figure
+
+    vals = np.arange(32 * 32, dtype=float).reshape(32, 32)
+    panel = Panel("input", vals, outlines=[([(20, 21), (22, 23)], "#000")], click_kind="input")
+    (crop,) = focused([panel])
+    assert crop.values.shape == (FOCUS, FOCUS) and crop.full_shape == (32, 32)
+    r0, c0 = crop.origin
+    assert r0 <= 20 and 22 < r0 + FOCUS and c0 <= 21 and 23 < c0 + FOCUS
+    assert crop.values[20 - r0, 21 - c0] == vals[20, 21] and crop.outlines[0][0][0] == (20 - r0, 21 - c0)
+    assert crop.zrange == colour_range(vals, None)  # the whole grid's colour scale
+    fig = grid_figure([panel], get_style(False))
+    assert fig.layout.xaxis.ticktext[0] == str(c0) and f"of 32×32" in fig.layout.annotations[0].text
+    clicks = next(d for d in fig.data if d.type == "scatter").customdata
+    assert ["input", r0, c0] in [list(c) for c in clicks]  # a click reports the whole grid's row and column
+    small = Panel("kernel", np.ones((5, 5)))
+    assert focused([small]) == [small]
