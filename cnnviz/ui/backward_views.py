@@ -22,7 +22,6 @@ from cnnviz.ui.grids import (
 )
 from cnnviz.urlstate import encode_array
 
-
 EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
 
 

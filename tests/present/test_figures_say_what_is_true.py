@@ -68,7 +68,7 @@ def test_a_big_grid_shows_the_part_around_its_step_with_whole_grid_coordinates_a
     assert crop.values[20 - r0, 21 - c0] == vals[20, 21] and crop.outlines[0][0][0] == (20 - r0, 21 - c0)
     assert crop.zrange == colour_range(vals, None)  # the whole grid's colour scale
     fig = grid_figure([panel], get_style(False))
-    assert fig.layout.xaxis.ticktext[0] == str(c0) and f"of 32×32" in fig.layout.annotations[0].text
+    assert fig.layout.xaxis.ticktext[0] == str(c0) and "of 32×32" in fig.layout.annotations[0].text
     clicks = next(d for d in fig.data if d.type == "scatter").customdata
     assert ["input", r0, c0] in [list(c) for c in clicks]  # a click reports the whole grid's row and column
     small = Panel("kernel", np.ones((5, 5)))
