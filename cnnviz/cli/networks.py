@@ -73,13 +73,13 @@ def cmd_featuremaps(args) -> None:
 def cmd_layers(args) -> None:
     from cnnviz.networks import inspect
 
-    rows = [{"name": i.node, "type": i.kind, "group": i.group, "output_shape": list(i.shape)}
+    rows = [{"name": i.node, "type": i.kind, "group": i.group, "title": i.title, "output_shape": list(i.shape)}
             for i in inspect.layers(args.model)]
     if args.json:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['name']:<40} {r['type']:<22} {'×'.join(map(str, r['output_shape']))}")
+            print(f"{r['name']:<32} {'×'.join(map(str, r['output_shape'])):<14} {r['title']}")
 
 
 def cmd_rf(args) -> None:

@@ -43,11 +43,13 @@ class LayerInfo:
     jump: float
     start: float  # input-pixel coordinate of the first unit's receptive-field centre
     source: str | None  # the node feeding it (for "before activation" views)
+    title: str = ""  # readable: "block 5 · expand 1×1 conv → ReLU6" (the node is the module path, a detail)
 
     @property
     def label(self) -> str:
+        """What pickers show: the readable title and the output shape (the module path is in `node`)."""
         c, h, w = self.shape
-        return f"{self.node} · {self.kind} · {c}×{h}×{w}"
+        return f"{self.title or self.node} · {c}×{h}×{w}" + (f"  ({self.node})" if self.title else "")
 
 
 def _tracer(extra_leaves: tuple = ()):
@@ -151,6 +153,7 @@ def layers(net: NetworkLike) -> tuple[LayerInfo, ...]:
 def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[str], str] = lambda node: "layers"
               ) -> tuple[LayerInfo, ...]:
     out = []
+    described: dict = {}  # node → its words, so an activation can say what it follows
     for n in graph.nodes:
         meta = n.meta.get("tensor_meta")
         shape = getattr(meta, "shape", None)
@@ -172,9 +175,42 @@ def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[s
         src = n.all_input_nodes[0] if n.all_input_nodes else None
         r, j, s = rf.get(n, (math.nan,) * 3)
         c, h, w = (int(v) for v in shape[1:])
-        out.append(LayerInfo(names[n], kind, group(names[n]), (c, h, w), r, j, s,
-                             names.get(src)))
+        what = _what(model, n, kind)
+        prev, hops = src, 0
+        while prev is not None and prev not in described and hops < 4 and prev.all_input_nodes:  # through BatchNorm
+            prev, hops = prev.all_input_nodes[0], hops + 1
+        if kind in _ACT_TITLES and prev is not None and prev in described:
+            what = f"{described[prev].split(' → ')[0]} → {kind}"
+        described[n] = what
+        out.append(LayerInfo(names[n], kind, group(names[n]), (c, h, w), r, j, s, names.get(src),
+                             f"{group(names[n])} · {what}" if group(names[n]) != "layers" else what))
     return tuple(out)
+
+
+_ACT_TITLES = ("ReLU", "ReLU6", "Tanh", "Sigmoid")
+_ROLES = {"expand": "expand", "project": "project", "depthwise": "", "downsample": "shortcut", "shortcut": "shortcut",
+          "reduce": "reduce", "squeeze": "squeeze", "proj": "project"}
+
+
+def _what(model: nn.Module, n, kind: str) -> str:
+    """A layer in words: '3×3 conv, stride 2', 'depthwise 5×5 conv', 'max pool 3×3', 'add (residual)'."""
+    if n.op != "call_module":
+        return kind
+    mod = model.get_submodule(n.target)
+    leaf = str(n.target).rsplit(".", 1)[-1].lower()
+    role = next((v for k, v in _ROLES.items() if k in leaf), "")
+    if isinstance(mod, nn.Conv2d):
+        k = mod.kernel_size
+        size = f"{k[0]}×{k[1]}"
+        depthwise = mod.groups > 1 and mod.groups == mod.in_channels
+        text = f"{'depthwise ' if depthwise else ''}{size} conv"
+        if mod.stride[0] > 1:
+            text += f", stride {mod.stride[0]}"
+        return f"{role} {text}".strip()
+    if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d)):
+        k = mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
+        return f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {k}×{k}"
+    return kind
 
 
 def layer(net: NetworkLike, node: str) -> LayerInfo:

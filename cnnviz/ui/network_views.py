@@ -100,7 +100,7 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
         o2.caption("1×1 maps: one colour scale for the layer, so the channels can be compared")
     mont = _pictures.get(("montage", net.key, ins.input_key(x), info.node, order_by, scale, sty),
                          lambda: ins.montage(fmap, order, scale, sty.sequential, sty.diverging))
-    st.image(mont, caption=f"{info.node}: all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
+    st.image(mont, caption=f"{info.title} ({info.node}): all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                            f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
     o3.download_button("Montage as PNG", lambda: png_bytes(Image.fromarray(mont)),  # encoded only when asked
                        file_name=f"{net.key.replace('@', '-')}_{info.node}.png", mime="image/png", icon=":material/image:")

@@ -136,7 +136,8 @@ def test_predict_layers_rf_and_featuremaps(tmp_path):
     assert preds[0]["label"] in CAT_CLASSES and len(preds) == 3
     assert set(preds[0]) == {"label", "index", "probability"}
     layers = json.loads(run("layers", "lenet5", "--json").stdout)
-    assert layers[0] == {"name": "c1", "type": "Conv", "group": "layers", "output_shape": [6, 28, 28]}
+    assert layers[0] == {"name": "c1", "type": "Conv", "group": "layers", "title": "5×5 conv",
+                         "output_shape": [6, 28, 28]}
     rf = json.loads(run("rf", "lenet5", "--json").stdout)
     assert {"name": "c3", "rf": 14.0, "jump": 2.0, "start": 6.5} in rf
     out = tmp_path / "maps.png"

@@ -139,3 +139,14 @@ def test_montage_tiles_every_channel():
     assert img.ndim == 3 and img.dtype == np.uint8
     assert ins.channel_order(fmap, "mean")[0] == int(np.argmax(fmap.mean(axis=(1, 2))))
     assert math.isinf(ins.layers("efficientnet_lite0")[-1].rf) is False
+
+
+def test_layers_have_readable_names_with_the_module_path_as_a_detail():
+    lite = {i.node: i for i in ins.layers("efficientnet_lite0")}
+    assert lite["_blocks.8.expand_act"].title == "stage 5 · block 8 · expand 1×1 conv → ReLU6"
+    assert lite["_blocks.8._depthwise_conv"].title == "stage 5 · block 8 · depthwise 5×5 conv"
+    assert lite["_conv_stem"].label == "stem · 3×3 conv, stride 2 · 32×112×112  (_conv_stem)"
+    lenet = {i.node: i for i in ins.layers("lenet5")}
+    assert lenet["a1"].title == "5×5 conv → Tanh" and lenet["s2"].title == "average pool 2×2"
+    resnet = {i.node: i for i in ins.layers("resnet18")}
+    assert resnet["layer2.1.relu_1"].title == "layer2 · block 1 · add (residual) → ReLU"
