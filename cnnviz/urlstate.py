@@ -46,7 +46,10 @@ def read_params(params: dict[str, str], spec: dict[str, Callable[[str], Any]]) -
 
 def int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(t: str) -> int:
-        v = int(t)
+        try:
+            v = int(t)
+        except ValueError:
+            raise ValueError(f"must be a whole number from {lo} to {hi}") from None
         if not lo <= v <= hi:
             raise ValueError(f"must be {lo}–{hi}")
         return v
@@ -79,7 +82,28 @@ def flag(t: str) -> bool:
 
 
 def number(t: str) -> float:
-    v = float(t)
+    """A finite number, or ValueError in words (never Python's own text)."""
+    try:
+        v = float(t)
+    except ValueError:
+        raise ValueError("must be a number") from None
     if not np.isfinite(v):
-        raise ValueError("must be finite")
+        raise ValueError("must be a finite number")
     return v
+
+
+def fit_grid(arr: np.ndarray, rows: int, cols: int, what: str, channels: int | None = None
+             ) -> tuple[np.ndarray, str | None]:
+    """A linked grid cut to the page's limits, with a notice saying exactly what was cut (never silently)."""
+    a = np.asarray(arr)
+    cut = []
+    if channels is not None and a.ndim == 3 and a.shape[0] > channels:
+        cut.append(f"{a.shape[0]} channels → the first {channels}")
+        a = a[:channels]
+    h, w = a.shape[-2:]
+    if h > rows or w > cols:
+        cut.append(f"{h}×{w} → the top-left {min(h, rows)}×{min(w, cols)}")
+        a = a[..., :rows, :cols]
+    if not cut:
+        return a, None
+    return a, f"The link's {what} is larger than this page shows ({'; '.join(cut)}): it was cut to fit."

@@ -20,6 +20,7 @@ from cnnviz.urlstate import (
     choice,
     decode_array,
     encode_array,
+    fit_grid,
     flag,
     int_in,
     number,
@@ -120,10 +121,16 @@ def conv_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict
     if "mode" in vals and vals["mode"] != s["mode"]:
         s = conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == vals["mode"]))
     nd = 3 if s["mode"] == "multi" else 2
+    lim = LIMITS[s["mode"]]
     for key, name, ndim in (("x", "x", nd), ("k", "k", 4 if s["mode"] == "multi" else 2)):
         if key in params and params[key]:
             try:
                 s[name] = decode_array(params[key], ndim)
+                side = lim["input"] if key == "x" else lim["kernel"]
+                if ndim <= 3:
+                    s[name], cut = fit_grid(s[name], side, side, "input" if key == "x" else "kernel",
+                                            channels=MAX_EDIT_CHANNELS if key == "x" and ndim == 3 else None)
+                    notices += [cut] if cut else []
             except (GridError, ValueError) as e:
                 notices.append(f"URL parameter {key} ignored ({e}); using the default grid.")
     if "b" in vals:
@@ -183,6 +190,9 @@ def pool_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict
         try:
             x = params["x"]
             s["x"] = decode_array(x, 3) if "|" in x else decode_array(x, 2)
+            side = LIMITS["2d"]["input"]
+            s["x"], cut = fit_grid(s["x"], side, side, "pooling input", channels=MAX_EDIT_CHANNELS)
+            notices += [cut] if cut else []
         except (GridError, ValueError) as e:
             notices.append(f"URL parameter x ignored ({e}); using the default grid.")
     for key, names in (("w", ("kh", "kw")), ("s", ("sh", "sw")), ("p", ("ph", "pw"))):

@@ -208,8 +208,8 @@ def _what(model: nn.Module, n, kind: str) -> str:
             text += f", stride {mod.stride[0]}"
         return f"{role} {text}".strip()
     if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d)):
-        k = mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
-        return f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {k}×{k}"
+        side = mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
+        return f"{'max' if isinstance(mod, nn.MaxPool2d) else 'average'} pool {side}×{side}"
     return kind
 
 

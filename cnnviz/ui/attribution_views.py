@@ -34,3 +34,28 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
             st.download_button("PNG", partial(_png, big),  # encoded only when asked
                                file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
                                key=f"attr_dl_{method}", icon=":material/image:")
+
+
+def read_attribution_link(params: dict, model: str) -> list[str]:
+    """The methods and the explained class of a link, put where the page's widgets start from."""
+    from cnnviz.explain import attribution as at
+    from cnnviz.urlstate import int_in, read_params
+
+    def methods(t: str) -> list[str]:
+        chosen = [m for m in t.split(",") if m]
+        unknown = [m for m in chosen if m not in at.METHODS]
+        if unknown:
+            raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}")
+        return chosen
+
+    vals, notices = read_params(params, {"methods": methods, "class": int_in(0, 99_999)})
+    if "methods" in vals:
+        st.session_state["attr_methods"] = vals["methods"]
+    if "class" in vals:
+        st.session_state["attr_target_kind"] = "another class"
+        st.session_state[f"attr_class_{model}"] = vals["class"]
+    return notices
+
+
+def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
+    return {"methods": ",".join(methods), **({"class": str(int(target))} if target_kind == "another class" else {})}

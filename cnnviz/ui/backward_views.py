@@ -133,12 +133,12 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
         with col_s:
             st.markdown("**Scatter:** each output gradient g spreads g × kernel back onto its window.")
             stepping_fragment(store["scatter"], grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
-                              unit="Output cell")
+                              unit="Output cell", url="scatter")
         with col_g:
             st.markdown("**Gather:** each input cell collects from every window that read it — a full convolution "
                         "with the 180°-rotated kernel.")
             stepping_fragment(store["gather"], grad.gather.n_steps, "bw_gather", gather_view, shortcuts=False,
-                              unit="Input cell")
+                              unit="Input cell", url="gather")
         st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
                                                       if fwd.config.pad_mode != "zeros" else "") + ")")
         st.plotly_chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
@@ -163,7 +163,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
             st.markdown(f"**∂L/∂W[{ws.ki}, {ws.kj}]** = Σ over all {len(ws.terms)} positions of input × g{note}")
             st.code(ws.expression(), language=None, wrap_lines=True)
 
-        stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight")
+        stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight", url="weight")
         st.subheader("∂L/∂b")
         st.code("\n".join(grad.bias_expression(f) for f in range(f_)), language=None, wrap_lines=True)
         e1, e2 = st.columns(2)
@@ -230,6 +230,6 @@ def pool_tab(tab_pool, pool: dict, store: dict, sty: Style) -> None:
             st.plotly_chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
             st.code(s.expression(pfwd.config.mode), language=None, wrap_lines=True)
 
-        stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window")
+        stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window", url="poolstep")
         st.download_button("Pooling ∂L/∂X as CSV", grid_to_csv(pg.grad_input[0] if pc == 1 else pg.grad_input),
                            file_name="pool_grad_input.csv", mime="text/csv", icon=":material/table:")

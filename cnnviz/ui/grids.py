@@ -173,14 +173,46 @@ def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: s
     return store["step"]
 
 
+SPEEDS = (0.5, 1, 2, 4)
+
+
+def step_url_keys(url: str) -> tuple[str, str]:
+    """The link parameters of one stepper: its step and its playback speed."""
+    return url, "speed" if url == "step" else f"{url}_speed"
+
+
+def read_stepping(params: dict, store: dict, url: str = "step") -> list[str]:
+    """A stepper's step and speed from a link (the page's own reader checks the step against its grid)."""
+    from cnnviz.urlstate import choice, int_in, read_params
+
+    step_key, speed_key = step_url_keys(url)
+    vals, notices = read_params(params, {step_key: int_in(0, 100_000),
+                                         speed_key: choice(tuple(f"{v:g}" for v in SPEEDS))})
+    if step_key in vals:
+        store["step"] = vals[step_key]
+    if speed_key in vals:
+        store["speed"] = float(vals[speed_key]) if vals[speed_key] == "0.5" else int(vals[speed_key])
+    return notices
+
+
 def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
-                      unit: str = "Cell") -> None:
-    """A stepper and the view it drives, rerun on their own (and on a timer while playing)."""
+                      unit: str = "Cell", url: str = "step") -> None:
+    """A stepper and the view it drives, rerun on their own (and on a timer while playing).
+
+    The step and the speed go into the link from inside the fragment: written by the page
+    outside it, the link kept the step of the page's last full run (step=0).
+    """
+    step_key, speed_key = step_url_keys(url)
+    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key))
 
     @st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None, key=key)
     def _fragment() -> None:
         advance_if_playing(store, n_steps)
-        body(stepper(store, n_steps, key, shortcuts, unit))
+        i = stepper(store, n_steps, key, shortcuts, unit)
+        for k, v in ((step_key, str(i)), (speed_key, f"{store.get('speed', 1):g}")):
+            if st.query_params.get(k) != v:
+                st.query_params[k] = v
+        body(i)
 
     _fragment()
 
@@ -231,9 +263,31 @@ def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
 
 def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device")) -> None:
     """Make the URL describe the current view (only keys that changed are written)."""
+    keep = keep + tuple(st.session_state.get("_fragment_url_keys", ()))  # written by the steppers themselves
     for k in list(st.query_params.keys()):
         if k not in params and k not in keep:
             del st.query_params[k]
     for k, v in params.items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v
+
+
+def link_widgets(params: dict, spec: dict[str, tuple[str, Callable[[str], Any]]]) -> list[str]:
+    """Start widgets where a link says: {url key: (widget key, parser)}; a bad value keeps the default, with a notice."""
+    from cnnviz.urlstate import read_params
+
+    vals, notices = read_params(params, {k: parse for k, (_, parse) in spec.items()})
+    for k, v in vals.items():
+        st.session_state[spec[k][0]] = v
+    return notices
+
+
+def widget_link(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, str]:
+    """The link parameters of those widgets, read back from their current values."""
+    out = {}
+    for k, (key, _) in spec.items():
+        v = st.session_state.get(key)
+        if v is None:
+            continue
+        out[k] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+    return out

@@ -121,6 +121,10 @@ def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, 
                                   0, fmap.shape[0] - 1, wanted if wanted < fmap.shape[0] else ranked[0],
                                   key=f"net_channel_{net.key}_{info.node}"))
     uk = f"net_unit_{net.key}_{info.node}"
+    linked = url.get("unit", "")
+    if uk not in st.session_state and linked.count(",") == 1 and all(v.strip().isdigit() for v in linked.split(",")):
+        r0, c0 = (int(v) for v in linked.split(","))
+        st.session_state[uk] = (min(r0, fmap.shape[1] - 1), min(c0, fmap.shape[2] - 1))  # a linked unit
     if uk not in st.session_state:
         m = fmap[channel]
         st.session_state[uk] = tuple(int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))

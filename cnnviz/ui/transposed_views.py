@@ -92,7 +92,8 @@ def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
         st.code(ds.expression(), language=None, wrap_lines=True)
 
 
-    stepping_fragment(store["direct"], res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell")
+    stepping_fragment(store["direct"], res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell",
+                      url="direct")
     st.success(f"Direct convolution and scatter agree on all {res.canvas.size} canvas cells (largest difference "
                f"{fmt(float(np.max(np.abs(res.direct.output - res.canvas))))}).", icon=":material/check_circle:")
 

@@ -10,15 +10,20 @@ from cnnviz.present.figures import shared_figure
 from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure, human, mb
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import choice, read_params
+from cnnviz.urlstate import choice, int_in, read_params
 
 sty = current().style
 store = page_store("arch", lambda: {"arch": "alexnet-paper"})
 
 
 def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"arch": choice(tuple(A.ARCHS))})
+    vals, notices = read_params(params, {"arch": choice(tuple(A.ARCHS)), "size": int_in(32, 512),
+                                         "batch": int_in(1, 1024)})
     store.update(vals)
+    if "arch" in vals and "size" in vals:  # the size box starts on the linked size
+        st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
+    if "batch" in vals:
+        st.session_state["arch_batch"] = vals["batch"]
     return notices
 
 
@@ -36,16 +41,19 @@ arch = c1.selectbox("Architecture", names, index=names.index(store["arch"]), for
                     key="arch_pick")
 store["arch"] = arch
 spec = A.ARCHS[arch]
-side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 else 64, 512, spec.input_size[1],
-                       key=f"arch_size_{arch}", disabled=arch.startswith("lenet"))
-batch = c3.number_input("Batch size", 1, 1024, 1, key="arch_batch")
+size_key = f"arch_size_{arch}"  # a linked size is already in the session state: no second default then
+side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 else 64, 512, key=size_key,
+                       disabled=arch.startswith("lenet"),
+                       **({} if size_key in st.session_state else {"value": spec.input_size[1]}))
+batch = c3.number_input("Batch size", 1, 1024, key="arch_batch",
+                        **({} if "arch_batch" in st.session_state else {"value": 1}))
 try:
     table = A.layer_table(arch, (spec.input_size[0], int(side), int(side)))
 except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
     table = A.layer_table(arch)
-write_url({"arch": arch})
+write_url({"arch": arch, "size": str(table.input_size[1]), "batch": str(int(batch))})
 tot = table.totals(int(batch))
 m = st.columns(5)
 m[0].metric("Parameters", f"{table.params:,}", help=f"{mb(tot['parameter_bytes'])} as float32")

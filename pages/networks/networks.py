@@ -70,4 +70,5 @@ with right:
 views.rf_chart(net, info, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {"digit": str(store.get("digit", 0))}),
-           "layer": info.node, "channel": str(channel), **({"fit": fit} if fit != "own" else {})})
+           "layer": info.node, "channel": str(channel), "unit": f"{unit[0]},{unit[1]}",
+           **({"fit": fit} if fit != "own" else {})})

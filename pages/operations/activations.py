@@ -22,7 +22,7 @@ from cnnviz.ui.grids import (
     write_url,
 )
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import choice, decode_array, number, read_params
+from cnnviz.urlstate import choice, decode_array, fit_grid, number, read_params
 
 sty = current().style
 LECTURE_RELU = np.array([[-2, 3, -1], [4, -5, 6], [-7, 8, -9]], dtype=float)
@@ -33,9 +33,9 @@ store = page_store("act", lambda: {"x": LECTURE_RELU.copy(), "x_base": LECTURE_R
 def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"fn": choice(tuple(INFO)), "slope": number,
                                          "x": lambda t: decode_array(t, 2)})
-    if "x" in vals and max(vals["x"].shape) > 16:
-        notices.append("URL grid is over 16 cells per side; using the default.")
-        vals.pop("x")
+    if "x" in vals:
+        vals["x"], cut = fit_grid(vals["x"], 16, 16, "grid")
+        notices += [cut] if cut else []
     load_state(store, {**{k: store[k] for k in ("x", "fn", "slope")}, **vals}, grids=("x",))
     return notices
 

@@ -9,6 +9,7 @@ from cnnviz.ui.backward_views import conv_tab, pool_tab, relu_tab
 from cnnviz.ui.grids import (
     load_state,
     page_store,
+    read_stepping,
     read_url_once,
 )
 from cnnviz.ui.settings import current
@@ -23,7 +24,7 @@ for sub in ("scatter", "gather", "weight", "poolstep"):
 
 
 def _from_url(params: dict) -> list[str]:
-    notices = []
+    notices = [n for sub in ("scatter", "gather", "weight", "poolstep") for n in read_stepping(params, store[sub], sub)]
     if any(k in params for k in ("x", "k", "preset", "mode")):
         new, notices = views.conv_from_params(params, {k: conv[k] for k in conv if not k.startswith("_")})
         load_state(conv, new)

@@ -14,6 +14,7 @@ from cnnviz.ui.grids import (
     compute_or_last_good,
     load_state,
     page_store,
+    read_stepping,
     read_url_once,
     stepping_fragment,
     write_url,
@@ -28,7 +29,7 @@ store = page_store("conv", views.default_conv_store)
 def _from_url(params: dict) -> list[str]:
     new, notices = views.conv_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
     load_state(store, new)
-    return notices
+    return notices + read_stepping(params, store)  # the speed (the step is checked above)
 
 
 read_url_once("conv", _from_url)

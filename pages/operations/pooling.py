@@ -16,6 +16,7 @@ from cnnviz.ui.grids import (
     grid_editor,
     load_state,
     page_store,
+    read_stepping,
     read_url_once,
     stepping_fragment,
     text_editor,
@@ -32,7 +33,7 @@ store = page_store("pool", views.default_pool_store)
 def _from_url(params: dict) -> list[str]:
     new, notices = views.pool_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
     load_state(store, new, grids=("x",))
-    return notices
+    return notices + read_stepping(params, store)  # the speed (the step is checked above)
 
 
 read_url_once("pool", _from_url)

@@ -11,13 +11,14 @@ from cnnviz.ui.grids import (
     grid_editor,
     load_state,
     page_store,
+    read_stepping,
     read_url_once,
     widget,
     write_url,
 )
 from cnnviz.ui.settings import current
 from cnnviz.ui.transposed_views import direct_section, formulas, matrix_section, scatter_section
-from cnnviz.urlstate import decode_array, int_in, pair_in, read_params
+from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
 
 sty = current().style
 X0 = np.array([[1.0, 2], [3, 4]])
@@ -30,12 +31,19 @@ store = page_store("transposed", lambda: {"x": X0.copy(), "x_base": X0.copy(), "
 def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"x": lambda t: decode_array(t, 2), "k": lambda t: decode_array(t, 2),
                                          "s": pair_in(1, 4), "p": pair_in(0, 4), "op": pair_in(0, 3), "d": pair_in(1, 3),
-                                         "step": int_in(0, 10_000)})
+                                         "b": number})
+    for name, cap, what in (("x", 6, "input"), ("k", 5, "kernel")):
+        if name in vals:
+            vals[name], cut = fit_grid(vals[name], cap, cap, what)
+            notices += [cut] if cut else []
+    notices += read_stepping(params, store) + read_stepping(params, store["direct"], "direct")
     new = {k: store[k] for k in ("x", "k")}
+    if "b" in vals:
+        new["bias"] = vals["b"]
     for key, names in (("s", ("sh", "sw")), ("p", ("ph", "pw")), ("op", ("oph", "opw")), ("d", ("dh", "dw"))):
         if key in vals:
             new[names[0]], new[names[1]] = vals[key]
-    new.update({k: vals[k] for k in ("x", "k", "step") if k in vals})
+    new.update({k: vals[k] for k in ("x", "k") if k in vals})
     load_state(store, new)
     return notices
 
@@ -76,7 +84,7 @@ cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (
 res = compute_or_last_good(store, errors, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
 write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
            "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
-           "d": f"{cfg.dilation[0]},{cfg.dilation[1]}"})
+           "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
 
 formulas(res)
 

@@ -12,7 +12,7 @@ from cnnviz.networks import inspect as ins
 from cnnviz.networks.network import all_networks
 from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
-from cnnviz.ui.attribution_views import show_maps
+from cnnviz.ui.attribution_views import attribution_link, read_attribution_link, show_maps
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
@@ -31,7 +31,7 @@ def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
                                          "fit": choice(tuple(FITS))})
     store.update(vals)
-    return notices
+    return notices + read_attribution_link(params, vals.get("model", store["model"]))
 
 
 read_url_once("attribution", _from_url)
@@ -141,7 +141,8 @@ def _compute() -> dict[str, np.ndarray]:
 values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
 show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
-           **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {})})
+           **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
+           **attribution_link(methods, target_kind or "", target)})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
            "shared model is never hooked or modified.")

@@ -1,22 +1,29 @@
 """Fantasy images: pictures optimised to excite a class, a channel or a single unit."""
-import math
 
-import numpy as np
 import streamlit as st
-from PIL import Image
 
 from cnnviz.devices import device_name, resolve_device
 from cnnviz.explain import fantasy as fa
 from cnnviz.networks import inspect as ins
-from cnnviz.present.render import png_bytes
-from cnnviz.ui.grids import page_store
+from cnnviz.ui.fantasy_views import LINK, MODEL, show_results
+from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
 from cnnviz.ui.jobs import heavy_job
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.settings import current
+from cnnviz.urlstate import read_params
 
 settings = current()
 store = page_store("fantasy", lambda: {"results": {}})
 MAX_GALLERY = 16
+
+
+def _from_url(params: dict) -> list[str]:
+    vals, notices = read_params(params, {"model": MODEL, "layer": str})
+    store.update(vals)
+    return notices + link_widgets(params, LINK)
+
+
+read_url_once("fantasy", _from_url)
 
 st.title("Fantasy images")
 st.caption("Start from noise and change the picture, step by step, so that a chosen class, channel or unit fires as "
@@ -35,12 +42,13 @@ c3.caption(f"Runs on **{device_name(device)}**" + (f" — {notice}" if notice el
 
 layers = [i for i in ins.layers(model) if i.shape[1] > 1 and i.kind in ("ReLU", "ReLU6", "add (residual)",
                                                                        "concatenate (branches)", "Conv")]
-default_layer = next((k for k, i in enumerate(layers) if i.node == "_blocks.5.depthwise_act"), len(layers) // 2)
+wanted_layer = store.get("layer", "_blocks.5.depthwise_act")
+default_layer = next((k for k, i in enumerate(layers) if i.node == wanted_layer), len(layers) // 2)
 layer = channel = unit = class_index = None
 if mode != "class":
     l1, l2, l3 = st.columns([3, 1, 1])
     info = l1.selectbox("Layer", layers, index=default_layer, format_func=lambda i: i.label, key=f"fa_layer_{model}")
-    layer = info.node
+    layer = store["layer"] = info.node
     if mode == "gallery":
         n_gallery = int(l2.number_input("Channels", 2, MAX_GALLERY, 8, key="fa_n"))
     else:
@@ -100,41 +108,11 @@ if st.button("Dream", type="primary", icon=":material/auto_awesome:", key="fa_ru
             end = fa.activation(cfg, fa.image_tensor(res.image),
                                 str(device))
             results.append((ch, res, start, end))
+            store["results"] = {"mode": mode, "layer": layer, "class": class_index, "items": list(results),
+                                "class_name": net.labels[class_index] if mode == "class" else None}  # kept on Stop
         preview.empty()
         progress.empty()
-    store["results"] = {"mode": mode, "layer": layer, "class": class_index, "items": results,
-                        "class_name": net.labels[class_index] if mode == "class" else None}
 
-res = store.get("results") or {}
-if res.get("items"):
-    items = res["items"]
-    if len(items) > 1:
-        cols_n = min(4, len(items))
-        rows = math.ceil(len(items) / cols_n)
-        for r in range(rows):
-            cols = st.columns(cols_n)
-            for c in range(cols_n):
-                k = r * cols_n + c
-                if k < len(items):
-                    ch, out, start, end = items[k]
-                    cols[c].image(out.image, caption=f"channel {ch}: {start:.2f} → {end:.2f}", width="stretch")
-        tile = np.concatenate([np.concatenate([it[1].image for it in items[r * cols_n:(r + 1) * cols_n]] +
-                                              [np.full_like(items[0][1].image, 255)] *
-                                              (cols_n - len(items[r * cols_n:(r + 1) * cols_n])), axis=1)
-                               for r in range(rows)], axis=0)
-        st.download_button("Gallery as PNG", png_bytes(Image.fromarray(tile)), file_name="fantasy_gallery.png",
-                           mime="image/png", icon=":material/image:")
-    else:
-        ch, out, start, end = items[0]
-        a, b = st.columns([2, 3])
-        a.image(out.image, width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
-        what = (f"class {res['class_name']}" if res["mode"] == "class" else
-                f"{res['layer']} channel {ch}" + (" (one unit)" if res["mode"] == "unit" else ""))
-        b.markdown(f"**Target:** {what}  \n**Objective** on the starting noise **{start:.3f}** → on this image "
-                   f"**{end:.3f}**" + (f" ({end / start:.1f}×)" if start > 0 else ""))
-        b.line_chart({"objective": out.history}, x_label="step", y_label="objective", height=220)
-        b.download_button("PNG", png_bytes(Image.fromarray(out.image)), file_name="fantasy.png", mime="image/png",
-                          icon=":material/image:")
-else:
-    st.info("Choose a target and press **Dream**. A 128-px, 128-step image takes a few seconds on a CPU.",
-            icon=":material/lightbulb:")
+show_results(store)
+write_url({**({"model": net.link_name} if net.link_name else {}), **({"layer": layer} if layer else {}),
+           **widget_link(LINK)})

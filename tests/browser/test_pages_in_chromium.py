@@ -74,3 +74,19 @@ def test_every_page_opens_from_its_typed_url_path(server, watched, path):
                                    ".trim() === t", arg=expected, timeout=STATE_TIMEOUT_MS)
     assert "Page not found" not in watched.page.inner_text("body")
     _no_exception(watched)
+
+
+def test_the_step_reached_in_the_browser_is_in_the_link(server, watched, browser):
+    watched.page.goto(f"{server.url}/convolution")
+    watched.wait_idle()
+    for _ in range(2):
+        watched.page.get_by_role("button", name=re.compile("Next")).first.click()
+        watched.wait_idle()
+    watched.page.wait_for_function("() => location.search.includes('step=2')", timeout=STATE_TIMEOUT_MS)
+    link = watched.page.url
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        other.goto(link)
+        other.wait_for_function("() => document.body.innerText.includes('Cell 3 of 25')", timeout=STATE_TIMEOUT_MS)
+    finally:
+        other.context.close()

@@ -1,0 +1,124 @@
+"""Every page is a faithful link: change its settings and step, open its URL in a fresh session, see the same view."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages_render import ROOT, by_label, open_page
+
+KINDS = ("selectbox", "number_input", "slider", "select_slider", "multiselect", "checkbox", "toggle", "radio",
+         "text_input", "button_group")
+SKIP_LABELS = {"Device", "Presentation mode"}  # the sidebar's own settings have their own tests
+
+
+def _values(at: AppTest) -> list[tuple[str, str]]:
+    out = []
+    for kind in KINDS:
+        for w in at.get(kind):
+            label = getattr(w, "label", "") or ""
+            if label in SKIP_LABELS:
+                continue
+            out.append((f"{kind}:{label}", repr(w.value)))
+    return sorted(out)
+
+
+def _text(at: AppTest) -> list[str]:
+    return [c.value for c in at.code] + [m.value for m in at.markdown if "**" in m.value]
+
+
+def _reopened(at: AppTest, file: str) -> AppTest:
+    params = {k: v for k, v in dict(at.query_params).items()}
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in params.items():
+        fresh.query_params[k] = v[0] if isinstance(v, list) else v
+    fresh.run()
+    fresh.switch_page(f"pages/{file}")
+    fresh.run()
+    assert not fresh.exception, [e.value for e in fresh.exception]
+    return fresh
+
+
+def _click(at: AppTest, label: str, times: int = 1) -> None:
+    for _ in range(times):
+        next(b for b in at.button if b.label == label).click().run()
+
+
+def _conv(at):
+    by_label(at.number_input, "Stride ↓ (rows)").set_value(2).run()
+    _click(at, "Next", 3)
+
+
+def _pool(at):
+    _click(at, "Next", 2)
+    speed = by_label(at.select_slider, "Speed (cells per second)")
+    speed.set_value(2).run()
+
+
+def _activations(at):
+    next(w for w in at.get("button_group") if w.label == "Function").set_value("tanh").run()
+
+
+def _backward(at):
+    _click(at, "Next", 2)
+
+
+def _transposed(at):
+    by_label(at.number_input, "Bias").set_value(1.5).run()
+    _click(at, "Next", 3)
+
+
+def _networks(at):
+    by_label(at.selectbox, "Sample photo").set_value("Coffee").run()
+    by_label(at.number_input, "Unit row").set_value(3).run()
+
+
+def _architectures(at):
+    by_label(at.number_input, "Input size (pixels)").set_value(256).run()
+    by_label(at.number_input, "Batch size").set_value(8).run()
+
+
+def _training(at):
+    at.checkbox(key="tl_compare").check().run()  # the LeNet-5 settings are a form: they apply on Start
+    at.number_input(key="tl_epochs").set_value(3).run()
+
+
+def _attribution(at):
+    by_label(at.multiselect, "Methods").set_value(["saliency", "occlusion"]).run()
+
+
+def _fantasy(at):
+    next(w for w in at.get("button_group") if w.label == "Objective").set_value("class").run()
+    by_label(at.number_input, "Seed (same seed, same image)").set_value(7).run()
+
+
+CASES = [("operations/convolution.py", _conv), ("operations/pooling.py", _pool),
+         ("operations/activations.py", _activations), ("operations/backward.py", _backward),
+         ("operations/transposed.py", _transposed), ("networks/networks.py", _networks),
+         ("networks/architectures.py", _architectures), ("networks/training.py", _training),
+         ("seeing_inside/attribution.py", _attribution), ("seeing_inside/fantasy.py", _fantasy)]
+
+
+@pytest.mark.parametrize("file, change", CASES, ids=[c[0].split("/")[1] for c in CASES])
+def test_a_page_reopened_from_its_link_shows_the_same_view(file, change):
+    at = open_page(file)
+    before = _values(at)
+    change(at)
+    assert not at.exception, [e.value for e in at.exception]
+    changed = _values(at)
+    assert (changed, _text(at)) != (before, _text(open_page(file))), "the test's change did nothing"
+    fresh = _reopened(at, file)
+    assert _values(fresh) == changed
+    assert _text(fresh) == _text(at)
+
+
+@pytest.mark.parametrize("file, query, notice", [
+    ("operations/transposed.py", {"x": ";".join([",".join(["1"] * 7)] * 7)}, "7×7 → the top-left 6×6"),
+    ("operations/pooling.py", {"x": "|".join(["1,2;3,4"] * 6)}, "6 channels → the first 4"),
+    ("operations/convolution.py", {"step": "abc"}, "must be a whole number"),
+])
+def test_a_link_past_a_limit_is_clamped_with_a_notice_in_words(file, query, notice):
+    at = open_page(file, **query)
+    toasts = [t.value for t in at.toast]
+    assert any(notice in t for t in toasts), toasts
+    assert not any("invalid literal" in t or "Traceback" in t for t in toasts)
