@@ -87,10 +87,23 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def gif_bytes(n_frames: int, frame: Callable[[int], Image.Image], ms_per_frame: int = 600) -> bytes:
-    """An animated GIF of frames 0..n-1 (at most MAX_GIF_FRAMES, evenly sampled), looping."""
-    idx = np.unique(np.linspace(0, n_frames - 1, min(n_frames, MAX_GIF_FRAMES)).round().astype(int))
-    frames = [frame(int(i)) for i in idx]
+def gif_frames(n_frames: int) -> np.ndarray:
+    """Which steps a GIF of n_frames steps shows: all of them, or MAX_GIF_FRAMES evenly sampled."""
+    return np.unique(np.linspace(0, n_frames - 1, min(n_frames, MAX_GIF_FRAMES)).round().astype(int))
+
+
+def gif_bytes(n_frames: int, frame: Callable[[int], Image.Image], ms_per_frame: int = 600,
+              on_frame: Callable[[int, int], object] | None = None) -> bytes:
+    """An animated GIF of frames 0..n-1 (at most MAX_GIF_FRAMES, evenly sampled), looping.
+
+    `on_frame(done, total)` after each frame is drawn, for a progress bar.
+    """
+    idx = gif_frames(n_frames)
+    frames = []
+    for k, i in enumerate(idx, start=1):
+        frames.append(frame(int(i)))
+        if on_frame:
+            on_frame(k, len(idx))
     size = (max(f.width for f in frames), max(f.height for f in frames))
     frames = [f if f.size == size else _padded(f, size) for f in frames]
     # One shared palette: unchanged regions stay byte-identical, so Pillow stores only what changed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -19,7 +20,7 @@ def _png(rgb: np.ndarray) -> bytes:
 
 
 def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha: float, what: str, key: str,
-              sty: Style) -> None:
+              sty: Style, downloads: bool = True) -> None:
     """Up to three maps a row, each over the network's input at least 336 px wide, with its caveats."""
     if not values:
         return
@@ -31,9 +32,37 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
                                                          Image.Resampling.NEAREST))
             st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
             st.caption(at.NOTES[method])
-            st.download_button("PNG", partial(_png, big),  # encoded only when asked
-                               file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
-                               key=f"attr_dl_{method}", icon=":material/image:")
+            if downloads:
+                st.download_button("PNG", partial(_png, big),  # encoded only when asked
+                                   file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
+                                   key=f"attr_dl_{method}", icon=":material/image:")
+
+
+_PARTIAL = "_attr_partial"
+
+
+def maps_as_they_come(methods: list[str], one: Callable[[str], np.ndarray], signature: tuple,
+                      preview: Callable[[dict[str, np.ndarray]], None]) -> dict[str, np.ndarray]:
+    """Every method's map, each shown as soon as it is ready; what is finished survives a Stop (see partial_maps)."""
+    progress = st.progress(0.0, text="Starting…")
+    shown = st.empty()
+    out: dict[str, np.ndarray] = {}
+    st.session_state[_PARTIAL] = (signature, out)
+    for k, method in enumerate(methods):
+        progress.progress(k / len(methods), text=f"{at.TITLES[method]} ({k + 1} of {len(methods)})… "
+                                                 f"{k} ready below; Stop keeps them")
+        out[method] = one(method)
+        with shown.container():
+            preview(out)
+    progress.empty()
+    shown.empty()
+    return out
+
+
+def partial_maps(signature: tuple) -> dict[str, np.ndarray]:
+    """The maps a stopped run had finished, when they belong to this view."""
+    sig, out = st.session_state.get(_PARTIAL, ((), {}))
+    return dict(out) if sig == signature else {}
 
 
 def read_attribution_link(params: dict, model: str) -> list[str]:

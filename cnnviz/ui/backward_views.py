@@ -13,7 +13,8 @@ from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import fmt
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     grid_editor,
     load_state,
@@ -106,11 +107,15 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
             st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
                             config={"displaylogo": False}, theme=None)
             st.code(s.expression(channel), language=None, wrap_lines=True)
-            st.download_button("Scatter pass as GIF", lambda: gif_bytes(grad.n_scatter_steps, lambda n: render_panels(
-                [Panel("∂L/∂Y", grad.grad_pre[grad.scatter_step(n).filter],
-                       outlines=[([(grad.scatter_step(n).out_row, grad.scatter_step(n).out_col)], sty.target_colour)]),
-                 Panel("∂L/∂X so far", grad.scatter_step(n).running[channel], fwd.pad_mask, signed=True)], sty), 700),
-                file_name="scatter.gif", mime="image/gif", icon=":material/animation:", key="bw_scatter_gif")
+            def frame(n: int):
+                sn = grad.scatter_step(n)
+                return render_panels([Panel("∂L/∂Y", grad.grad_pre[sn.filter],
+                                            outlines=[([(sn.out_row, sn.out_col)], sty.target_colour)]),
+                                      Panel("∂L/∂X so far", sn.running[channel], fwd.pad_mask, signed=True)], sty)
+
+            gif_export("Scatter pass as GIF", "bw_scatter_gif",
+                       (fwd.fingerprint, grad.grad_output.tobytes(), channel, sty), grad.n_scatter_steps, frame, 700,
+                       "scatter.gif")
 
         def gather_view(i: int) -> None:
             gs = grad.gather.step(i)

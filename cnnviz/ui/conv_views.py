@@ -17,11 +17,11 @@ from cnnviz.grids.presets import CONV_PRESETS
 from cnnviz.grids.shapes import conv_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
-from cnnviz.jobs import HEAVY
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
 from cnnviz.present.numbers import fmt
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     changed,
     clicked_cell,
@@ -256,10 +256,8 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
     def _view_png(step, channel) -> bytes:
         return png_bytes(render_panels(conv_step_panels(result, step, sty, channel), sty, caption=_caption(step)))
 
-    def _gif() -> bytes:
-        with HEAVY.slot("GIF export"):  # a heavy job: waits for its turn like attributions and training
-            return gif_bytes(result.n_steps, lambda i: render_panels(
-                conv_step_panels(result, result.step(i), sty, 0), sty, caption=_caption(result.step(i))), 600)
+    def _frame(i: int):
+        return render_panels(conv_step_panels(result, result.step(i), sty, 0), sty, caption=_caption(result.step(i)))
 
     def stepping(i: int) -> None:
         step = result.step(i)
@@ -312,8 +310,9 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
         if drawable:
             e2.download_button("This view as PNG", lambda: _view_png(step, channel), file_name="convolution_step.png",
                                mime="image/png", icon=":material/image:")
-            e3.download_button("Whole pass as GIF", _gif, file_name="convolution.gif", mime="image/gif",
-                               icon=":material/animation:")
+            with e3:
+                gif_export("Whole pass as GIF", "conv_gif", (result.fingerprint, sty), result.n_steps, _frame, 600,
+                           "convolution.gif")
     return stepping
 
 

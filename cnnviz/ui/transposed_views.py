@@ -12,7 +12,8 @@ from cnnviz.grids.transposed import TransposedResult, conv_matrix
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import MINUS, fmt
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     stepping_fragment,
 )
@@ -60,9 +61,10 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
         e1, e2 = st.columns(2)
         e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
                            mime="image/png", icon=":material/image:")
-        e2.download_button("Whole scatter as GIF", lambda: gif_bytes(res.n_steps, lambda n: render_panels(
-            scatter_panels(n)[0], sty, scatter_panels(n)[1]), 800), file_name="transposed.gif", mime="image/gif",
-            icon=":material/animation:")
+        with e2:
+            gif_export("Whole scatter as GIF", "tr_gif", (res.input.tobytes(), res.weight.tobytes(), res.bias.tobytes(),
+                                                          str(res.config), sty), res.n_steps,
+                       lambda n: render_panels(scatter_panels(n)[0], sty, scatter_panels(n)[1]), 800, "transposed.gif")
 
 
     st.subheader("Scatter, one input cell at a time")

@@ -8,7 +8,8 @@ from cnnviz.grids.presets import POOL_PRESETS
 from cnnviz.grids.shapes import pool_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import pool_step_figure, pool_step_panels
-from cnnviz.present.render import gif_bytes, png_bytes, render_panels
+from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     changed,
     clicked_cell,
@@ -144,8 +145,9 @@ def stepping(i: int) -> None:
                        file_name="pooling_output.csv", mime="text/csv", icon=":material/table:")
     e2.download_button("This view as PNG", lambda: png_bytes(_frame(i)), file_name="pooling_step.png",
                        mime="image/png", icon=":material/image:")
-    e3.download_button("Whole pass as GIF", lambda: gif_bytes(result.n_steps, _frame, 700), file_name="pooling.gif",
-                       mime="image/gif", icon=":material/animation:")
+    with e3:
+        gif_export("Whole pass as GIF", "pool_gif", (grid_to_csv(result.input.reshape(-1, w)), cfg, sty),
+                   result.n_steps, _frame, 700, "pooling.gif")
 
 
 stepping_fragment(store, result.n_steps, "pool", stepping)

@@ -12,7 +12,7 @@ from cnnviz.networks import inspect as ins
 from cnnviz.networks.network import all_networks
 from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
-from cnnviz.ui.attribution_views import attribution_link, read_attribution_link, show_maps
+from cnnviz.ui import attribution_views as av
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
@@ -31,7 +31,7 @@ def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
                                          "fit": choice(tuple(FITS))})
     store.update(vals)
-    return notices + read_attribution_link(params, vals.get("model", store["model"]))
+    return notices + av.read_attribution_link(params, vals.get("model", store["model"]))
 
 
 read_url_once("attribution", _from_url)
@@ -127,22 +127,19 @@ what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.
         if unit_target else labels[int(target)])
 
 
-def _compute() -> dict[str, np.ndarray]:
-    progress = st.progress(0.0, text="Starting…")
-    out = {}
-    for k, method in enumerate(methods):
-        progress.progress(k / len(methods), text=f"{at.TITLES[method]} ({k + 1} of {len(methods)})…")
-        out[method] = _attr(model_name, photo_key, method, int(target), unit_key, cam_layer, baseline, int(steps),
-                            int(window), int(stride_o), int(samples), float(noise), str(device))
-    progress.empty()
-    return out
-
-
-values = run_heavy("Attributions", "attr_job", _compute) if methods else {}
-show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
+signature = (model_name, photo_key, tuple(methods), int(target), unit_key, cam_layer, baseline, int(steps),
+             int(window), int(stride_o), int(samples), float(noise))
+values = run_heavy("Attributions", "attr_job", lambda: av.maps_as_they_come(
+    methods, lambda m: _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps),
+                             int(window), int(stride_o), int(samples), float(noise), str(device)),
+    signature, lambda done: av.show_maps(done, seen, sign, alpha, what, net.key, sty, downloads=False))) \
+    if methods else {}
+if values is None:  # stopped: the maps it had finished
+    values = av.partial_maps(signature)
+av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
-           **attribution_link(methods, target_kind or "", target)})
+           **av.attribution_link(methods, target_kind or "", target)})
 st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
            "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
            "shared model is never hooked or modified.")

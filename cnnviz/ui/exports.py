@@ -1,0 +1,50 @@
+"""Exports that take a while: a GIF of a whole pass, with its size told before and progress while it is made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+from PIL import Image
+
+from cnnviz.jobs import HEAVY
+from cnnviz.present.render import gif_bytes, gif_frames
+
+
+LATER_FRAME_SHARE = 0.5  # measured on the grid pages: each frame after the first adds 0.47–0.55 of the first's bytes
+
+
+def estimate_gif_bytes(n_steps: int, frame: Callable[[int], Image.Image], ms: int) -> int:
+    """Size of the whole GIF from its first frame alone (one render, a few tens of milliseconds)."""
+    n = len(gif_frames(n_steps))
+    one = len(gif_bytes(1, frame, ms))
+    return int(one * (1 + LATER_FRAME_SHARE * (n - 1)))
+
+
+def gif_export(label: str, key: str, signature: object, n_steps: int, frame: Callable[[int], Image.Image],
+               ms: int, file_name: str) -> None:
+    """'Make the GIF' (frames and estimated size on the button), a progress bar while it is made — any click stops
+    it — then its download. Made once per view (signature); a heavy job, queued like the others."""
+    made = st.session_state.get(f"_gif_{key}")
+    if made is not None and made[0] == signature:
+        _download(label, key, made[1], file_name)
+        return
+    estimate = st.session_state.get(f"_gif_est_{key}")
+    if estimate is None or estimate[0] != signature:
+        estimate = (signature, estimate_gif_bytes(n_steps, frame, ms))
+        st.session_state[f"_gif_est_{key}"] = estimate
+    n = len(gif_frames(n_steps))
+    if st.button(f"{label}: make it ({n} frames, about {estimate[1] / 2**20:.1f} MB)", key=f"{key}_make",
+                 icon=":material/animation:"):
+        bar = st.progress(0.0, text="Waiting for a free slot…")
+        with HEAVY.slot(f"GIF {file_name}"):
+            data = gif_bytes(n_steps, frame, ms, on_frame=lambda k, total: bar.progress(
+                k / total, text=f"frame {k} of {total} · any click stops it"))
+        st.session_state[f"_gif_{key}"] = (signature, data)
+        bar.empty()
+        _download(label, key, data, file_name)
+
+
+def _download(label: str, key: str, data: bytes, file_name: str) -> None:
+    st.download_button(f"{label} ({len(data) / 2**20:.1f} MB)", data, file_name=file_name, mime="image/gif",
+                       icon=":material/animation:", key=f"{key}_download")

@@ -1,0 +1,44 @@
+"""Long jobs tell their size, show progress and keep what they finished when stopped."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages_render import open_page
+
+
+def test_a_gif_tells_its_frames_and_size_before_it_is_made_then_offers_the_download():
+    at = open_page("convolution.py")
+    make = next(b for b in at.button if (b.label or "").startswith("Whole pass as GIF: make it"))
+    assert "25 frames, about" in make.label and "MB" in make.label
+    make.click().run()
+    assert not at.exception
+    downloads = [d for d in at.get("download_button") if (d.label or "").startswith("Whole pass as GIF (")]
+    assert downloads and downloads[0].label.endswith("MB)")
+
+
+def _stopped_after_two() -> None:
+    import numpy as np
+    import streamlit as st
+
+    from cnnviz.ui.attribution_views import maps_as_they_come, partial_maps
+
+    class Stopped(Exception):
+        pass
+
+    def one(method: str):
+        if method == "occlusion":
+            raise Stopped  # what a Stop click does to a running script: it ends mid-way
+        return np.ones((4, 4))
+
+    try:
+        maps_as_they_come(["saliency", "gradcam", "occlusion"], one, ("sig",), lambda done: None)
+    except Stopped:
+        pass
+    st.write(f"kept: {sorted(partial_maps(('sig',)))}; other view: {sorted(partial_maps(('other',)))}")
+
+
+def test_a_stopped_comparison_keeps_the_maps_it_finished():
+    at = AppTest.from_function(_stopped_after_two)
+    at.run()
+    assert "kept: ['gradcam', 'saliency']; other view: []" in at.markdown[0].value
