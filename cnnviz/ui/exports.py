@@ -10,7 +10,6 @@ from PIL import Image
 from cnnviz.jobs import HEAVY
 from cnnviz.present.render import gif_bytes, gif_frames
 
-
 LATER_FRAME_SHARE = 0.5  # measured on the grid pages: each frame after the first adds 0.47–0.55 of the first's bytes
 
 
