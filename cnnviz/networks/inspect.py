@@ -23,7 +23,7 @@ from cnnviz.caching import KeyedCache
 from cnnviz.networks.efficientnet_lite import Conv2dSame
 from cnnviz.networks.network import Network, NetworkLike, get
 from cnnviz.networks.tracing import running, tracing
-from cnnviz.present.colours import colour_range, to_rgb
+from cnnviz.present.colours import colour_range, is_signed, to_rgb
 
 LEAVES = [Conv2dSame]
 _ACT_MODULES = (nn.ReLU, nn.ReLU6, nn.Tanh, nn.Sigmoid)
@@ -335,12 +335,13 @@ def montage(fmap: np.ndarray, order: np.ndarray | None = None, scale: str = "cha
     rep = max(1, math.ceil(min_tile / max(h, w)))
     th, tw = h * rep, w * rep
     img = np.full((rows * (th + gap) - gap, cols * (tw + gap) - gap, 3), 255, dtype=np.uint8)
+    signed = is_signed(fmap)  # one kind of map for the whole montage: diverging if the layer has signs, else sequential
     if scale == "layer":
-        lo, hi, kind = colour_range(fmap)
+        lo, hi, kind = colour_range(fmap, signed)
     for pos, ch in enumerate(order):
         m = fmap[ch]
         if scale == "channel":
-            lo, hi, kind = colour_range(m)
+            lo, hi, kind = colour_range(m, signed)
         tile = to_rgb(m, diverging if kind == "diverging" else cmap, lo, hi)
         tile = np.repeat(np.repeat(tile, rep, axis=0), rep, axis=1)
         r, q = divmod(pos, cols)

@@ -93,3 +93,27 @@ def plotly_scale(name: str) -> list[list]:
     """
     stops = _STOPS[name]
     return [[i / (len(stops) - 1), c] for i, c in enumerate(stops)]
+
+
+def legend_bar(values: np.ndarray, scale: str, sequential: str, diverging: str, width: int = 320,
+               height: int = 14) -> tuple[np.ndarray, str]:
+    """A colour bar image for a montage or heat map of `values`, and the sentence that reads it.
+
+    One policy everywhere: values with both signs on the diverging map centred at 0 (white);
+    values of one sign on the sequential map; per channel (each tile its own range) or per layer.
+    """
+    v = np.asarray(values, dtype=float)
+    signed = is_signed(v)
+    lo, hi, kind = colour_range(v, signed)
+    name = diverging if kind == "diverging" else sequential
+    bar = np.repeat(to_rgb(np.linspace(lo, hi, width)[None, :], name, lo, hi), height, axis=0)
+    from cnnviz.present.numbers import fmt
+
+    if scale == "channel":
+        text = (f"{name}, diverging: each channel from −max|value| (left) through 0 (white) to +max|value| (right) of "
+                "that channel" if signed else
+                f"{name}, sequential: each channel from its own minimum (left) to its own maximum (right)")
+    else:
+        text = (f"{name}, diverging, one scale for the layer: {fmt(lo)} (left) · 0 (white) · {fmt(hi)} (right)"
+                if signed else f"{name}, sequential, one scale for the layer: {fmt(lo)} (left) → {fmt(hi)} (right)")
+    return bar.astype(np.uint8), text

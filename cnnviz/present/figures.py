@@ -147,9 +147,13 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
                   "texttemplate": "%{text}", "hoverinfo": "skip"}
         z = vals.astype(object)
         z[mask] = None  # padding cells are drawn by the second heat map
+        bar = {"orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center", "y": -0.02, "yanchor": "top",
+               "len": max(x1 - x0, 0.12), "thickness": 10, "outlinewidth": 0,
+               "tickfont": {"size": st.font_size - 4}, "nticks": 5 if kind == "sequential" else 3}
         data.append({"type": "heatmap", "z": z.tolist(), "zmin": zmin, "zmax": zmax,
                      "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
-                     "textfont": {"size": cell_font}, **common})
+                     "textfont": {"size": cell_font}, **common,
+                     "showscale": True, "colorbar": bar})  # every grid says what its colours mean
         if mask.any():
             pad_z = np.full(mask.shape, None, dtype=object)
             pad_z[mask] = 0.0
@@ -198,7 +202,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         x0 = x1 + spacing
     # Drawn with Streamlit's chart theme off (theming again cost a third of each step's redraw in the
     # browser): the figure names the app's font and sets every colour itself.
-    layout.update(height=max(rows, 3) * cell + 110, margin={"l": 30, "r": 10, "t": 100, "b": 10},
+    layout.update(height=max(rows, 3) * cell + 150, margin={"l": 30, "r": 10, "t": 100, "b": 50},
                   font={"size": st.font_size, "family": APP_FONT, "color": "#31333F"}, plot_bgcolor=st.background, paper_bgcolor=st.background,
                   clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False,
                   shapes=shapes, annotations=annotations)

@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.explain import attribution as at
-from cnnviz.present.colours import Style
+from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
 
@@ -24,6 +24,11 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
     """Up to three maps a row, each over the network's input at least 336 px wide, with its caveats."""
     if not values:
         return
+    bar = to_rgb(np.repeat(np.linspace(0, 1, 320)[None, :], 14, axis=0), sty.sequential, 0.0, 1.0).astype(np.uint8)
+    a, b = st.columns([1, 3], vertical_alignment="center")
+    a.image(bar, width="stretch")
+    b.caption(f"Colour scale ({sty.sequential}, sequential, each map on its own): 0 (photo shows through, left) → the "
+              f"map's 99.5th percentile of {'|value|' if sign == 'absolute' else sign + ' values'} or more (right).")
     cols = st.columns(min(3, len(values)))
     for k, (method, v) in enumerate(values.items()):
         with cols[k % len(cols)]:

@@ -12,6 +12,7 @@ from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, gradient_norms_figure, grid_figure, training_curves
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
+from cnnviz.ui.network_views import colour_legend
 
 
 def lenet_tab(sty: Style) -> None:
@@ -82,10 +83,12 @@ def lenet_tab(sty: Style) -> None:
             st.markdown("**First-layer filters (C1, 6 × 5×5)**")
             st.image(montage(s.filters, scale="layer", cmap=sty.sequential,
                              diverging=sty.diverging, min_tile=40), width="stretch")
+            colour_legend(s.filters, "layer", sty)
         with c2:
             st.markdown("**One held-out digit through C1**")
             st.image(montage(s.digit_maps, scale="channel", cmap=sty.sequential, diverging=sty.diverging, min_tile=56),
                      width="stretch")
+            colour_legend(s.digit_maps, "channel", sty)
         with c3:
             st.markdown("**Gradient norm per layer (last batch)**")
             if s.grad_norms:

@@ -12,7 +12,7 @@ from cnnviz.networks import inspect as ins
 from cnnviz.networks.inspect import LayerInfo
 from cnnviz.networks.network import Network
 from cnnviz.networks.preprocess import FITS
-from cnnviz.present.colours import Style
+from cnnviz.present.colours import Style, legend_bar
 from cnnviz.present.figures import (
     feature_map_figure,
     predictions_figure,
@@ -102,6 +102,7 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
                          lambda: ins.montage(fmap, order, scale, sty.sequential, sty.diverging))
     st.image(mont, caption=f"{info.title} ({info.node}): all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                            f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
+    colour_legend(fmap, scale, sty)
     o3.download_button("Montage as PNG", lambda: png_bytes(Image.fromarray(mont)),  # encoded only when asked
                        file_name=f"{net.key.replace('@', '-')}_{info.node}.png", mime="image/png", icon=":material/image:")
     if before:
@@ -109,7 +110,16 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
             st.image(ins.montage(maps[before], order, scale, sty.sequential, sty.diverging), width="stretch",
                      caption=f"{before} (same channel order): negative values (blue) are what the "
                              f"{info.kind} {'clips to 0' if 'ReLU' in info.kind else 'squashes or pools'}")
+            colour_legend(maps[before], scale, sty)
     return fmap, order
+
+
+def colour_legend(values: np.ndarray, scale: str, sty: Style) -> None:
+    """The colour bar of a montage and the sentence that reads it (which map, and per channel or per layer)."""
+    bar, text = legend_bar(values, scale, sty.sequential, sty.diverging)
+    a, b = st.columns([1, 3], vertical_alignment="center")
+    a.image(bar, width="stretch")
+    b.caption(f"Colour scale: {text}.")
 
 
 def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, order: np.ndarray, url: dict,

@@ -73,3 +73,25 @@ def test_a_big_grid_shows_the_part_around_its_step_with_whole_grid_coordinates_a
     assert ["input", r0, c0] in [list(c) for c in clicks]  # a click reports the whole grid's row and column
     small = Panel("kernel", np.ones((5, 5)))
     assert focused([small]) == [small]
+
+
+def test_one_colour_policy_signed_diverging_one_signed_sequential_with_a_bar_that_says_so():
+    from cnnviz.networks.inspect import montage
+    from cnnviz.present.colours import legend_bar, to_rgb
+
+    fmap = np.stack([np.full((4, 4), 2.0), np.linspace(-1, 3, 16).reshape(4, 4)])  # one channel has negatives
+    img = montage(fmap, scale="channel", cmap="Viridis", diverging="RdBu", min_tile=4, gap=0)
+    # the all-positive channel is drawn on the diverging map too (never a mix of maps in one montage)
+    assert tuple(img[0, 0]) == tuple(to_rgb(np.array([[2.0]]), "RdBu", -2.0, 2.0)[0, 0])
+    bar, text = legend_bar(fmap, "channel", "Viridis", "RdBu")
+    assert bar.shape[1] == 320 and "RdBu, diverging: each channel" in text and "0 (white)" in text
+    _, text = legend_bar(np.abs(fmap), "layer", "Viridis", "RdBu")
+    assert text == "Viridis, sequential, one scale for the layer: 0.0667 (left) → 3 (right)"
+
+
+def test_every_grid_panel_shows_its_colour_bar():
+    from cnnviz.present.figures import Panel, grid_figure
+
+    fig = grid_figure([Panel("input", np.arange(9.0).reshape(3, 3)), Panel("kernel", np.array([[1.0, -1.0]]))])
+    heatmaps = [d for d in fig.data if d.type == "heatmap" and d.showscale]
+    assert len(heatmaps) == 2 and heatmaps[1].zmin == -heatmaps[1].zmax  # signed: centred at 0
