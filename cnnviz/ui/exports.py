@@ -33,8 +33,9 @@ def gif_export(label: str, key: str, signature: object, n_steps: int, frame: Cal
         estimate = (signature, estimate_gif_bytes(n_steps, frame, ms))
         st.session_state[f"_gif_est_{key}"] = estimate
     n = len(gif_frames(n_steps))
-    if st.button(f"{label}: make it ({n} frames, about {estimate[1] / 2**20:.1f} MB)", key=f"{key}_make",
-                 icon=":material/animation:"):
+    if st.button(f"{label} (≈ {estimate[1] / 2**20:.1f} MB)", key=f"{key}_make", icon=":material/animation:",
+                 help=f"{n} frames, about {estimate[1] / 2**20:.1f} MB: made when you press this, with a progress "
+                      "bar (any click stops it), then offered for download"):
         bar = st.progress(0.0, text="Waiting for a free slot…")
         with HEAVY.slot(f"GIF {file_name}"):
             data = gif_bytes(n_steps, frame, ms, on_frame=lambda k, total: bar.progress(

@@ -9,8 +9,8 @@ from tests.app.test_pages_render import open_page
 
 def test_a_gif_tells_its_frames_and_size_before_it_is_made_then_offers_the_download():
     at = open_page("convolution.py")
-    make = next(b for b in at.button if (b.label or "").startswith("Whole pass as GIF: make it"))
-    assert "25 frames, about" in make.label and "MB" in make.label
+    make = next(b for b in at.button if (b.label or "").startswith("Whole pass as GIF (≈ "))
+    assert make.label.endswith("MB)") and make.help.startswith("25 frames, about")
     make.click().run()
     assert not at.exception
     downloads = [d for d in at.get("download_button") if (d.label or "").startswith("Whole pass as GIF (")]
