@@ -38,9 +38,11 @@ PAGES: list[PageInfo] = [
              "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
     PageInfo("seeing_inside/fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",
              "Activation maximisation: pictures optimised (Fourier parameterisation, decorrelated colours, robustness transforms) to excite a channel, a unit or a class, with live progress and a gallery of a layer's channels."),
+    PageInfo("detection/detection.py", "Detection arithmetic", ":material/select_all:", "detection", "Detection",
+             "IoU with its intersection and union written out, non-maximum suppression stepped box by box, Faster R-CNN's anchors on a feature map, RoI pooling and RoI align bin by bin, and box deltas — each equal to torchvision.ops."),
 ]
 
-SECTIONS = ("Operations", "Networks", "Seeing inside")
+SECTIONS = ("Operations", "Networks", "Seeing inside", "Detection")
 
 
 def by_url(url_path: str) -> PageInfo | None:

@@ -300,3 +300,19 @@ def test_transfer_learning_on_the_demo_set_compares_strategies():
     assert not at.exception
     assert any("Split:" in m.value for m in at.markdown)
     assert len(at.session_state["_tl"]["results"]) == 3
+
+
+def test_detection_page_steps_nms_and_roi_bins_and_keeps_the_last_good_input():
+    at = open_page("detection/detection.py")
+    assert any("IoU = 9 / 57 = 0.1579" in c.value for c in at.code)
+    assert any("37 × 50 × 9 = 16,650" in m.value for m in at.markdown)
+    nms_next = [b for b in at.button if b.label == "Next"][0]
+    nms_next.click().run()
+    assert any("step 2: keep #3" in c.value for c in at.code)
+    at.text_area(key="det_nms_text").set_value("1 2 3").run()
+    assert any("line 1 has 3 numbers" in e.value for e in at.error) and not at.exception
+    assert any("step 2: keep #3" in c.value for c in at.code)  # the last good boxes stay
+    at.number_input(key="det_a_2").set_value(0.0).run()  # x2 < x1
+    assert any("x2 < x1" in e.value for e in at.error) and any("IoU = 9 / 57" in c.value for c in at.code)
+    next(w for w in at.get("button_group") if w.label == "Method").set_value("align").run()
+    assert any("samples per bin" in c.value and "mean of 4 samples" in c.value for c in at.code)

@@ -1,0 +1,251 @@
+"""The tabs of the Detection page: IoU, NMS, anchors, RoI pooling / align and box coding, each in numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz.detect import boxes as B
+from cnnviz.detect import roi as R
+from cnnviz.errors import CnnvizError
+from cnnviz.present.colours import Style
+from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
+from cnnviz.present.numbers import fmt
+from cnnviz.ui.grids import grid_editor, stepping_fragment
+
+NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"
+               "30 40 80 90 0.40\n58 28 96 76 0.55")
+
+
+def default_store() -> dict:
+    rng = np.random.default_rng(7)
+    fmap = rng.integers(0, 10, (8, 8)).astype(float)
+    return {"a": [2.0, 2.0, 8.0, 7.0], "b": [5.0, 4.0, 11.0, 10.0], "nms_text": NMS_DEFAULT, "nms_t": 0.5,
+            "nms": {"_name": "det_nms", "step": 0}, "roi": {"_name": "det_roi", "step": 0},
+            "fm": fmap, "fm_base": fmap.copy(), "version": 0, "roi_box": [8.0, 4.0, 27.0, 26.0]}
+
+
+def _box_inputs(store: dict, name: str, label: str, colour: str) -> list[float]:
+    st.markdown(f"**{label}** <span style='color:{colour}'>■</span>", unsafe_allow_html=True)
+    cols = st.columns(4)
+    return [float(c.number_input(t, -1000.0, 1000.0, float(store[name][k]), 0.5, format="%g", key=f"det_{name}_{k}"))
+            for k, (c, t) in enumerate(zip(cols, ("x1", "y1", "x2", "y2")))]
+
+
+def iou_tab(store: dict, sty: Style) -> None:
+    st.caption("Intersection over union: how much two boxes agree, from 0 (apart) to 1 (the same box). "
+               "Detectors use it to match predictions to objects and to remove duplicates.")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        a = _box_inputs(store, "a", "Box A", CURRENT)
+        b = _box_inputs(store, "b", "Box B", SUPPRESSED)
+    try:
+        r = B.iou_of(a, b)
+        store["a"], store["b"] = a, b
+    except CnnvizError as e:
+        st.error(f"{e}. Showing the last valid boxes.")
+        r = B.iou_of(store["a"], store["b"])
+    with left:
+        st.code("\n".join(r.explain()), language=None, wrap_lines=True)
+        st.metric("IoU", fmt(r.value, 4))
+    top = max(r.a[2], r.b[2], r.a[3], r.b[3]) + 1
+    right.plotly_chart(boxes_figure([(r.a, CURRENT, "A", False), (r.b, SUPPRESSED, "B", False)], (top, top), sty,
+                                    shaded=r.intersection_box), key="det_iou_fig", config={"displaylogo": False})
+
+
+def _parse_nms(text: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = [line.replace(",", " ").split() for line in text.strip().splitlines() if line.strip()]
+    if not rows:
+        raise CnnvizError("type at least one box: x1 y1 x2 y2 score on a line")
+    for k, r in enumerate(rows):
+        if len(r) != 5:
+            raise CnnvizError(f"line {k + 1} has {len(r)} numbers: each line is x1 y1 x2 y2 score")
+    try:
+        vals = np.array([[float(v) for v in r] for r in rows])
+    except ValueError:
+        raise CnnvizError("every value must be a number (x1 y1 x2 y2 score on each line)") from None
+    return vals[:, :4], vals[:, 4]
+
+
+def nms_tab(store: dict, sty: Style) -> None:
+    st.caption("A detector proposes many overlapping boxes for one object. Non-maximum suppression keeps the "
+               "best-scoring box, removes every box overlapping it by more than the threshold, and repeats.")
+    left, right = st.columns([2, 3], gap="large")
+    text = left.text_area("Boxes: x1 y1 x2 y2 score, one per line", store["nms_text"], height=200, key="det_nms_text")
+    t = left.slider("IoU threshold (suppress above)", 0.0, 1.0, float(store["nms_t"]), 0.05, key="det_nms_t")
+    try:
+        boxes, scores = _parse_nms(text)
+        res = B.nms(boxes, scores, t)
+        store["nms_text"], store["nms_t"], store["_nms"] = text, t, (boxes, scores, res)
+    except CnnvizError as e:
+        left.error(f"{e}. Showing the last valid boxes.")
+    if "_nms" not in store:  # the typed boxes never parsed: the default example
+        default_boxes, default_scores = _parse_nms(NMS_DEFAULT)
+        store["_nms"] = (default_boxes, default_scores, B.nms(default_boxes, default_scores, 0.5))
+    boxes, scores, res = store["_nms"]
+    extent = (float(boxes[:, 2].max()) * 1.1, float(boxes[:, 3].max()) * 1.1)
+
+    def view(i: int) -> None:
+        step = res.steps[i]
+        gone_before = {j for s in res.steps[:i] for j, _ in s.suppressed}
+        gone_now = dict(step.suppressed)
+        kept = res.keep[: i + 1]
+        shown = []
+        for j in range(len(boxes)):
+            if j == step.kept:
+                shown.append((boxes[j], CURRENT, f"#{j} {scores[j]:.2f} kept now", False))
+            elif j in kept:
+                shown.append((boxes[j], KEPT, f"#{j} kept", False))
+            elif j in gone_now:
+                shown.append((boxes[j], SUPPRESSED, f"#{j} IoU {gone_now[j]:.2f} > {t:g}", True))
+            elif j not in gone_before:
+                shown.append((boxes[j], WAITING, f"#{j} {scores[j]:.2f}", True))
+        st.plotly_chart(boxes_figure(shown, extent, sty), key="det_nms_fig", config={"displaylogo": False})
+        gone = ", ".join(f"#{j} (IoU {v:.3f})" for j, v in step.suppressed) or "nothing"
+        st.code(f"by score: {' > '.join(f'#{j}' for j in res.order)}\nstep {i + 1}: keep #{step.kept} "
+                f"(score {scores[step.kept]:g}); it suppresses {gone}\nstill in the running: "
+                f"{', '.join(f'#{j}' for j in step.survivors) or 'none'}\nkept so far: {kept}", language=None)
+
+    with right:
+        stepping_fragment(store["nms"], len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms")
+
+
+def anchors_tab(store: dict, sty: Style) -> None:
+    st.caption("Faster R-CNN's region proposal network puts k anchors — sizes × aspect ratios — at every position "
+               "of the last feature map, and learns for each one an objectness score and a box correction.")
+    c = st.columns(5)
+    h = int(c[0].number_input("Image height", 32, 2000, 600, key="det_ah"))
+    w = int(c[1].number_input("Image width", 32, 2000, 800, key="det_aw"))
+    stride = int(c[2].number_input("Stride (VGG-16 conv5_3: 16)", 1, 64, 16, key="det_as"))
+    sizes_t = c[3].text_input("Sizes (px)", "128, 256, 512", key="det_asz")
+    ratios_t = c[4].text_input("Ratios h/w", "0.5, 1, 2", key="det_ar")
+    try:
+        sizes = tuple(float(v) for v in sizes_t.replace(",", " ").split())
+        ratios = tuple(float(v) for v in ratios_t.replace(",", " ").split())
+        if not sizes or not ratios or min(sizes) <= 0 or min(ratios) <= 0:
+            raise ValueError
+    except ValueError:
+        st.error("Sizes and ratios are positive numbers separated by commas, e.g. 128, 256, 512. Using Faster R-CNN's.")
+        sizes, ratios = (128.0, 256.0, 512.0), (0.5, 1.0, 2.0)
+    fh, fw = h // stride, w // stride
+    k = len(sizes) * len(ratios)
+    st.markdown(f"Feature map **{fh}×{fw}** (⌊{h}/{stride}⌋ × ⌊{w}/{stride}⌋) · **{k}** anchors per position "
+                f"({len(sizes)} sizes × {len(ratios)} ratios) · **{fh} × {fw} × {k} = {fh * fw * k:,}** anchors")
+    p1, p2 = st.columns(2)
+    row = int(p1.number_input("Position row", 0, max(fh - 1, 0), min(fh // 2, max(fh - 1, 0)), key="det_arow"))
+    col = int(p2.number_input("Position column", 0, max(fw - 1, 0), min(fw // 2, max(fw - 1, 0)), key="det_acol"))
+    every = B.anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4)
+    here = every[row, col]
+    shown = [(bx, (CURRENT, SUPPRESSED, KEPT, WAITING)[n % 4], f"{sizes[n % len(sizes)]:g}px · {ratios[n // len(sizes)]:g}",
+              False) for n, bx in enumerate(here)]
+    shown.append(([0, 0, w, h], "#000000", "image", True))
+    st.plotly_chart(boxes_figure(shown, (w, h), sty, height=520), key="det_anchor_fig", config={"displaylogo": False})
+    st.dataframe(pd.DataFrame([{"size": sizes[n % len(sizes)], "ratio h/w": ratios[n // len(sizes)],
+                                "x1": bx[0], "y1": bx[1], "x2": bx[2], "y2": bx[3],
+                                "width": bx[2] - bx[0], "height": bx[3] - bx[1]} for n, bx in enumerate(here)]),
+                 hide_index=True)
+    st.caption(f"Centre of position ({row}, {col}): ({col * stride}, {row * stride}) px. Widths s/√r and heights "
+               "s·√r, rounded as torchvision's AnchorGenerator rounds them.")
+
+
+def roi_tab(store: dict, sty: Style) -> None:
+    st.caption("A region proposal, in image pixels, is mapped onto the feature map by the spatial scale and cut into "
+               "a fixed grid of bins. RoI pooling rounds the box to whole cells and takes each bin's maximum; RoI "
+               "align keeps fractions and averages bilinear samples.")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        fm, err = grid_editor(store, "fm", "feature map")
+        if err:
+            st.error(err)
+        box = _box_inputs(store, "roi_box", "Box in image pixels", CURRENT)
+        c = st.columns(2)
+        scale = float(c[0].selectbox("Spatial scale", [1.0, 0.5, 0.25, 0.125, 0.0625], index=2, key="det_rscale",
+                                     format_func=lambda v: f"{v:g} (1/{round(1 / v)})"))
+        out_h = int(c[1].number_input("Output size", 1, 4, 2, key="det_rout"))
+        method = st.segmented_control("Method", ["pool", "align"], default="pool", required=True, key="det_rmethod",
+                                      format_func={"pool": "RoI pooling", "align": "RoI align"}.__getitem__)
+        ratio, aligned = -1, False
+        if method == "align":
+            d = st.columns(2)
+            ratio = int(d[0].number_input("Sampling ratio (−1: adaptive)", -1, 4, 2, key="det_rratio"))
+            aligned = d[1].toggle("Aligned (−0.5 px)", key="det_raligned")
+    x = np.asarray(store["fm"], dtype=float)
+    try:
+        if method == "pool":
+            res_p = R.roi_pool_one(x, box, (out_h, out_h), scale)
+            store["roi_box"] = box
+            store["_roi"] = ("pool", res_p)
+        else:
+            res_a = R.roi_align_one(x, box, (out_h, out_h), scale, ratio if ratio != 0 else -1, aligned)
+            store["roi_box"] = box
+            store["_roi"] = ("align", res_a)
+    except CnnvizError as e:
+        left.error(f"{e}. Showing the last valid result.")
+    if "_roi" not in store:
+        return
+    kind, res = store["_roi"]
+
+    def view(i: int) -> None:
+        if kind == "pool":
+            b = res.bins[i]
+            cells = [(r, q) for r in range(*b.rows) for q in range(*b.cols)]
+            x1, y1, x2, y2 = res.box_on_map
+            fig = roi_figure(x, (x1, y1, x2 + 1, y2 + 1), cells, [], res.output[0], (b.row, b.col), sty)
+            vals = ", ".join(fmt(x[r, q]) for r, q in cells)
+            text = (f"box × {scale:g}, rounded: x {x1}…{x2}, y {y1}…{y2} (inclusive) · bin size "
+                    f"{fmt(res.bin_size[0])} × {fmt(res.bin_size[1])} cells\nbin ({b.row}, {b.col}): rows "
+                    f"{b.rows[0]}…{b.rows[1] - 1}, columns {b.cols[0]}…{b.cols[1] - 1}\n"
+                    + (f"max({vals}) = {fmt(b.value)}" if cells else "empty bin → 0"))
+        else:
+            b = res.bins[i]
+            (y0, x0), (hh, ww) = res.start, res.size
+            fig = roi_figure(x, (x0, y0, x0 + ww, y0 + hh), [], [(s.y, s.x) for s in b.samples], res.output[0],
+                             (b.row, b.col), sty)
+            lines = [f"box × {scale:g}{' − 0.5' if aligned else ''}: from (y {fmt(y0)}, x {fmt(x0)}), "
+                     f"{fmt(hh)} × {fmt(ww)} · {res.grid[0]}×{res.grid[1]} samples per bin"]
+            for s in b.samples:
+                terms = " + ".join(f"{fmt(wt, 3)}×{fmt(x[r, q])}" for r, q, wt in s.corners) or "outside → 0"
+                lines.append(f"sample (y {fmt(s.y, 3)}, x {fmt(s.x, 3)}): {terms} = {fmt(s.value, 3)}")
+            lines.append(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples = {fmt(b.value, 4)}")
+            text = "\n".join(lines)
+        st.plotly_chart(fig, key="det_roi_fig", config={"displaylogo": False}, theme=None)
+        st.code(text, language=None, wrap_lines=True)
+
+    with right:
+        stepping_fragment(store["roi"], len(res.bins), "det_roi", view, shortcuts=False, unit="Bin", url="bin")
+
+
+def coding_tab(store: dict, sty: Style) -> None:
+    st.caption("A detector does not output boxes: it outputs corrections (deltas) to an anchor. The centre moves by "
+               "a fraction of the anchor's size, the width and height scale by an exponential.")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        store.setdefault("anchor", [20.0, 20.0, 60.0, 50.0])
+        store.setdefault("gt", [26.0, 14.0, 74.0, 58.0])
+        anchor = _box_inputs(store, "anchor", "Anchor (proposal)", WAITING)
+        gt = _box_inputs(store, "gt", "Object (ground truth)", KEPT)
+    try:
+        d = B.encode([gt], [anchor])[0]
+        back = B.decode([d], [anchor])[0]
+        store["anchor"], store["gt"] = anchor, gt
+    except (CnnvizError, FloatingPointError) as e:
+        st.error(f"{e}. Boxes need a positive width and height.")
+        return
+    if not np.isfinite(d).all():
+        st.error("Boxes need a positive width and height.")
+        return
+    aw, ah = anchor[2] - anchor[0], anchor[3] - anchor[1]
+    ax, ay = anchor[0] + aw / 2, anchor[1] + ah / 2
+    gw, gh = gt[2] - gt[0], gt[3] - gt[1]
+    gx, gy = gt[0] + gw / 2, gt[1] + gh / 2
+    left.code(f"anchor centre ({fmt(ax)}, {fmt(ay)}), size {fmt(aw)} × {fmt(ah)}\n"
+              f"object centre ({fmt(gx)}, {fmt(gy)}), size {fmt(gw)} × {fmt(gh)}\n"
+              f"dx = ({fmt(gx)} − {fmt(ax)}) / {fmt(aw)} = {fmt(d[0], 4)}\n"
+              f"dy = ({fmt(gy)} − {fmt(ay)}) / {fmt(ah)} = {fmt(d[1], 4)}\n"
+              f"dw = ln({fmt(gw)} / {fmt(aw)}) = {fmt(d[2], 4)}\n"
+              f"dh = ln({fmt(gh)} / {fmt(ah)}) = {fmt(d[3], 4)}\n"
+              f"decoded back: [{', '.join(fmt(v, 3) for v in back)}]", language=None)
+    top = max(anchor[2], gt[2], anchor[3], gt[3]) * 1.1
+    right.plotly_chart(boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
+                       key="det_code_fig", config={"displaylogo": False})

@@ -1,0 +1,25 @@
+"""Detection arithmetic: IoU, non-maximum suppression, anchors, RoI pooling / align and box coding, in numbers."""
+import streamlit as st
+
+from cnnviz.ui import detection_views as views
+from cnnviz.ui.grids import page_store
+from cnnviz.ui.settings import current
+
+sty = current().style
+store = page_store("detection", views.default_store)
+
+st.title("Detection arithmetic")
+st.caption("The numbers inside object detectors (R-CNN → Fast R-CNN → Faster R-CNN, YOLO / SSD), each computed "
+           "here exactly as torchvision.ops computes it and cross-checked against it in the tests. Boxes are "
+           "[x1, y1, x2, y2] in pixels, y pointing down.")
+tabs = st.tabs(["IoU", "Non-maximum suppression", "Anchors", "RoI pooling / align", "Box coding"])
+with tabs[0]:
+    views.iou_tab(store, sty)
+with tabs[1]:
+    views.nms_tab(store, sty)
+with tabs[2]:
+    views.anchors_tab(store, sty)
+with tabs[3]:
+    views.roi_tab(store, sty)
+with tabs[4]:
+    views.coding_tab(store, sty)
