@@ -40,6 +40,8 @@ PAGES: list[PageInfo] = [
              "Activation maximisation: pictures optimised (Fourier parameterisation, decorrelated colours, robustness transforms) to excite a channel, a unit or a class, with live progress and a gallery of a layer's channels."),
     PageInfo("detection/detection.py", "Detection arithmetic", ":material/select_all:", "detection", "Detection",
              "IoU with its intersection and union written out, non-maximum suppression stepped box by box, Faster R-CNN's anchors on a feature map, RoI pooling and RoI align bin by bin, and box deltas — each equal to torchvision.ops."),
+    PageInfo("detection/digits.py", "Detecting digits", ":material/pin:", "digits", "Detection",
+             "A YOLO-style detector trained by this project on scenes of handwritten digits: the grid of cells, every cell's raw prediction, the score threshold and NMS turning them into final boxes, on generated scenes and your photos; its measured precision, recall and mAP."),
 ]
 
 SECTIONS = ("Operations", "Networks", "Seeing inside", "Detection")

@@ -67,6 +67,29 @@ def cmd_roi_align(args) -> None:
     emit(args, {"output": out.tolist()}, json.dumps(out.tolist()))
 
 
+def cmd_detect(args) -> None:
+    from cnnviz.cli.common import read_photo
+
+    photo = read_photo(args.image)
+    if not 0 <= args.threshold <= 1:
+        raise CnnvizError("--threshold must be between 0 and 1")
+    found: list[dict] = []
+    if args.model == "digits":
+        from cnnviz.detect import digits
+
+        _, dets = digits.detect(digits.load(), digits.photo_to_scene(photo), args.threshold)
+        found = [{"box": [round(v, 2) for v in d.box], "label": str(d.label), "score": round(d.score, 4)}
+                 for d in dets]
+    else:
+        from cnnviz.detect import real
+
+        found = [{"box": [round(v, 2) for v in f.box], "label": f.label, "score": round(f.score, 4)}
+                 for f in real.detect(args.model, photo, args.threshold)]
+    text = "\n".join(f"{f['label']:>12}  {f['score']:.3f}  [{', '.join(f'{v:g}' for v in f['box'])}]"
+                     for f in found) or "nothing detected above the threshold"
+    print(json.dumps(found) if args.json else text)
+
+
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
     p = sub.add_parser("iou", help="IoU of every box in A with every box in B (boxes [x1, y1, x2, y2])")
@@ -74,6 +97,14 @@ def register(sub) -> None:
     p.add_argument("--boxes-b", required=True)
     p.add_argument("--json", action="store_true", help='print {"iou": [[...]]}')
     p.set_defaults(func=cmd_iou)
+    p = sub.add_parser("detect", help="objects in a photo: the digits detector trained here, or torchvision's")
+    p.add_argument("image")
+    p.add_argument("--model", default="digits",
+                   help="digits (offline), fasterrcnn_mobilenet_v3_large_fpn or ssdlite320_mobilenet_v3_large "
+                        "(once their COCO weights are in the torch hub cache)")
+    p.add_argument("--threshold", type=float, default=0.5, help="lowest score shown (0–1)")
+    p.add_argument("--json", action="store_true", help='print [{"box": [x1, y1, x2, y2], "label", "score"}, …]')
+    p.set_defaults(func=cmd_detect)
     p = sub.add_parser("nms", help="greedy non-maximum suppression, step by step")
     p.add_argument("--boxes", required=True)
     p.add_argument("--scores", required=True, help="JSON list, one score per box")

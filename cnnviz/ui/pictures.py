@@ -18,7 +18,8 @@ from cnnviz.networks.lenet import heldout_digits
 from cnnviz.networks.network import Network
 
 
-def _decode(f) -> tuple[np.ndarray, str] | None:
+def decode_upload(f) -> tuple[np.ndarray, str] | None:
+    """An uploaded photo as (RGB, content hash), or None after showing why it cannot be read."""
     try:
         data = f.getvalue()
         return load_image(data, getattr(f, "name", "camera")), hashlib.sha1(data).hexdigest()
@@ -37,7 +38,7 @@ def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = T
     if src == "Upload":
         up = st.file_uploader("A digit photo: dark ink on a light background, roughly centred", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                               key=f"{prefix}_digit_upload")
-        got = _decode(up) if up is not None else None
+        got = decode_upload(up) if up is not None else None
         if got:
             return got
         if up is None:
@@ -70,7 +71,7 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
             cam = st.camera_input("Take a picture", key=f"{prefix}_camera") \
                 if st.toggle("Use the camera", key=f"{prefix}_cam_on") else None
     for f in (cam, up):
-        got = _decode(f) if f is not None else None
+        got = decode_upload(f) if f is not None else None
         if got:
             return got
     return load_sample(store["sample"]), store["sample"]

@@ -134,7 +134,8 @@ def test_a_broken_upload_gets_a_message_and_the_sample_stays(server, watched, ar
     watched.page.get_by_role("tab", name="Upload").click()
     bad = tmp_path / "holiday.png"
     bad.write_bytes(b"this is not a picture at all")
-    watched.page.locator('input[type="file"]').first.set_input_files(str(bad))
+    photo_uploader = watched.page.locator('[data-testid="stFileUploader"]').filter(has_text="Your photo")
+    photo_uploader.locator('input[type="file"]').set_input_files(str(bad))
     _wait_text(watched, "is not an image this app can read")
     watched.wait_idle()
     assert watched.page.locator('[data-testid="stException"]').count() == 0

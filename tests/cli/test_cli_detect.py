@@ -41,3 +41,28 @@ def test_roi_pool_and_align_print_k_c_h_w_like_torchvision():
 def test_bad_detection_input_prints_one_line_and_exits_2(args):
     p = run(*args, check=False)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_detect_digits_prints_boxes_labels_and_scores_in_image_pixels(tmp_path):
+    from PIL import Image
+
+    from cnnviz.detect import digits
+
+    scene = digits.scenes(1, "heldout", 777)[0]
+    Image.fromarray(255 - scene.image).save(tmp_path / "scene.png")  # as a photo: dark ink on white
+    found = json.loads(run("detect", str(tmp_path / "scene.png"), "--model", "digits", "--json").stdout)
+    assert found and set(found[0]) == {"box", "label", "score"}
+    assert sorted(f["label"] for f in found) == sorted(str(v) for v in scene.labels)
+
+
+def test_detect_with_a_torchvision_detector_not_downloaded_says_how_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli.test_cli import ROOT
+
+    p = subprocess.run([sys.executable, "-m", "cnnviz", "detect", "assets/photos/coffee.png", "--model",
+                        "fasterrcnn_mobilenet_v3_large_fpn"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**os.environ, "TORCH_HOME": str(tmp_path)})
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "not downloaded yet" in p.stderr

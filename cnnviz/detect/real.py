@@ -1,0 +1,78 @@
+"""torchvision's COCO detectors on a photo, through the same weights cache as the classic classifiers.
+
+Offline they are listed as missing with the download step; with their file in the torch hub
+cache ($TORCH_HOME/hub/checkpoints) they load with weights_only=True, strictly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cnnviz.errors import ModelUnavailable
+
+DETECTORS = {
+    "fasterrcnn_mobilenet_v3_large_fpn": ("Faster R-CNN (MobileNetV3-Large FPN)",
+                                          "FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1"),
+    "ssdlite320_mobilenet_v3_large": ("SSDlite320 (MobileNetV3-Large)", "SSDLite320_MobileNet_V3_Large_Weights.COCO_V1"),
+}
+
+
+def _weights(name: str):
+    from torchvision.models import get_weight
+
+    return get_weight(DETECTORS[name][1])
+
+
+def cache_path(name: str) -> Path:
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(_weights(name).url)
+
+
+def how_to_get(name: str) -> str:
+    return (f"{DETECTORS[name][0]} weights are not downloaded yet: on a machine with internet run "
+            f"python -c \"import torchvision; torchvision.models.get_weight('{DETECTORS[name][1]}').get_state_dict()\" "
+            f"(or copy the file to {cache_path(name)})")
+
+
+def load(name: str):
+    """The detector with its COCO weights from the cache, frozen; ModelUnavailable (with the step) when missing."""
+    import torch
+    import torchvision
+
+    if name not in DETECTORS:
+        raise ModelUnavailable(f"unknown detector '{name}': choose digits or {', '.join(DETECTORS)}")
+    path = cache_path(name)
+    if not path.is_file():
+        raise ModelUnavailable(how_to_get(name))
+    model = getattr(torchvision.models.detection, name)(weights=None, weights_backbone=None,
+                                                         num_classes=len(_weights(name).meta["categories"]))
+    model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"), strict=True)
+    return model.eval().requires_grad_(False)
+
+
+@dataclass(frozen=True)
+class Found:
+    box: tuple[float, float, float, float]
+    label: str
+    score: float
+
+
+def detect(name: str, rgb: np.ndarray, threshold: float = 0.5, model=None) -> list[Found]:
+    """Detections on a photo (H×W×3 uint8), boxes in its pixels, best first."""
+    import torch
+
+    from cnnviz.networks.tracing import running
+
+    model = model or load(name)
+    x = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    with torch.no_grad(), running():
+        out = model([x])[0]
+    names = _weights(name).meta["categories"]
+    found = [Found((float(b[0]), float(b[1]), float(b[2]), float(b[3])), names[int(lab)], float(s))
+             for b, lab, s in zip(out["boxes"], out["labels"], out["scores"]) if float(s) >= threshold]
+    return sorted(found, key=lambda f: -f.score)

@@ -1,0 +1,72 @@
+"""Detecting digits: a small YOLO-style detector trained here, every grid cell's prediction, threshold and NMS."""
+import numpy as np
+import streamlit as st
+
+from cnnviz.detect import digits as D
+from cnnviz.errors import ModelUnavailable
+from cnnviz.ui import digits_views as views
+from cnnviz.ui.grids import page_store
+from cnnviz.ui.pictures import decode_upload
+from cnnviz.ui.settings import current
+
+sty = current().style
+store = page_store("digits", lambda: {"seed": 1})
+
+st.title("Detecting digits")
+st.caption("A single-shot detector, YOLO-style, trained by this project on scenes of handwritten digits: the picture "
+           f"is cut into a {D.GRID}×{D.GRID} grid of {D.STRIDE}-px cells, and every cell predicts whether a digit's "
+           "centre falls in it, that digit's box and which digit it is — all at once, in one forward pass.")
+try:
+    model = views.detector()
+except ModelUnavailable as e:
+    st.error(str(e))
+    st.stop()
+metrics = D.recorded_metrics()
+if metrics:
+    m = st.columns(4)
+    m[0].metric("Precision", f"{100 * metrics['precision']:.1f} %", help="final boxes that are a real digit, rightly "
+                "named, IoU ≥ 0.5")
+    m[1].metric("Recall", f"{100 * metrics['recall']:.1f} %", help="real digits found, rightly named, IoU ≥ 0.5")
+    m[2].metric("mAP@0.5", f"{100 * metrics['map50']:.1f} %")
+    m[3].caption(f"Measured on {metrics['scenes']} scenes ({metrics['digits']} digits) made of the 1,000 held-out "
+                 "MNIST digits, which the detector never saw; score ≥ 0.5.")
+
+left, right = st.columns([3, 2], gap="large")
+with right:
+    source = st.segmented_control("Scene", ["generated", "upload"], default="generated", required=True,
+                                  key="dig_source", format_func={"generated": "Generated (held-out digits)",
+                                                                 "upload": "Your photo"}.__getitem__)
+    truth = None
+    if source == "generated":
+        a, b = st.columns([2, 1], vertical_alignment="bottom")
+        store["seed"] = int(a.number_input("Scene number", 0, 9999, int(store["seed"]), key="dig_seed"))
+        if b.button("New scene", icon=":material/casino:", key="dig_new"):
+            store["seed"] = int(np.random.default_rng().integers(0, 10_000))
+            st.session_state.pop("dig_seed", None)
+            st.rerun()
+        truth = D.scenes(1, "heldout", 50_000 + store["seed"])[0]
+        gray = truth.image
+    else:
+        up = st.file_uploader("A photo of digits (dark on light or light on dark; it is shrunk to 256 px)",
+                              type=["png", "jpg", "jpeg", "webp", "bmp"], key="dig_upload", max_upload_size=20)
+        got = decode_upload(up) if up is not None else None
+        if not got:
+            st.info("No photo yet: showing a generated scene until you choose one.", icon=":material/upload:")
+            truth = D.scenes(1, "heldout", 50_000 + store["seed"])[0]
+            gray = truth.image
+        else:
+            gray = D.photo_to_scene(got[0])
+    threshold = st.slider("Score threshold (objectness × P(digit))", 0.05, 0.95, 0.5, 0.05, key="dig_t")
+    iou_t = st.slider("NMS IoU threshold", 0.1, 0.9, 0.45, 0.05, key="dig_iou")
+cells, dets = D.detect(model, gray, threshold, iou_t)
+with left:
+    st.plotly_chart(views.scene_figure(gray, cells, dets, threshold, truth, sty), key="dig_fig",
+                    config={"displaylogo": False})
+    st.caption("Green: final boxes (digit · score) and the cell that predicted each · orange dashed: boxes over the "
+               "threshold removed by NMS · blue dotted: where the digits really are (generated scenes).")
+with right:
+    above = sum(c.score >= threshold for c in cells)
+    st.markdown(f"**{len(cells):,} cells** predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
+                f"**{len(dets)}**." + (f" {views.truth_summary(truth, dets)}." if truth is not None else ""))
+st.subheader("The best-scoring cells and what became of them")
+st.dataframe(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")

@@ -1,0 +1,52 @@
+"""The digits detector: scenes as specified, recorded metrics ≥ 0.90 that its weights reproduce, decoding with NMS."""
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.detect import digits as D
+from cnnviz.detect.boxes import box_iou
+
+
+def test_scenes_follow_the_recipe():
+    for s in D.scenes(40, "heldout", 3):
+        side = s.image.shape[0]
+        assert s.image.shape == (side, side) and 128 <= side <= 256 and 1 <= len(s.labels) <= 5
+        w, h = s.boxes[:, 2] - s.boxes[:, 0], s.boxes[:, 3] - s.boxes[:, 1]
+        assert (np.maximum(w, h) <= 56).all() and (np.maximum(w, h) >= 5).all()
+        ious = box_iou(s.boxes, s.boxes)
+        assert np.allclose(ious, np.eye(len(s.boxes)))  # never overlapping
+        inside = np.zeros_like(s.image, dtype=bool)
+        for x1, y1, x2, y2 in s.boxes.astype(int):
+            inside[y1:y2, x1:x2] = True
+            assert s.image[y1:y2, x1:x2].max() > 0
+        assert s.image[~inside].max(initial=0) == 0  # the boxes are tight: no ink outside them
+
+
+def test_a_scene_is_made_only_of_the_digits_it_is_given():
+    sevens = np.zeros((3, 28, 28), dtype=np.uint8)
+    sevens[:, 8:20, 10:18] = 255
+    s = D.make_scene(sevens, np.array([7, 7, 7]), np.random.default_rng(0))
+    assert set(s.labels.tolist()) == {7}
+
+
+def test_the_recorded_metrics_pass_090_and_the_shipped_weights_reproduce_them():
+    meta = D.recorded_metrics()
+    assert meta is not None and meta["precision"] >= 0.90 and meta["recall"] >= 0.90 and meta["scenes"] >= 300
+    again = D.evaluate(D.load(), D.scenes(meta["scenes"], "heldout", 12345)[:40])
+    assert again["precision"] >= 0.85 and again["recall"] >= 0.85
+
+
+def test_nms_keeps_one_box_per_digit_and_the_threshold_drops_weak_cells():
+    cells = [D.CellPrediction(0, 0, 0.9, (0, 0, 20, 20), 3, 0.9), D.CellPrediction(0, 1, 0.8, (2, 1, 21, 20), 3, 0.9),
+             D.CellPrediction(5, 5, 0.9, (40, 40, 60, 60), 3, 0.9), D.CellPrediction(9, 9, 0.3, (80, 80, 90, 90), 1, 0.9)]
+    dets = D.decode(cells, threshold=0.5, iou_threshold=0.45)
+    assert [(d.cell, d.label) for d in dets] == [((0, 0), 3), ((5, 5), 3)]
+
+
+def test_a_scene_larger_than_the_canvas_is_shrunk_and_boxes_come_back_in_its_pixels():
+    x, factor = D.to_input(np.zeros((512, 400), dtype=np.uint8))
+    assert x.shape == (1, 1, 256, 256) and factor == pytest.approx(0.5)
+    out = torch.zeros(15, D.GRID, D.GRID)
+    cell = D.cell_predictions(out, factor)[0]
+    assert cell.box == pytest.approx((-24.0, -24.0, 40.0, 40.0))  # centre 4 px, 32 px wide at 256 → ×2
