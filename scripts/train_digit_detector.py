@@ -15,13 +15,13 @@ sys.path.insert(0, str(ROOT))
 from cnnviz.detect import digits  # noqa: E402
 
 if __name__ == "__main__":
-    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     t0 = time.perf_counter()
-    model = digits.train(epochs=epochs, n_train=2000, seed=0,
+    model = digits.train(epochs=epochs, n_train=2500, seed=0,
                          callback=lambda e, loss: print(f"epoch {e:2d}  loss {loss:.4f}  ({time.perf_counter() - t0:.0f} s)",
                                                         flush=True))
     metrics = digits.evaluate(model, digits.scenes(300, "heldout", 12345))
-    metrics.update({"epochs": epochs, "train_scenes_per_epoch": 2000, "seed": 0, "train_digits": 4000,
+    metrics.update({"epochs": epochs, "train_scenes_per_epoch": 2500, "seed": 0, "train_digits": 4000,
                     "heldout_digits": 1000, "seconds": round(time.perf_counter() - t0, 1)})
     digits.save(model, metrics)
     print(metrics)

@@ -9,7 +9,7 @@ The network sees the scene padded to 256×256 and predicts, for every cell of a 
 (stride 8): an objectness logit, the box centre inside the cell (sigmoid), the box width and
 height (exp × 32 px) and ten class logits. A cell is responsible for the digit whose centre
 falls in it. Decoding keeps cells whose score = objectness × class probability passes a
-threshold, then applies NMS per class.
+threshold, then applies NMS (class-agnostic: the digits never overlap).
 """
 
 from __future__ import annotations
@@ -178,16 +178,18 @@ class Detection:
 
 
 def decode(cells: list[CellPrediction], threshold: float = 0.5, iou_threshold: float = 0.45) -> list[Detection]:
-    """Cells whose score passes the threshold, then NMS per class (cnnviz.detect.boxes.nms)."""
+    """Cells whose score passes the threshold, then NMS over all of them (cnnviz.detect.boxes.nms).
+
+    Class-agnostic: digits in a scene never overlap, so two boxes on one place are one digit
+    seen twice (often by neighbouring cells that disagree on the digit) and the better one stays.
+    """
     from cnnviz.detect.boxes import nms
 
     cands = [c for c in cells if c.score >= threshold and c.box[2] > c.box[0] and c.box[3] > c.box[1]]
-    out: list[Detection] = []
-    for lab in sorted({c.label for c in cands}):
-        mine = [c for c in cands if c.label == lab]
-        keep = nms([c.box for c in mine], [c.score for c in mine], iou_threshold).keep
-        out += [Detection(mine[k].box, lab, mine[k].score, (mine[k].row, mine[k].col)) for k in keep]
-    return sorted(out, key=lambda d: -d.score)
+    if not cands:
+        return []
+    keep = nms([c.box for c in cands], [c.score for c in cands], iou_threshold).keep
+    return [Detection(cands[k].box, cands[k].label, cands[k].score, (cands[k].row, cands[k].col)) for k in keep]
 
 
 def load(path: Path = WEIGHTS) -> DigitDetector:

@@ -249,3 +249,28 @@ def coding_tab(store: dict, sty: Style) -> None:
     top = max(anchor[2], gt[2], anchor[3], gt[3]) * 1.1
     right.plotly_chart(boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
                        key="det_code_fig", config={"displaylogo": False})
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def shared_detector(name: str):
+    """One frozen torchvision detector per process, shared by every session (never modified)."""
+    from cnnviz.detect import real
+
+    return real.load(name)
+
+
+def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
+    """The photo with each detection's box and 'label score' drawn on it."""
+    from PIL import Image, ImageDraw
+
+    img = Image.fromarray(np.asarray(photo, dtype=np.uint8)).convert("RGB")
+    d = ImageDraw.Draw(img)
+    width = max(2, img.width // 200)
+    for f in found:
+        x1, y1, x2, y2 = f.box
+        d.rectangle((x1, y1, x2, y2), outline=KEPT, width=width)
+        text = f"{f.label} {f.score:.2f}"
+        tw = d.textlength(text)
+        d.rectangle((x1, max(0, y1 - 14), x1 + tw + 6, max(14, y1)), fill=KEPT)
+        d.text((x1 + 3, max(0, y1 - 13)), text, fill="#FFFFFF")
+    return np.asarray(img)

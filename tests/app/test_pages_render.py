@@ -316,3 +316,38 @@ def test_detection_page_steps_nms_and_roi_bins_and_keeps_the_last_good_input():
     assert any("x2 < x1" in e.value for e in at.error) and any("IoU = 9 / 57" in c.value for c in at.code)
     next(w for w in at.get("button_group") if w.label == "Method").set_value("align").run()
     assert any("samples per bin" in c.value and "mean of 4 samples" in c.value for c in at.code)
+
+
+def test_detectors_on_your_photo_say_how_to_get_missing_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    at = open_page("detection/photo_detectors.py")
+    assert any("not downloaded yet" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_detectors_on_your_photo_draw_boxes_from_a_populated_cache(tmp_path, monkeypatch):
+    import torch
+    import torchvision
+
+    from cnnviz.detect import real
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    name = "ssdlite320_mobilenet_v3_large"
+    path = real.cache_path(name)
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(torchvision.models.detection.ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None,
+                                                                          num_classes=91).state_dict(), path)
+    at = open_page("detection/photo_detectors.py")
+    at.selectbox(key="pd_model").set_value(name).run()
+    at.slider(key="pd_t").set_value(0.05).run()
+    assert not at.exception and not at.warning and len(at.dataframe) == 1  # the photo, boxes drawn, and their table
+
+
+def test_detecting_digits_shows_the_cells_and_the_final_boxes():
+    at = open_page("detection/digits.py")
+    assert not at.exception
+    assert any("cells** predicted a box" in m.value for m in at.markdown)
+    assert any("digits found (right digit, IoU ≥ 0.5)" in m.value for m in at.markdown)
+    fates = set(at.dataframe[0].value["fate"])
+    assert "final box" in fates

@@ -1,0 +1,41 @@
+"""Detectors on your photo: torchvision's Faster R-CNN and SSDlite (COCO), from the weights cache."""
+import streamlit as st
+
+from cnnviz.detect import real
+from cnnviz.errors import ModelUnavailable
+from cnnviz.ui.detection_views import draw_found, shared_detector
+from cnnviz.ui.grids import page_store
+from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.pictures import photo_picture
+from cnnviz.ui.settings import current
+
+sty = current().style
+store = page_store("photo_detectors", lambda: {"sample": "Coffee"})
+
+st.title("Detectors on your photo")
+st.caption("Two of torchvision's detectors trained on COCO's 80 kinds of object: Faster R-CNN, two-stage (region "
+           "proposals, then RoI align and a classifier per region), and SSDlite, single-shot (every anchor classified "
+           "at once) — the two families of the Detection arithmetic page, at full scale.")
+names = list(real.DETECTORS)
+name = st.selectbox("Detector", names, format_func=lambda n: real.DETECTORS[n][0], key="pd_model")
+if not real.cache_path(name).is_file():
+    st.warning(real.how_to_get(name), icon=":material/download:")
+    st.caption("This machine has no internet, or the file was never fetched: the Detecting digits page works offline.")
+    st.stop()
+left, right = st.columns([3, 2], gap="large")
+with right:
+    photo, photo_id = photo_picture(store, "pd", camera=False)
+    threshold = st.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="pd_t")
+try:
+    model = shared_detector(name)
+except ModelUnavailable as e:
+    st.error(str(e))
+    st.stop()
+found = run_heavy("Detection", "pd_job", lambda: real.detect(name, photo, 0.05, model=model)) or []
+shown = [f for f in found if f.score >= threshold]
+with left:
+    st.image(draw_found(photo, shown), width="stretch",
+             caption=f"{len(shown)} detection(s) with score ≥ {threshold:g} ({len(found)} above 0.05)")
+with right:
+    st.dataframe([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
+                  for f in shown], hide_index=True, width="stretch")
