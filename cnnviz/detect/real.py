@@ -76,3 +76,38 @@ def detect(name: str, rgb: np.ndarray, threshold: float = 0.5, model=None) -> li
     found = [Found((float(b[0]), float(b[1]), float(b[2]), float(b[3])), names[int(lab)], float(s))
              for b, lab, s in zip(out["boxes"], out["labels"], out["scores"]) if float(s) >= threshold]
     return sorted(found, key=lambda f: -f.score)
+
+
+@dataclass(frozen=True)
+class Proposals:
+    boxes: np.ndarray  # N×4 in the photo's pixels, best objectness first (before the RPN's NMS)
+    objectness: np.ndarray  # N, sigmoid of the RPN's logit
+    anchors: int  # how many anchors the RPN scored
+    levels: list[tuple[int, int, int]]  # (anchors per position, rows, columns) of each FPN level
+
+
+def proposals(rgb: np.ndarray, model, top: int = 50) -> Proposals:
+    """Faster R-CNN's first stage: every anchor's objectness and corrected box, the `top` best before NMS.
+
+    Runs the network's own parts (transform, backbone, RPN head, anchor generator, box coder)
+    on a read-only model: nothing is hooked or changed.
+    """
+    import torch
+    from torchvision.models.detection.rpn import concat_box_prediction_layers
+
+    from cnnviz.networks.tracing import running
+
+    x = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    with torch.no_grad(), running():
+        images, _ = model.transform([x])
+        features = list(model.backbone(images.tensors).values())
+        logits, deltas = model.rpn.head(features)
+        anchors = model.rpn.anchor_generator(images, features)
+        levels = [(int(o.shape[1]), int(o.shape[2]), int(o.shape[3])) for o in logits]
+        flat_logits, flat_deltas = concat_box_prediction_layers(logits, deltas)
+        boxes = model.rpn.box_coder.decode(flat_deltas, anchors).view(-1, 4)
+        scores = torch.sigmoid(flat_logits.view(-1))
+    order = torch.argsort(scores, descending=True)[:top]
+    (h, w), (oh, ow) = images.image_sizes[0], x.shape[1:]
+    scale = torch.tensor([ow / w, oh / h, ow / w, oh / h])
+    return Proposals((boxes[order] * scale).numpy(), scores[order].numpy(), int(scores.numel()), levels)

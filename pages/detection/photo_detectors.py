@@ -26,6 +26,8 @@ left, right = st.columns([3, 2], gap="large")
 with right:
     photo, photo_id = photo_picture(store, "pd", camera=False)
     threshold = st.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="pd_t")
+    show_rpn = name.startswith("fasterrcnn") and st.toggle("Show the first stage's region proposals (top 50, before "
+                                                           "NMS)", key="pd_rpn")
 try:
     model = shared_detector(name)
 except ModelUnavailable as e:
@@ -36,6 +38,12 @@ shown = [f for f in found if f.score >= threshold]
 with left:
     st.image(draw_found(photo, shown), width="stretch",
              caption=f"{len(shown)} detection(s) with score ≥ {threshold:g} ({len(found)} above 0.05)")
+    if show_rpn:
+        rpn = real.proposals(photo, model)
+        st.image(draw_found(photo, [real.Found(tuple(b), "", float(s)) for b, s in zip(rpn.boxes, rpn.objectness)]),
+                 width="stretch", caption=f"Stage one: the region proposal network scored {rpn.anchors:,} anchors "
+                 f"({' + '.join(f'{a}×{r}×{c}' for a, r, c in rpn.levels)} over the FPN levels); the 50 with the "
+                 "highest objectness, before its NMS. Stage two classifies each surviving proposal.")
 with right:
     st.dataframe([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
                   for f in shown], hide_index=True, width="stretch")

@@ -34,3 +34,24 @@ def test_a_cached_detector_loads_strictly_and_finds_boxes_inside_the_photo(name,
         assert -1 <= f.box[0] <= f.box[2] <= w + 1 and -1 <= f.box[1] <= f.box[3] <= h + 1 and 0 <= f.score <= 1
         assert isinstance(f.label, str)
     assert all(np.diff([f.score for f in found]) <= 0)
+
+
+@pytest.mark.slow
+def test_faster_rcnn_first_stage_proposals_are_the_rpns_own_boxes():
+    torch.manual_seed(0)
+    model = torchvision.models.detection.fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None,
+                                                                          num_classes=91).eval()
+    photo = load_sample("Coffee")
+    p = real.proposals(photo, model, top=20)
+    assert p.boxes.shape == (20, 4) and (np.diff(p.objectness) <= 0).all()
+    assert p.anchors == sum(a * r * c for a, r, c in p.levels)
+    every = real.proposals(photo, model, top=p.anchors)  # all of them, in the photo's pixels
+    x = torch.from_numpy(photo.astype(np.float32) / 255).permute(2, 0, 1)
+    with torch.no_grad():
+        images, _ = model.transform([x])
+        kept, _ = model.rpn(images, model.backbone(images.tensors))
+    (h, w), (oh, ow) = images.image_sizes[0], photo.shape[:2]
+    theirs = kept[0][:10].numpy() * np.array([ow / w, oh / h, ow / w, oh / h])
+    ours = np.clip(every.boxes, 0, [ow, oh, ow, oh])  # the RPN clips its boxes to the image before its NMS
+    for box in theirs:  # each box the RPN keeps is one of the boxes scored here
+        assert np.abs(ours - box).max(axis=1).min() < 1e-3
