@@ -119,6 +119,8 @@ def use_own_weights(args: argparse.Namespace) -> None:
 
     from cnnviz.networks.specs import SPECS
 
+    if not hasattr(args, "weights"):  # a command that takes no network of yours (detect's models are its own)
+        return
     model = getattr(args, "model", None)
     weights = getattr(args, "weights", None)
     labels = getattr(args, "labels", None)
