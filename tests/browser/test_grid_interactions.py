@@ -196,7 +196,7 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
 def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     watched.page.goto(f"{server.url}/training")
     watched.wait_idle()
-    epochs = watched.page.get_by_label("Epochs").first
+    epochs = watched.page.get_by_role("spinbutton", name="Epochs").first
     epochs.fill("2")
     watched.page.get_by_role("button", name=re.compile("Start training")).click()
     _wait_text(watched, "Latest: loss")
@@ -265,7 +265,7 @@ def test_fine_tuning_trains_beside_the_page_and_stops(server, watched, artifacts
     watched.page.get_by_role("tab", name="Transfer learning on your photos").click()
     watched.page.get_by_text("(b) fine-tune the last k blocks").click()
     watched.wait_idle()
-    epochs = watched.page.get_by_label("Epochs").nth(1)
+    epochs = watched.page.get_by_role("spinbutton", name="Epochs").last  # the transfer tab's
     epochs.fill("20")
     epochs.press("Enter")
     watched.wait_idle()
