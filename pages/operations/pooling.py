@@ -9,35 +9,22 @@ from cnnviz.grids.shapes import pool_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui import grids as ug
 from cnnviz.ui.exports import gif_export
-from cnnviz.ui.grids import (
-    changed,
-    clicked_cell,
-    compute_or_last_good,
-    grid_editor,
-    load_state,
-    page_store,
-    read_stepping,
-    read_url_once,
-    stepping_fragment,
-    text_editor,
-    widget,
-    write_url,
-)
 from cnnviz.ui.settings import current
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
-store = page_store("pool", views.default_pool_store)
+store = ug.page_store("pool", views.default_pool_store)
 
 
 def _from_url(params: dict) -> list[str]:
     new, notices = views.pool_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
-    load_state(store, new, grids=("x",))
-    return notices + read_stepping(params, store)  # the speed (the step is checked above)
+    ug.load_state(store, new, grids=("x",))
+    return notices + ug.read_stepping(params, store)  # the speed (the step is checked above)
 
 
-read_url_once("pool", _from_url)
+ug.read_url_once("pool", _from_url)
 
 st.title("Pooling")
 st.caption("Each channel is pooled on its own: height and width shrink, depth stays. Window and stride are "
@@ -50,17 +37,17 @@ chosen = c1.selectbox("Preset (loads in one click)", keys, index=keys.index(cur)
                       format_func=lambda k: POOL_PRESETS[k].title, placeholder="Choose an example…",
                       key=f"pool_preset_{store['version']}")
 if chosen and chosen != cur:
-    load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
+    ug.load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
     st.rerun()
 if cur:
     c1.caption(POOL_PRESETS[cur].note)
 row = c2.container(horizontal=True)
 if row.button("Randomise", icon=":material/casino:"):
-    load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
+    ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
                        "preset": None, "step": 0}, grids=("x",))
     st.rerun()
 if row.button("Clear", icon=":material/clear_all:"):
-    load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
+    ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
     st.rerun()
 
 x = np.asarray(store["x"])
@@ -70,39 +57,39 @@ errors = []
 with col_x:
     a, b, c = st.columns(3)
     store["n_c"], store["n_r"], store["n_w"] = x3.shape
-    n_c = a.number_input("Channels", 1, 4, key=widget(store, "n_c"))
-    n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=widget(store, "n_r"))
-    n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=widget(store, "n_w"))
+    n_c = a.number_input("Channels", 1, 4, key=ug.widget(store, "n_c"))
+    n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_r"))
+    n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_w"))
     if (n_c, n_r, n_w) != x3.shape:
         new = np.zeros((n_c, n_r, n_w))
         sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
         new[sl] = x3[sl]
-        load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
+        ug.load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
         st.rerun()
     if x.ndim == 3:
         for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
             with tab:
-                _, err = grid_editor(store, "x", f"channel {ch}", (ch,))
+                _, err = ug.grid_editor(store, "x", f"channel {ch}", (ch,))
                 errors += [err] if err else []
     else:
-        _, err = grid_editor(store, "x", "input")
+        _, err = ug.grid_editor(store, "x", "input")
         errors += [err] if err else []
-        text_editor(store, "x", "input")
+        ug.text_editor(store, "x", "input")
 with col_hp:
-    changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
-                                                key=widget(store, "mode")))
+    ug.changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
+                                                key=ug.widget(store, "mode")))
     a, b = st.columns(2)
-    changed(store, "kh", a.number_input("Window rows", 1, 7, key=widget(store, "kh")))
-    changed(store, "kw", b.number_input("Window cols", 1, 7, key=widget(store, "kw")))
-    changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=widget(store, "sh")))
-    changed(store, "sw", b.number_input("Stride →", 1, 7, key=widget(store, "sw")))
-    changed(store, "ph", a.number_input("Padding rows", 0, 3, key=widget(store, "ph")))
-    changed(store, "pw", b.number_input("Padding cols", 0, 3, key=widget(store, "pw")))
+    ug.changed(store, "kh", a.number_input("Window rows", 1, 7, key=ug.widget(store, "kh")))
+    ug.changed(store, "kw", b.number_input("Window cols", 1, 7, key=ug.widget(store, "kw")))
+    ug.changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=ug.widget(store, "sh")))
+    ug.changed(store, "sw", b.number_input("Stride →", 1, 7, key=ug.widget(store, "sw")))
+    ug.changed(store, "ph", a.number_input("Padding rows", 0, 3, key=ug.widget(store, "ph")))
+    ug.changed(store, "pw", b.number_input("Padding cols", 0, 3, key=ug.widget(store, "pw")))
     st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
 
-result = compute_or_last_good(store, errors, lambda: views.compute_pool(store))
-write_url(views.pool_to_params(store))
+result = ug.compute_or_last_good(store, errors, lambda: views.compute_pool(store))
+ug.write_url(views.pool_to_params(store))
 
 cfg = result.config
 c_, h, w = result.input.shape
@@ -128,7 +115,7 @@ def stepping(i: int) -> None:
     fig = pool_step_figure(result, step, sty)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
                             config={"displaylogo": False}, theme=None)
-    click = clicked_cell(event, store, "pool")
+    click = ug.clicked_cell(event, store, "pool")
     if click and click[0] == "output":
         store["step"] = step.channel * oh * ow + click[1] * ow + click[2]
         store["playing"] = False
@@ -150,4 +137,4 @@ def stepping(i: int) -> None:
                    result.n_steps, _frame, 700, "pooling.gif")
 
 
-stepping_fragment(store, result.n_steps, "pool", stepping)
+ug.stepping_fragment(store, result.n_steps, "pool", stepping)
