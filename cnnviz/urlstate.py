@@ -56,6 +56,15 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def number_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(t: str) -> float:
+        v = number(t)
+        if not lo <= v <= hi:
+            raise ValueError(f"must be {lo:g}–{hi:g}")
+        return v
+    return parse
+
+
 def pair_in(lo: int, hi: int) -> Callable[[str], tuple[int, int]]:
     def parse(t: str) -> tuple[int, int]:
         vals = [int_in(lo, hi)(p) for p in t.split(",")]

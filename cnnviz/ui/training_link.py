@@ -6,28 +6,18 @@ from typing import Any
 
 from cnnviz.learn.training import LIMITS
 from cnnviz.learn.transfer import LIMITS as TRANSFER_LIMITS
-from cnnviz.urlstate import choice, flag, int_in, number
-
-
-def _in(lo: float, hi: float):
-    def parse(t: str) -> float:
-        v = number(t)
-        if not lo <= v <= hi:
-            raise ValueError(f"must be {lo:g}–{hi:g}")
-        return v
-    return parse
-
+from cnnviz.urlstate import choice, flag, int_in, number_in
 
 LINK: dict[str, tuple[str, Any]] = {
     # LeNet-5, live
-    "opt": ("tr_opt", choice(("adam", "sgd"))), "lr": ("tr_lr", _in(*LIMITS["lr"])),
+    "opt": ("tr_opt", choice(("adam", "sgd"))), "lr": ("tr_lr", number_in(*LIMITS["lr"])),
     "batch": ("tr_batch", int_in(*LIMITS["batch_size"])), "epochs": ("tr_epochs", int_in(1, LIMITS["epochs"])),
-    "wd": ("tr_wd", _in(0, 0.1)), "dropout": ("tr_dropout", _in(0, 0.8)),
+    "wd": ("tr_wd", number_in(0, 0.1)), "dropout": ("tr_dropout", number_in(0, 0.8)),
     "act": ("tr_act", choice(("relu", "tanh", "sigmoid"))), "pool": ("tr_pool", choice(("max", "avg"))),
     "sched": ("tr_sched", choice(("cosine", "constant"))), "aug": ("tr_aug", flag),
     "seed": ("tr_seed", int_in(0, 10_000)),
     # transfer learning (the demo set or your photos; photos never travel in a link)
     "tl_data": ("tl_source", choice(("demo", "mine"))), "tl_n": ("tl_ndemo", int_in(4, 24)),
     "tl_strategy": ("tl_strategy", choice(("head", "last-k", "all"))), "tl_epochs": ("tl_epochs", int_in(1, TRANSFER_LIMITS["epochs"])),
-    "tl_lr": ("tl_lr", _in(1e-5, 1e-1)), "tl_compare": ("tl_compare", flag),
+    "tl_lr": ("tl_lr", number_in(1e-5, 1e-1)), "tl_compare": ("tl_compare", flag),
 }
