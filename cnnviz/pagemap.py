@@ -41,9 +41,9 @@ PAGES: list[PageInfo] = [
     PageInfo("detection/detection.py", "Detection arithmetic", ":material/select_all:", "detection", "Detection",
              "IoU with its intersection and union written out, non-maximum suppression stepped box by box, Faster R-CNN's anchors on a feature map, RoI pooling and RoI align bin by bin, and box deltas — each equal to torchvision.ops."),
     PageInfo("detection/digits.py", "Detecting digits", ":material/pin:", "digits", "Detection",
-             "A YOLO-style detector trained by this project on scenes of handwritten digits: the grid of cells, every cell's raw prediction, the score threshold and NMS turning them into final boxes, on generated scenes and your photos; its measured precision, recall and mAP."),
+             "A YOLO-style detector trained by this project on scenes of handwritten digits: the grid of cells, every cell's raw prediction, the score threshold and NMS turning them into final boxes, on generated scenes, scenes you draw and your photos; its measured precision, recall and mAP."),
     PageInfo("detection/photo_detectors.py", "Detectors on your photo", ":material/center_focus_strong:", "detectors",
-             "Detection", "torchvision's Faster R-CNN (MobileNetV3-FPN) and SSDlite on a sample or uploaded photo, once their COCO weights are in the torch hub cache (offline: the exact step to get them): boxes, labels, scores and a threshold."),
+             "Detection", "torchvision's Faster R-CNN (MobileNetV3-FPN) and SSDlite on a sample or uploaded photo, once their COCO weights are in the torch hub cache (offline: the exact step to get them): boxes, labels, scores and a threshold, the first stage's region proposals, and the anchors at any position you click (those need no weights)."),
 ]
 
 SECTIONS = ("Operations", "Networks", "Seeing inside", "Detection")

@@ -111,3 +111,68 @@ def proposals(rgb: np.ndarray, model, top: int = 50) -> Proposals:
     (h, w), (oh, ow) = images.image_sizes[0], x.shape[1:]
     scale = torch.tensor([ow / w, oh / h, ow / w, oh / h])
     return Proposals((boxes[order] * scale).numpy(), scores[order].numpy(), int(scores.numel()), levels)
+
+
+def architecture(name: str):
+    """The detector's architecture with random weights, for what does not depend on weights (its anchors).
+
+    Needs no download, so the anchors can be shown offline too.
+    """
+    import torchvision
+
+    if name not in DETECTORS:
+        raise ModelUnavailable(f"unknown detector '{name}': choose one of {', '.join(DETECTORS)}")
+    model = getattr(torchvision.models.detection, name)(weights=None, weights_backbone=None,
+                                                         num_classes=len(_weights(name).meta["categories"]))
+    return model.eval().requires_grad_(False)
+
+
+@dataclass(frozen=True)
+class AnchorLevel:
+    """The anchors of one feature map, in the photo's pixels."""
+
+    rows: int
+    cols: int
+    per_position: int
+    stride: tuple[float, float]  # photo pixels between neighbouring positions (x, y)
+    boxes: np.ndarray  # rows·cols·per_position × 4
+    centres: np.ndarray  # rows·cols × 2 (x, y), one per position
+
+    def at(self, x: float, y: float) -> tuple[int, int, np.ndarray]:
+        """(row, col, the per_position boxes) of the position whose centre is nearest (x, y)."""
+        i = int(np.argmin(((self.centres - np.array([x, y])) ** 2).sum(axis=1)))
+        return i // self.cols, i % self.cols, self.boxes[i * self.per_position:(i + 1) * self.per_position]
+
+
+def anchor_levels(rgb: np.ndarray, model) -> list[AnchorLevel]:
+    """Every anchor the detector lays over this photo, level by level, from its own anchor generator.
+
+    The generator works on the resized image (Faster R-CNN: shorter side 800; SSDlite: 320×320);
+    boxes are scaled back to the photo. Within a level, anchors are position-major (each
+    position's anchors together), the order both generators produce.
+    """
+    import torch
+
+    from cnnviz.networks.tracing import running
+
+    x = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    with torch.no_grad(), running():
+        images, _ = model.transform([x])
+        features = list(model.backbone(images.tensors).values())
+        generator = model.rpn.anchor_generator if hasattr(model, "rpn") else model.anchor_generator
+        anchors = generator(images, features)[0]
+    per = generator.num_anchors_per_location()
+    (h, w), (oh, ow) = images.image_sizes[0], x.shape[1:]
+    th, tw = images.tensors.shape[-2:]  # the padded batch the generator measures its strides on
+    scale = np.array([ow / w, oh / h, ow / w, oh / h])
+    levels, start = [], 0
+    for a, f in zip(per, features):
+        rows, cols = int(f.shape[-2]), int(f.shape[-1])
+        n = rows * cols * a
+        boxes = anchors[start:start + n].numpy() * scale
+        start += n
+        centres = ((boxes[::a, :2] + boxes[::a, 2:]) / 2)
+        levels.append(AnchorLevel(rows, cols, int(a), ((tw // cols) * ow / w, (th // rows) * oh / h), boxes, centres))
+    if start != anchors.shape[0]:
+        raise RuntimeError(f"anchor count {anchors.shape[0]} does not match the levels ({start})")
+    return levels

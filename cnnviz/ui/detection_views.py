@@ -12,6 +12,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
 from cnnviz.present.numbers import fmt
+from cnnviz.ui.detection_link import clamp_widget
 from cnnviz.ui.grids import grid_editor, stepping_fragment
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"
@@ -133,6 +134,8 @@ def anchors_tab(store: dict, sty: Style) -> None:
     st.markdown(f"Feature map **{fh}×{fw}** (⌊{h}/{stride}⌋ × ⌊{w}/{stride}⌋) · **{k}** anchors per position "
                 f"({len(sizes)} sizes × {len(ratios)} ratios) · **{fh} × {fw} × {k} = {fh * fw * k:,}** anchors")
     p1, p2 = st.columns(2)
+    clamp_widget("det_arow", max(fh - 1, 0))
+    clamp_widget("det_acol", max(fw - 1, 0))
     row = int(p1.number_input("Position row", 0, max(fh - 1, 0), min(fh // 2, max(fh - 1, 0)), key="det_arow"))
     col = int(p2.number_input("Position column", 0, max(fw - 1, 0), min(fw // 2, max(fw - 1, 0)), key="det_acol"))
     every = B.anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4)
@@ -274,3 +277,56 @@ def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
         d.rectangle((x1, max(0, y1 - 14), x1 + tw + 6, max(14, y1)), fill=KEPT)
         d.text((x1 + 3, max(0, y1 - 13)), text, fill="#FFFFFF")
     return np.asarray(img)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def shared_architecture(name: str):
+    """The detector's layers with random weights (no download): enough for its anchors, shared read-only."""
+    from cnnviz.detect import real
+
+    return real.architecture(name)
+
+
+def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: dict, sty: Style) -> None:
+    """Click a position on the photo: the anchors the detector lays there, at each of its feature maps."""
+    from cnnviz.detect import real
+    from cnnviz.present.detection_figures import anchors_on_photo_figure
+
+    st.subheader("Anchors at a position")
+    if store.get("anchors_of") != (name, photo_id):
+        with st.spinner("Laying the anchors over the photo…"):
+            store["anchor_levels"] = real.anchor_levels(photo, shared_architecture(name))
+        store["anchors_of"], store["anchor_xy"] = (name, photo_id), store.pop("anchor_xy_link", None)
+    levels: list[real.AnchorLevel] = store["anchor_levels"]
+    h, w = photo.shape[:2]
+    if st.session_state.get("pd_anchor_level") not in range(len(levels)):
+        st.session_state.pop("pd_anchor_level", None)
+    names = [f"map {i + 1}: {lv.rows}×{lv.cols}, every {lv.stride[0]:.0f} px" for i, lv in enumerate(levels)]
+    k = st.segmented_control("Feature map", range(len(levels)), format_func=names.__getitem__, default=0,
+                             required=True, key="pd_anchor_level")
+    level = levels[int(k)]
+    fig_key = f"pd_anchor_fig_{k}"
+    event = st.session_state.get(fig_key)
+    points = event["selection"]["points"] if event else []
+    if points and points[0].get("curve_number", 1) == 1:
+        store["anchor_xy"] = (float(points[0]["x"]), float(points[0]["y"]))
+    x, y = store.get("anchor_xy") or (w / 2, h / 2)
+    row, col, boxes = level.at(x, y)
+    cx, cy = level.centres[row * level.cols + col]
+    left, right = st.columns([3, 2], gap="large")
+    left.plotly_chart(anchors_on_photo_figure(photo, level.centres, boxes, (cx, cy), sty), key=fig_key,
+                      on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    total = sum(lv.boxes.shape[0] for lv in levels)
+    right.markdown(f"**Position row {row}, column {col}** of map {int(k) + 1} — centre ({cx:.0f}, {cy:.0f}) px in "
+                   f"the photo. Every dot is a position of this {level.rows}×{level.cols} map; each lays "
+                   f"**{level.per_position} anchors** there, so the map has {level.boxes.shape[0]:,} and the "
+                   f"detector {total:,} over all {len(levels)} maps. Click a dot to move.")
+    right.dataframe(pd.DataFrame({"anchor": range(1, len(boxes) + 1),
+                                  "width px": np.round(boxes[:, 2] - boxes[:, 0], 1),
+                                  "height px": np.round(boxes[:, 3] - boxes[:, 1], 1),
+                                  "height ÷ width": np.round((boxes[:, 3] - boxes[:, 1]) /
+                                                             np.maximum(boxes[:, 2] - boxes[:, 0], 1e-9), 2)}),
+                    hide_index=True, width="stretch", height=300)
+    right.caption("Anchors depend on the architecture only (sizes, ratios, the feature maps' strides), not on the "
+                  "weights: they are laid here even without the detector's file. The detector then scores each one "
+                  "and corrects its box (the Box coding tab of Detection arithmetic).")

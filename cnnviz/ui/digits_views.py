@@ -25,34 +25,38 @@ def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.D
     h, w = gray.shape
     fig = go.Figure(go.Heatmap(z=gray, colorscale=[[0, "#000000"], [1, "#FFFFFF"]], zmin=0, zmax=255, showscale=False,
                                hoverinfo="skip"))  # the scene as the detector sees it: white digits on black
+    shapes: list[dict] = []  # one list (plotly's add_shape revalidates every earlier shape)
+    labels: list[dict] = []
+
+    def rect(x0: float, y0: float, x1: float, y1: float, **style) -> None:
+        shapes.append({"type": "rect", "x0": x0, "y0": y0, "x1": x1, "y1": y1, **style})
+
+    grid = {"color": "rgba(0,114,178,0.15)", "width": 1}
     for k in range(0, max(h, w) + 1, D.STRIDE):
         if k <= w:
-            fig.add_shape(type="line", x0=k - 0.5, x1=k - 0.5, y0=-0.5, y1=h - 0.5,
-                          line={"color": "rgba(0,114,178,0.15)", "width": 1})
+            shapes.append({"type": "line", "x0": k - 0.5, "x1": k - 0.5, "y0": -0.5, "y1": h - 0.5, "line": grid})
         if k <= h:
-            fig.add_shape(type="line", y0=k - 0.5, y1=k - 0.5, x0=-0.5, x1=w - 0.5,
-                          line={"color": "rgba(0,114,178,0.15)", "width": 1})
+            shapes.append({"type": "line", "y0": k - 0.5, "y1": k - 0.5, "x0": -0.5, "x1": w - 0.5, "line": grid})
     final = {d.cell for d in dets}
     for c in cells:
         if c.score >= threshold and (c.row, c.col) not in final:
-            x1, y1, x2, y2 = c.box
-            fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line={"color": SUPPRESSED, "width": 1.5,
-                                                                        "dash": "dash"})
+            rect(*c.box, line={"color": SUPPRESSED, "width": 1.5, "dash": "dash"})
     if truth is not None:
-        for x1, y1, x2, y2 in truth.boxes:
-            fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line={"color": CURRENT, "width": 2, "dash": "dot"})
+        for box in truth.boxes:
+            rect(*(float(v) for v in box), line={"color": CURRENT, "width": 2, "dash": "dot"})
     for d in dets:
-        x1, y1, x2, y2 = d.box
-        fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line={"color": KEPT, "width": 3})
-        fig.add_annotation(x=x1, y=y1, text=f"{d.label} · {d.score:.2f}", showarrow=False, xanchor="left",
-                           yanchor="bottom", font={"size": sty.font_size, "color": "#FFFFFF"}, bgcolor=KEPT)
+        x1, y1, _, _ = d.box
+        rect(*d.box, line={"color": KEPT, "width": 3})
+        labels.append({"x": x1, "y": y1, "text": f"{d.label} · {d.score:.2f}", "showarrow": False, "xanchor": "left",
+                       "yanchor": "bottom", "font": {"size": sty.font_size, "color": "#FFFFFF"}, "bgcolor": KEPT})
         row, col = d.cell
-        fig.add_shape(type="rect", x0=col * D.STRIDE - 0.5, y0=row * D.STRIDE - 0.5, x1=(col + 1) * D.STRIDE - 0.5,
-                      y1=(row + 1) * D.STRIDE - 0.5, fillcolor=KEPT, opacity=0.5, line_width=0)
+        rect(col * D.STRIDE - 0.5, row * D.STRIDE - 0.5, (col + 1) * D.STRIDE - 0.5, (row + 1) * D.STRIDE - 0.5,
+             fillcolor=KEPT, opacity=0.5, line={"width": 0})
     if selected is not None:
         row, col = selected
-        fig.add_shape(type="rect", x0=col * D.STRIDE - 0.5, y0=row * D.STRIDE - 0.5, x1=(col + 1) * D.STRIDE - 0.5,
-                      y1=(row + 1) * D.STRIDE - 0.5, line={"color": WAITING, "width": 3})
+        rect(col * D.STRIDE - 0.5, row * D.STRIDE - 0.5, (col + 1) * D.STRIDE - 0.5, (row + 1) * D.STRIDE - 0.5,
+             line={"color": WAITING, "width": 3})
+    fig.update_layout(shapes=shapes, annotations=labels)
     side = 560 if sty.presentation else 480
     fig.update_layout(height=side, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
                       xaxis={"visible": False, "range": [-0.5, w - 0.5], "constrain": "domain"},
@@ -82,3 +86,49 @@ def truth_summary(truth: D.Scene, dets: list[D.Detection]) -> str:
     wrong = len(dets) - found
     return (f"{found} of the {len(truth.labels)} digits found (right digit, IoU ≥ 0.5)"
             + (f"; {wrong} box(es) that match no digit" if wrong > 0 else ""))
+
+
+def _canvas_figure(image: np.ndarray) -> go.Figure:
+    """The drawing so far, with an invisible point every 8 px: Streamlit reports a lasso only over points."""
+    side = image.shape[0]
+    g = np.arange(2, side, 4)
+    gx, gy = np.meshgrid(g, g)
+    fig = go.Figure(go.Heatmap(z=image, colorscale=[[0, "#000000"], [1, "#FFFFFF"]], zmin=0, zmax=255,
+                               showscale=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", hoverinfo="skip",
+                             marker={"size": 4, "opacity": 0}, selected={"marker": {"opacity": 0}},
+                             unselected={"marker": {"opacity": 0}}))
+    fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False, dragmode="lasso",
+                      newselection={"line": {"color": "#E69F00", "width": 3}},
+                      xaxis={"visible": False, "range": [-0.5, side - 0.5], "constrain": "domain", "fixedrange": True},
+                      yaxis={"visible": False, "range": [side - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain",
+                             "fixedrange": True})
+    return fig
+
+
+def drawn_scene(store: dict, where) -> np.ndarray:
+    """A scene the learner draws: each drag on the black canvas is one pen stroke (Undo / Clear beside it)."""
+    strokes: list = store.setdefault("strokes", [])
+    key = f"dig_draw_{store.setdefault('canvas_id', 0)}"
+    event = st.session_state.get(key)
+    for lasso in (event["selection"]["lasso"] if event else []):
+        stroke = list(zip(lasso["x"], lasso["y"]))
+        if len(stroke) > 1 and stroke not in strokes:
+            strokes.append(stroke)
+            store["canvas_id"] += 1  # a fresh chart for the next stroke: no old selection outline left behind
+    image = D.draw_strokes(strokes)
+    with where:
+        st.plotly_chart(_canvas_figure(image), key=f"dig_draw_{store['canvas_id']}", on_select="rerun",
+                        selection_mode="lasso", config={"displaylogo": False, "modeBarButtons": [["lasso2d"]]})
+        a, b, c = st.columns([2, 1, 1], vertical_alignment="center")
+        a.caption(f"**{len(strokes)} stroke(s).** Drag on the black canvas to draw digits about a third of its "
+                  f"height ({D.DRAW_SIDE} px canvas, like the smallest training scenes); each drag is one pen stroke.")
+        if b.button("Undo", icon=":material/undo:", key="dig_undo", disabled=not strokes):
+            strokes.pop()
+            store["canvas_id"] += 1
+            st.rerun()
+        if c.button("Clear", icon=":material/delete:", key="dig_clear", disabled=not strokes):
+            strokes.clear()
+            store["canvas_id"] += 1
+            st.rerun()
+    return image

@@ -5,12 +5,14 @@ import streamlit as st
 from cnnviz.detect import digits as D
 from cnnviz.errors import ModelUnavailable
 from cnnviz.ui import digits_views as views
-from cnnviz.ui.grids import page_store
+from cnnviz.ui.detection_link import digits_link, read_digits
+from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.pictures import decode_upload
 from cnnviz.ui.settings import current
 
 sty = current().style
 store = page_store("digits", lambda: {"seed": 1})
+read_url_once("digits", lambda params: read_digits(params, store))
 
 st.title("Detecting digits")
 st.caption("A single-shot detector, YOLO-style, trained by this project on scenes of handwritten digits: the picture "
@@ -33,9 +35,9 @@ if metrics:
 
 left, right = st.columns([3, 2], gap="large")
 with right:
-    source = st.segmented_control("Scene", ["generated", "upload"], default="generated", required=True,
+    source = st.segmented_control("Scene", ["generated", "draw", "upload"], default="generated", required=True,
                                   key="dig_source", format_func={"generated": "Generated (held-out digits)",
-                                                                 "upload": "Your photo"}.__getitem__)
+                                                                 "draw": "Draw your own", "upload": "Your photo"}.__getitem__)
     truth = None
     if source == "generated":
         a, b = st.columns([2, 1], vertical_alignment="bottom")
@@ -46,6 +48,8 @@ with right:
             st.rerun()
         truth = D.scenes(1, "heldout", 50_000 + store["seed"])[0]
         gray = truth.image
+    elif source == "draw":
+        gray = views.drawn_scene(store, left)
     else:
         up = st.file_uploader("A photo of digits (dark on light or light on dark; it is shrunk to 256 px)",
                               type=["png", "jpg", "jpeg", "webp", "bmp"], key="dig_upload", max_upload_size=20)
@@ -70,3 +74,4 @@ with right:
                 f"**{len(dets)}**." + (f" {views.truth_summary(truth, dets)}." if truth is not None else ""))
 st.subheader("The best-scoring cells and what became of them")
 st.dataframe(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
+write_url(digits_link(store))

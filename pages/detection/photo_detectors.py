@@ -3,14 +3,16 @@ import streamlit as st
 
 from cnnviz.detect import real
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui.detection_views import draw_found, shared_detector
-from cnnviz.ui.grids import page_store
+from cnnviz.ui.detection_link import photo_link, read_photo
+from cnnviz.ui.detection_views import anchors_section, draw_found, shared_detector
+from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current
 
 sty = current().style
 store = page_store("photo_detectors", lambda: {"sample": "Coffee"})
+read_url_once("photo_detectors", lambda params: read_photo(params, store))
 
 st.title("Detectors on your photo")
 st.caption("Two of torchvision's detectors trained on COCO's 80 kinds of object: Faster R-CNN, two-stage (region "
@@ -18,13 +20,17 @@ st.caption("Two of torchvision's detectors trained on COCO's 80 kinds of object:
            "at once) — the two families of the Detection arithmetic page, at full scale.")
 names = list(real.DETECTORS)
 name = st.selectbox("Detector", names, format_func=lambda n: real.DETECTORS[n][0], key="pd_model")
-if not real.cache_path(name).is_file():
-    st.warning(real.how_to_get(name), icon=":material/download:")
-    st.caption("This machine has no internet, or the file was never fetched: the Detecting digits page works offline.")
-    st.stop()
 left, right = st.columns([3, 2], gap="large")
 with right:
     photo, photo_id = photo_picture(store, "pd", camera=False)
+if not real.cache_path(name).is_file():
+    left.warning(real.how_to_get(name), icon=":material/download:")
+    left.caption("This machine has no internet, or the file was never fetched: the Detecting digits page works "
+                 "offline, and the anchors below need no weights.")
+    anchors_section(name, photo, photo_id, store, sty)
+    write_url(photo_link(store))
+    st.stop()
+with right:
     threshold = st.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="pd_t")
     show_rpn = name.startswith("fasterrcnn") and st.toggle("Show the first stage's region proposals (top 50, before "
                                                            "NMS)", key="pd_rpn")
@@ -47,3 +53,5 @@ with left:
 with right:
     st.dataframe([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
                   for f in shown], hide_index=True, width="stretch")
+anchors_section(name, photo, photo_id, store, sty)
+write_url(photo_link(store))

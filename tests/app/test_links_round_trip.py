@@ -92,11 +92,31 @@ def _fantasy(at):
     by_label(at.number_input, "Seed (same seed, same image)").set_value(7).run()
 
 
+def _detection(at):
+    at.slider(key="det_nms_t").set_value(0.3).run()
+    at.number_input(key="det_a_2").set_value(9.5).run()
+    at.number_input(key="det_as").set_value(32).run()
+    at.selectbox(key="det_rscale").set_value(0.5).run()
+
+
+def _digits(at):
+    at.number_input(key="dig_seed").set_value(42).run()
+    at.slider(key="dig_t").set_value(0.3).run()
+
+
+def _photo_detectors(at):
+    at.selectbox(key="pd_sample").set_value("Astronaut").run()
+    at.selectbox(key="pd_model").set_value("ssdlite320_mobilenet_v3_large").run()
+    next(w for w in at.get("button_group") if w.label == "Feature map").set_value(2).run()
+
+
 CASES = [("operations/convolution.py", _conv), ("operations/pooling.py", _pool),
          ("operations/activations.py", _activations), ("operations/backward.py", _backward),
          ("operations/transposed.py", _transposed), ("networks/networks.py", _networks),
          ("networks/architectures.py", _architectures), ("networks/training.py", _training),
-         ("seeing_inside/attribution.py", _attribution), ("seeing_inside/fantasy.py", _fantasy)]
+         ("seeing_inside/attribution.py", _attribution), ("seeing_inside/fantasy.py", _fantasy),
+         ("detection/detection.py", _detection), ("detection/digits.py", _digits),
+         ("detection/photo_detectors.py", _photo_detectors)]
 
 
 @pytest.mark.parametrize("file, change", CASES, ids=[c[0].split("/")[1] for c in CASES])

@@ -341,7 +341,8 @@ def test_detectors_on_your_photo_draw_boxes_from_a_populated_cache(tmp_path, mon
     at = open_page("detection/photo_detectors.py")
     at.selectbox(key="pd_model").set_value(name).run()
     at.slider(key="pd_t").set_value(0.05).run()
-    assert not at.exception and not at.warning and len(at.dataframe) == 1  # the photo, boxes drawn, and their table
+    assert not at.exception and not at.warning and len(at.dataframe) == 2  # detections table, then the anchors table
+    assert any("Position row" in m.value for m in at.markdown)
 
 
 def test_detecting_digits_shows_the_cells_and_the_final_boxes():

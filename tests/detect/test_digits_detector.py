@@ -50,3 +50,22 @@ def test_a_scene_larger_than_the_canvas_is_shrunk_and_boxes_come_back_in_its_pix
     out = torch.zeros(15, D.GRID, D.GRID)
     cell = D.cell_predictions(out, factor)[0]
     assert cell.box == pytest.approx((-24.0, -24.0, 40.0, 40.0))  # centre 4 px, 32 px wide at 256 → ×2
+
+
+def test_a_drawn_stroke_is_a_white_line_of_pen_width_on_black():
+    img = D.draw_strokes([[(64, 20), (64, 100)]])
+    assert img.shape == (D.DRAW_SIDE, D.DRAW_SIDE) and img.dtype == np.uint8
+    assert img[60, 64] >= 240 and img[60, 64 + D.PEN] <= 2 and img[5, 64] == 0 and img[120, 64] == 0
+    assert D.draw_strokes([]).max() == 0
+    assert D.draw_strokes([[(float("nan"), 3.0)], [(10, 10)]]).max() >= 200  # NaN points skipped, a dot drawn
+
+
+def test_drawn_digits_are_found_where_they_were_drawn():
+    t = np.linspace(0, 2 * np.pi, 40)
+    zero = list(zip(40 + 12 * np.cos(t), 90 + 20 * np.sin(t)))
+    seven = [(60, 20), (90, 20), (70, 65)]
+    _, dets = D.detect(D.load(), D.draw_strokes([zero, seven]), 0.5, 0.45)
+    labels = {d.label: d.box for d in dets}
+    assert {0, 7} <= set(labels)
+    assert labels[0][0] < 40 < labels[0][2] and labels[0][1] < 90 < labels[0][3]
+    assert labels[7][0] < 75 < labels[7][2] and labels[7][1] < 30 < labels[7][3]

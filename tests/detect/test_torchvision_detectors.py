@@ -55,3 +55,37 @@ def test_faster_rcnn_first_stage_proposals_are_the_rpns_own_boxes():
     ours = np.clip(every.boxes, 0, [ow, oh, ow, oh])  # the RPN clips its boxes to the image before its NMS
     for box in theirs:  # each box the RPN keeps is one of the boxes scored here
         assert np.abs(ours - box).max(axis=1).min() < 1e-3
+
+
+@pytest.mark.slow
+def test_faster_rcnn_anchors_at_a_position_are_five_sizes_by_three_ratios_centred_there():
+    photo = load_sample("Coffee")
+    model = real.architecture("fasterrcnn_mobilenet_v3_large_fpn")
+    levels = real.anchor_levels(photo, model)
+    images, _ = model.transform([torch.from_numpy(photo / 255.0).float().permute(2, 0, 1)])
+    feats = list(model.backbone(images.tensors).values())
+    assert sum(lv.boxes.shape[0] for lv in levels) == model.rpn.anchor_generator(images, feats)[0].shape[0]
+    h, w = photo.shape[:2]
+    for lv in levels:
+        row, col, boxes = lv.at(w / 2, h / 2)
+        assert boxes.shape == (15, 4) and lv.per_position == 15
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        assert np.allclose(centres, centres[0], atol=1e-3)
+        # torchvision's grid: position (row, col) sits at (col, row) × stride in the resized image (no half-cell offset)
+        assert np.allclose(centres[0], [col * lv.stride[0], row * lv.stride[1]], atol=1.0)
+        # in the resized image (shorter side 800) the areas are 32², …, 512² and the ratios h/w 0.5, 1, 2
+        k = images.image_sizes[0][0] / h
+        bw, bh = (boxes[:, 2] - boxes[:, 0]) * k, (boxes[:, 3] - boxes[:, 1]) * k
+        assert np.allclose(np.sqrt(bw * bh).reshape(3, 5), [32, 64, 128, 256, 512], rtol=0.03)
+        assert np.allclose((bh / bw).reshape(3, 5).mean(axis=1), [0.5, 1, 2], rtol=0.05)
+
+
+@pytest.mark.slow
+def test_ssdlite_anchors_share_one_centre_per_position_at_every_level():
+    photo = load_sample("Coffee")
+    levels = real.anchor_levels(photo, real.architecture("ssdlite320_mobilenet_v3_large"))
+    assert len(levels) == 6 and all(lv.per_position == 6 for lv in levels)
+    for lv in levels:
+        _, _, boxes = lv.at(0, 0)
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        assert np.allclose(centres, centres[0], atol=1e-2) or lv.rows == 1  # clipped boxes move the centre
