@@ -9,7 +9,10 @@ from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
 
-st.set_page_config(page_title="CNN Explorer", page_icon=str(ROOT / "assets" / "favicon.png"), layout="wide")
+# Projected (?present=1): the sidebar starts collapsed, the content takes the projector's full width
+_presenting = st.session_state.get("present", st.query_params.get("present") in ("1", "true"))
+st.set_page_config(page_title="CNN Explorer", page_icon=str(ROOT / "assets" / "favicon.png"), layout="wide",
+                   initial_sidebar_state="collapsed" if _presenting else "auto")
 
 
 def _page(info, default: bool = False) -> st.Page:

@@ -150,9 +150,9 @@ def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: s
         store["step"] = int(np.clip(to, 0, n_steps - 1))
         store["playing"] = False
 
-    bar.button("First", icon=":material/first_page:", key=f"{key}_first", help="First cell (Home key)",
+    bar.button("First", icon=":material/first_page:", key=f"{key}_first", help=f"First {unit.lower()} (Home key)",
                on_click=go, args=(0,), shortcut="Home" if shortcuts else None)
-    bar.button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help="Previous cell (← key)",
+    bar.button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help=f"Previous {unit.lower()} (← key)",
                on_click=lambda: go(store["step"] - 1), shortcut="Left" if shortcuts else None)
     playing = store.get("playing", False)
     if bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
@@ -162,12 +162,12 @@ def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: s
             store["step"] = 0
         store["_last_tick"] = time.monotonic()
         st.rerun()  # a full rerun re-creates the fragment with (or without) its timer
-    bar.button("Next", icon=":material/chevron_right:", key=f"{key}_next", help="Next cell (→ key)",
+    bar.button("Next", icon=":material/chevron_right:", key=f"{key}_next", help=f"Next {unit.lower()} (→ key)",
                on_click=lambda: go(store["step"] + 1), shortcut="Right" if shortcuts else None)
-    bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help="Last cell (End key)", on_click=go,
+    bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help=f"Last {unit.lower()} (End key)", on_click=go,
                args=(n_steps - 1,), shortcut="End" if shortcuts else None)
     with bar.container(width=220):
-        store["speed"] = st.select_slider("Speed (cells per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
+        store["speed"] = st.select_slider(f"Speed ({unit.lower()}s per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
                                           key=f"{key}_speed")
     bar.markdown(f"**{unit} {store['step'] + 1} of {n_steps}**")
     return store["step"]

@@ -1,0 +1,103 @@
+"""Presentation mode on a 1280×720 projector: contrast (axe-core), type sizes, the sidebar, one screen per step."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.pagemap import HOME, PAGES
+from tests.browser.conftest import STATE_TIMEOUT_MS
+
+PROJECTOR = {"width": 1280, "height": 720}
+ALL = [HOME, *PAGES]
+STEP_PAGES = ("convolution", "pooling", "activations", "backward", "transposed")
+
+# Visible text in the main area (never inside a chart or a hidden element): its smallest computed size.
+SMALLEST_TEXT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  let smallest = 1e9, where = '';
+  while (walker.nextNode()) {
+    const n = walker.currentNode, el = n.parentElement;
+    if (!n.textContent.trim() || !el || el.closest('svg, [aria-hidden="true"], [data-testid="stTooltipContent"]'))
+      continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.display === 'none' || parseFloat(s.opacity) === 0) continue;
+    const px = parseFloat(s.fontSize);
+    if (px < smallest) { smallest = px; where = n.textContent.trim().slice(0, 60); }
+  }
+  return [smallest, where];
+}"""
+SMALLEST_CHART_TEXT = """() => {
+  let smallest = 1e9, where = '';
+  for (const t of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot text')) {
+    if (!t.textContent.trim()) continue;
+    const r = t.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const px = parseFloat(getComputedStyle(t).fontSize);
+    if (px < smallest) { smallest = px; where = t.textContent.trim().slice(0, 40); }
+  }
+  return [smallest, where];
+}"""
+
+
+@pytest.fixture
+def projector(browser):
+    from tests.browser.conftest import Watched
+
+    ctx = browser.new_context(viewport=PROJECTOR)
+    w = Watched(ctx.new_page())
+    yield w
+    ctx.close()
+
+
+def _open(projector, server, page) -> None:
+    path = "" if page is HOME else page.url_path
+    projector.page.goto(f"{server.url}/{path}?present=1")
+    projector.wait_idle(1200 if page is HOME else 600)
+    if page is HOME:
+        projector.page.get_by_text("Device in use").wait_for(timeout=STATE_TIMEOUT_MS)
+        projector.wait_idle()
+    projector.page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))",
+        timeout=STATE_TIMEOUT_MS)
+    projector.page.wait_for_timeout(500)
+
+
+@pytest.mark.parametrize("page", ALL, ids=lambda p: p.url_path)
+def test_a_projected_page_passes_contrast_type_size_and_sidebar_checks(server, projector, artifacts, page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    _open(projector, server, page)
+    projector.page.screenshot(path=str(artifacts / f"projector_{page.url_path}.png"))  # the first screen, as projected
+    sidebar = projector.page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_attribute("aria-expanded") == "false", "the sidebar starts collapsed"
+    smallest, where = projector.page.evaluate(SMALLEST_TEXT)
+    assert smallest >= 18, f"main-area text of {smallest}px: {where!r}"
+    smallest, where = projector.page.evaluate(SMALLEST_CHART_TEXT)
+    assert smallest >= 14, f"chart text of {smallest}px: {where!r}"
+    results = Axe().run(projector.page, options={"runOnly": ["color-contrast"], "resultTypes": ["violations"]})
+    assert results.violations_count == 0, results.generate_report()
+    assert projector.errors == [], projector.errors
+
+
+@pytest.mark.parametrize("path", STEP_PAGES)
+def test_a_projected_step_fits_one_screen_and_steps_from_the_keyboard(server, projector, artifacts, path):
+    page = next(p for p in PAGES if p.url_path == path)
+    _open(projector, server, page)
+    view = projector.page.locator(".st-key-step_view")
+    box = view.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"], box
+    arithmetic = view.locator('[data-testid="stCode"]').last.bounding_box()
+    assert arithmetic["y"] + arithmetic["height"] <= PROJECTOR["height"]
+    scroll = projector.page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m.scrollTop; }")
+    assert scroll == 0
+    before = view.locator('[data-testid="stCode"]').last.inner_text()
+    projector.page.locator("body").click(position={"x": 5, "y": 700})
+    projector.page.keyboard.press("ArrowRight")
+    projector.page.wait_for_function("t => !document.querySelector('.st-key-step_view').innerText.includes(t)",
+                                     arg=before, timeout=STATE_TIMEOUT_MS)
+    projector.wait_idle()
+    projector.page.screenshot(path=str(artifacts / f"projector_{path}_step2.png"))
