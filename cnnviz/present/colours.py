@@ -117,3 +117,24 @@ def legend_bar(values: np.ndarray, scale: str, sequential: str, diverging: str, 
         text = (f"{name}, diverging, one scale for the layer: {fmt(lo)} (left) · 0 (white) · {fmt(hi)} (right)"
                 if signed else f"{name}, sequential, one scale for the layer: {fmt(lo)} (left) → {fmt(hi)} (right)")
     return bar.astype(np.uint8), text
+
+
+def rgb_on_scale(values: np.ndarray, scale: list[list], zmin: float, zmax: float) -> np.ndarray:
+    """The RGB (float 0–255) plotly paints for each value on an explicit colourscale (linear between stops)."""
+    pos = np.array([float(p) for p, _ in scale])
+    cols = np.stack([_hex(c) for _, c in scale])
+    t = np.clip((np.asarray(values, dtype=float) - zmin) / ((zmax - zmin) or 1.0), 0, 1)
+    return np.stack([np.interp(t, pos, cols[:, k]) for k in range(3)], axis=-1)
+
+
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG 2 relative luminance of sRGB colours (0–255, last axis RGB)."""
+    c = np.asarray(rgb, dtype=float) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return lin @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """WCAG 2 contrast ratio between colours a and b (1 to 21)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)

@@ -105,6 +105,19 @@ def focused(panels: Sequence[Panel], limit: int = FOCUS) -> list[Panel]:
     return out
 
 
+def number_colours(values: np.ndarray, scale: list[list], zmin: float, zmax: float) -> np.ndarray:
+    """Black or white for the number on each cell, whichever contrasts more with the cell's colour.
+
+    The better of the two is always at least 4.58 : 1 (WCAG AA asks 4.5 : 1), whatever the colour;
+    plotly's automatic choice (dark grey or white) fell to 3.2 : 1 on mid-range Cividis cells.
+    """
+    from cnnviz.present.colours import contrast_ratio, rgb_on_scale
+
+    rgb = rgb_on_scale(np.nan_to_num(np.asarray(values, dtype=float), nan=zmin), scale, zmin, zmax)
+    on_black, on_white = contrast_ratio(rgb, np.zeros(3)), contrast_ratio(rgb, np.full(3, 255.0))
+    return np.where(on_black >= on_white, "#000000", "#FFFFFF")
+
+
 def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
     return np.vectorize(fmt, otypes=[str])(values)
 
@@ -126,7 +139,8 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
     cell = cell_px or (58 if st.presentation else 42)
-    cell_font = min(st.cell_font_size, max(8, int(cell * 0.42)))  # numbers must fit their cells
+    # numbers must fit their cells; projected, never under 14 px (read from the back of a room)
+    cell_font = min(st.cell_font_size, max(14 if st.presentation else 8, int(cell * 0.42)))
     spacing = 0.06
     usable = 1 - spacing * (len(panels) - 1)
     data: list[dict] = []
@@ -144,7 +158,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
         labels = _cell_labels(vals, mask)
         common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
-                  "texttemplate": "%{text}", "hoverinfo": "skip"}
+                  "hoverinfo": "skip"}  # the numbers are drawn by the scatter below, each in its own colour
         z = vals.astype(object)
         z[mask] = None  # padding cells are drawn by the second heat map
         bar = {"orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center", "y": -0.02, "yanchor": "top",
@@ -175,9 +189,12 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         o_r, o_c = p.origin[0] - p.row_offset, p.origin[1] - p.col_offset  # local cell → whole-grid coordinate
         hover = [f"row {r + o_r}, col {c + o_c}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
                  for r, c, m in zip(rr, cc, real)]
+        ink = np.where(mask, st.padding_text, number_colours(vals, scale, zmin, zmax)).ravel()
         data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
-                     "mode": "markers", "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01,
-                                                   "color": "#000000"},
+                     "mode": "markers+text", "text": labels.ravel().tolist(), "textposition": "middle center",
+                     "textfont": {"size": cell_font, "color": ink.tolist()},
+                     "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01, "color": "#000000"},
+                     "selected": {"marker": {"opacity": 0.01}}, "unselected": {"marker": {"opacity": 0.01}},
                      "customdata": [[p.click_kind or "", int(r + o_r), int(c + o_c)] for r, c in zip(rr, cc)],
                      "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
         padded = p.pad_mask is not None

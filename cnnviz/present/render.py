@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.present.colours import Style, colour_range, to_rgb
+from cnnviz.present.colours import Style, colour_range, contrast_ratio, to_rgb
 from cnnviz.present.figures import Panel, focused
 from cnnviz.present.numbers import fmt
 
@@ -58,8 +58,9 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
                 box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g)
                 fill = _hex(st.padding_colour) if mask[r, c] else (int(rgb[r, c, 0]), int(rgb[r, c, 1]), int(rgb[r, c, 2]))
                 draw.rectangle(box, fill=fill)
-                lum = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]
-                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if lum > 140 else (255, 255, 255))
+                black = contrast_ratio(np.array(fill, dtype=float), np.zeros(3)) >= contrast_ratio(
+                    np.array(fill, dtype=float), np.full(3, 255.0))  # the better of the two: always ≥ 4.58 : 1
+                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if black else (255, 255, 255))
                 draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), fmt(vals[r, c], 2), fill=tc, font=font,
                           anchor="mm")
         for cells, colour in p.fills:

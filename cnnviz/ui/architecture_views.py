@@ -11,6 +11,7 @@ import streamlit as st
 from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import shared_figure
+from cnnviz.ui.charts import chart
 
 
 def human(n: float, unit: str = "") -> str:
@@ -125,13 +126,15 @@ def comparison(sty: Style) -> None:
                                                "color": "#0072B2", "opacity": 0.7},
             hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
                                                                              with_acc["depth"])], hoverinfo="text"))
-        fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)"},
+        ticks = [v * 10 ** e for e in range(5, 12) for v in (1, 2, 5)]  # plain labels, no small minor digits
+        fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)", "tickvals": ticks,
+                                 "ticktext": [human(v) for v in ticks]},
                           yaxis={"title": "ImageNet top-1 accuracy (%)"}, height=460 if sty.presentation else 400,
                           font={"size": sty.font_size}, margin={"l": 50, "r": 20, "t": 20, "b": 50})
         return fig
 
     fig = shared_figure(("architecture comparison", sty), bubbles)
-    st.plotly_chart(fig, config={"displaylogo": False}, key="arch_compare")
+    chart(fig, config={"displaylogo": False}, key="arch_compare")
     st.caption("Bubble area ∝ parameters. LeNet-5 is not an ImageNet model.")
     st.dataframe(cmp, hide_index=True, width="stretch",
                  column_config={"parameters": st.column_config.NumberColumn(format="localized"),

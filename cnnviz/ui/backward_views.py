@@ -14,6 +14,7 @@ from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     grid_editor,
@@ -104,7 +105,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
                       fwd.pad_mask if not pad.is_zero else None, outlines=[(window, sty.window_colour)],
                       row_offset=pad.top, col_offset=pad.left, signed=True),
             ]
-            st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
+            chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
                             config={"displaylogo": False}, theme=None)
             st.code(s.expression(channel), language=None, wrap_lines=True)
             def frame(n: int):
@@ -122,7 +123,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
             panels = retitled(conv_step_panels(grad.gather, gs, sty, 0), "∂L/∂Y dilated,<br>padded", "kernel<br>↻180°",
                               "∂L/∂X<br>(padded)")
             panels[0].signed = panels[2].signed = True
-            st.plotly_chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
+            chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_gather_fig",
                             config={"displaylogo": False}, theme=None)
             where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
             in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)
@@ -146,7 +147,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
                               unit="Input cell", url="gather")
         st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
                                                       if fwd.config.pad_mode != "zeros" else "") + ")")
-        st.plotly_chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
+        chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
                                      for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False}, theme=None)
 
         st.subheader("∂L/∂W — one shared weight, used at every position")
@@ -162,7 +163,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
                 Panel("∂L/∂W" + (f" filter {ws.filter}, slice {ws.channel}" if f_ * c_ > 1 else ""),
                       grad.grad_weight[ws.filter, ws.channel], outlines=[([(ws.ki, ws.kj)], sty.target_colour)], signed=True),
             ]
-            st.plotly_chart(grid_figure(panels, sty, cell_px=36), key="bw_weight_fig", config={"displaylogo": False}, theme=None)
+            chart(grid_figure(panels, sty, cell_px=36), key="bw_weight_fig", config={"displaylogo": False}, theme=None)
             note = (f" (the flip puts this weight at kernel position ({ws.flipped_from[0]}, {ws.flipped_from[1]}) "
                     "when applied)" if ws.flipped_from else "")
             st.markdown(f"**∂L/∂W[{ws.ki}, {ws.kj}]** = Σ over all {len(ws.terms)} positions of input × g{note}")
@@ -188,7 +189,7 @@ def relu_tab(tab_relu, fwd: ConvResult, grad: ConvGradResult, sty: Style) -> Non
                     "before any activation, with the upstream gradient above.")
         rg = relu_backward(fwd.pre_activation, grad.grad_output)
         for f in range(f_):
-            st.plotly_chart(grid_figure([Panel("input to ReLU (Y)", rg.pre[f]), Panel("mask: Y > 0", rg.mask[f]),
+            chart(grid_figure([Panel("input to ReLU (Y)", rg.pre[f]), Panel("mask: Y > 0", rg.mask[f]),
                                          Panel("∂L/∂(ReLU output)", rg.grad_output[f], signed=True),
                                          Panel("∂L/∂Y = g × mask", rg.grad_input[f], signed=True)], sty, cell_px=34),
                             key=f"bw_relu_{f}", config={"displaylogo": False}, theme=None)
@@ -232,7 +233,7 @@ def pool_tab(tab_pool, pool: dict, store: dict, sty: Style) -> None:
                       signed=True),
                 Panel("∂L/∂X so far", s.running[s.channel], outlines=[(shared, sty.feed_colour)], signed=True),
             ]
-            st.plotly_chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
+            chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
             st.code(s.expression(pfwd.config.mode), language=None, wrap_lines=True)
 
         stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window", url="poolstep")

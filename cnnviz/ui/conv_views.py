@@ -21,6 +21,7 @@ from cnnviz.present.colours import Style
 from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     changed,
@@ -269,7 +270,7 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
             sel = store.get("sel_input")
             fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
                                 lambda: conv_step_figure(result, step, sty, channel, sel))
-            event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
+            event = chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
                                     config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
             click = clicked_cell(event, store, "conv")
             if click:

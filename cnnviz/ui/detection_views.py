@@ -12,6 +12,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
 from cnnviz.present.numbers import fmt
+from cnnviz.ui.charts import chart
 from cnnviz.ui.detection_link import clamp_widget
 from cnnviz.ui.grids import grid_editor, stepping_fragment
 
@@ -51,7 +52,7 @@ def iou_tab(store: dict, sty: Style) -> None:
         st.code("\n".join(r.explain()), language=None, wrap_lines=True)
         st.metric("IoU", fmt(r.value, 4))
     top = max(r.a[2], r.b[2], r.a[3], r.b[3]) + 1
-    right.plotly_chart(boxes_figure([(r.a, CURRENT, "A", False), (r.b, SUPPRESSED, "B", False)], (top, top), sty,
+    chart(right, boxes_figure([(r.a, CURRENT, "A", False), (r.b, SUPPRESSED, "B", False)], (top, top), sty,
                                     shaded=r.intersection_box), key="det_iou_fig", config={"displaylogo": False})
 
 
@@ -102,7 +103,7 @@ def nms_tab(store: dict, sty: Style) -> None:
                 shown.append((boxes[j], SUPPRESSED, f"#{j} IoU {gone_now[j]:.2f} > {t:g}", True))
             elif j not in gone_before:
                 shown.append((boxes[j], WAITING, f"#{j} {scores[j]:.2f}", True))
-        st.plotly_chart(boxes_figure(shown, extent, sty), key="det_nms_fig", config={"displaylogo": False})
+        chart(boxes_figure(shown, extent, sty), key="det_nms_fig", config={"displaylogo": False})
         gone = ", ".join(f"#{j} (IoU {v:.3f})" for j, v in step.suppressed) or "nothing"
         st.code(f"by score: {' > '.join(f'#{j}' for j in res.order)}\nstep {i + 1}: keep #{step.kept} "
                 f"(score {scores[step.kept]:g}); it suppresses {gone}\nstill in the running: "
@@ -143,7 +144,7 @@ def anchors_tab(store: dict, sty: Style) -> None:
     shown = [(bx, (CURRENT, SUPPRESSED, KEPT, WAITING)[n % 4], f"{sizes[n % len(sizes)]:g}px · {ratios[n // len(sizes)]:g}",
               False) for n, bx in enumerate(here)]
     shown.append(([0, 0, w, h], "#000000", "image", True))
-    st.plotly_chart(boxes_figure(shown, (w, h), sty, height=520), key="det_anchor_fig", config={"displaylogo": False})
+    chart(boxes_figure(shown, (w, h), sty, height=520), key="det_anchor_fig", config={"displaylogo": False})
     st.dataframe(pd.DataFrame([{"size": sizes[n % len(sizes)], "ratio h/w": ratios[n // len(sizes)],
                                 "x1": bx[0], "y1": bx[1], "x2": bx[2], "y2": bx[3],
                                 "width": bx[2] - bx[0], "height": bx[3] - bx[1]} for n, bx in enumerate(here)]),
@@ -212,7 +213,7 @@ def roi_tab(store: dict, sty: Style) -> None:
                 lines.append(f"sample (y {fmt(s.y, 3)}, x {fmt(s.x, 3)}): {terms} = {fmt(s.value, 3)}")
             lines.append(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples = {fmt(b.value, 4)}")
             text = "\n".join(lines)
-        st.plotly_chart(fig, key="det_roi_fig", config={"displaylogo": False}, theme=None)
+        chart(fig, key="det_roi_fig", config={"displaylogo": False}, theme=None)
         st.code(text, language=None, wrap_lines=True)
 
     with right:
@@ -250,7 +251,7 @@ def coding_tab(store: dict, sty: Style) -> None:
               f"dh = ln({fmt(gh)} / {fmt(ah)}) = {fmt(d[3], 4)}\n"
               f"decoded back: [{', '.join(fmt(v, 3) for v in back)}]", language=None)
     top = max(anchor[2], gt[2], anchor[3], gt[3]) * 1.1
-    right.plotly_chart(boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
+    chart(right, boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
                        key="det_code_fig", config={"displaylogo": False})
 
 
@@ -314,7 +315,7 @@ def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: dict, st
     row, col, boxes = level.at(x, y)
     cx, cy = level.centres[row * level.cols + col]
     left, right = st.columns([3, 2], gap="large")
-    left.plotly_chart(anchors_on_photo_figure(photo, level.centres, boxes, (cx, cy), sty), key=fig_key,
+    chart(left, anchors_on_photo_figure(photo, level.centres, boxes, (cx, cy), sty), key=fig_key,
                       on_select="rerun", selection_mode="points", config={"displaylogo": False})
     total = sum(lv.boxes.shape[0] for lv in levels)
     right.markdown(f"**Position row {row}, column {col}** of map {int(k) + 1} — centre ({cx:.0f}, {cy:.0f}) px in "

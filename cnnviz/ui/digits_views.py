@@ -11,6 +11,7 @@ from cnnviz.detect import digits as D
 from cnnviz.detect.boxes import box_iou
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING
+from cnnviz.ui.charts import chart
 
 
 @st.cache_resource(show_spinner=False)
@@ -118,7 +119,7 @@ def drawn_scene(store: dict, where) -> np.ndarray:
             store["canvas_id"] += 1  # a fresh chart for the next stroke: no old selection outline left behind
     image = D.draw_strokes(strokes)
     with where:
-        st.plotly_chart(_canvas_figure(image), key=f"dig_draw_{store['canvas_id']}", on_select="rerun",
+        chart(_canvas_figure(image), key=f"dig_draw_{store['canvas_id']}", on_select="rerun",
                         selection_mode="lasso", config={"displaylogo": False, "modeBarButtons": [["lasso2d"]]})
         a, b, c = st.columns([2, 1, 1], vertical_alignment="center")
         a.caption(f"**{len(strokes)} stroke(s).** Drag on the black canvas to draw digits about a third of its "

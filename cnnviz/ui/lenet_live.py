@@ -10,6 +10,7 @@ from cnnviz.networks.inspect import montage
 from cnnviz.networks.lenet import mnist_split
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, gradient_norms_figure, grid_figure, training_curves
+from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.network_views import colour_legend
@@ -74,7 +75,7 @@ def lenet_tab(sty: Style) -> None:
         if r.running and b.button("Stop", icon=":material/stop:", key="train_stop"):
             r.stop()
         if s.history:
-            st.plotly_chart(training_curves(s.history, sty), config={"displaylogo": False}, key="train_curves")
+            chart(training_curves(s.history, sty), config={"displaylogo": False}, key="train_curves")
             last = s.history[-1]
             st.caption(f"Latest: loss {last['loss']:.4f} · training accuracy {100 * last['train_acc']:.1f} % · "
                        f"held-out accuracy {100 * last['heldout_acc']:.1f} %")
@@ -93,7 +94,7 @@ def lenet_tab(sty: Style) -> None:
             st.markdown("**Gradient norm per layer (last batch)**")
             if s.grad_norms:
                 fig = gradient_norms_figure(s.grad_norms, sty)
-                st.plotly_chart(fig, config={"displaylogo": False}, key="train_grads")
+                chart(fig, config={"displaylogo": False}, key="train_grads")
         if s.done and not r.running:
             ev = r.evaluate()
             st.subheader(f"Held-out result: {100 * ev.accuracy:.1f} % of 1,000 digits")
@@ -110,7 +111,7 @@ def lenet_tab(sty: Style) -> None:
                            "and Attributions.", icon=":material/check_circle:")
                 u2.page_link("pages/networks/networks.py", label="Open it on Networks on your photo",
                              icon=":material/photo_camera:")
-            st.plotly_chart(grid_figure([Panel("confusion matrix (rows: true digit, columns: predicted)",
+            chart(grid_figure([Panel("confusion matrix (rows: true digit, columns: predicted)",
                                                ev.confusion.astype(float))], sty, cell_px=34),
                             config={"displaylogo": False}, key="train_confusion", theme=None)
             if ev.wrong:

@@ -22,6 +22,7 @@ from cnnviz.present.figures import (
 from cnnviz.present.numbers import fmt
 from cnnviz.present.overlay import draw_box, overlay
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
@@ -64,7 +65,7 @@ def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty:
         title = "Top-5 predictions" if n > 5 else f"Predictions (all {n} classes)"
         fig = shared_figure(("predictions", net.key, ins.input_key(x), device, sty, title),
                             lambda: predictions_figure(preds, sty, title))
-        st.plotly_chart(fig, config={"displaylogo": False}, key="net_preds")
+        chart(fig, config={"displaylogo": False}, key="net_preds")
     return seen
 
 
@@ -142,7 +143,7 @@ def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, 
     unit = (min(unit[0], fmap.shape[1] - 1), min(unit[1], fmap.shape[2] - 1))
     fig = shared_figure(("feature map", net.key, ins.input_key(x), info.node, channel, unit, sty),
                         lambda: feature_map_figure(fmap[channel], f"channel {channel} — click a unit", sty, unit))
-    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"net_fmap_{info.node}",
+    ev = chart(fig, on_select="rerun", selection_mode="points", key=f"net_fmap_{info.node}",
                          config={"displaylogo": False})
     click = clicked_cell(ev, store, "net_unit")
     if click:
@@ -187,6 +188,6 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
 def rf_chart(net: Network, info: LayerInfo, sty: Style) -> None:
     fig = shared_figure(("receptive fields", net.key, info.node, sty),
                         lambda: receptive_field_figure(ins.layers(net), sty, info.node))
-    st.plotly_chart(fig, config={"displaylogo": False}, key="net_rf_plot")
+    chart(fig, config={"displaylogo": False}, key="net_rf_plot")
     st.caption("Receptive field size grows with depth; the jump (product of strides) sets how far apart neighbouring "
                "units look. Through branches and shortcuts the largest path counts.")

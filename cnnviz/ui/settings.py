@@ -14,14 +14,24 @@ from cnnviz.present.colours import Style, style
 
 _PRESENT_CSS = """
 <style>
+/* Projected (1280×720 and up): every text in the main area at least 18 px (charts set their own sizes),
+   headings and metrics kept large, every text colour at least 4.5:1 on its background (WCAG AA). */
 html, body, [data-testid="stAppViewContainer"] { font-size: 19px; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stCaptionContainer"], label, .stButton button, [data-testid="stCode"] code
-  { font-size: 1.1rem !important; }
+:where([data-testid="stMain"]) :where(:not(svg, svg *)) { font-size: max(18px, 1em) !important; }
+[data-testid="stMain"] h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+[data-testid="stMain"] h2 { font-size: 1.7rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.4rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.0rem !important; }
 [data-testid="stCode"] code { font-weight: 600; }
-h1 { font-size: 2.6rem !important; } h2 { font-size: 2.0rem !important; } h3 { font-size: 1.6rem !important; }
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
-.block-container { padding-top: 1.2rem !important; max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stCaptionContainer"] *,
+[data-testid="stMain"] [data-testid="stWidgetLabel"] *, [data-testid="stMain"] small,
+[data-testid="stMain"] [data-baseweb="select"] [aria-selected], [data-testid="stMain"] input::placeholder,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] { color: #1F2029 !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { opacity: 1 !important; }
+[data-testid="stMain"] button[kind^="primary"], [data-testid="stMain"] button[kind^="primary"] * { color: #FFFFFF !important; }
+[data-testid="stMainMenu"], [data-testid="stDecoration"], footer { display: none !important; }
+header[data-testid="stHeader"] { background: transparent !important; height: 2.6rem !important; }
+.block-container { padding: 0.6rem 1.5rem 2rem 3.6rem !important; max-width: 100% !important; }
 </style>
 """
 

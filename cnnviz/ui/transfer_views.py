@@ -14,6 +14,7 @@ from cnnviz.networks.inspect import Prediction
 from cnnviz.networks.network import get
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import predictions_figure, strategy_curves
+from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 
@@ -130,7 +131,7 @@ def transfer_tab(sty: Style, device: str) -> None:
         if b.button("Stop", icon=":material/stop:", key="tl_stop"):
             r.stop()
         if done_epochs:
-            st.plotly_chart(strategy_curves(snap.histories, sty), config={"displaylogo": False}, key="tl_live_curves")
+            chart(strategy_curves(snap.histories, sty), config={"displaylogo": False}, key="tl_live_curves")
 
     with st.container():  # its own block: the live fragment above changes its element count
         transfer_live()
@@ -147,7 +148,7 @@ def transfer_tab(sty: Style, device: str) -> None:
                  "held-out accuracy": f"{100 * r.heldout_accuracy:.1f} %",
                  "seconds": f"{r.seconds:.1f}"} for s, r in results.items() if r.history]
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.plotly_chart(strategy_curves({s_: r.history for s_, r in results.items()}, sty),
+        chart(strategy_curves({s_: r.history for s_, r in results.items()}, sty),
                         config={"displaylogo": False}, key="tl_curves")
         st.caption(f"Backbone: {get(tl['backbone']).title}.")
         gallery, classes = tl["heldout"], results[main].classes
@@ -223,6 +224,6 @@ def transfer_tab(sty: Style, device: str) -> None:
                 top = sorted(range(len(p)), key=lambda i: -p[i])[:5]
                 pc1, pc2 = st.columns([1, 3], vertical_alignment="center")
                 pc1.image(im, caption=fname, width="stretch")
-                pc2.plotly_chart(predictions_figure([Prediction(clf.classes[i], i, float(p[i])) for i in top], sty,
+                chart(pc2, predictions_figure([Prediction(clf.classes[i], i, float(p[i])) for i in top], sty,
                                                     title=f"{fname}: {clf.classes[top[0]]}"),
                                  config={"displaylogo": False}, key=f"tl_pred_{fname}")

@@ -13,6 +13,7 @@ from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import MINUS, fmt
 from cnnviz.present.render import png_bytes, render_panels
+from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export
 from cnnviz.ui.grids import (
     stepping_fragment,
@@ -56,7 +57,7 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
 
     def scatter_view(i: int) -> None:
         panels, text = scatter_panels(i)
-        st.plotly_chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
+        chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
         st.code(text, language=None, wrap_lines=True)
         e1, e2 = st.columns(2)
         e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
@@ -90,7 +91,7 @@ def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
         ds = res.direct.step(i)
         panels = retitled(conv_step_panels(res.direct, ds, sty, 0), "zero-inserted, padded input", "kernel ↻180°",
                           "= canvas")
-        st.plotly_chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False}, theme=None)
+        chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False}, theme=None)
         st.code(ds.expression(), language=None, wrap_lines=True)
 
 
@@ -118,12 +119,12 @@ def matrix_section(res: TransposedResult, store: dict, sty: Style) -> None:
                     "(parameter sharing). The transposed convolution is multiplication by Mᵀ.")
         row = store.get("step", 0) % (h * w)
         cols = [(row, c) for c in range(oh * ow) if m.matrix[row, c] != 0]
-        st.plotly_chart(grid_figure([Panel(f"M ({h * w}×{oh * ow}): row {row} = input cell "
+        chart(grid_figure([Panel(f"M ({h * w}×{oh * ow}): row {row} = input cell "
                                            f"({row // w}, {row % w}) of the scatter", m.matrix,
                                            outlines=[([(row, c) for c in range(oh * ow)], sty.target_colour)],
                                            fills=[(cols, sty.window_colour)], signed=True)], sty, cell_px=22),
                         key="tr_matrix", config={"displaylogo": False}, theme=None)
-        st.plotly_chart(grid_figure([Panel(f"Mᵀ ({oh * ow}×{h * w})", m.matrix.T,
+        chart(grid_figure([Panel(f"Mᵀ ({oh * ow}×{h * w})", m.matrix.T,
                                            outlines=[([(c, row) for c in range(oh * ow)], sty.target_colour)], signed=True)],
                                     sty, cell_px=22), key="tr_matrix_t", config={"displaylogo": False}, theme=None)
         check = m.matrix.T @ res.input[0].ravel() + res.bias[0]

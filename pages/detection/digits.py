@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz.detect import digits as D
 from cnnviz.errors import ModelUnavailable
 from cnnviz.ui import digits_views as views
+from cnnviz.ui.charts import chart
 from cnnviz.ui.detection_link import digits_link, read_digits
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.pictures import decode_upload
@@ -64,7 +65,7 @@ with right:
     iou_t = st.slider("NMS IoU threshold", 0.1, 0.9, 0.45, 0.05, key="dig_iou")
 cells, dets = D.detect(model, gray, threshold, iou_t)
 with left:
-    st.plotly_chart(views.scene_figure(gray, cells, dets, threshold, truth, sty), key="dig_fig",
+    chart(views.scene_figure(gray, cells, dets, threshold, truth, sty), key="dig_fig",
                     config={"displaylogo": False})
     st.caption("Green: final boxes (digit · score) and the cell that predicted each · orange dashed: boxes over the "
                "threshold removed by NMS · blue dotted: where the digits really are (generated scenes).")

@@ -8,6 +8,7 @@ from cnnviz.networks import architecture as A
 from cnnviz.networks.paper_models import DIFFERENCES
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure, human, mb
+from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, int_in, read_params
@@ -67,7 +68,7 @@ m[4].metric("ImageNet top-1", f"{t1:.1f} %" if t1 is not None else "—", help=s
 bl = A.blocks(table)
 st.subheader("Diagram — click a block to see its rows")
 fig = shared_figure(("architecture diagram", arch, table.input_size, sty), lambda: diagram_figure(bl, sty))
-ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"arch_diagram_{arch}",
+ev = chart(fig, on_select="rerun", selection_mode="points", key=f"arch_diagram_{arch}",
                      config={"displaylogo": False})
 click = clicked_cell(ev, store, f"arch_{arch}")
 if click:

@@ -11,6 +11,7 @@ from cnnviz.grids.activations import (
 from cnnviz.grids.text import grid_to_csv, grid_to_url
 from cnnviz.present.figures import Panel, activation_figure, grid_figure
 from cnnviz.present.numbers import fmt
+from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import (
     changed,
     grid_editor,
@@ -78,14 +79,14 @@ with left:
 with right:
     st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: {info.derivative}".replace("α", f"α = {fmt(slope)}"
                                                                                                 if fn == "leaky_relu" else "α"))
-    st.plotly_chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
+    chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
                     config={"displaylogo": False}, key="act_curve")
     thr = saturation_threshold(fn)
     st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
 
 y = apply_activation(fn, x, slope)
 dy = activation_derivative(fn, x, slope)
-st.plotly_chart(grid_figure([Panel("input x", x), Panel(f"{info.title}(x)", y), Panel("derivative at x", dy)], sty),
+chart(grid_figure([Panel("input x", x), Panel(f"{info.title}(x)", y), Panel("derivative at x", dy)], sty),
                 config={"displaylogo": False}, key="act_grids", theme=None)
 if thr is not None:
     n_sat = int((np.abs(x) > thr).sum())

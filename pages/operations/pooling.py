@@ -10,6 +10,7 @@ from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grids as ug
+from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export
 from cnnviz.ui.settings import current
 
@@ -113,7 +114,7 @@ def _frame(i: int):
 def stepping(i: int) -> None:
     step = result.step(i)
     fig = pool_step_figure(result, step, sty)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
+    event = chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
                             config={"displaylogo": False}, theme=None)
     click = ug.clicked_cell(event, store, "pool")
     if click and click[0] == "output":

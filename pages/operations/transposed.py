@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz.grids.text import grid_to_csv, grid_to_url
 from cnnviz.grids.transposed import TransposedConfig, conv_transpose2d
 from cnnviz.present.figures import Panel, grid_figure
+from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import (
     changed,
     compute_or_last_good,
@@ -91,7 +92,7 @@ formulas(res)
 scatter_section(res, store, sty)
 
 st.subheader("Output")
-st.plotly_chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",
+chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",
                 config={"displaylogo": False}, theme=None)
 st.download_button("Output as CSV", grid_to_csv(res.output[0]), file_name="transposed_output.csv", mime="text/csv",
                    icon=":material/table:")

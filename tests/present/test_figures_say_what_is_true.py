@@ -16,7 +16,7 @@ from cnnviz.present.figures import (
 
 
 def _cell_texts(fig) -> set[str]:
-    return {t for d in fig.data if d.type == "heatmap" and d.text is not None for row in d.text for t in row if t}
+    return {t for d in fig.data if d.type == "scatter" and d.mode == "markers+text" for t in d.text if t}
 
 
 def test_max_pooling_padding_is_drawn_and_written_as_minus_infinity():
@@ -95,3 +95,22 @@ def test_every_grid_panel_shows_its_colour_bar():
     fig = grid_figure([Panel("input", np.arange(9.0).reshape(3, 3)), Panel("kernel", np.array([[1.0, -1.0]]))])
     heatmaps = [d for d in fig.data if d.type == "heatmap" and d.showscale]
     assert len(heatmaps) == 2 and heatmaps[1].zmin == -heatmaps[1].zmax  # signed: centred at 0
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_every_number_on_a_grid_cell_has_at_least_4_5_to_1_contrast(presentation):
+    from cnnviz.present.colours import contrast_ratio, rgb_on_scale
+    from cnnviz.present.figures import Panel, grid_figure
+
+    sty = get_style(presentation)
+    rng = np.random.default_rng(0)
+    values = [rng.normal(0, 3, (6, 6)), rng.uniform(0, 9, (6, 6)), np.linspace(-1, 1, 36).reshape(6, 6)]
+    fig = grid_figure([Panel(f"p{i}", v) for i, v in enumerate(values)], sty)
+    heat = [d for d in fig.data if d.type == "heatmap"]
+    texts = [d for d in fig.data if d.type == "scatter" and d.mode == "markers+text"]
+    assert len(heat) == len(texts) == 3
+    for h, t in zip(heat, texts):
+        z = np.array(h.z, dtype=float).ravel()
+        bg = rgb_on_scale(z, [list(s) for s in h.colorscale], h.zmin, h.zmax)
+        ink = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in t.textfont.color], dtype=float)
+        assert contrast_ratio(bg, ink).min() >= 4.5
