@@ -71,3 +71,28 @@ def saturation_threshold(name: str, grad_below: float = 0.01) -> float | None:
     d = activation_derivative(name, xs)
     idx = np.argmax(d < grad_below)
     return float(xs[idx]) if d[idx] < grad_below else None
+
+
+def cell_arithmetic(name: str, x: float, slope: float = 0.01) -> tuple[str, str]:
+    """(the value, the derivative) of one cell written out with its numbers, e.g. 'ReLU(−3) = max(0, −3) = 0'.
+
+    The results are the engine's own (apply_activation / activation_derivative), never recomputed here.
+    """
+    from cnnviz.present.numbers import fmt
+
+    y = float(apply_activation(name, np.array([x]), slope)[0])
+    d = float(activation_derivative(name, np.array([x]), slope)[0])
+    xs, ys, ds, a = fmt(x, 4), fmt(y, 4), fmt(d, 4), fmt(slope, 4)
+    neg = fmt(-x, 4)
+    if name == "relu":
+        return f"ReLU({xs}) = max(0, {xs}) = {ys}", f"ReLU′({xs}) = {'1 (x > 0)' if x > 0 else '0 (x ≤ 0)'}"
+    if name == "leaky_relu":
+        value = f"x (x ≥ 0) = {xs}" if x >= 0 else f"α·x = {a} × {xs}"
+        return (f"LeakyReLU({xs}) = {value} = {ys}",
+                f"LeakyReLU′({xs}) = {'1 (x > 0)' if x > 0 else f'α = {ds} (x ≤ 0)'}")
+    if name == "sigmoid":
+        return (f"σ({xs}) = 1 / (1 + e^({neg})) = {ys}", f"σ′({xs}) = σ·(1 − σ) = {ys} × {fmt(1 - y, 4)} = {ds}")
+    if name == "tanh":
+        return (f"tanh({xs}) = (e^({xs}) − e^({neg})) / (e^({xs}) + e^({neg})) = {ys}",
+                f"tanh′({xs}) = 1 − tanh² = 1 − ({ys})² = {ds}")
+    return f"{xs} → {ys}", f"derivative {ds}"

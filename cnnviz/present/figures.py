@@ -125,6 +125,7 @@ def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
 PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # a log axis read without decoding
 
+PROJECTED_HEIGHT = 400  # px: the tallest grid figure in presentation mode (a step view is one 720-px screen)
 APP_FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'  # Streamlit's own, loaded by its page
 
 
@@ -138,7 +139,11 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     panels = focused(panels)
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
-    cell = cell_px or (58 if st.presentation else 42)
+    # projected: the whole figure within PROJECTED_HEIGHT px, so a step view fits one 1280×720 screen
+    title_lines = max((p.title.count("<br>") + 1 for p in panels), default=1)
+    chrome = (125 if st.presentation else 150) + (title_lines - 1) * (st.font_size + 4)  # titles and column numbers
+    # above, colour bars below
+    cell = cell_px or (int(np.clip((PROJECTED_HEIGHT - chrome) / max(rows, 3), 30, 58)) if st.presentation else 42)
     # numbers must fit their cells; projected, never under 14 px (read from the back of a room)
     cell_font = min(st.cell_font_size, max(14 if st.presentation else 8, int(cell * 0.42)))
     spacing = 0.06
@@ -219,7 +224,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         x0 = x1 + spacing
     # Drawn with Streamlit's chart theme off (theming again cost a third of each step's redraw in the
     # browser): the figure names the app's font and sets every colour itself.
-    layout.update(height=max(rows, 3) * cell + 150, margin={"l": 30, "r": 10, "t": 100, "b": 50},
+    layout.update(height=max(rows, 3) * cell + chrome, margin={"l": 30, "r": 10, "t": chrome - 50, "b": 50},
                   font={"size": st.font_size, "family": APP_FONT, "color": "#31333F"}, plot_bgcolor=st.background, paper_bgcolor=st.background,
                   clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False,
                   shapes=shapes, annotations=annotations)

@@ -27,7 +27,7 @@ from cnnviz.urlstate import encode_array
 EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
 
 
-def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> ConvGradResult:
+def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, step_area=None) -> ConvGradResult:
     """The convolution's gradients: upstream ∂L/∂Y, ∂L/∂X as scatter and as gather (the same numbers), ∂L/∂W per shared weight, ∂L/∂b."""
     c_, h, w = fwd.input.shape
     f_, oh, ow = fwd.output.shape
@@ -136,7 +136,8 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style) -> 
             st.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, gs.expression())),
                                file_name="gather.png", mime="image/png", icon=":material/image:", key="bw_gather_png")
 
-        with col_s:
+        # projected, the scatter is the page's step view, right under the title (step_area)
+        with step_area if sty.presentation and step_area is not None else col_s:
             st.markdown("**Scatter:** each output gradient g spreads g × kernel back onto its window.")
             stepping_fragment(store["scatter"], grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
                               unit="Output cell", url="scatter")

@@ -284,9 +284,10 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
         where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
             f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
         if c_ == 1:
-            hide_zero = st.toggle("Hide products with a zero weight", key="conv_hide_zero")
+            hide_zero = bool(st.session_state.get("conv_hide_zero", False))  # its toggle sits under the sum
             st.markdown(f"**{where}** = Σ input × kernel + bias")
             st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)
+            st.toggle("Hide products with a zero weight", key="conv_hide_zero")
         else:
             st.markdown(f"**{where}** = Σ over channels of (Σ input × kernel) + bias")
             st.code("\n".join(step.channel_expressions() + ["total: " + step.total_expression()]), language=None,

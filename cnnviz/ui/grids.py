@@ -167,8 +167,8 @@ def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: s
     bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help=f"Last {unit.lower()} (End key)", on_click=go,
                args=(n_steps - 1,), shortcut="End" if shortcuts else None)
     with bar.container(width=220):
-        store["speed"] = st.select_slider(f"Speed ({unit.lower()}s per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
-                                          key=f"{key}_speed")
+        store["speed"] = st.select_slider("Speed (per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
+                                          key=f"{key}_speed", help=f"{unit}s per second while playing")
     bar.markdown(f"**{unit} {store['step'] + 1} of {n_steps}**")
     return store["step"]
 
@@ -291,3 +291,23 @@ def widget_link(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, 
             continue
         out[k] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
     return out
+
+
+def step_and_settings(caption: str) -> tuple[Any, Any]:
+    """(step area, settings area) of a grid page, in the order the mode needs.
+
+    On screen: the explanation and the settings come first, the step view below them. Projected:
+    the step view comes first, right under the title, so that grids, arithmetic and controls fit
+    one 1280×720 screen; explanation, editors and settings wait in a collapsed section below.
+    """
+    from cnnviz.ui.settings import current
+
+    if current().presentation:
+        step = st.container(key="step_view")
+        settings: Any = st.expander("Grids, settings and the explanation", icon=":material/tune:")
+        settings.caption(caption)
+    else:
+        st.caption(caption)
+        settings = st.container()
+        step = st.container(key="step_view")
+    return step, settings

@@ -68,7 +68,8 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
                        lambda n: render_panels(scatter_panels(n)[0], sty, scatter_panels(n)[1]), 800, "transposed.gif")
 
 
-    st.subheader("Scatter, one input cell at a time")
+    if not sty.presentation:  # projected, the step view starts right under the page title
+        st.subheader("Scatter, one input cell at a time")
     stepping_fragment(store, res.n_steps, "tr", scatter_view, unit="Input cell")
 
 

@@ -6,6 +6,7 @@ from cnnviz.grids.activations import (
     INFO,
     activation_derivative,
     apply_activation,
+    cell_arithmetic,
     saturation_threshold,
 )
 from cnnviz.grids.text import grid_to_csv, grid_to_url
@@ -17,7 +18,10 @@ from cnnviz.ui.grids import (
     grid_editor,
     load_state,
     page_store,
+    read_stepping,
     read_url_once,
+    step_and_settings,
+    stepping_fragment,
     text_editor,
     widget,
     write_url,
@@ -38,61 +42,77 @@ def _from_url(params: dict) -> list[str]:
         vals["x"], cut = fit_grid(vals["x"], 16, 16, "grid")
         notices += [cut] if cut else []
     load_state(store, {**{k: store[k] for k in ("x", "fn", "slope")}, **vals}, grids=("x",))
-    return notices
+    return notices + read_stepping(params, store)
 
 
 read_url_once("act", _from_url)
 
 st.title("Activations")
-st.caption("A non-linearity is applied to every cell on its own; the shape never changes. Its derivative is "
-           "what backpropagation multiplies by — where it is near zero, the unit has stopped learning.")
-
-c1, c2, c3 = st.columns([5, 2, 3], vertical_alignment="bottom")
-changed(store, "fn", c1.segmented_control("Function", list(INFO), format_func=lambda k: INFO[k].title, required=True,
-                                          key=widget(store, "fn")))
-if store["fn"] == "leaky_relu":
-    changed(store, "slope", float(c2.number_input("Slope α", 0.0, 1.0, step=0.01, format="%g",
-                                                  key=widget(store, "slope"))))
-row = c3.container(horizontal=True)
-if row.button("Lecture example"):
-    load_state(store, {"x": LECTURE_RELU}, grids=("x",))
-    st.rerun()
-if row.button("Randomise", icon=":material/casino:"):
-    load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
-    st.rerun()
+step_area, settings_area = step_and_settings(
+    "A non-linearity is applied to every cell on its own; the shape never changes. Its derivative is what "
+    "backpropagation multiplies by — where it is near zero, the unit has stopped learning.")
+with step_area:
+    c1, c2, c3 = st.columns([5, 2, 3], vertical_alignment="bottom")
+    changed(store, "fn", c1.segmented_control("Function", list(INFO), format_func=lambda k: INFO[k].title,
+                                              required=True, key=widget(store, "fn")))
+    if store["fn"] == "leaky_relu":
+        changed(store, "slope", float(c2.number_input("Slope α", 0.0, 1.0, step=0.01, format="%g",
+                                                      key=widget(store, "slope"))))
+    row = c3.container(horizontal=True)
+    if row.button("Lecture example"):
+        load_state(store, {"x": LECTURE_RELU}, grids=("x",))
+        st.rerun()
+    if row.button("Randomise", icon=":material/casino:"):
+        load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
+        st.rerun()
 
 fn, slope = store["fn"], store["slope"]
 info = INFO[fn]
-left, right = st.columns([2, 3], gap="large")
-with left:
-    st.markdown("**Input grid**")
-    x, err = grid_editor(store, "x", "input")
-    text_editor(store, "x", "input")
-    if err:
-        st.error(err)
-        x = store.get("_last_good")
-        if x is None:
-            st.stop()
-        st.caption("Showing the last valid grid until the input is fixed.")
-    else:
-        store["_last_good"] = x
-with right:
-    st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: {info.derivative}".replace("α", f"α = {fmt(slope)}"
-                                                                                                if fn == "leaky_relu" else "α"))
-    chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
-                    config={"displaylogo": False}, key="act_curve")
-    thr = saturation_threshold(fn)
-    st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
+with settings_area:
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.markdown("**Input grid**")
+        x, err = grid_editor(store, "x", "input")
+        text_editor(store, "x", "input")
+        if err:
+            st.error(err)
+            x = store.get("_last_good")
+            if x is None:
+                st.stop()
+            st.caption("Showing the last valid grid until the input is fixed.")
+        else:
+            store["_last_good"] = x
+    with right:
+        st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: "
+                    + info.derivative.replace("α", f"α = {fmt(slope)}" if fn == "leaky_relu" else "α"))
+        chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
+              config={"displaylogo": False}, key="act_curve")
+        thr = saturation_threshold(fn)
+        st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
 
 y = apply_activation(fn, x, slope)
 dy = activation_derivative(fn, x, slope)
-chart(grid_figure([Panel("input x", x), Panel(f"{info.title}(x)", y), Panel("derivative at x", dy)], sty),
-                config={"displaylogo": False}, key="act_grids", theme=None)
-if thr is not None:
-    n_sat = int((np.abs(x) > thr).sum())
-    st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows back through them.")
-elif fn == "relu":
-    st.markdown(f"**{int((x <= 0).sum())} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
-st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv", icon=":material/table:")
-write_url({"fn": fn, "x": grid_to_url(x),
-           **({"slope": str(slope)} if fn == "leaky_relu" else {})})
+
+
+def cell_view(i: int) -> None:
+    r, c = divmod(i, x.shape[1])
+    here = [([(r, c)], sty.target_colour)]
+    chart(grid_figure([Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", y, outlines=here),
+                       Panel("derivative at x", dy, outlines=here)], sty),
+          config={"displaylogo": False}, key="act_grids", theme=None)
+    value, derivative = cell_arithmetic(fn, float(x[r, c]), slope)
+    st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
+            wrap_lines=True)
+
+
+with step_area:
+    stepping_fragment(store, x.size, "act", cell_view)
+    if thr is not None:
+        n_sat = int((np.abs(x) > thr).sum())
+        st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows "
+                    "back through them.")
+    elif fn == "relu":
+        st.markdown(f"**{int((x <= 0).sum())} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
+    st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv",
+                       icon=":material/table:")
+write_url({"fn": fn, "x": grid_to_url(x), **({"slope": str(slope)} if fn == "leaky_relu" else {})})

@@ -11,6 +11,7 @@ from cnnviz.ui.grids import (
     page_store,
     read_stepping,
     read_url_once,
+    step_and_settings,
 )
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import decode_array
@@ -39,41 +40,42 @@ def _from_url(params: dict) -> list[str]:
 read_url_once("backward", _from_url)
 
 st.title("Backward pass")
-st.caption("Backpropagation through a convolution, a ReLU and a pooling layer: where each gradient number comes "
-           "from, written out. The forward convolution is the one on the Convolution page.")
+step_area, settings_area = step_and_settings(
+    "Backpropagation through a convolution, a ReLU and a pooling layer: where each gradient number comes "
+    "from, written out. The forward convolution is the one on the Convolution page.")
+with settings_area:
+    try:
+        fwd = views.compute_conv(conv)
+    except GridError as e:
+        st.error(f"The Convolution page's configuration cannot be computed ({e}). Fix it there.")
+        st.page_link("pages/operations/convolution.py", label="Open the Convolution page", icon=":material/grid_on:")
+        st.stop()
 
-try:
-    fwd = views.compute_conv(conv)
-except GridError as e:
-    st.error(f"The Convolution page's configuration cannot be computed ({e}). Fix it there.")
-    st.page_link("pages/operations/convolution.py", label="Open the Convolution page", icon=":material/grid_on:")
-    st.stop()
+    c_, h, w = fwd.input.shape
+    f_, oh, ow = fwd.output.shape
+    kh, kw = fwd.weight.shape[2:]
+    pad = fwd.padding
+    with st.container(border=True):
+        a, b = st.columns([5, 2], vertical_alignment="center")
+        a.markdown(f"**Forward:** input {c_}×{h}×{w}, kernel {f_}×{c_}×{kh}×{kw}"
+                   + (" (flipped)" if fwd.config.flip else "")
+                   + f", stride {fwd.stride[0]}×{fwd.stride[1]}, padding {pad.as_tuple()} ({fwd.config.pad_mode}), "
+                   f"dilation {fwd.dilation[0]}×{fwd.dilation[1]}, bias {', '.join(fmt(v) for v in fwd.bias)}"
+                   + (f", activation {fwd.config.activation}" if fwd.config.activation != "none" else "")
+                   + f" → output {f_}×{oh}×{ow}.")
+        b.page_link("pages/operations/convolution.py", label="Change it on the Convolution page", icon=":material/edit:")
 
-c_, h, w = fwd.input.shape
-f_, oh, ow = fwd.output.shape
-kh, kw = fwd.weight.shape[2:]
-pad = fwd.padding
-with st.container(border=True):
-    a, b = st.columns([5, 2], vertical_alignment="center")
-    a.markdown(f"**Forward:** input {c_}×{h}×{w}, kernel {f_}×{c_}×{kh}×{kw}"
-               + (" (flipped)" if fwd.config.flip else "")
-               + f", stride {fwd.stride[0]}×{fwd.stride[1]}, padding {pad.as_tuple()} ({fwd.config.pad_mode}), "
-               f"dilation {fwd.dilation[0]}×{fwd.dilation[1]}, bias {', '.join(fmt(v) for v in fwd.bias)}"
-               + (f", activation {fwd.config.activation}" if fwd.config.activation != "none" else "")
-               + f" → output {f_}×{oh}×{ow}.")
-    b.page_link("pages/operations/convolution.py", label="Change it on the Convolution page", icon=":material/edit:")
+    # ---- upstream gradient ------------------------------------------------------------------
+    if store.get("g_shape") != fwd.output.shape:
+        g0 = store.pop("g_url", None)
+        g0 = g0 if g0 is not None and g0.shape == fwd.output.shape else np.ones(fwd.output.shape)
+        store["g_shape"] = fwd.output.shape
+        load_state(store, {"g": g0}, grids=("g",))
 
-# ---- upstream gradient ------------------------------------------------------------------
-if store.get("g_shape") != fwd.output.shape:
-    g0 = store.pop("g_url", None)
-    g0 = g0 if g0 is not None and g0.shape == fwd.output.shape else np.ones(fwd.output.shape)
-    store["g_shape"] = fwd.output.shape
-    load_state(store, {"g": g0}, grids=("g",))
+    tab_conv, tab_relu, tab_pool = st.tabs(["Convolution", "ReLU", "Max / average pooling"])
 
-tab_conv, tab_relu, tab_pool = st.tabs(["Convolution", "ReLU", "Max / average pooling"])
+    grad = conv_tab(tab_conv, fwd, conv, store, sty, step_area)
 
-grad = conv_tab(tab_conv, fwd, conv, store, sty)
+    relu_tab(tab_relu, fwd, grad, sty)
 
-relu_tab(tab_relu, fwd, grad, sty)
-
-pool_tab(tab_pool, pool, store, sty)
+    pool_tab(tab_pool, pool, store, sty)

@@ -16,6 +16,7 @@ from cnnviz.ui.grids import (
     page_store,
     read_stepping,
     read_url_once,
+    step_and_settings,
     stepping_fragment,
     write_url,
 )
@@ -35,19 +36,21 @@ def _from_url(params: dict) -> list[str]:
 read_url_once("conv", _from_url)
 
 st.title("Convolution")
-st.caption("Type numbers into the grids, choose the hyper-parameters, then step through the output cells. "
-           "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
-kind_and_preset(store)
-multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
-errors = grids(store)
-hyper_parameters(store)
-if store["flip"]:
-    st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
-            "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows the "
-            "flipped kernel actually applied.", icon=":material/flip:")
-
-result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
-write_url(views.conv_to_params(store))
-shapes_and_formulas(result, multi, one_d)
-stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d))
+step_area, settings_area = step_and_settings(
+    "Type numbers into the grids, choose the hyper-parameters, then step through the output cells. "
+    "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
+with settings_area:
+    kind_and_preset(store)
+    multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
+    errors = grids(store)
+    hyper_parameters(store)
+    if store["flip"]:
+        st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
+                "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
+                "the flipped kernel actually applied.", icon=":material/flip:")
+    result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
+    write_url(views.conv_to_params(store))
+    shapes_and_formulas(result, multi, one_d)
+with step_area:
+    stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d))
 kernels_on_a_photo(result, sty, one_d)

@@ -28,82 +28,83 @@ def _from_url(params: dict) -> list[str]:
 ug.read_url_once("pool", _from_url)
 
 st.title("Pooling")
-st.caption("Each channel is pooled on its own: height and width shrink, depth stays. Window and stride are "
-           "independent — a 3×3 window with stride 2 overlaps, as in AlexNet.")
-
-c1, c2 = st.columns([4, 3], vertical_alignment="bottom")
-keys = list(POOL_PRESETS)
-cur = store.get("preset") if store.get("preset") in keys else None
-chosen = c1.selectbox("Preset (loads in one click)", keys, index=keys.index(cur) if cur else None,
-                      format_func=lambda k: POOL_PRESETS[k].title, placeholder="Choose an example…",
-                      key=f"pool_preset_{store['version']}")
-if chosen and chosen != cur:
-    ug.load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
-    st.rerun()
-if cur:
-    c1.caption(POOL_PRESETS[cur].note)
-row = c2.container(horizontal=True)
-if row.button("Randomise", icon=":material/casino:"):
-    ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
-                       "preset": None, "step": 0}, grids=("x",))
-    st.rerun()
-if row.button("Clear", icon=":material/clear_all:"):
-    ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
-    st.rerun()
-
-x = np.asarray(store["x"])
-x3 = x if x.ndim == 3 else x[None]
-col_x, col_hp = st.columns([5, 3], gap="medium")
-errors = []
-with col_x:
-    a, b, c = st.columns(3)
-    store["n_c"], store["n_r"], store["n_w"] = x3.shape
-    n_c = a.number_input("Channels", 1, 4, key=ug.widget(store, "n_c"))
-    n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_r"))
-    n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_w"))
-    if (n_c, n_r, n_w) != x3.shape:
-        new = np.zeros((n_c, n_r, n_w))
-        sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
-        new[sl] = x3[sl]
-        ug.load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
+step_area, settings_area = ug.step_and_settings(
+    "Each channel is pooled on its own: height and width shrink, depth stays. Window and stride are "
+    "independent — a 3×3 window with stride 2 overlaps, as in AlexNet.")
+with settings_area:
+    c1, c2 = st.columns([4, 3], vertical_alignment="bottom")
+    keys = list(POOL_PRESETS)
+    cur = store.get("preset") if store.get("preset") in keys else None
+    chosen = c1.selectbox("Preset (loads in one click)", keys, index=keys.index(cur) if cur else None,
+                          format_func=lambda k: POOL_PRESETS[k].title, placeholder="Choose an example…",
+                          key=f"pool_preset_{store['version']}")
+    if chosen and chosen != cur:
+        ug.load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
         st.rerun()
-    if x.ndim == 3:
-        for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
-            with tab:
-                _, err = ug.grid_editor(store, "x", f"channel {ch}", (ch,))
-                errors += [err] if err else []
-    else:
-        _, err = ug.grid_editor(store, "x", "input")
-        errors += [err] if err else []
-        ug.text_editor(store, "x", "input")
-with col_hp:
-    ug.changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
-                                                key=ug.widget(store, "mode")))
-    a, b = st.columns(2)
-    ug.changed(store, "kh", a.number_input("Window rows", 1, 7, key=ug.widget(store, "kh")))
-    ug.changed(store, "kw", b.number_input("Window cols", 1, 7, key=ug.widget(store, "kw")))
-    ug.changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=ug.widget(store, "sh")))
-    ug.changed(store, "sw", b.number_input("Stride →", 1, 7, key=ug.widget(store, "sw")))
-    ug.changed(store, "ph", a.number_input("Padding rows", 0, 3, key=ug.widget(store, "ph")))
-    ug.changed(store, "pw", b.number_input("Padding cols", 0, 3, key=ug.widget(store, "pw")))
-    st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
-               "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
+    if cur:
+        c1.caption(POOL_PRESETS[cur].note)
+    row = c2.container(horizontal=True)
+    if row.button("Randomise", icon=":material/casino:"):
+        ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
+                           "preset": None, "step": 0}, grids=("x",))
+        st.rerun()
+    if row.button("Clear", icon=":material/clear_all:"):
+        ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
+        st.rerun()
 
-result = ug.compute_or_last_good(store, errors, lambda: views.compute_pool(store))
-ug.write_url(views.pool_to_params(store))
+    x = np.asarray(store["x"])
+    x3 = x if x.ndim == 3 else x[None]
+    col_x, col_hp = st.columns([5, 3], gap="medium")
+    errors = []
+    with col_x:
+        a, b, c = st.columns(3)
+        store["n_c"], store["n_r"], store["n_w"] = x3.shape
+        n_c = a.number_input("Channels", 1, 4, key=ug.widget(store, "n_c"))
+        n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_r"))
+        n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_w"))
+        if (n_c, n_r, n_w) != x3.shape:
+            new = np.zeros((n_c, n_r, n_w))
+            sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
+            new[sl] = x3[sl]
+            ug.load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
+            st.rerun()
+        if x.ndim == 3:
+            for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
+                with tab:
+                    _, err = ug.grid_editor(store, "x", f"channel {ch}", (ch,))
+                    errors += [err] if err else []
+        else:
+            _, err = ug.grid_editor(store, "x", "input")
+            errors += [err] if err else []
+            ug.text_editor(store, "x", "input")
+    with col_hp:
+        ug.changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
+                                                    key=ug.widget(store, "mode")))
+        a, b = st.columns(2)
+        ug.changed(store, "kh", a.number_input("Window rows", 1, 7, key=ug.widget(store, "kh")))
+        ug.changed(store, "kw", b.number_input("Window cols", 1, 7, key=ug.widget(store, "kw")))
+        ug.changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=ug.widget(store, "sh")))
+        ug.changed(store, "sw", b.number_input("Stride →", 1, 7, key=ug.widget(store, "sw")))
+        ug.changed(store, "ph", a.number_input("Padding rows", 0, 3, key=ug.widget(store, "ph")))
+        ug.changed(store, "pw", b.number_input("Padding cols", 0, 3, key=ug.widget(store, "pw")))
+        st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
+                   "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
 
-cfg = result.config
-c_, h, w = result.input.shape
-_, oh, ow = result.output.shape
-with st.container(border=True):
-    a, b = st.columns(2)
-    a.markdown("**Output rows** ⌊(N + 2P − K)/S⌋ + 1")
-    a.code(pool_output_formula(h, cfg.window[0], cfg.stride[0], cfg.padding[0]), language=None, wrap_lines=True)
-    b.markdown("**Output columns** ⌊(N + 2P − K)/S⌋ + 1")
-    b.code(pool_output_formula(w, cfg.window[1], cfg.stride[1], cfg.padding[1]), language=None, wrap_lines=True)
-    overlap = cfg.stride[0] < cfg.window[0] or cfg.stride[1] < cfg.window[1]
-    st.markdown(f"Input {c_}×{h}×{w} → output {c_}×{oh}×{ow} (depth kept). "
-                + ("Windows **overlap** (stride < window)." if overlap else "Windows do not overlap."))
+    result = ug.compute_or_last_good(store, errors, lambda: views.compute_pool(store))
+    ug.write_url(views.pool_to_params(store))
+
+    cfg = result.config
+    c_, h, w = result.input.shape
+    _, oh, ow = result.output.shape
+    with st.container(border=True):
+        a, b = st.columns(2)
+        a.markdown("**Output rows** ⌊(N + 2P − K)/S⌋ + 1")
+        a.code(pool_output_formula(h, cfg.window[0], cfg.stride[0], cfg.padding[0]), language=None, wrap_lines=True)
+        b.markdown("**Output columns** ⌊(N + 2P − K)/S⌋ + 1")
+        b.code(pool_output_formula(w, cfg.window[1], cfg.stride[1], cfg.padding[1]), language=None, wrap_lines=True)
+        overlap = cfg.stride[0] < cfg.window[0] or cfg.stride[1] < cfg.window[1]
+        st.markdown(f"Input {c_}×{h}×{w} → output {c_}×{oh}×{ow} (depth kept). "
+                    + ("Windows **overlap** (stride < window)." if overlap else "Windows do not overlap."))
 
 
 def _frame(i: int):
@@ -138,4 +139,5 @@ def stepping(i: int) -> None:
                    result.n_steps, _frame, 700, "pooling.gif")
 
 
-ug.stepping_fragment(store, result.n_steps, "pool", stepping)
+with step_area:
+    ug.stepping_fragment(store, result.n_steps, "pool", stepping)

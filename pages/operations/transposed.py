@@ -14,6 +14,7 @@ from cnnviz.ui.grids import (
     page_store,
     read_stepping,
     read_url_once,
+    step_and_settings,
     widget,
     write_url,
 )
@@ -52,44 +53,46 @@ def _from_url(params: dict) -> list[str]:
 read_url_once("transposed", _from_url)
 
 st.title("Transposed convolution")
-st.caption("Each input cell scatters a copy of the kernel, scaled by its value, into a larger output; overlaps add "
-           "up. It upsamples, as in decoders and segmentation networks.")
-
-col_x, col_k, col_hp = st.columns([2, 2, 3], gap="medium")
-errors = []
-for col, name, label, cap in ((col_x, "x", "Input", 6), (col_k, "k", "Kernel", 5)):
-    with col:
+step_area, settings_area = step_and_settings(
+    "Each input cell scatters a copy of the kernel, scaled by its value, into a larger output; overlaps add "
+    "up. It upsamples, as in decoders and segmentation networks.")
+with settings_area:
+    col_x, col_k, col_hp = st.columns([2, 2, 3], gap="medium")
+    errors = []
+    for col, name, label, cap in ((col_x, "x", "Input", 6), (col_k, "k", "Kernel", 5)):
+        with col:
+            a, b = st.columns(2)
+            shape = store[name].shape
+            store[f"{name}_r"], store[f"{name}_c"] = shape
+            r = a.number_input(f"{label} rows", 1, cap, key=widget(store, f"{name}_r"))
+            c = b.number_input(f"{label} cols", 1, cap, key=widget(store, f"{name}_c"))
+            if (r, c) != shape:
+                new = np.zeros((r, c))
+                new[: min(r, shape[0]), : min(c, shape[1])] = store[name][: min(r, shape[0]), : min(c, shape[1])]
+                load_state(store, {name: new})
+                st.rerun()
+            st.markdown(f"**{label}**")
+            _, err = grid_editor(store, name, label.lower())
+            errors += [err] if err else []
+    with col_hp:
         a, b = st.columns(2)
-        shape = store[name].shape
-        store[f"{name}_r"], store[f"{name}_c"] = shape
-        r = a.number_input(f"{label} rows", 1, cap, key=widget(store, f"{name}_r"))
-        c = b.number_input(f"{label} cols", 1, cap, key=widget(store, f"{name}_c"))
-        if (r, c) != shape:
-            new = np.zeros((r, c))
-            new[: min(r, shape[0]), : min(c, shape[1])] = store[name][: min(r, shape[0]), : min(c, shape[1])]
-            load_state(store, {name: new})
-            st.rerun()
-        st.markdown(f"**{label}**")
-        _, err = grid_editor(store, name, label.lower())
-        errors += [err] if err else []
-with col_hp:
-    a, b = st.columns(2)
-    for label, n1, n2, lo, hi in (("Stride", "sh", "sw", 1, 4), ("Padding", "ph", "pw", 0, 4),
-                                  ("Output padding", "oph", "opw", 0, 3), ("Dilation", "dh", "dw", 1, 3)):
-        changed(store, n1, a.number_input(f"{label} ↓", lo, hi, key=widget(store, n1)))
-        changed(store, n2, b.number_input(f"{label} →", lo, hi, key=widget(store, n2)))
-    changed(store, "bias", float(st.number_input("Bias", -100.0, 100.0, step=1.0, format="%g", key=widget(store, "bias"))))
+        for label, n1, n2, lo, hi in (("Stride", "sh", "sw", 1, 4), ("Padding", "ph", "pw", 0, 4),
+                                      ("Output padding", "oph", "opw", 0, 3), ("Dilation", "dh", "dw", 1, 3)):
+            changed(store, n1, a.number_input(f"{label} ↓", lo, hi, key=widget(store, n1)))
+            changed(store, n2, b.number_input(f"{label} →", lo, hi, key=widget(store, n2)))
+        changed(store, "bias", float(st.number_input("Bias", -100.0, 100.0, step=1.0, format="%g", key=widget(store, "bias"))))
 
-cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),
-                       (store["dh"], store["dw"]))
-res = compute_or_last_good(store, errors, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
-write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
-           "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
-           "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
+    cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),
+                           (store["dh"], store["dw"]))
+    res = compute_or_last_good(store, errors, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
+    write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
+               "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
+               "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
 
-formulas(res)
+    formulas(res)
 
-scatter_section(res, store, sty)
+with step_area:
+    scatter_section(res, store, sty)
 
 st.subheader("Output")
 chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",

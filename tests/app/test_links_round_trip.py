@@ -51,7 +51,7 @@ def _conv(at):
 
 def _pool(at):
     _click(at, "Next", 2)
-    speed = by_label(at.select_slider, "Speed (cells per second)")
+    speed = by_label(at.select_slider, "Speed (per second)")
     speed.set_value(2).run()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cnnviz.pagemap import HOME, PAGES
@@ -93,18 +95,25 @@ def test_a_projected_page_passes_contrast_type_size_and_sidebar_checks(server, p
 def test_a_projected_step_fits_one_screen_and_steps_from_the_keyboard(server, projector, artifacts, path):
     page = next(p for p in PAGES if p.url_path == path)
     _open(projector, server, page)
+    projector.page.screenshot(path=str(artifacts / f"projector_{path}_step1.png"))
     view = projector.page.locator(".st-key-step_view")
-    box = view.bounding_box()
-    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"], box
-    arithmetic = view.locator('[data-testid="stCode"]').last.bounding_box()
-    assert arithmetic["y"] + arithmetic["height"] <= PROJECTOR["height"]
+    parts = {"the step controls": view.get_by_role("button", name="Next").first,
+             "the grids": view.locator(".js-plotly-plot").first,
+             "the step's arithmetic": view.locator('[data-testid="stCode"]').last}
+    for what, part in parts.items():
+        box = part.bounding_box()
+        assert box is not None and box["y"] >= 0, what
+        assert box["y"] + box["height"] <= PROJECTOR["height"], f"{what} ends at {box['y'] + box['height']:.0f} px"
     scroll = projector.page.evaluate(
         "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m.scrollTop; }")
     assert scroll == 0
-    before = view.locator('[data-testid="stCode"]').last.inner_text()
-    projector.page.locator("body").click(position={"x": 5, "y": 700})
-    projector.page.keyboard.press("ArrowRight")
-    projector.page.wait_for_function("t => !document.querySelector('.st-key-step_view').innerText.includes(t)",
-                                     arg=before, timeout=STATE_TIMEOUT_MS)
+    projector.page.wait_for_timeout(1000)  # shortcut listeners attach after the buttons render
+    view.get_by_text(re.compile(r"\d+ of \d+")).first.click()  # focus the page, on nothing that takes keys
+    for key, expected in (("ArrowRight", r" 2 of \d+"), ("End", r" (\d+) of \1\b"), ("Home", r" 1 of \d+"),
+                          ("ArrowRight", r" 2 of \d+")):
+        projector.page.keyboard.press(key)
+        projector.page.wait_for_function(
+            "re => new RegExp(re).test(document.querySelector('.st-key-step_view').innerText)", arg=expected,
+            timeout=STATE_TIMEOUT_MS)
     projector.wait_idle()
     projector.page.screenshot(path=str(artifacts / f"projector_{path}_step2.png"))
