@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.pagemap import HOME, PAGES, SECTIONS
+from cnnviz.ui import classroom
 from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
@@ -28,4 +29,11 @@ for section in SECTIONS:
     nav[section] = [_page(p) for p in PAGES if p.section == section]
 page = st.navigation(nav)
 sidebar_settings()
-page.run()
+classroom.join_from_url()
+classroom.panel()
+classroom.remember_page(page.url_path)
+classroom.banner()
+try:
+    page.run()
+finally:  # also after st.stop(): the class follows whatever the teacher now sees
+    classroom.publish()

@@ -120,3 +120,43 @@ def _padded(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     out = Image.new("RGB", size, (255, 255, 255))
     out.paste(img, (0, 0))
     return out
+
+
+SLIDE = (1920, 1080)
+
+
+def _mono(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for name in ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return _font(size)
+
+
+def slide(view: Image.Image, title: str, lines: Sequence[str], footer: str = "CNN Explorer") -> Image.Image:
+    """A 1920×1080 slide of one step: the page's title, the grids as the page draws them, the arithmetic below.
+
+    Everything is sized for a projected slide (title 60 px, numbers 34 px); long arithmetic wraps.
+    """
+    import textwrap
+
+    w, h = SLIDE
+    img = Image.new("RGB", SLIDE, (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    margin = 60
+    d.text((margin, 40), title, fill=(0, 0, 0), font=_font(60))
+    mono = _mono(34)
+    chars = max(20, int((w - 2 * margin) / (34 * 0.61)))
+    wrapped = [part for line in lines for part in (textwrap.wrap(line, chars) or [""])][:8]
+    text_h = 48 * len(wrapped)
+    top, bottom = 140, h - margin - text_h - 50
+    scale = min((w - 2 * margin) / view.width, (bottom - top) / view.height, 3.0)
+    shown = view.resize((max(1, int(view.width * scale)), max(1, int(view.height * scale))), Image.Resampling.LANCZOS)
+    img.paste(shown, ((w - shown.width) // 2, top + (bottom - top - shown.height) // 2))
+    y = h - margin - text_h - 20
+    for line in wrapped:
+        d.text((margin, y), line, fill=(0, 0, 0), font=mono)
+        y += 48
+    d.text((w - margin, h - 30), footer, fill=(80, 80, 80), font=_font(22), anchor="rs")
+    return img

@@ -15,7 +15,7 @@ from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitle
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export
+from cnnviz.ui.exports import gif_export, slide_button
 from cnnviz.ui.grids import (
     grid_editor,
     load_state,
@@ -108,6 +108,10 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
             chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
                             config={"displaylogo": False}, theme=None)
             st.code(s.expression(channel), language=None, wrap_lines=True)
+            slide_button(f"Backward pass · scatter, output cell {i + 1} of {grad.n_scatter_steps}",
+                         lambda: render_panels(panels, sty), lambda: [s.expression(channel)], "backward_slide.png",
+                         "bw_scatter_slide")
+
             def frame(n: int):
                 sn = grad.scatter_step(n)
                 return render_panels([Panel("∂L/∂Y", grad.grad_pre[sn.filter],

@@ -22,7 +22,7 @@ from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_fi
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export
+from cnnviz.ui.exports import gif_export, slide_button
 from cnnviz.ui.grids import (
     changed,
     clicked_cell,
@@ -306,12 +306,16 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
             for f in range(min(3, f_)):
                 st.caption(f"filter {f}: " + "; ".join(" ".join(fmt(v) for v in row)
                                                       for row in result.output[f, :4, :6]))
-        e1, e2, e3 = st.columns(3)
+        e1, e2, e3, e4 = st.columns(4)
         e1.download_button("Output as CSV", grid_to_csv(result.output[0] if f_ == 1 else result.output),
                            file_name="convolution_output.csv", mime="text/csv", icon=":material/table:")
         if drawable:
             e2.download_button("This view as PNG", lambda: _view_png(step, channel), file_name="convolution_step.png",
                                mime="image/png", icon=":material/image:")
+            with e4:
+                slide_button(f"Convolution · {where}", lambda: render_panels(conv_step_panels(result, step, sty, channel),
+                                                                              sty), lambda: [_caption(step)],
+                             "convolution_slide.png", "conv_slide")
             with e3:
                 gif_export("Whole pass as GIF", "conv_gif", (result.fingerprint, sty), result.n_steps, _frame, 600,
                            "convolution.gif")

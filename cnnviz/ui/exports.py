@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 from PIL import Image
@@ -48,3 +49,17 @@ def gif_export(label: str, key: str, signature: object, n_steps: int, frame: Cal
 def _download(label: str, key: str, data: bytes, file_name: str) -> None:
     st.download_button(f"{label} ({len(data) / 2**20:.1f} MB)", data, file_name=file_name, mime="image/gif",
                        icon=":material/animation:", key=f"{key}_download")
+
+
+def slide_button(title: str, view: Callable[[], Any], lines: Callable[[], list[str]], file_name: str,
+                 key: str) -> None:
+    """'This step as a slide': a 1920×1080 PNG of the step view with the page's title and the numbers.
+
+    Drawn only when asked for (Streamlit calls the data function on click).
+    """
+    from cnnviz.present.render import png_bytes, slide
+
+    st.download_button("This step as a slide", lambda: png_bytes(slide(view(), title, lines())),
+                       file_name=file_name, mime="image/png", icon=":material/slideshow:", key=key,
+                       help="A 1920×1080 PNG of this step — the grids, the arithmetic and the page's title — for "
+                            "lecture slides and notes.")

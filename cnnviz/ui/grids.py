@@ -212,6 +212,9 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
         for k, v in ((step_key, str(i)), (speed_key, f"{store.get('speed', 1):g}")):
             if st.query_params.get(k) != v:
                 st.query_params[k] = v
+        from cnnviz.ui.classroom import publish
+
+        publish()  # a teacher's class follows each step
         body(i)
 
     _fragment()
@@ -261,7 +264,7 @@ def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
         st.toast(notice, icon=":material/link_off:")
 
 
-def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device")) -> None:
+def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device", "class")) -> None:
     """Make the URL describe the current view (only keys that changed are written)."""
     keep = keep + tuple(st.session_state.get("_fragment_url_keys", ()))  # written by the steppers themselves
     for k in list(st.query_params.keys()):

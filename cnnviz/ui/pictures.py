@@ -70,9 +70,16 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
         with tabs[2]:
             cam = st.camera_input("Take a picture", key=f"{prefix}_camera") \
                 if st.toggle("Use the camera", key=f"{prefix}_cam_on") else None
+    from cnnviz.ui.classroom import note_upload, shared_photo
+
+    shared = shared_photo()
+    if shared is not None:  # a student following a teacher who shared a photo
+        st.caption("Showing the photo your teacher shared with the class.")
+        return shared
     for f in (cam, up):
         got = decode_upload(f) if f is not None else None
         if got:
+            note_upload(got)
             return got
     return load_sample(store["sample"]), store["sample"]
 

@@ -14,7 +14,7 @@ from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitle
 from cnnviz.present.numbers import MINUS, fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export
+from cnnviz.ui.exports import gif_export, slide_button
 from cnnviz.ui.grids import (
     stepping_fragment,
 )
@@ -59,9 +59,12 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
         panels, text = scatter_panels(i)
         chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
         st.code(text, language=None, wrap_lines=True)
-        e1, e2 = st.columns(2)
+        e1, e2, e3 = st.columns(3)
         e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
                            mime="image/png", icon=":material/image:")
+        with e3:
+            slide_button(f"Transposed convolution · input cell {i + 1} of {res.n_steps}",
+                         lambda: render_panels(panels, sty), lambda: [text], "transposed_slide.png", "tr_slide")
         with e2:
             gif_export("Whole scatter as GIF", "tr_gif", (res.input.tobytes(), res.weight.tobytes(), res.bias.tobytes(),
                                                           str(res.config), sty), res.n_steps,

@@ -12,7 +12,9 @@ from cnnviz.grids.activations import (
 from cnnviz.grids.text import grid_to_csv, grid_to_url
 from cnnviz.present.figures import Panel, activation_figure, grid_figure
 from cnnviz.present.numbers import fmt
+from cnnviz.present.render import render_panels
 from cnnviz.ui.charts import chart
+from cnnviz.ui.exports import slide_button
 from cnnviz.ui.grids import (
     changed,
     grid_editor,
@@ -103,6 +105,10 @@ def cell_view(i: int) -> None:
     value, derivative = cell_arithmetic(fn, float(x[r, c]), slope)
     st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
             wrap_lines=True)
+    slide_button(f"Activations · {info.title}, cell ({r}, {c})",
+                 lambda: render_panels([Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", y, outlines=here),
+                                        Panel("derivative at x", dy, outlines=here)], sty),
+                 lambda: [value, derivative], f"{fn}_slide.png", "act_slide")
 
 
 with step_area:

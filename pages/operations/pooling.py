@@ -11,7 +11,7 @@ from cnnviz.present.figures import pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grids as ug
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export
+from cnnviz.ui.exports import gif_export, slide_button
 from cnnviz.ui.settings import current
 
 sty = current().style
@@ -129,11 +129,14 @@ def stepping(i: int) -> None:
     if step.chosen is not None:
         r, q = step.cells[step.chosen]
         st.caption(f"The maximum sits at input row {r - cfg.padding[0]}, column {q - cfg.padding[1]} (highlighted).")
-    e1, e2, e3 = st.columns(3)
+    e1, e2, e3, e4 = st.columns(4)
     e1.download_button("Output as CSV", grid_to_csv(result.output[0] if c_ == 1 else result.output),
                        file_name="pooling_output.csv", mime="text/csv", icon=":material/table:")
     e2.download_button("This view as PNG", lambda: png_bytes(_frame(i)), file_name="pooling_step.png",
                        mime="image/png", icon=":material/image:")
+    with e4:
+        slide_button(f"Pooling · {where}", lambda: render_panels(pool_step_panels(result, step, sty), sty),
+                     lambda: [step.expression()], "pooling_slide.png", "pool_slide")
     with e3:
         gif_export("Whole pass as GIF", "pool_gif", (grid_to_csv(result.input.reshape(-1, w)), cfg, sty),
                    result.n_steps, _frame, 700, "pooling.gif")

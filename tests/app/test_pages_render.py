@@ -352,3 +352,10 @@ def test_detecting_digits_shows_the_cells_and_the_final_boxes():
     assert any("digits found (right digit, IoU ≥ 0.5)" in m.value for m in at.markdown)
     fates = set(at.dataframe[0].value["fate"])
     assert "final box" in fates
+
+
+@pytest.mark.parametrize("file", ["convolution.py", "pooling.py", "activations.py", "backward.py", "transposed.py"])
+def test_a_projected_step_view_comes_first_and_offers_the_step_as_a_slide(file):
+    at = open_page(file, present="1")
+    assert any(b.label == "This step as a slide" for b in at.get("download_button"))
+    assert at.expander[0].label == "Grids, settings and the explanation"
