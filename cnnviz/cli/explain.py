@@ -7,6 +7,10 @@ import numpy as np
 from cnnviz.cli.common import add_own_weights, device_of, layer_of, model_arg, pair, read_photo
 from cnnviz.errors import CnnvizError
 
+# attribution.METHODS, written out so that the command line starts without importing torch (a test keeps them equal)
+METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
+           "occlusion", "smoothgrad", "gradcam++", "layercam", "eigencam", "scorecam")
+
 
 def cmd_attribute(args) -> None:
     from PIL import Image
@@ -24,7 +28,7 @@ def cmd_attribute(args) -> None:
         raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
     a = attribution.attribute(args.model, x, args.method, target=args.target, layer=args.layer,
                               device=str(device_of(args)))
-    v = np.abs(a.values) if args.method != "gradcam" else a.values
+    v = np.abs(a.values) if args.method not in attribution.CAM_LIKE else a.values
     hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
     img = overlay(get(args.model).preprocessing.image(photo), np.clip(v / hi, 0, 1), 0.6)
     Image.fromarray(img).save(args.output)
@@ -71,11 +75,10 @@ def register(sub) -> None:
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
     add_own_weights(p)
-    p.add_argument("--method", required=True, choices=["saliency", "deconvnet", "guided-backprop", "gradcam",
-                                                       "guided-gradcam", "integrated-gradients", "occlusion",
-                                                       "smoothgrad"])
+    p.add_argument("--method", required=True, choices=list(METHODS),
+                   help="gradcam++, layercam, eigencam and scorecam are the CAM family beside gradcam")
     p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
-    p.add_argument("--layer", default=None, help="Grad-CAM layer (default: the last spatial one)")
+    p.add_argument("--layer", default=None, help="the CAM methods' layer (default: the last spatial one)")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--npy", default=None, help="also save the raw map as .npy")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

@@ -18,6 +18,7 @@ negative gradients, so it is exactly guided backprop's "forward mask × positive
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +31,12 @@ from cnnviz.networks.network import Network, NetworkLike, get
 from cnnviz.networks.tracing import runs_networks, tracing
 
 METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
-           "occlusion", "smoothgrad")
+           "occlusion", "smoothgrad", "gradcam++", "layercam", "eigencam", "scorecam")
+CAM_LIKE = ("gradcam", "gradcam++", "layercam", "eigencam", "scorecam")  # non-negative maps at one layer, of a class
 TITLES = {"saliency": "Saliency (gradient)", "deconvnet": "Deconvnet", "guided-backprop": "Guided backprop",
           "gradcam": "Grad-CAM", "guided-gradcam": "Guided Grad-CAM", "integrated-gradients": "Integrated gradients",
-          "occlusion": "Occlusion", "smoothgrad": "SmoothGrad"}
+          "occlusion": "Occlusion", "smoothgrad": "SmoothGrad", "gradcam++": "Grad-CAM++", "layercam": "LayerCAM",
+          "eigencam": "EigenCAM", "scorecam": "Score-CAM"}
 NOTES = {
     "saliency": "|∂ score / ∂ pixel|: how much a tiny change of each pixel would change the score. Noisy; "
                 "it shows sensitivity, not evidence.",
@@ -51,6 +54,14 @@ NOTES = {
     "occlusion": "Zeiler & Fergus: the drop of the score when a window of the image is covered. Model-agnostic and "
                  "intuitive, but slow and tied to the window size.",
     "smoothgrad": "Smilkov et al.: saliency averaged over noisy copies of the image; less noise, same meaning.",
+    "gradcam++": "Chattopadhay et al.: Grad-CAM with per-pixel weights on the positive gradients, so several "
+                 "objects of the class all light up. As coarse as the layer; can spread beyond the object.",
+    "layercam": "Jiang et al.: every pixel of every map weighted by its own positive gradient — finer than Grad-CAM "
+                "and usable at earlier layers, which are noisier.",
+    "eigencam": "Muhammad & Yeasin: the layer's first principal component — no gradients and no class: the same "
+                "map whatever class you ask for (it shows what dominates the layer, not the class's evidence).",
+    "scorecam": "Wang et al.: each map, used as a mask on the photo, weighted by the class's softmax score on that "
+                "masked photo — no gradients, one forward pass per channel (here the 256 most active; slow).",
 }
 
 
@@ -193,7 +204,8 @@ def _unit_model(net: Network, layer: str, rule: str | None, device: str) -> nn.M
 @runs_networks
 def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
               device: str = "cpu", baseline: str = "black", steps: int = 32, window: int = 32, stride: int = 16,
-              samples: int = 12, noise: float = 0.15, seed: int = 0) -> Attribution:
+              samples: int = 12, noise: float = 0.15, seed: int = 0,
+              progress: Callable[[int, int], None] | None = None) -> Attribution:
     """One attribution map for a class (default: the predicted one) or a UnitTarget, at the input's resolution."""
     from captum.attr import IntegratedGradients, Occlusion, Saliency
 
@@ -224,6 +236,10 @@ def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | Unit
             values = values * torch.tensor(gradcam(net, x, target, layer, device), device=values.device)
     elif method == "gradcam":
         values = torch.tensor(gradcam(net, x, target, layer, device))
+    elif method in CAM_LIKE:
+        from cnnviz.explain.cam import cam
+
+        values = torch.tensor(cam(net, x, target, method, layer, device, progress=progress))
     elif method == "integrated-gradients":
         base = torch.zeros_like(x) if baseline == "zero" else _baseline(net, x, baseline)
         a = IntegratedGradients(model).attribute(x, baselines=base, target=target, n_steps=steps)
@@ -242,8 +258,8 @@ def _attribute_unit(net: Network, x, method, t: UnitTarget, device, baseline, st
                     seed) -> Attribution:
     from captum.attr import IntegratedGradients, Occlusion, Saliency
 
-    if method in ("gradcam", "guided-gradcam"):
-        raise ValueError("Grad-CAM explains a class score: choose a class target for it")
+    if method in ("guided-gradcam", *CAM_LIKE):
+        raise ValueError(f"{TITLES[method]} explains a class score: choose a class target for it")
     rule = {"guided-backprop": "guided", "deconvnet": "deconvnet"}.get(method)
     cut = _unit_model(net, t.layer, rule, str(device))
 
@@ -272,7 +288,7 @@ def _attribute_unit(net: Network, x, method, t: UnitTarget, device, baseline, st
 def display_map(values: np.ndarray, method: str, sign: str = "absolute") -> np.ndarray:
     """A map as shown over the picture, in [0, 1]: its positive part, negative part or magnitude (Grad-CAM is
     non-negative by construction), scaled so its 99.5th percentile is 1 (a few extreme pixels would wash out the rest)."""
-    if method == "gradcam":
+    if method in CAM_LIKE:
         shown = values
     else:
         shown = {"positive": np.clip(values, 0, None), "negative": np.clip(-values, 0, None),

@@ -93,3 +93,24 @@ def read_attribution_link(params: dict, model: str) -> list[str]:
 
 def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
     return {"methods": ",".join(methods), **({"class": str(int(target))} if target_kind == "another class" else {})}
+
+
+def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int], None]], np.ndarray]) -> np.ndarray:
+    """A slow map (Score-CAM) with a progress bar; each update is a Streamlit call, so Stop ends it there.
+
+    Kept per session by its key (the page's signature): a rerun does not recompute it.
+    """
+    done = st.session_state.setdefault("_slow_maps", {})
+    if key in done:
+        return done[key]
+    bar = st.progress(0.0, text=f"{method}: starting…")
+
+    def progress(d: int, n: int) -> None:
+        bar.progress(d / n, text=f"{method}: {d} of {n} masked copies of the photo scored")
+
+    values = compute(progress)
+    bar.empty()
+    if len(done) > 8:
+        done.pop(next(iter(done)))
+    done[key] = values
+    return values

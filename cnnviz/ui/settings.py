@@ -28,6 +28,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 19px; }
 [data-testid="stMain"] [data-baseweb="select"] [aria-selected], [data-testid="stMain"] input::placeholder,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] { color: #1F2029 !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { opacity: 1 !important; }
+[data-testid="stMain"] kbd { color: #1F2029 !important; opacity: 1 !important; }
 [data-testid="stMain"] button[kind^="primary"], [data-testid="stMain"] button[kind^="primary"] * { color: #FFFFFF !important; }
 [data-testid="stMainMenu"], [data-testid="stDecoration"], footer { display: none !important; }
 header[data-testid="stHeader"] { background: transparent !important; height: 2.6rem !important; }

@@ -121,18 +121,23 @@ def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | Non
 
 photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
 if unit_target is not None:
-    methods = [m for m in methods if m not in ("gradcam", "guided-gradcam")]
+    methods = [m for m in methods if m not in ("guided-gradcam", *at.CAM_LIKE)]
 unit_key = (unit_target.layer, unit_target.channel, unit_target.unit) if unit_target else None
 what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.unit}" if unit_target.unit else "")
         if unit_target else labels[int(target)])
-
-
 signature = (model_name, photo_key, tuple(methods), int(target), unit_key, cam_layer, baseline, int(steps),
              int(window), int(stride_o), int(samples), float(noise))
-values = run_heavy("Attributions", "attr_job", lambda: av.maps_as_they_come(
-    methods, lambda m: _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps),
-                             int(window), int(stride_o), int(samples), float(noise), str(device)),
-    signature, lambda done: av.show_maps(done, seen, sign, alpha, what, net.key, sty, downloads=False))) \
+
+
+def _map(m: str) -> np.ndarray:
+    if m == "scorecam":  # slow: a progress bar, and Stop ends it between batches
+        return av.with_progress(at.TITLES[m], (signature, m), lambda progress: at.attribute(
+            model_name, x, m, target=int(target), layer=cam_layer, device=str(device), progress=progress).values)
+    return _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps), int(window),
+                 int(stride_o), int(samples), float(noise), str(device))
+
+
+values = run_heavy("Attributions", "attr_job", lambda: av.maps_as_they_come(methods, _map, signature, lambda done: av.show_maps(done, seen, sign, alpha, what, net.key, sty, downloads=False))) \
     if methods else {}
 if values is None:  # stopped: the maps it had finished
     values = av.partial_maps(signature)

@@ -58,6 +58,10 @@ def test_a_student_follows_the_teachers_steps_and_pages_and_can_explore_and_rejo
         _text(student, f"Following class {code}")
         student.wait_idle()
         teacher.wait_idle()
+        student.page.reload()  # a reconnecting student (a new session) keeps following: the link carries the code
+        _text(student, f"Following class {code}")
+        _title(student, "Pooling")
+        _text(student, "Cell 3 of")
         _text(teacher, "1 student(s) following")  # counted from the student's check-ins (refreshed every 3 s)
         student.screenshot(artifacts / "follow_student_rejoined.png")
         teacher.screenshot(artifacts / "follow_teacher.png")
