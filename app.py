@@ -10,10 +10,12 @@ from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
 
-# Projected (?present=1): the sidebar starts collapsed, the content takes the projector's full width
-_presenting = st.session_state.get("present", st.query_params.get("present") in ("1", "true"))
+# Opened projected (?present=1): the sidebar starts collapsed and the content takes the full width. Decided once
+# per session: switching presentation on from the sidebar later leaves the sidebar where the user has it.
+_sidebar = st.session_state.setdefault(
+    "_sidebar_start", "collapsed" if st.query_params.get("present") in ("1", "true") else "auto")
 st.set_page_config(page_title="CNN Explorer", page_icon=str(ROOT / "assets" / "favicon.png"), layout="wide",
-                   initial_sidebar_state="collapsed" if _presenting else "auto")
+                   initial_sidebar_state=_sidebar)
 
 
 def _page(info, default: bool = False) -> st.Page:

@@ -20,7 +20,8 @@ from cnnviz.classroom import PRIVATE_PARAMS, ClassroomError, normalise_code, sto
 from cnnviz.pagemap import HOME, by_url
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
-KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read"}  # kept when following
+KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
+        "_sidebar_start"}  # kept when following
 POLL_S = 1.0  # students see a change within about this long (plus one page run)
 
 

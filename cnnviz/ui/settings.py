@@ -16,6 +16,7 @@ _PRESENT_CSS = """
 <style>
 /* Projected (1280×720 and up): every text in the main area at least 18 px (charts set their own sizes),
    headings and metrics kept large, every text colour at least 4.5:1 on its background (WCAG AA). */
+:root { --cnnviz-presenting: 1; }  /* read by the projector tests: the styles are in place */
 html, body, [data-testid="stAppViewContainer"] { font-size: 19px; }
 :where([data-testid="stMain"]) :where(:not(svg, svg *)) { font-size: max(18px, 1em) !important; }
 [data-testid="stMain"] h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }

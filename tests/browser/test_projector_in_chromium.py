@@ -61,6 +61,12 @@ def _open(projector, server, page) -> None:
     if page is HOME:
         projector.page.get_by_text("Device in use").wait_for(timeout=STATE_TIMEOUT_MS)
         projector.wait_idle()
+    title = "CNN Explorer" if page is HOME else page.title
+    projector.page.wait_for_function(  # the page itself, not the moment before its first run
+        "t => { const h = document.querySelector('h1'); return h && h.innerText.trim() === t && getComputedStyle("
+        "document.documentElement).getPropertyValue('--cnnviz-presenting').trim() === '1'; }", arg=title,
+        timeout=STATE_TIMEOUT_MS)
+    projector.wait_idle()
     projector.page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))",
         timeout=STATE_TIMEOUT_MS)
