@@ -69,6 +69,31 @@ def cmd_fantasy(args) -> None:
 
 
 
+def cmd_sanity(args) -> None:
+    import json
+
+    from cnnviz.explain.sanity import cascading
+    from cnnviz.networks.network import get
+
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise CnnvizError(f"--methods: unknown method {bad[0]!r}; use {', '.join(METHODS)}" if bad else
+                          "--methods: name at least one method, e.g. saliency,guided-backprop,gradcam")
+    if args.steps is not None and args.steps < 1:
+        raise CnnvizError("--steps must be at least 1")
+    x = get(args.model).preprocess(read_photo(args.image))
+    steps = cascading(args.model, x, methods, target=args.target, steps=args.steps, seed=args.seed)
+    if args.json:
+        print(json.dumps({"steps": [{"randomised": s.randomised, "similarity": {m: round(v, 4) for m, v in
+                                                                               s.similarity.items()}} for s in steps]}))
+        return
+    print("Spearman rank correlation of |map| with the original, randomising from the top:")
+    print(f"{'randomised':>16}  " + "  ".join(f"{m:>16}" for m in methods))
+    for s in steps:
+        print(f"{s.randomised:>16}  " + "  ".join(f"{s.similarity[m]:>16.3f}" for m in methods))
+
+
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
     p = sub.add_parser("attribute", help="an attribution map (saliency, guided backprop, Grad-CAM, …) as PNG")
@@ -97,3 +122,13 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_fantasy)
+    p = sub.add_parser("sanity", help="sanity check of attribution maps: randomise the layers from the top, compare")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    p.add_argument("--methods", default="saliency,guided-backprop,gradcam",
+                   help="comma-separated attribution methods")
+    p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
+    p.add_argument("--steps", type=int, default=None, help="how many layer groups to randomise (default: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sanity)

@@ -114,3 +114,61 @@ def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int
         done.pop(next(iter(done)))
     done[key] = values
     return values
+
+
+SANITY_METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
+                  "smoothgrad", "gradcam++", "layercam")  # the ones quick enough to recompute at every step
+
+
+def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style) -> None:
+    """Adebayo et al.'s cascading randomisation, live: maps side by side per step and their similarity curve."""
+    from cnnviz.explain.sanity import cascading, layer_groups
+    from cnnviz.ui.charts import chart
+    from cnnviz.ui.jobs import run_heavy
+
+    with st.expander("Sanity check — do these maps depend on what the network learnt?", icon=":material/science:",
+                     key="san_open"):
+        st.markdown("Adebayo et al. (2018) randomised a trained network's weights layer by layer from the top and "
+                    "found that some popular maps barely change — so they show the photo's edges, not what the "
+                    "network learnt. Here the same happens live, on a private copy of this network: each step "
+                    "randomises one more group of layers, and the curve is each map's Spearman rank correlation "
+                    "(of |map|) with the original — near 1 means the method did not notice.")
+        a, b = st.columns([3, 2])
+        methods = a.multiselect("Methods to check", SANITY_METHODS, default=["saliency", "guided-backprop", "gradcam"],
+                                format_func=lambda m: at.TITLES[m], key="san_methods")
+        groups = layer_groups(net.model)
+        depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), min(8, len(groups)),
+                         key="san_depth")
+        key = (net.key, hash(x.numpy().tobytes()), int(target), tuple(methods), depth)
+        done = st.session_state.get("_sanity")
+        if st.button("Run the sanity check", icon=":material/play_arrow:", key="san_run", disabled=not methods):
+            st.session_state["_sanity"] = done = (key, [])
+            bar = st.progress(0.0, text="Sanity check: the original maps…")
+
+            def on_step(step, k: int, n: int) -> None:
+                done[1].append(step)  # kept as it goes: a stopped run shows the steps it finished
+                bar.progress(k / n, text=f"Sanity check: step {k} of {n} (randomised: {step.randomised})")
+
+            run_heavy("Sanity check", "san_job", lambda: cascading(net, x, tuple(methods), target=target,
+                                                                    steps=depth, on_step=on_step))
+            bar.empty()
+        if not done or done[0] != key or not done[1]:
+            st.caption(f"Explains the class **{label}**. Takes a few seconds per step on a CPU; Stop keeps the "
+                       "steps done.")
+            return
+        steps = done[1]
+        import plotly.graph_objects as go
+
+        fig = go.Figure([go.Scatter(x=[s.randomised for s in steps], y=[s.similarity[m] for s in steps],
+                                    mode="lines+markers", name=at.TITLES[m]) for m in methods])
+        fig.update_layout(height=380, yaxis={"title": "Spearman rank correlation with the original",
+                                             "range": [-0.25, 1.05]},
+                          xaxis={"title": "randomised so far (from the top)"}, font={"size": sty.font_size},
+                          margin={"l": 60, "r": 20, "t": 20, "b": 60}, legend={"orientation": "h", "y": 1.12})
+        chart(fig, config={"displaylogo": False}, key="san_curve")
+        for s in steps:
+            cols = st.columns([1] + [2] * len(methods), vertical_alignment="center")
+            cols[0].markdown(f"**{s.randomised}**" if s.randomised != "none" else "**original**")
+            for c, m in zip(cols[1:], methods):
+                c.image(overlay(seen, at.display_map(s.maps[m], m), 0.7), width="stretch",
+                        caption=f"{at.TITLES[m]} · ρ = {s.similarity[m]:.2f}")

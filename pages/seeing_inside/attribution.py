@@ -145,6 +145,6 @@ av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
            **av.attribution_link(methods, target_kind or "", target)})
-st.caption("Guided backprop and deconvnet apply their rule at every rectifier of every model — ReLU6, functional "
-           "ReLU and reused ReLU modules included — on a traced copy of the network that shares its weights; the "
-           "shared model is never hooked or modified.")
+st.caption("Guided backprop and deconvnet apply their rule at every rectifier (ReLU6, functional and reused ReLUs "
+           "included) on a traced copy sharing the weights; the shared model is never hooked or modified.")
+av.sanity_section(net, x, int(target), seen, labels[int(target)], sty)

@@ -359,3 +359,11 @@ def test_a_projected_step_view_comes_first_and_offers_the_step_as_a_slide(file):
     at = open_page(file, present="1")
     assert any(b.label == "This step as a slide" for b in at.get("download_button"))
     assert at.expander[0].label == "Grids, settings and the explanation"
+
+
+def test_the_sanity_check_runs_on_the_attributions_page_and_shows_its_curve_and_maps():
+    at = open_page("attribution.py")
+    at.slider(key="san_depth").set_value(2).run()
+    next(b for b in at.button if b.label == "Run the sanity check").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len([m for m in at.markdown if m.value in ("**original**", "**_fc**", "**_bn1**")]) == 3
