@@ -46,7 +46,7 @@ def _acts_and_grads(net, x: torch.Tensor, target: int, layer: str, device: str, 
 
     out_node = _output_node(net)
     fx = extractor(net, (layer, out_node), str(device))
-    xi = x.to(device).clone().requires_grad_(need_grads)
+    xi = x.detach().to(device).clone().requires_grad_(need_grads)
     outs = fx(xi)
     acts, logits = outs[layer], outs[out_node]
     grads = torch.autograd.grad(logits[0, target], acts)[0] if need_grads else None

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import streamlit as st
 
-from cnnviz.classroom import PRIVATE_PARAMS, ClassroomError, normalise_code, store
+from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, normalise_code, store
 from cnnviz.pagemap import HOME, by_url
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnviz.classroom import CODE_ALPHABET, CODE_LENGTH, ClassroomError, InProcessStore, normalise_code
+from cnnviz.classroom.store import CODE_ALPHABET, CODE_LENGTH, ClassroomError, InProcessStore, normalise_code
 
 pytestmark = pytest.mark.unit
 
