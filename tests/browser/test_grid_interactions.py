@@ -47,6 +47,20 @@ def _wait_text(watched, text: str, timeout: int = STATE_TIMEOUT_MS) -> None:
     watched.page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=timeout)
 
 
+def _click_until(watched, chart, at_js: str, text: str) -> None:
+    """Click a chart point until the page shows `text`: on a busy machine plotly may bind its click handlers
+    after the chart appears, and a click before that is lost (the wait is on the content, not a clock)."""
+    for attempt in range(4):
+        xy = chart.evaluate(at_js)
+        watched.page.mouse.click(xy[0], xy[1])
+        try:
+            _wait_text(watched, text, timeout=20_000 if attempt < 3 else STATE_TIMEOUT_MS)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: click again
+            if attempt == 3:
+                raise
+
+
 def _settled_without_errors(watched, shot) -> None:
     """Idle, no exception on the page, and a screenshot to look at."""
     watched.wait_idle()
@@ -149,11 +163,10 @@ def test_clicking_a_unit_moves_its_receptive_field(server, watched, artifacts):
     chart = watched.page.locator(".js-plotly-plot").nth(1)  # the one-channel view (predictions chart is first)
     chart.scroll_into_view_if_needed()
     watched.page.wait_for_timeout(1500)  # plotly finishes drawing before it reports clicks
-    xy = chart.evaluate(
-        """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
-            return [r.left + L.xaxis._offset + L.xaxis.l2p(0), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""")
-    watched.page.mouse.click(xy[0], xy[1])
-    _wait_text(watched, "Activation at (0, 0)")
+    _click_until(watched, chart,
+                 """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
+                     return [r.left + L.xaxis._offset + L.xaxis.l2p(0), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""",
+                 "Activation at (0, 0)")
     watched.wait_idle()
     watched.screenshot(artifacts / "networks_unit_clicked.png")
 
@@ -164,11 +177,10 @@ def test_clicking_a_diagram_block_filters_the_table(server, watched, artifacts):
     chart = watched.page.locator(".js-plotly-plot").first
     chart.scroll_into_view_if_needed()
     watched.page.wait_for_timeout(1500)
-    xy = chart.evaluate(
-        """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
-            return [r.left + L.xaxis._offset + L.xaxis.l2p(6), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""")
-    watched.page.mouse.click(xy[0], xy[1])
-    _wait_text(watched, "Selected: layer2.0")
+    _click_until(watched, chart,
+                 """el => { const L = el._fullLayout; const r = el.getBoundingClientRect();
+                     return [r.left + L.xaxis._offset + L.xaxis.l2p(6), r.top + L.yaxis._offset + L.yaxis.l2p(0)]; }""",
+                 "Selected: layer2.0")
     watched.wait_idle()
     assert "Inside layer2.0" in watched.page.inner_text("body")
     watched.screenshot(artifacts / "architectures_block_selected.png")
