@@ -134,6 +134,11 @@ def relative_luminance(rgb: np.ndarray) -> np.ndarray:
     return lin @ np.array([0.2126, 0.7152, 0.0722])
 
 
+def black_ink(rgb: np.ndarray) -> np.ndarray:
+    """Whether black (else white) text contrasts more with each colour: the better of the two is always ≥ 4.58 : 1."""
+    return contrast_ratio(rgb, np.zeros(3)) >= contrast_ratio(rgb, np.full(3, 255.0))
+
+
 def contrast_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """WCAG 2 contrast ratio between colours a and b (1 to 21)."""
     la, lb = relative_luminance(a), relative_luminance(b)

@@ -111,11 +111,10 @@ def number_colours(values: np.ndarray, scale: list[list], zmin: float, zmax: flo
     The better of the two is always at least 4.58 : 1 (WCAG AA asks 4.5 : 1), whatever the colour;
     plotly's automatic choice (dark grey or white) fell to 3.2 : 1 on mid-range Cividis cells.
     """
-    from cnnviz.present.colours import contrast_ratio, rgb_on_scale
+    from cnnviz.present.colours import black_ink, rgb_on_scale
 
     rgb = rgb_on_scale(np.nan_to_num(np.asarray(values, dtype=float), nan=zmin), scale, zmin, zmax)
-    on_black, on_white = contrast_ratio(rgb, np.zeros(3)), contrast_ratio(rgb, np.full(3, 255.0))
-    return np.where(on_black >= on_white, "#000000", "#FFFFFF")
+    return np.where(black_ink(rgb), "#000000", "#FFFFFF")
 
 
 def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:

@@ -11,15 +11,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.present.colours import Style, colour_range, contrast_ratio, to_rgb
+from cnnviz.present.colours import Style, black_ink, colour_range, to_rgb
 from cnnviz.present.figures import Panel, focused
 from cnnviz.present.numbers import fmt
 
 MAX_GIF_FRAMES = 400
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+SANS = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+MONO = ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+
+
+def _font(size: int, names: tuple[str, ...] = SANS) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The first of `names` found (monospace falls back to the sans font, then to Pillow's own)."""
+    for name in names + (SANS if names != SANS else ()):
         try:
             return ImageFont.truetype(name, size)
         except OSError:
@@ -50,6 +55,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
+        black = black_ink(rgb.astype(float))
         draw.text((x0, margin), p.title.replace("<br>", " "), fill=_hex(st.text_colour), font=title_font)
         y0 = margin + title_h
         g = max(1, st.grid_gap)
@@ -58,9 +64,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
                 box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g)
                 fill = _hex(st.padding_colour) if mask[r, c] else (int(rgb[r, c, 0]), int(rgb[r, c, 1]), int(rgb[r, c, 2]))
                 draw.rectangle(box, fill=fill)
-                black = contrast_ratio(np.array(fill, dtype=float), np.zeros(3)) >= contrast_ratio(
-                    np.array(fill, dtype=float), np.full(3, 255.0))  # the better of the two: always ≥ 4.58 : 1
-                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if black else (255, 255, 255))
+                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if black[r, c] else (255, 255, 255))
                 draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), fmt(vals[r, c], 2), fill=tc, font=font,
                           anchor="mm")
         for cells, colour in p.fills:
@@ -125,15 +129,6 @@ def _padded(img: Image.Image, size: tuple[int, int]) -> Image.Image:
 SLIDE = (1920, 1080)
 
 
-def _mono(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for name in ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return _font(size)
-
-
 def slide(view: Image.Image, title: str, lines: Sequence[str], footer: str = "CNN Explorer") -> Image.Image:
     """A 1920×1080 slide of one step: the page's title, the grids as the page draws them, the arithmetic below.
 
@@ -146,7 +141,7 @@ def slide(view: Image.Image, title: str, lines: Sequence[str], footer: str = "CN
     d = ImageDraw.Draw(img)
     margin = 60
     d.text((margin, 40), title, fill=(0, 0, 0), font=_font(60))
-    mono = _mono(34)
+    mono = _font(34, MONO)
     chars = max(20, int((w - 2 * margin) / (34 * 0.61)))
     wrapped = [part for line in lines for part in (textwrap.wrap(line, chars) or [""])][:8]
     text_h = 48 * len(wrapped)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import io
 import secrets
-from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, normalise_code, store
 from cnnviz.pagemap import HOME, by_url
+from cnnviz.present.render import png_bytes
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
@@ -122,7 +123,7 @@ def _teacher_controls(s: dict) -> None:
     if photo is not None and st.button("Share the photo I uploaded", icon=":material/share:", key="class_share",
                                        help="Uploads stay yours unless you share one."):
         try:
-            store().share_photo(code, s["token"], _png(photo[0]))
+            store().share_photo(code, s["token"], png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8))))
             st.toast("Your photo is shared with the class.", icon=":material/share:")
         except ClassroomError as e:
             st.error(str(e))
@@ -224,11 +225,3 @@ def note_upload(photo: tuple[np.ndarray, str]) -> None:
     """A teacher's upload may be shared later (only when they press Share)."""
     if state().get("role") == "teacher":
         st.session_state["_class_last_upload"] = photo
-
-
-def _png(rgb: Any) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
