@@ -1,4 +1,4 @@
-"""Guided backprop and fantasy steps, each ÷ one plain forward+backward of the same model, in one run.
+"""Guided backprop, Score-CAM and fantasy steps, each ÷ its plain counterpart on the same model, in one run.
 
 python bench/attribution_fantasy.py [repeats]
 """
@@ -43,18 +43,40 @@ def main(repeats: int) -> None:
     base = med(lambda: fwd_bwd(x, 285), repeats)
     gb = med(lambda: at.attribute(NAME, x, "guided-backprop", target=285), repeats)
     print(f"guided backprop {gb * 1000:.1f} ms ÷ forward+backward {base * 1000:.1f} ms = {gb / base:.2f} (goal ≤ 1.3)")
-    for size in (128, 224):
-        xs = torch.rand(1, 3, size, size)
-        b = med(lambda: fwd_bwd(fa.to_model_input(NAME, xs), 0), repeats)
-        cfg = fa.FantasyConfig(layer="_blocks.15.depthwise_act", channel=0, size=size, steps=8)
-        per_step = med(lambda: fa.fantasy(cfg), max(2, repeats // 3)) / cfg.steps
-        print(f"fantasy step at {size} px {per_step * 1000:.1f} ms ÷ forward+backward {b * 1000:.1f} ms = "
-              f"{per_step / b:.2f} (goal ≤ 1.5)")
-    cfg = fa.FantasyConfig(layer="_blocks.8.depthwise_act", channel=7, size=224, steps=256)
+    from cnnviz.explain import cam
+
+    gradcam = med(lambda: cam.cam(NAME, x, 285, "gradcam"), repeats)
+    for channels, batch in ((cam.SCORECAM_CHANNELS, cam.SCORECAM_BATCH), (cam.SCORECAM_CHANNELS, 8)):
+        t = time.perf_counter()
+        cam.cam(NAME, x, 285, "scorecam", batch=batch, channels=channels)
+        score = time.perf_counter() - t
+        print(f"Score-CAM, {channels} most active channels, batches of {batch}: {score:.1f} s ÷ Grad-CAM "
+              f"{gradcam * 1000:.0f} ms = {score / gradcam:.0f} (224 px, {torch.get_num_threads()} threads)", flush=True)
+    from cnnviz.networks.inspect import extractor
+
+    for target, layer in (("channel", "_blocks.15.depthwise_act"), ("class", None)):
+        cfg0 = fa.FantasyConfig(target=target, layer=layer, channel=0, class_index=1, steps=8)
+        node = fa.target_node(cfg0)
+        for size in (64, 96, 128, 160, 224):
+            xs = torch.rand(1, 3, size, size)
+
+            def to_target(x: torch.Tensor, node: str | None = node) -> None:
+                xi = x.clone().requires_grad_(True)
+                if node is None:
+                    get(NAME).module()(xi)[0, 1].backward()
+                else:
+                    extractor(NAME, (node,))(xi)[node][0, 0].mean().backward()
+
+            b = med(lambda: to_target(fa.to_model_input(NAME, xs)), repeats)
+            cfg = fa.FantasyConfig(target=target, layer=layer, channel=0, class_index=1, size=size, steps=8)
+            per_step = med(lambda: fa.fantasy(cfg), max(2, repeats // 3)) / cfg.steps
+            print(f"fantasy step ({target}, {cfg.param}) at {size} px {per_step * 1000:.1f} ms ÷ forward+backward to "
+                  f"{node or 'the logits'} {b * 1000:.1f} ms = {per_step / b:.2f} (goal ≤ 1.5)", flush=True)
+    cfg = fa.FantasyConfig(target="class", class_index=130)
     t = time.perf_counter()
     fa.fantasy(cfg)
-    print(f"256-step 224-px fantasy image: {time.perf_counter() - t:.1f} s on "
-          f"{'CUDA' if torch.cuda.is_available() else 'this CPU'}")
+    print(f"the app's default class image ({cfg.size} px, {cfg.steps} steps, {cfg.param}): "
+          f"{time.perf_counter() - t:.1f} s on {'CUDA' if torch.cuda.is_available() else 'this CPU'}")
 
 
 if __name__ == "__main__":

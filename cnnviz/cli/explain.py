@@ -46,24 +46,27 @@ def cmd_fantasy(args) -> None:
 
     if args.class_index is None and (args.layer is None or args.channel is None):
         raise CnnvizError("give --class K, or --layer L --channel C [--unit Y,X]")
+    if not 1 <= args.images <= 8:
+        raise CnnvizError("--images must be 1–8")
+    common = dict(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
+                  preactivation=not args.after_activation, images=args.images, diversity=args.diversity,
+                  noise=args.noise)
     if args.class_index is not None:
         n = len(get(args.model).labels)
         if not 0 <= args.class_index < n:
             raise CnnvizError(f"--class must be from 0 to {n - 1}")
-        cfg = fantasy.FantasyConfig(model=args.model, target="class", class_index=args.class_index, size=args.size,
-                                    steps=args.steps, lr=args.lr, seed=args.seed)
+        cfg = fantasy.FantasyConfig(model=args.model, target="class", class_index=args.class_index, **common)
     else:
         info = layer_of(args.model, args.layer)
         if not 0 <= args.channel < info.shape[0]:
             raise CnnvizError(f"--channel must be from 0 to {info.shape[0] - 1} for {info.node}")
         unit = pair(args.unit, "--unit") if args.unit else None
         cfg = fantasy.FantasyConfig(model=args.model, target="unit" if unit else "channel", layer=info.node,
-                                    channel=args.channel, unit=unit, size=args.size, steps=args.steps, lr=args.lr,
-                                    seed=args.seed)
+                                    channel=args.channel, unit=unit, **common)
     if not 32 <= args.size <= 512 or not 1 <= args.steps <= 4096:
         raise CnnvizError("--size must be 32–512 and --steps 1–4096")
     res = fantasy.fantasy(cfg, device=str(device_of(args)))
-    Image.fromarray(res.image).save(args.output)
+    Image.fromarray(np.concatenate(res.all_images, axis=1)).save(args.output)
     print(f"saved {args.output}: {args.steps} steps in {res.seconds:.1f} s, objective {res.history[0]:.3f} → "
           f"{res.history[-1]:.3f}")
 
@@ -115,9 +118,16 @@ def register(sub) -> None:
     p.add_argument("--channel", type=int, default=None)
     p.add_argument("--unit", default=None, help="Y,X within the channel's map")
     p.add_argument("--class", dest="class_index", type=int, default=None)
-    p.add_argument("--steps", type=int, default=128)
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--steps", type=int, default=256)
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--lr", type=float, default=None, help="default: 0.1 for maco, 0.05 for fourier")
+    p.add_argument("--param", default="maco", choices=["maco", "fourier"],
+                   help="maco: natural-image magnitude, optimised phase (default); fourier: free spectrum")
+    p.add_argument("--after-activation", action="store_true",
+                   help="optimise a ReLU/ReLU6 layer's output instead of its input")
+    p.add_argument("--images", type=int, default=1, help="several images made together, side by side in the PNG")
+    p.add_argument("--diversity", type=float, default=1.0, help="weight pushing the images apart (--images > 1)")
+    p.add_argument("--noise", type=float, default=0.0, help="pixel noise added to each step's view")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

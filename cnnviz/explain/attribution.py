@@ -306,7 +306,7 @@ def _smoothgrad(sal, x: torch.Tensor, samples: int, noise: float, seed: int, **k
     from cnnviz.learn.seeding import noisy_copies
 
     gen = torch.Generator().manual_seed(seed)
-    xs = noisy_copies(x, samples, noise * float(x.max() - x.min()), gen).requires_grad_(True)
+    xs = noisy_copies(x, samples, noise * float(x.detach().max() - x.detach().min()), gen).requires_grad_(True)
     return sal.attribute(xs, abs=True, **kw).mean(0, keepdim=True)
 
 

@@ -22,7 +22,7 @@ SANS = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 MONO = ("DejaVuSansMono.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 
 
-def _font(size: int, names: tuple[str, ...] = SANS) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def load_font(size: int, names: tuple[str, ...] = SANS) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The first of `names` found (monospace falls back to the sans font, then to Pillow's own)."""
     for name in names + (SANS if names != SANS else ()):
         try:
@@ -41,7 +41,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
     panels = focused(panels)
     cell = 60 if st.presentation else 44
     gap, margin, title_h = cell // 2, 16, int(st.font_size * 2.2)
-    font, title_font = _font(int(st.cell_font_size * 0.95)), _font(st.font_size)
+    font, title_font = load_font(int(st.cell_font_size * 0.95)), load_font(st.font_size)
     widths = [p.values.shape[1] * cell for p in panels]
     rows = max(p.values.shape[0] for p in panels)
     cap_h = int(st.font_size * 2.0) if caption else 0
@@ -82,7 +82,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
                                 y0 + (r + 1) * cell - g - 1), outline=_hex(colour), width=lw)
         x0 += w + gap
     if caption:
-        draw.text((margin, height - cap_h), caption, fill=_hex(st.text_colour), font=_font(int(st.font_size * 0.9)))
+        draw.text((margin, height - cap_h), caption, fill=_hex(st.text_colour), font=load_font(int(st.font_size * 0.9)))
     return img
 
 
@@ -140,8 +140,8 @@ def slide(view: Image.Image, title: str, lines: Sequence[str], footer: str = "CN
     img = Image.new("RGB", SLIDE, (255, 255, 255))
     d = ImageDraw.Draw(img)
     margin = 60
-    d.text((margin, 40), title, fill=(0, 0, 0), font=_font(60))
-    mono = _font(34, MONO)
+    d.text((margin, 40), title, fill=(0, 0, 0), font=load_font(60))
+    mono = load_font(34, MONO)
     chars = max(20, int((w - 2 * margin) / (34 * 0.61)))
     wrapped = [part for line in lines for part in (textwrap.wrap(line, chars) or [""])][:8]
     text_h = 48 * len(wrapped)
@@ -153,5 +153,5 @@ def slide(view: Image.Image, title: str, lines: Sequence[str], footer: str = "CN
     for line in wrapped:
         d.text((margin, y), line, fill=(0, 0, 0), font=mono)
         y += 48
-    d.text((w - margin, h - 30), footer, fill=(80, 80, 80), font=_font(22), anchor="rs")
+    d.text((w - margin, h - 30), footer, fill=(80, 80, 80), font=load_font(22), anchor="rs")
     return img

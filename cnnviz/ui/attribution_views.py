@@ -10,6 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.explain import attribution as at
+from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
@@ -19,9 +20,20 @@ def _png(rgb: np.ndarray) -> bytes:
     return png_bytes(Image.fromarray(rgb))
 
 
+EVERY_METHOD = [m for m in at.METHODS if m != "scorecam"]  # Score-CAM alone takes half a minute: added by hand
+EVERY_HELP = ("Every method at once on this photo and class, on one colour scale (Score-CAM, slow, can be added by "
+              "hand); below them, one PNG slide of them all with the top-5")
+
+
+def every_method() -> None:
+    """"Where does this class live?": every method at once (the button's callback, before the widgets are drawn)."""
+    st.session_state["attr_methods"] = list(EVERY_METHOD)
+
+
 def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha: float, what: str, key: str,
-              sty: Style, downloads: bool = True) -> None:
-    """Up to three maps a row, each over the network's input at least 336 px wide, with its caveats."""
+              sty: Style, downloads: bool = True, predictions: list | None = None, network: str = "") -> None:
+    """Up to three maps a row, each over the network's input at least 336 px wide, with its caveats; with the
+    predictions, a one-slide PNG of them all ("where does this class live?")."""
     if not values:
         return
     bar = to_rgb(np.repeat(np.linspace(0, 1, 320)[None, :], 14, axis=0), sty.sequential, 0.0, 1.0).astype(np.uint8)
@@ -41,6 +53,15 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
                 st.download_button("PNG", partial(_png, big),  # encoded only when asked
                                    file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
                                    key=f"attr_dl_{method}", icon=":material/image:")
+    if downloads and predictions is not None and len(values) > 1:
+        shown = {m: at.display_map(v, m, sign) for m, v in values.items()}
+        top5 = [(p.label, p.probability) for p in predictions]
+        st.download_button("All maps, the photo and the top-5 as one slide (PNG)", partial(
+            lambda: png_bytes(class_sheet(seen, shown, at.TITLES, what, top5, network, sty.sequential, alpha))),
+            file_name=f"{key.replace('@', '-')}_where_{what.replace(' ', '_')}.png", mime="image/png",
+            key="attr_dl_sheet", icon=":material/slideshow:", type="primary")
+    st.caption("Guided backprop and deconvnet apply their rule at every rectifier (ReLU6, functional and reused "
+               "ReLUs included) on a traced copy sharing the weights; the shared model is never hooked or modified.")
 
 
 _PARTIAL = "_attr_partial"

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from cnnviz.explain import fantasy as fa
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.charts import chart
 from cnnviz.urlstate import choice, flag, int_in, number_in
 
 SIZES = (64, 96, 128, 160, 224)
+MAX_IMAGES = 4
+# size (px) and steps each objective starts with: a class needs the whole network and room for an object
+MODE_DEFAULTS = {"class": (224, 256), "channel": (128, 128), "unit": (128, 128), "gallery": (128, 64)}
 
 
 def _size(t: str) -> int:
@@ -31,9 +39,95 @@ LINK: dict[str, tuple[str, Any]] = {
     "size": ("fa_size", _size), "steps": ("fa_steps", int_in(8, 512)), "lr": ("fa_lr", number_in(0.001, 0.5)),
     "seed": ("fa_seed", int_in(0, 10_000)), "jitter": ("fa_jitter", int_in(0, 32)), "rot": ("fa_rot", number_in(0, 45)),
     "tv": ("fa_tv", number_in(0, 10)), "l2": ("fa_l2", number_in(0, 10)), "blur": ("fa_blur", number_in(0, 100)),
-    "scale": ("fa_scale", flag),
+    "scale": ("fa_scale", flag), "param": ("fa_param", choice(tuple(fa.PARAMETERISATIONS))),
+    "pre": ("fa_pre", flag), "noise": ("fa_noise", number_in(0, 0.5)), "images": ("fa_images", int_in(1, MAX_IMAGES)),
+    "div": ("fa_div", number_in(0, 10)),
+    **{f"decay_{p}": (f"fa_decay_{p}", number_in(0.5, 3.0)) for p in fa.PARAMETERISATIONS},
 }
 MODEL = choice(tuple(SPECS))
+
+
+def mode_defaults() -> None:
+    """On a change of objective: the size and steps that objective starts with (a link or the learner may change them)."""
+    size, steps = MODE_DEFAULTS[st.session_state.get("fa_mode") or "channel"]
+    st.session_state["fa_size"], st.session_state["fa_steps"] = size, steps
+
+
+def optimisation_settings(mode: str) -> dict[str, Any]:
+    """The settings expander → FantasyConfig fields (everything but the model and the target)."""
+    size0, steps0 = MODE_DEFAULTS[mode]
+    with st.expander("Optimisation settings", expanded=False):
+        p1, p2, p3 = st.columns([3, 2, 2])
+        param = p1.radio("Parameterisation", list(fa.PARAMETERISATIONS), format_func=fa.PARAMETERISATIONS.get,
+                         key="fa_param", help="MACO keeps the spectrum's magnitude that of natural photos and changes "
+                         "only its phase: no speckle, no saturated colours, and other networks recognise its class "
+                         "images more often. Fourier lets the magnitude grow too (the classic recipe).")
+        pre = p2.checkbox("Before the activation", value=True, key="fa_pre",
+                          help="Optimise a ReLU/ReLU6 layer's input: a ReLU6 stuck at 6 or a ReLU at 0 has no "
+                          "gradient, its input always has one")
+        images = int(p3.number_input("Images at once", 1, MAX_IMAGES, 1, key="fa_images",
+                                     help="Several images of the same target, pushed apart by the diversity term"))
+        div = float(p3.number_input("Diversity weight", 0.0, 10.0, 1.0, key="fa_div", disabled=images < 2))
+        s1, s2, s3, s4, s5 = st.columns(5)
+        size = int(s1.select_slider("Size (px)", SIZES, size0, key="fa_size"))
+        steps = int(s2.number_input("Steps", 8, 512, steps0, key="fa_steps"))
+        lr = float(s3.number_input("Learning rate", 0.001, 0.5, fa.DEFAULT_LR[param], format="%.3f", key="fa_lr",
+                                   help=f"Defaults: {', '.join(f'{k} {v}' for k, v in fa.DEFAULT_LR.items())}"))
+        seed = int(s4.number_input("Seed (same seed, same image)", 0, 10_000, 0, key="fa_seed"))
+        decay = float(s5.number_input("Spectrum fall-off (1/fᵈ)", 0.5, 3.0, fa.DEFAULT_DECAY[param], 0.25,
+                                      key=f"fa_decay_{param}", help="Higher: smoother, larger shapes; lower: finer "
+                                      "texture. Photos fall off about as 1/f¹."))
+        t1, t2, t3, t4, t5, t6 = st.columns(6)
+        jitter = int(t1.number_input("Jitter (px)", 0, 32, 8, key="fa_jitter"))
+        rotate = float(t2.number_input("Rotation (± degrees)", 0.0, 45.0, 15.0, key="fa_rot"))
+        noise = float(t3.number_input("Pixel noise", 0.0, 0.5, 0.0, format="%.2f", key="fa_noise"))
+        tv = float(t4.number_input("Total variation weight", 0.0, 10.0, 0.0, key="fa_tv"))
+        l2w = float(t5.number_input("L2 weight", 0.0, 10.0, 0.0, key="fa_l2"))
+        blurw = float(t6.number_input("Blur weight", 0.0, 100.0, 0.0, key="fa_blur"))
+        zoom = st.checkbox("Random zoom (each step sees 50–100 % of the image)", value=True, key="fa_scale")
+    return dict(param=param, decay=decay, preactivation=pre, images=images, diversity=div if images > 1 else 0.0, size=size,
+                steps=steps, lr=lr, seed=seed, jitter=jitter, rotate=rotate, noise=noise, tv=tv, l2=l2w, blur=blurw,
+                zoom=fa.FantasyConfig.zoom if zoom else (1.0, 1.0))
+
+
+class LiveProgress:
+    """Progress bar, the image every few steps and the objective curve drawn while the optimisation runs."""
+
+    def __init__(self, total_images: int) -> None:
+        self.total = total_images
+        self.bar = st.progress(0.0, text="Starting…")
+        left, right = st.columns([2, 3])
+        self.preview, self.curve = left.empty(), right.empty()
+        self.values: list[float] = []
+
+    def reporter(self, k: int, label: str, steps: int,
+                 keep: Callable[[fa.FantasyResult], None] | None = None) -> Callable[[int, float, Any], None]:
+        """on_step for image k of the run; `keep` receives the image so far at each preview (what Stop leaves)."""
+        self.values = []
+        t0 = time.perf_counter()
+
+        def report(step: int, value: float, img: np.ndarray | None) -> None:
+            self.values.append(value)
+            self.bar.progress(min((k + step / steps) / self.total, 1.0),
+                              text=f"{label}step {step}/{steps} · objective {value:.3f}")
+            if img is not None:
+                if keep is not None and step < steps:
+                    keep(fa.FantasyResult(img, list(self.values), time.perf_counter() - t0, stopped_at=step))
+                self.preview.image(img, caption=f"step {step}", width=256)
+                with self.curve.container():
+                    _curve(self.values, 200)
+        return report
+
+    def clear(self) -> None:
+        for box in (self.bar, self.preview, self.curve):
+            box.empty()
+
+
+def _curve(values: list[float], height: int) -> None:
+    fig = go.Figure(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines", line_width=3),
+                    layout={"height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
+                            "xaxis_title": "step", "yaxis_title": "objective (the value being maximised)"})
+    chart(fig)
 
 
 def show_results(store: dict) -> None:
@@ -50,7 +144,8 @@ def show_results(store: dict) -> None:
                     k = r * cols_n + c
                     if k < len(items):
                         ch, out, start, end = items[k]
-                        cols[c].image(out.image, caption=f"channel {ch}: {start:.2f} → {end:.2f}", width="stretch")
+                        cols[c].image(out.image, width="stretch", caption=f"channel {ch}: {start:.2f} → {end:.2f}"
+                                      if start is not None else f"channel {ch}: stopped at step {out.stopped_at}")
             tile = np.concatenate([np.concatenate([it[1].image for it in items[r * cols_n:(r + 1) * cols_n]] +
                                                   [np.full_like(items[0][1].image, 255)] *
                                                   (cols_n - len(items[r * cols_n:(r + 1) * cols_n])), axis=1)
@@ -59,15 +154,30 @@ def show_results(store: dict) -> None:
                                mime="image/png", icon=":material/image:")
         else:
             ch, out, start, end = items[0]
-            a, b = st.columns([2, 3])
-            a.image(out.image, width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
             what = (f"class {res['class_name']}" if res["mode"] == "class" else
                     f"{res['layer']} channel {ch}" + (" (one unit)" if res["mode"] == "unit" else ""))
-            b.markdown(f"**Target:** {what}  \n**Objective** on the starting noise **{start:.3f}** → on this image "
-                       f"**{end:.3f}**" + (f" ({end / start:.1f}×)" if start > 0 else ""))
-            b.line_chart({"objective": out.history}, x_label="step", y_label="objective", height=220)
-            b.download_button("PNG", png_bytes(Image.fromarray(out.image)), file_name="fantasy.png", mime="image/png",
+            if res.get("node") and res["node"] != res.get("layer"):
+                what += f", optimised before its activation ({res['node']})"
+            pictures = out.all_images
+            if len(pictures) > 1:
+                cols = st.columns(len(pictures))
+                for k, (col, pic) in enumerate(zip(cols, pictures, strict=True)):
+                    col.image(pic, width="stretch", caption=f"image {k + 1} of {len(pictures)}")
+                a, b = st.container(), st.container()
+            else:
+                a, b = st.columns([2, 3])
+                a.image(out.image, width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
+            if start is None:
+                b.markdown(f"**Target:** {what}  \n**Stopped** at step {out.stopped_at}: the image as it was then")
+            else:
+                b.markdown(f"**Target:** {what}  \n**Objective** on the starting noise **{start:.3f}** → on this "
+                           f"image **{end:.3f}**" + (f" ({end / start:.1f}×)" if start > 0 else ""))
+            with b:
+                _curve(out.history, 220)
+            tile = np.concatenate(pictures, axis=1)
+            b.download_button("PNG", png_bytes(Image.fromarray(tile)), file_name="fantasy.png", mime="image/png",
                               icon=":material/image:")
     else:
-        st.info("Choose a target and press **Dream**. A 128-px, 128-step image takes a few seconds on a CPU.",
+        st.info("Choose a target and press **Dream**. A 128-px, 128-step channel image takes a few seconds on "
+                "a CPU; the curve shows the objective rising step by step.",
                 icon=":material/lightbulb:")

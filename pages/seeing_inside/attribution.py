@@ -88,8 +88,10 @@ else:
     target = preds[0].index
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
 
-methods = st.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
+m1, m2 = st.columns([4, 1], vertical_alignment="bottom")
+methods = m1.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
                          format_func=at.TITLES.get, key="attr_methods")
+m2.button("Where does this class live?", on_click=av.every_method, key="attr_every", help=av.EVERY_HELP)
 o1, o2, o3 = st.columns(3)
 alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
 sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
@@ -141,10 +143,8 @@ values = run_heavy("Attributions", "attr_job", lambda: av.maps_as_they_come(meth
     if methods else {}
 if values is None:  # stopped: the maps it had finished
     values = av.partial_maps(signature)
-av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty)
+av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=preds, network=net.title)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
            **av.attribution_link(methods, target_kind or "", target)})
-st.caption("Guided backprop and deconvnet apply their rule at every rectifier (ReLU6, functional and reused ReLUs "
-           "included) on a traced copy sharing the weights; the shared model is never hooked or modified.")
 av.sanity_section(net, x, int(target), seen, labels[int(target)], sty)

@@ -42,3 +42,42 @@ def test_a_stopped_comparison_keeps_the_maps_it_finished():
     at = AppTest.from_function(_stopped_after_two)
     at.run()
     assert "kept: ['gradcam', 'saliency']; other view: []" in at.markdown[0].value
+
+
+def _fantasy_stopped_at_step_20() -> None:
+    import streamlit as st
+
+    from cnnviz.explain import fantasy as fa
+    from cnnviz.ui.fantasy_views import LiveProgress, show_results
+
+    class Stopped(Exception):
+        pass
+
+    store: dict = {}
+    cfg = fa.FantasyConfig(layer="_blocks.2.depthwise_act", channel=1, size=64, steps=40)
+    live = LiveProgress(1)
+
+    def keep(partial: fa.FantasyResult) -> None:
+        store["results"] = {"mode": "channel", "layer": cfg.layer, "class": None, "node": fa.target_node(cfg),
+                            "class_name": None, "items": [(1, partial, None, None)]}
+
+    report = live.reporter(0, "", cfg.steps, keep)
+
+    def on_step(step: int, value: float, img) -> None:
+        report(step, value, img)
+        if step == 20:
+            raise Stopped  # what a Stop click does to a running script: it ends mid-way
+
+    try:
+        fa.fantasy(cfg, on_step=on_step, preview_every=8)
+    except Stopped:
+        pass
+    show_results(store)
+
+
+def test_a_stopped_fantasy_image_keeps_the_image_and_curve_it_had():
+    at = AppTest.from_function(_fantasy_stopped_at_step_20, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("**Stopped** at step 16" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) >= 1 and len(at.get("image")) >= 1

@@ -221,6 +221,16 @@ def test_fantasy_page_dreams_a_small_image():
     assert any("Objective" in m.value and "→" in m.value for m in at.markdown)
 
 
+def test_where_does_this_class_live_shows_every_method_and_offers_one_slide():
+    from cnnviz.ui.attribution_views import EVERY_METHOD
+
+    at = open_page("attribution.py")
+    at.button(key="attr_every").click().run(timeout=300)
+    assert not at.exception
+    assert at.multiselect(key="attr_methods").value == EVERY_METHOD
+    assert any(b.label.startswith("All maps, the photo and the top-5 as one slide") for b in at.get("download_button"))
+
+
 def test_attribution_page_explains_a_unit():
     at = open_page("attribution.py")
     by_label(at.segmented_control, "Explain").set_value("a channel / unit").run()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from cnnviz.grids.presets import LECTURE_7X7, LECTURE_7X7_KERNEL
 from tests.expectations import CAT_CLASSES
@@ -142,8 +143,6 @@ def test_predict_layers_rf_and_featuremaps(tmp_path):
     assert {"name": "c3", "rf": 14.0, "jump": 2.0, "start": 6.5} in rf
     out = tmp_path / "maps.png"
     run("featuremaps", "assets/photos/coffee.png", "--model", "efficientnet_lite0", "--layer", "stem_act", "-o", str(out))
-    from PIL import Image
-
     assert Image.open(out).size[0] > 100
 
 
@@ -175,6 +174,10 @@ def test_fantasy_cli_writes_an_image(tmp_path):
     p = run("fantasy", "--layer", "_blocks.5.depthwise_act", "--channel", "11", "--steps", "8", "--size", "64",
             "--seed", "3", "-o", str(out))
     assert out.is_file() and "8 steps" in p.stdout
+    two = tmp_path / "two.png"
+    run("fantasy", "--class", "130", "--steps", "4", "--size", "64", "--images", "2", "--param", "fourier", "-o",
+        str(two))
+    assert Image.open(two).size == (128, 64)  # two diverse images side by side
     bad = run("fantasy", "--class", "5000", "-o", str(out), check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
