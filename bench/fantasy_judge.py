@@ -56,7 +56,7 @@ def contact_sheet(images: list[np.ndarray], labels: list[str]) -> Image.Image:
     from PIL import ImageDraw
 
     draw = ImageDraw.Draw(sheet)
-    label_font = load_font(20)
+    label_font = load_font(16)
     for k, (im, label) in enumerate(zip(images, labels, strict=True)):
         x, y = (k % cols) * side, (k // cols) * (side + 28)
         sheet.paste(Image.fromarray(im), (x, y))

@@ -28,7 +28,7 @@ from cnnviz.networks.network import NetworkLike, get
 from cnnviz.networks.tracing import runs_networks
 
 CAM_METHODS = ("gradcam++", "layercam", "eigencam", "scorecam")
-SCORECAM_BATCH = 32
+SCORECAM_BATCH = 8  # masked copies per forward pass: on 2 CPU cores 8 beat 16 and 32 (bench/attribution_fantasy.py)
 SCORECAM_CHANNELS = 256  # the most active channels masked by default: all 1,280 of Lite0 take ~170 s on 2 cores
 
 
