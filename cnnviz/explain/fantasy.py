@@ -1,10 +1,10 @@
 """Fantasy images (activation maximisation): inputs optimised to excite a class, a channel or a unit.
 
 Two parameterisations, both in Fourier space with decorrelated colours and a sigmoid:
-- "maco" (Fel et al., NeurIPS 2023): the magnitude of the spectrum is fixed to the 1/f fall-off
-  of natural images and only the phase is optimised, so the picture cannot pile energy into
-  high-frequency speckle or saturate; it is the default because another network recognises its
-  class images far more often (bench/fantasy_judge.py);
+- "maco" (Fel et al., NeurIPS 2023): the magnitude of the spectrum is fixed (a 1/f^decay fall-off)
+  and only the phase — here also each colour channel's strength — is optimised, so the picture
+  cannot pile energy into high-frequency speckle or saturate; it is the default because another
+  network recognises its class images far more often (bench/fantasy_judge.py, DEFAULT_DECAY);
 - "fourier" (Olah et al. 2017 / lucent): magnitude and phase free, scaled by 1/f.
 
 Each step sees the image through random robustness transforms — zoom (a crop of the image, or

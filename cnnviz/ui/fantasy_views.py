@@ -126,7 +126,7 @@ class LiveProgress:
 def _curve(values: list[float], height: int) -> None:
     fig = go.Figure(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines", line_width=3),
                     layout={"height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
-                            "xaxis_title": "step", "yaxis_title": "objective (the value being maximised)"})
+                            "xaxis_title": "step", "yaxis_title": "objective"})
     chart(fig)
 
 

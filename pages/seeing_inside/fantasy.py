@@ -27,9 +27,9 @@ read_url_once("fantasy", _from_url)
 
 st.title("Fantasy images")
 st.caption("Start from noise and change the picture, step by step, so that a chosen class, channel or unit fires as "
-           "strongly as possible. The picture lives in Fourier space — by default only the phase changes and the "
-           "magnitude stays that of natural photos (MACO) — and each step sees it zoomed, jittered and rotated, so "
-           "what survives is what the unit really responds to, not a trick of single pixels.")
+           "strongly as possible. The picture lives in Fourier space — by default only the phase (and the colour "
+           "balance) changes and the magnitude stays a fixed smooth fall-off (MACO) — and each step sees it zoomed, "
+           "jittered and rotated, so what survives is what the unit really responds to, not a trick of single pixels.")
 
 device, notice = resolve_device(settings.device)
 c1, c2, c3 = st.columns([2, 3, 2])
@@ -67,7 +67,7 @@ else:
 
 opt = fv.optimisation_settings(mode)
 st.caption(f"Limits: at most 512 steps, 224 px, {MAX_GALLERY} gallery channels and {fv.MAX_IMAGES} images at once, so a "
-           "run stays interactive on a CPU. A 224-px class image takes about half a minute on two CPU cores.")
+           "run stays interactive on a CPU. A 224-px, 256-step class image takes about 20–25 s on two CPU cores.")
 
 
 def config(ch: int | None) -> fa.FantasyConfig:

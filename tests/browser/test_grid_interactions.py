@@ -205,6 +205,16 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
     _settled_without_errors(watched, artifacts / "fantasy_gallery.png")
 
 
+def test_a_class_image_is_dreamt_with_its_objective_curve_from_a_link(server, watched, artifacts):
+    watched.page.goto(f"{server.url}/fantasy?mode=class&class=130&size=128&steps=32")
+    watched.wait_idle()
+    watched.page.get_by_role("button", name=re.compile("Dream")).click()
+    _wait_text(watched, "on the starting noise")
+    assert "class flamingo" in watched.page.inner_text("body")
+    assert watched.page.locator(".js-plotly-plot").count() >= 1  # the objective, step by step
+    _settled_without_errors(watched, artifacts / "fantasy_class_flamingo.png")
+
+
 def test_lenet_trains_live_in_the_browser(server, watched, artifacts):
     watched.page.goto(f"{server.url}/training")
     watched.wait_idle()
