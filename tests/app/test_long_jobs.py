@@ -45,8 +45,6 @@ def test_a_stopped_comparison_keeps_the_maps_it_finished():
 
 
 def _fantasy_stopped_at_step_20() -> None:
-    import streamlit as st
-
     from cnnviz.explain import fantasy as fa
     from cnnviz.ui.fantasy_views import LiveProgress, show_results
 
