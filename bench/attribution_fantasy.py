@@ -1,4 +1,4 @@
-"""Guided backprop, Score-CAM and fantasy steps, each ÷ its plain counterpart on the same model, in one run.
+"""Guided backprop, Score-CAM, the sanity check and fantasy steps, each ÷ a plain counterpart, in one run.
 
 python bench/attribution_fantasy.py [repeats]
 """
@@ -53,6 +53,14 @@ def main(repeats: int) -> None:
         score = time.perf_counter() - t
         print(f"Score-CAM, {channels} most active channels, batches of {batch}: {score:.1f} s ÷ Grad-CAM "
               f"{gradcam * 1000:.0f} ms = {score / gradcam:.0f} (224 px, {torch.get_num_threads()} threads)", flush=True)
+    from cnnviz.explain import sanity
+
+    t = time.perf_counter()
+    done = sanity.cascading(NAME, x, target=285)
+    whole = time.perf_counter() - t
+    print(f"sanity check, {len(done) - 1} layer groups × {len(sanity.DEFAULT_METHODS)} methods "
+          f"({', '.join(sanity.DEFAULT_METHODS)}): {whole:.1f} s, {whole / len(done) * 1000:.0f} ms per step "
+          f"÷ guided backprop {gb * 1000:.0f} ms = {whole / len(done) / gb:.1f}", flush=True)
     from cnnviz.networks.inspect import extractor
 
     for target, layer in (("channel", "_blocks.15.depthwise_act"), ("class", None)):
