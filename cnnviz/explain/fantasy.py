@@ -191,12 +191,6 @@ def target_node(cfg: FantasyConfig) -> str | None:
     return cfg.layer
 
 
-def _diversity_node(cfg: FantasyConfig) -> str:
-    """Where a class objective's diversity is measured: the last layer that still has a spatial map."""
-    spatial = [i for i in get(cfg.model).layers() if i.shape[1] > 1 and i.shape[0] > 1]
-    return spatial[-1].node
-
-
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
 
 
@@ -209,7 +203,10 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
         if not diverse:
             model = get(cfg.model).module(device)
             return lambda x: (model(x)[:, cfg.class_index], None)
-        node, out = _diversity_node(cfg), _logits_node(cfg.model)
+        from cnnviz.explain.attribution import default_cam_layer
+
+        # diversity is measured on the last spatial layer (Grad-CAM's), the logit read beside it
+        node, out = default_cam_layer(cfg.model), _logits_node(cfg.model)
         fx = extractor(cfg.model, (node, out), device)
 
         def logit(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -41,10 +41,11 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
     a.image(bar, width="stretch")
     b.caption(f"Colour scale ({sty.sequential}, sequential, each map on its own): 0 (photo shows through, left) → the "
               f"map's 99.5th percentile of {'|value|' if sign == 'absolute' else sign + ' values'} or more (right).")
+    shown = {m: at.display_map(v, m, sign) for m, v in values.items()}  # drawn below, and on the slide
     cols = st.columns(min(3, len(values)))
-    for k, (method, v) in enumerate(values.items()):
+    for k, method in enumerate(values):
         with cols[k % len(cols)]:
-            img = overlay(seen, at.display_map(v, method, sign), alpha, sty.sequential)
+            img = overlay(seen, shown[method], alpha, sty.sequential)
             big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)),
                                                          Image.Resampling.NEAREST))
             st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
@@ -54,7 +55,6 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
                                    file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
                                    key=f"attr_dl_{method}", icon=":material/image:")
     if downloads and predictions is not None and len(values) > 1:
-        shown = {m: at.display_map(v, m, sign) for m, v in values.items()}
         top5 = [(p.label, p.probability) for p in predictions]
         st.download_button("All maps, the photo and the top-5 as one slide (PNG)", partial(
             lambda: png_bytes(class_sheet(seen, shown, at.TITLES, what, top5, network, sty.sequential, alpha))),

@@ -59,9 +59,10 @@ def optimisation_settings(mode: str) -> dict[str, Any]:
     with st.expander("Optimisation settings", expanded=False):
         p1, p2, p3 = st.columns([3, 2, 2])
         param = p1.radio("Parameterisation", list(fa.PARAMETERISATIONS), format_func=fa.PARAMETERISATIONS.get,
-                         key="fa_param", help="MACO keeps the spectrum's magnitude that of natural photos and changes "
-                         "only its phase: no speckle, no saturated colours, and other networks recognise its class "
-                         "images more often. Fourier lets the magnitude grow too (the classic recipe).")
+                         key="fa_param", help="MACO keeps the spectrum's magnitude fixed (the fall-off below) and changes "
+                         "only its phase and the colour balance: no speckle, no saturated colours, and other networks "
+                         "recognise its class images more often. Fourier lets the magnitude grow too (the classic "
+                         "recipe).")
         pre = p2.checkbox("Before the activation", value=True, key="fa_pre",
                           help="Optimise a ReLU/ReLU6 layer's input: a ReLU6 stuck at 6 or a ReLU at 0 has no "
                           "gradient, its input always has one")
