@@ -88,7 +88,7 @@ else:
     target = preds[0].index
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
 
-m1, m2 = st.columns([4, 1], vertical_alignment="bottom")
+m1, m2 = st.columns([3, 2], vertical_alignment="bottom")  # the button label whole, projected too
 methods = m1.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
                          format_func=at.TITLES.get, key="attr_methods")
 m2.button("Where does this class live?", on_click=av.every_method, key="attr_every", help=av.EVERY_HELP)
