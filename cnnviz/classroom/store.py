@@ -6,9 +6,8 @@ never an upload) plus, only when the teacher chooses, one shared photo.
 
 `InProcessStore` keeps every class of this server process in memory, with limits (how many
 classes at once, idle expiry, photo size). When the app runs as several replicas behind a load
-balancer, a Redis store implements the same `ClassStore` methods (see README, "Classroom"):
-views as hashes `class:<code>`, each publish also sent on a pub/sub channel, followers as a
-sorted set of heartbeat times, expiry by key TTL.
+balancer (`python -m cnnviz hall`), `CNNVIZ_REDIS_URL` selects `RedisStore`
+(cnnviz/classroom/redis_store.py), which implements the same methods over one Redis server.
 """
 
 from __future__ import annotations
@@ -35,6 +34,10 @@ class ClassroomError(CnnvizError):
     """A class that cannot be opened, found or changed (full, ended, wrong teacher)."""
 
 
+class ClassroomUnavailable(ClassroomError):
+    """The shared class store cannot be reached right now: nothing is lost, following resumes when it is back."""
+
+
 @dataclass(frozen=True)
 class View:
     """What a student follows: one page's link, numbered so that followers notice each change."""
@@ -57,6 +60,7 @@ class ClassStore(Protocol):
     def check_in(self, code: str, student: str) -> None: ...
     def followers(self, code: str) -> int: ...
     def close(self, code: str, token: str) -> None: ...
+    def problem(self) -> str | None: ...
 
 
 @dataclass
@@ -106,16 +110,16 @@ class InProcessStore:
             self._purge(now)
             if len(self._classes) >= self._max:
                 raise ClassroomError(f"this server already runs {self._max} classes: end one, or try again later")
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            code = new_code()
             while code in self._classes:
-                code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+                code = new_code()
             token = secrets.token_urlsafe(16)
             self._classes[code] = _Class(token, View("start", (), 0), now)
             return code, token
 
     def publish(self, code: str, token: str, page: str, params: dict[str, str]) -> View:
         """The teacher's current view; a new version only when it changed."""
-        clean = tuple(sorted((str(k), str(v)) for k, v in params.items() if k not in PRIVATE_PARAMS))
+        clean = clean_params(params)
         with self._lock:
             k = self._owned(code, token)
             k.touched = self._clock()
@@ -124,9 +128,7 @@ class InProcessStore:
             return k.view
 
     def share_photo(self, code: str, token: str, png: bytes | None) -> None:
-        if png is not None and len(png) > MAX_PHOTO_BYTES:
-            raise ClassroomError(f"the photo is {len(png) / 2**20:.1f} MB: at most {MAX_PHOTO_BYTES // 2**20} MB is "
-                                 "shared with a class")
+        check_photo(png)
         with self._lock:
             k = self._owned(code, token)
             k.photo, k.touched = png, self._clock()
@@ -164,14 +166,48 @@ class InProcessStore:
             self._owned(code, token)
             del self._classes[code]
 
+    def problem(self) -> str | None:
+        """In process, the store is always there."""
+        return None
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._classes)
 
 
-_STORE: ClassStore = InProcessStore()
+def clean_params(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A teacher's link without each person's own settings, in one canonical order (what followers get)."""
+    return tuple(sorted((str(k), str(v)) for k, v in params.items() if k not in PRIVATE_PARAMS))
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def check_photo(png: bytes | None) -> None:
+    if png is not None and len(png) > MAX_PHOTO_BYTES:
+        raise ClassroomError(f"the photo is {len(png) / 2**20:.1f} MB: at most {MAX_PHOTO_BYTES // 2**20} MB is "
+                             "shared with a class")
+
+
+_STORE: ClassStore | None = None
+_STORE_LOCK = threading.Lock()
 
 
 def store() -> ClassStore:
-    """The process's class store (one per server: every session's thread shares it)."""
+    """The process's class store, made on first use: Redis when CNNVIZ_REDIS_URL is set (a hall of replicas),
+    else in process (one server). Every session's thread shares it."""
+    global _STORE
+    if _STORE is None:
+        with _STORE_LOCK:
+            if _STORE is None:
+                import os
+
+                url = os.environ.get("CNNVIZ_REDIS_URL", "").strip()
+                if url:
+                    from cnnviz.classroom.redis_store import RedisStore
+
+                    _STORE = RedisStore(url)
+                else:
+                    _STORE = InProcessStore()
     return _STORE

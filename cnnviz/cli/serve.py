@@ -79,11 +79,47 @@ def cmd_serve(args) -> None:
     sys.exit(proc.wait())
 
 
+def cmd_hall(args) -> None:
+    """Redis, N replicas and HAProxy on this machine, until Ctrl-C or SIGTERM; then nothing is left running."""
+    from cnnviz.classroom.hall import Hall
+
+    hall = Hall(args.replicas, args.port, args.redis, args.address)
+    hall.check()  # a missing program, a port in use, an unreachable Redis: one line, exit 2, nothing started
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        print(f"Starting a hall of {args.replicas} replica(s)…", flush=True)
+        hall.start(on_replica=lambda r: print(f"replica {r.index}: {r.url} pid {r.proc.pid}", flush=True))
+        print(f"Redis: {hall.redis_url}", flush=True)
+        print(f"The hall is ready: {hall.url}  (students open this address; Ctrl-C stops everything)", flush=True)
+        while True:
+            time.sleep(1)
+            for r in hall.restart_dead():  # HAProxy sent its clients elsewhere; it rejoins once healthy
+                print(f"replica {r.index} had stopped and was restarted: {r.url} pid {r.proc.pid}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hall.stop()
+        print("The hall has stopped: replicas, HAProxy" + (" and Redis" if args.redis is None else "") + ".",
+              flush=True)
+
+
 def register(sub) -> None:
-    """Add `serve` to the top-level parser."""
+    """Add `serve` and `hall` to the top-level parser."""
     p = sub.add_parser("serve", help="start the app (Streamlit, the project's config) and open it once at its root")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="0.0.0.0", help="0.0.0.0: reachable by a class on the network")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
                    help="anything after -- goes to `streamlit run` (e.g. -- --server.headless true)")
     p.set_defaults(func=cmd_serve)
+    h = sub.add_parser("hall", help="a lecture hall: Redis, N replicas of the app and HAProxy in front (Ctrl-C stops all)")
+    h.add_argument("--replicas", type=int, default=2, help="app processes (about one per core)")
+    h.add_argument("--port", type=int, default=8501, help="the port students open (HAProxy)")
+    h.add_argument("--redis", default=None, metavar="URL",
+                   help="an existing Redis (redis://HOST:PORT/DB); without it the hall starts its own on 127.0.0.1")
+    h.add_argument("--address", default="0.0.0.0", help="where HAProxy listens (0.0.0.0: the class's network)")
+    h.set_defaults(func=cmd_hall)

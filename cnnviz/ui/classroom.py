@@ -2,8 +2,13 @@
 
 The teacher's view is the page's own link (every page is a faithful link), so following is:
 notice a new version, forget this session's page state, open the teacher's link. Students check
-about once a second from a small fragment; a reconnecting student's URL still carries
-`class=CODE`, so they follow again at once.
+about once a second from a small fragment that reads the store's in-memory view (no page work, and
+in a hall no Redis round trip, when nothing changed). When only a stepper's step changed, just that
+stepper's fragment reruns — not the whole page. A reconnecting student's URL still carries
+`class=CODE`, so they follow again at once, on whichever replica they land.
+
+The teacher's secret never travels in a link: the teacher's browser keeps it in a cookie, so a teacher
+whose replica died (or who reloads) resumes the class with one click.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, normalise_code, store
+from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, normalise_code, store
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
 
@@ -24,6 +29,8 @@ STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
         "_sidebar_start"}  # kept when following
 POLL_S = 1.0  # students see a change within about this long (plus one page run)
+STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its state dict)}}: followed without a page run
+TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
 
 
 def state() -> dict:
@@ -57,9 +64,12 @@ def _join(code_text: str) -> None:
     except ClassroomError as e:
         st.toast(str(e), icon=":material/error:")
         return
-    if store().view(code) is None:
-        st.toast(f"There is no class {code} on this server (ended, or a typo).", icon=":material/error:")
-        return
+    try:
+        if store().view(code) is None:
+            st.toast(f"There is no class {code} on this server (ended, or a typo).", icon=":material/error:")
+            return
+    except ClassroomUnavailable:
+        pass  # joined anyway: the banner says why nothing follows yet, and following starts when the store is back
     st.session_state[STATE] = {"role": "student", "code": code, "id": secrets.token_hex(6), "follow": True,
                                "seen": -1}
 
@@ -88,6 +98,48 @@ def _show_code(code: str) -> None:
     b.image(qr_png(link), caption="Scan to follow", width=300)
 
 
+def _teacher_cookie() -> tuple[str, str] | None:
+    """(code, token) this browser taught with, if it still names a live class."""
+    try:
+        raw = str(st.context.cookies.get(TEACHER_COOKIE) or "")
+    except Exception:  # noqa: BLE001 - no cookies outside a browser (AppTest)
+        raw = ""
+    code, _, token = raw.partition(".")
+    if not token or st.session_state.get("_class_cookie_dropped") == code:
+        return None
+    try:
+        return (code, token) if store().view(normalise_code(code)) is not None else None
+    except ClassroomError:
+        return None
+
+
+def _set_cookie(value: str | None) -> None:
+    """Remember (or forget) the teacher's secret in this browser: a cookie for this site only, for 3 hours."""
+    age = 3 * 3600 if value else 0
+    st.html(f"<script>document.cookie = '{TEACHER_COOKIE}={value or ''}; path=/; max-age={age}; SameSite=Strict';"
+            "</script>", unsafe_allow_javascript=True)
+
+
+def _resume(code: str, token: str) -> None:
+    st.session_state[STATE] = {"role": "teacher", "code": code, "token": token}
+    publish()
+
+
+def resume_offer() -> None:
+    """A teacher whose session is new (a replica died, a reload) sees one button that resumes the class."""
+    if state():
+        return
+    found = _teacher_cookie()
+    if found is None:
+        return
+    code, token = found
+    a, b = st.columns([4, 1], vertical_alignment="center")
+    a.info(f"You were teaching class **{code}** in this browser.", icon=":material/co_present:")
+    if b.button("Resume teaching", icon=":material/play_arrow:", key="class_resume", type="primary"):
+        _resume(code, token)
+        st.rerun()
+
+
 def panel() -> None:
     """The sidebar's Class panel: start or join a class; the teacher's code, link and controls."""
     s = state()
@@ -100,7 +152,7 @@ def panel() -> None:
                 except ClassroomError as e:
                     st.error(str(e))
                     return
-                st.session_state[STATE] = {"role": "teacher", "code": code, "token": token}
+                st.session_state[STATE] = {"role": "teacher", "code": code, "token": token, "cookie": True}
                 st.rerun()
             typed = st.text_input("Class code", key="class_code_in", placeholder="e.g. K7MQ2", max_chars=12)
             if st.button("Join", key="class_join", icon=":material/login:"):
@@ -115,6 +167,8 @@ def panel() -> None:
 
 def _teacher_controls(s: dict) -> None:
     code = s["code"]
+    if s.pop("cookie", False):
+        _set_cookie(f"{code}.{s['token']}")
     st.markdown(f"Teaching class **{code}**")
     _followers(code)
     if st.button("Show the code to the class", icon=":material/qr_code_2:", key="class_show"):
@@ -127,20 +181,35 @@ def _teacher_controls(s: dict) -> None:
             st.toast("Your photo is shared with the class.", icon=":material/share:")
         except ClassroomError as e:
             st.error(str(e))
-    if store().photo(code) is not None and st.button("Stop sharing the photo", key="class_unshare"):
-        store().share_photo(code, s["token"], None)
+    try:
+        if store().photo(code) is not None and st.button("Stop sharing the photo", key="class_unshare"):
+            store().share_photo(code, s["token"], None)
+    except ClassroomUnavailable:
+        pass  # said by the followers line above
     if st.button("End the class", icon=":material/logout:", key="class_end"):
         try:
             store().close(code, s["token"])
+        except ClassroomUnavailable as e:
+            st.error(str(e))
+            return
         except ClassroomError:
             pass
         st.session_state[STATE] = {}
+        st.session_state["_class_cookie_dropped"] = code
+        _set_cookie(None)
         st.rerun()
 
 
 @st.fragment(run_every=3)
 def _followers(code: str) -> None:
-    st.caption(f"{store().followers(code)} student(s) following")
+    """Who follows, and the store's health; a view the store could not take is sent again from here."""
+    s = state()
+    if s.get("unpublished"):
+        publish()
+    try:
+        st.caption(f"{store().followers(code)} student(s) following")
+    except ClassroomUnavailable as e:
+        st.warning(str(e), icon=":material/cloud_off:")
 
 
 def _student_controls(s: dict) -> None:
@@ -155,8 +224,13 @@ def _student_controls(s: dict) -> None:
 def banner() -> None:
     """Students see at the top of every page whether they follow, and can explore on their own or rejoin."""
     s = state()
+    if not s:
+        resume_offer()
     if s.get("role") != "student":
         return
+    problem = store().problem()
+    if problem:
+        st.warning(problem, icon=":material/cloud_off:")
     a, b = st.columns([4, 1], vertical_alignment="center")
     if s["follow"]:
         a.info(f"Following class **{s['code']}**: this page follows your teacher's.", icon=":material/cast_for_education:")
@@ -171,12 +245,47 @@ def banner() -> None:
     _follow()
 
 
+def _step_only(s: dict, view) -> dict[str, tuple[str, dict]] | None:
+    """{link key: (fragment key, the stepper's state)} to update when the teacher's new view differs from the one this
+    student has applied only in steppers' steps and speeds on the page they are on; None otherwise."""
+    applied = s.get("applied")
+    if applied is None or applied[0] != view.page or st.session_state.get("_class_page") != view.page:
+        return None
+    steppers = st.session_state.get(STEPPERS, {}).get(view.page, {})
+    before, after = dict(applied[1]), view.query()
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    if not changed or not changed <= steppers.keys() or not changed <= after.keys():
+        return None
+    return {k: steppers[k] for k in changed}
+
+
+def _rerun_fragments(keys: list[str]) -> None:
+    """Rerun just these fragments (by their st.fragment key) from inside another fragment's run.
+
+    Streamlit's public `st.rerun(keys)` is allowed only in widget callbacks; a follower's check is a timer's
+    fragment run, so the same request is made here through the script runner (Streamlit is pinned)."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.script_requests is None:
+        st.rerun()
+    ids = ctx.fragment_storage.resolve_target(keys)
+    ctx.script_requests.request_rerun(RerunData(
+        query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
+        is_fragment_scoped_rerun=True, cached_message_hashes=ctx.cached_message_hashes,
+        context_info=ctx.context_info))  # runs as soon as this check ends
+
+
 @st.fragment(run_every=POLL_S)
 def _follow() -> None:
     s = state()
     if s.get("role") != "student" or not s.get("follow"):
         return
-    view = store().view(s["code"])
+    try:
+        view = store().view(s["code"])
+    except ClassroomUnavailable:
+        return  # the banner says so; the next check tries again
     if view is None:
         st.session_state[STATE] = {}
         st.toast(f"Class {s['code']} has ended.", icon=":material/logout:")
@@ -185,6 +294,17 @@ def _follow() -> None:
     if view.version == s["seen"]:
         return
     s["seen"] = view.version
+    steps = _step_only(s, view)
+    s["applied"] = (view.page, view.params)
+    if steps:  # only the step moved: that stepper's fragment reruns with the teacher's step
+        for k, (_, target) in steps.items():
+            value = view.query()[k]
+            if k == "speed" or k.endswith("_speed"):
+                target["speed"] = 0.5 if value == "0.5" else int(float(value))
+            else:
+                target["step"], target["playing"] = int(value), False
+        _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
+        return
     for key in [k for k in st.session_state if k not in KEEP and not str(k).startswith("class_")]:
         del st.session_state[key]  # every page starts afresh from the teacher's link
     own = {k: st.query_params[k] for k in PRIVATE_PARAMS if k in st.query_params and k != "class"}
@@ -199,6 +319,9 @@ def publish(page_url: str | None = None) -> None:
     page = page_url if page_url is not None else st.session_state.get("_class_page", "start")
     try:
         store().publish(s["code"], s["token"], page or "start", {k: st.query_params[k] for k in st.query_params})
+        s["unpublished"] = False
+    except ClassroomUnavailable:
+        s["unpublished"] = True  # the teacher keeps teaching; the Class panel retries every few seconds
     except ClassroomError as e:
         st.session_state[STATE] = {}
         st.toast(str(e), icon=":material/logout:")
@@ -213,7 +336,10 @@ def shared_photo() -> tuple[np.ndarray, str] | None:
     s = state()
     if s.get("role") != "student" or not s.get("follow"):
         return None
-    png = store().photo(s["code"])
+    try:
+        png = store().photo(s["code"])
+    except ClassroomUnavailable:
+        return None
     if png is None:
         return None
     from cnnviz.images import load_image

@@ -204,6 +204,11 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
     """
     step_key, speed_key = step_url_keys(url)
     st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key))
+    from cnnviz.ui.classroom import STEPPERS
+
+    page = st.session_state.get("_class_page", "")  # a follower's step change reruns only this fragment
+    st.session_state.setdefault(STEPPERS, {}).setdefault(page, {}).update({step_key: (key, store),
+                                                                          speed_key: (key, store)})
 
     @st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None, key=key)
     def _fragment() -> None:

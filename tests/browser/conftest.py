@@ -31,10 +31,10 @@ class Server:
     """The app as the README starts it (`python -m cnnviz serve`) on a free loopback port, ready before the
     constructor returns: healthy, and already opened once at its root by the serve command."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
         (ROOT / "artifacts").mkdir(exist_ok=True)
         self.log = open(ROOT / "artifacts" / f"streamlit-{self.port}.log", "w")
         self.proc = subprocess.Popen(

@@ -1,0 +1,289 @@
+"""A lecture hall on one machine: a Redis server, N replicas of the app and HAProxy in front of them.
+
+`python -m cnnviz hall --replicas N --port P` uses this: every part is a child process started with a config
+of its own in a temporary directory, bound to 127.0.0.1 except HAProxy's front (the address students open),
+and stopped in reverse order. Tests use the same pieces (`LocalRedis` for the store's contract, `Hall` for
+cross-replica following and failover).
+
+HAProxy, as Streamlit needs it: cookie-inserted stickiness (`cookie cnnviz_replica insert indirect nocache`:
+one browser stays on its replica, whose websocket session and media files live in its memory), `option
+redispatch` (a client whose replica died is sent to a live one: its browser reconnects and, because every
+link carries the page, the step and the class code, follows again), `timeout tunnel 1h` for websockets, and a
+health check on `/_stcore/health` every second (a dead replica is out after two failed checks).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnviz.errors import CnnvizError
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_MAXMEMORY_MB = 512  # classes (a few KB each, a shared photo ≤ 4 MB) and the hall's shared results
+HEALTH_INTERVAL_MS = 1000
+INSTALL = ("sudo apt-get install redis-server haproxy  (Debian/Ubuntu; both are distribution packages, "
+           "nothing else is needed)")
+
+
+class HallError(CnnvizError):
+    """A hall that cannot start: a missing program, a port in use, an unreachable Redis."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_free(port: int, address: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def program(name: str) -> str:
+    """The full path of redis-server or haproxy (Debian puts haproxy in /usr/sbin, not always on PATH)."""
+    found = shutil.which(name) or next((str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name)
+                                        if p.exists()), None)
+    if not found:
+        raise HallError(f"{name} is not installed: {INSTALL}")
+    return found
+
+
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, wait: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)  # the process and anything it started
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _wait(check, what: str, proc: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-400:] if log and log.exists() else ""
+            raise HallError(f"{what} stopped at start (exit {proc.returncode}): {tail.strip()}")
+        if check():
+            return
+        time.sleep(0.2)
+    raise HallError(f"{what} did not become ready within {timeout:.0f} s")
+
+
+class LocalRedis:
+    """redis-server on 127.0.0.1 with a config of its own in `workdir` (no persistence, LRU-bounded memory)."""
+
+    def __init__(self, workdir: Path, port: int | None = None, maxmemory_mb: int = REDIS_MAXMEMORY_MB) -> None:
+        self.workdir, self.port = Path(workdir), port or free_port()
+        self.maxmemory_mb = maxmemory_mb
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> LocalRedis:
+        binary = program("redis-server")
+        if not port_free(self.port):
+            raise HallError(f"port {self.port} (Redis) is in use: choose another or stop what uses it")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "redis.conf"
+        conf.write_text("\n".join([
+            "bind 127.0.0.1", f"port {self.port}", f"dir {self.workdir}", "save \"\"", "appendonly no",
+            "protected-mode yes", f"maxmemory {self.maxmemory_mb}mb", "maxmemory-policy allkeys-lru",
+            f"logfile {self.workdir / 'redis.log'}", "daemonize no", ""]))
+        self.proc = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        _wait(self._pings, "redis-server", self.proc, 20, self.workdir / "redis.log")
+        return self
+
+    def _pings(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return bool(r.read() == b"ok")
+    except OSError:
+        return False
+
+
+@dataclass
+class Replica:
+    index: int
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def haproxy_config(front_address: str, front_port: int, replica_ports: list[int]) -> str:
+    """HAProxy in front of Streamlit replicas: sticky by cookie, websockets kept open, dead replicas skipped."""
+    servers = "\n".join(f"    server r{i + 1} 127.0.0.1:{p} check cookie r{i + 1}"
+                        for i, p in enumerate(replica_ports))
+    return f"""global
+    maxconn 4096
+
+defaults
+    mode http
+    option redispatch
+    retries 3
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+    timeout http-request 10s
+
+frontend hall
+    bind {front_address}:{front_port}
+    default_backend replicas
+
+backend replicas
+    balance roundrobin
+    cookie cnnviz_replica insert indirect nocache
+    option httpchk GET /_stcore/health
+    http-check expect string ok
+    default-server inter {HEALTH_INTERVAL_MS} fall 2 rise 2
+{servers}
+"""
+
+
+@dataclass
+class Hall:
+    """Redis (own or given), N replicas and HAProxy; `start()` returns when the hall answers, `stop()` ends all."""
+
+    replicas: int
+    port: int
+    redis_url: str | None = None
+    address: str = "0.0.0.0"
+    workdir: Path | None = None
+    started: list[Replica] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.replicas <= 16:
+            raise HallError(f"--replicas must be 1 to 16 (got {self.replicas})")
+        self._tmp = Path(self.workdir or tempfile.mkdtemp(prefix="cnnviz-hall-"))
+        self._redis: LocalRedis | None = None
+        self._haproxy: subprocess.Popen | None = None
+        self._secret = secrets.token_hex(16)  # one cookie secret: XSRF tokens (uploads) valid on every replica
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.address in ("0.0.0.0", "") else self.address
+        return f"http://{host}:{self.port}"
+
+    def check(self) -> None:
+        """Everything that can be checked before anything starts (nothing is left running on a failure)."""
+        program("haproxy")
+        if self.redis_url is None:
+            program("redis-server")
+        else:
+            from cnnviz.classroom.redis_store import check_url
+
+            check_url(self.redis_url)
+        if not port_free(self.port, self.address if self.address not in ("", "0.0.0.0") else "0.0.0.0"):
+            raise HallError(f"port {self.port} is in use: choose another with --port, or stop what uses it")
+
+    def start(self, on_replica=None) -> Hall:
+        self.check()
+        try:
+            if self.redis_url is None:
+                self._redis = LocalRedis(self._tmp / "redis").start()
+                self.redis_url = self._redis.url
+            for k in range(self.replicas):
+                self.started.append(self._start_replica(k))
+            for r in self.started:
+                _wait(lambda r=r: "CNN Explorer is ready" in r.log.read_text(errors="replace"),
+                      f"replica {r.index}", r.proc, 180, r.log)
+                if on_replica:
+                    on_replica(r)
+            self._start_haproxy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_replica(self, k: int, port: int | None = None) -> Replica:
+        port = port or free_port()
+        log = self._tmp / f"replica-{k + 1}.log"
+        env = dict(os.environ, CNNVIZ_REDIS_URL=str(self.redis_url), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+                   STREAMLIT_SERVER_COOKIE_SECRET=self._secret)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cnnviz", "serve", "--port", str(port), "--address", "127.0.0.1", "--",
+             "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        return Replica(k + 1, port, proc, log)
+
+    def _start_haproxy(self) -> None:
+        conf = self._tmp / "haproxy.cfg"
+        conf.write_text(haproxy_config(self.address or "0.0.0.0", self.port, [r.port for r in self.started]))
+        log = self._tmp / "haproxy.log"
+        self._haproxy = subprocess.Popen([program("haproxy"), "-W", "-db", "-f", str(conf)], stdout=open(log, "w"),
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        _wait(lambda: _healthy(self.url), "haproxy", self._haproxy, 30, log)
+
+    def restart_dead(self) -> list[Replica]:
+        """Start again, on its own port, every replica that has stopped (HAProxy's check lets it back in)."""
+        again = []
+        for i, r in enumerate(self.started):
+            if r.proc.poll() is not None:
+                self.started[i] = self._start_replica(r.index - 1, r.port)
+                again.append(self.started[i])
+        return again
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one replica (the failover test and benchmark): no goodbye to its clients."""
+        r = self.started[index - 1]
+        os.killpg(r.proc.pid, signal.SIGKILL)
+        r.proc.wait(10)
+
+    def pids(self) -> list[int]:
+        procs = [r.proc for r in self.started] + [p for p in (self._haproxy,) if p is not None]
+        if self._redis and self._redis.proc:
+            procs.append(self._redis.proc)
+        return [p.pid for p in procs]
+
+    def stop(self) -> None:
+        """HAProxy first (no new clients), then the replicas, then our own Redis; the temporary files go."""
+        if self._haproxy is not None:
+            _stop(self._haproxy)
+        for r in self.started:
+            _stop(r.proc)
+        if self._redis is not None:
+            self._redis.stop()
+        if self.workdir is None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
