@@ -10,13 +10,27 @@ page still renders for a new visitor after the stampede.
     python bench/classroom_load.py [--pages home,convolution,...] [--sizes 1,10,30] [--fresh]
 
 --fresh starts a new server for every page (first visits: tracing, model loads in the run).
-Loopback only; every session's wait is bounded (300 s).
+
+A lecture hall (`--hall`): `python -m cnnviz hall`'s parts (Redis, R replicas, HAProxy) on this machine, a
+teacher stepping through Convolution every few seconds and S students following through HAProxy, each
+checking once a second as the browser's timer does:
+
+    python bench/classroom_load.py --hall --replicas 1,2,3 --students 30,60,90 [--steps 8] [--every 3]
+    python bench/classroom_load.py --failover [--replicas 3] [--students 30]
+
+Per case: p50/p95/max from the teacher's click to each student's page showing that step, steps a student
+never saw (missed), errors, CPU (cores busy) and peak RSS per replica, and the CPU of the followers idling.
+--failover kills one replica (SIGKILL) after step 3: each of its students reconnects as a browser tab does
+(a new websocket through HAProxy, the same page and link) and the time until it shows the teacher's step again
+is reported. Loopback only; every session's wait is bounded (300 s).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import statistics
 import sys
 import threading
@@ -142,12 +156,193 @@ def server_tracebacks(server: Server) -> int:
     return Path(server.log.name).read_text(errors="replace").count("Traceback (most recent call last)")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (a replica is `cnnviz serve` + its Streamlit)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+CELL = re.compile(r"\*\*Cell (\d+) of (\d+)\*\*")
+
+
+class Student:
+    """A following tab: joins with the class link, then fires the one-second follow timer like a browser."""
+
+    def __init__(self, url: str, code: str) -> None:
+        self.url, self.code = url, code
+        self.seen: dict[int, float] = {}  # step shown → when it first arrived
+        self.errors: list[str] = []
+        self.session = Session(url)
+        self.reconnected_at: float | None = None
+        self.killed_at: float | None = None
+
+    def _note(self, run) -> None:
+        if run.exceptions:
+            self.errors.append("exception drawn: " + run.exceptions[0][:100])
+        for text, t in zip(run.texts, run.text_times, strict=False):
+            m = CELL.fullmatch(text.strip())
+            if m:
+                self.seen.setdefault(int(m.group(1)), t)
+
+    async def join(self) -> None:
+        await self.session.__aenter__()
+        run = await self.session.open("", f"class={self.code}")
+        self._note(run)
+        if 1 not in self.seen:
+            raise PageError("the student did not land on the teacher's first step")
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        import random
+
+        import websockets
+
+        await asyncio.sleep(random.random())  # browsers' timers are not in phase
+        while not stop.is_set():
+            t = time.perf_counter()
+            try:
+                self._note(await self.session.tick(self.session.timer(1.0), timeout=60, settle=0.05))
+            except (websockets.ConnectionClosed, OSError, LookupError) as e:
+                if self.killed_at is None:
+                    self.errors.append(f"{type(e).__name__}: {e}"[:120])
+                    return
+                await self._reconnect(stop)
+                continue
+            except TimeoutError as e:
+                self.errors.append(f"TimeoutError: {e}"[:120])
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
+
+    async def _reconnect(self, stop: asyncio.Event) -> None:
+        """As Streamlit's frontend does after a dropped socket: retry (here every 0.5 s) until a replica answers."""
+        while not stop.is_set():
+            try:
+                self._note(await self.session.reconnect(timeout=60))
+                self.reconnected_at = time.perf_counter()
+                return
+            except (OSError, TimeoutError, Exception):  # noqa: BLE001 - a refused or dropped attempt: try again
+                await asyncio.sleep(0.5)
+
+
+async def lecture(url: str, n_students: int, steps: int, every: float, replicas: list, kill=None) -> dict:
+    """A teacher steps `steps` times, `every` seconds apart, with n students following (see the module doc)."""
+    async with Session(url) as teacher:
+        run = await teacher.open("convolution")
+        run = await teacher.click(run, "Start a class")
+        code = re.search(r"Teaching class \*\*([A-Z0-9]{5})", "\n".join(run.texts)).group(1)
+        students = [Student(url, code) for _ in range(n_students)]
+        joined = await asyncio.gather(*(s.join() for s in students), return_exceptions=True)
+        join_errors = [f"{type(e).__name__}: {e}"[:120] for e in joined if isinstance(e, BaseException)]
+        alive = [s for s, j in zip(students, joined, strict=True) if not isinstance(j, BaseException)]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(s.follow(stop)) for s in alive]
+        await asyncio.sleep(10)  # every timer running; then 10 s of idle following, CPU measured
+        cpu0 = [cpu_seconds(r.proc.pid) for r in replicas]
+        await asyncio.sleep(10)
+        idle_cpu = [(cpu_seconds(r.proc.pid) - c) / 10 for r, c in zip(replicas, cpu0, strict=True)]
+        clicks: dict[int, float] = {}
+        cpu0 = [cpu_seconds(r.proc.pid) for r in replicas]
+        t_start = time.perf_counter()
+        killed_at = None
+        with RssWatch(os.getpid()) as _:
+            peaks = [RssWatch(r.proc.pid) for r in replicas]
+            for w in peaks:
+                w.__enter__()
+            for k in range(2, steps + 2):
+                clicks[k] = time.perf_counter()
+                run = await teacher.click(run, "Next")
+                if kill is not None and k == 4:
+                    killed_at = time.perf_counter()
+                    for s in alive:
+                        s.killed_at = killed_at
+                    kill()
+                await asyncio.sleep(max(0.0, every - (time.perf_counter() - clicks[k])))
+            await asyncio.sleep(5)  # the last step reaches everyone
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for w in peaks:
+                w.__exit__()
+        wall = time.perf_counter() - t_start
+        busy = [(cpu_seconds(r.proc.pid) - c) / wall if r.proc.poll() is None else float("nan")
+                for r, c in zip(replicas, cpu0, strict=True)]
+        for s in students:
+            try:
+                await s.session.__aexit__()
+            except Exception:  # noqa: BLE001
+                pass
+    lags, missed, back = [], 0, []
+    for s in alive:
+        for k, t in clicks.items():
+            if k in s.seen:
+                lags.append(s.seen[k] - t)
+            elif killed_at is None or not (s.reconnected_at and t < s.reconnected_at):
+                missed += 1  # a step this student never showed (a student away during failover excepted)
+        if killed_at is not None and s.reconnected_at is not None:
+            later = [t for k, t in s.seen.items() if clicks.get(k, 0) >= killed_at or t >= s.reconnected_at]
+            back.append(min(later) - killed_at if later else float("inf"))
+    return {"lags": lags, "missed": missed, "errors": join_errors + [e for s in alive for e in s.errors],
+            "busy": busy, "rss": [w.peak for w in peaks], "idle_cpu": idle_cpu, "back": back,
+            "students": len(alive)}
+
+
+def _pct(values: list[float], q: float) -> float:
+    return sorted(values)[max(0, round(q * len(values)) - 1)] if values else float("nan")
+
+
+def hall_bench(replica_counts: list[int], student_counts: list[int], steps: int, every: float,
+               failover: bool) -> None:
+    from cnnviz.classroom.hall import Hall, free_port
+
+    print(f"{'replicas':>8}{'students':>9}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'missed':>8}{'errors':>8}"
+          f"{'cores busy/replica':>22}{'RSS MB/replica':>18}{'idle followers: cores':>24}", flush=True)
+    for r in replica_counts:
+        hall = Hall(r, free_port(), address="127.0.0.1").start()
+        try:
+            asyncio.run(lecture(hall.url, 1, 2, every, hall.started))  # warm every replica's first page run
+            for n in student_counts:
+                kill = (lambda: hall.kill(2)) if failover else None
+                res = asyncio.run(lecture(hall.url, n, steps, every, hall.started, kill))
+                lags = res["lags"]
+                print(f"{r:>8}{res['students']:>9}{_pct(lags, .5):>8.2f}{_pct(lags, .95):>8.2f}"
+                      f"{max(lags, default=float('nan')):>8.2f}{res['missed']:>8}{len(res['errors']):>8}"
+                      f"{' '.join(f'{b:.2f}' for b in res['busy']):>22}"
+                      f"{' '.join(f'{m:.0f}' for m in res['rss']):>18}"
+                      f"{' '.join(f'{c:.3f}' for c in res['idle_cpu']):>24}", flush=True)
+                for e in sorted(set(res["errors"]))[:3]:
+                    print(f"{'':>10}{e}")
+                if failover:
+                    back = res["back"]
+                    print(f"failover: {len(back)} students were on the killed replica; following again after "
+                          f"p50 {_pct(back, .5):.1f} s, p95 {_pct(back, .95):.1f} s, max {max(back, default=0):.1f} s"
+                          f"; classes lost: 0 (the class went on: {res['students']} students measured)", flush=True)
+                    hall.restart_dead()
+        finally:
+            hall.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--sizes", default="1,10,30")
     ap.add_argument("--fresh", action="store_true", help="a new server for every page")
+    ap.add_argument("--hall", action="store_true", help="a teacher stepping, students following through HAProxy")
+    ap.add_argument("--failover", action="store_true", help="--hall, and one replica killed after step 3")
+    ap.add_argument("--replicas", default="1,2,3")
+    ap.add_argument("--students", default="30,60,90")
+    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--every", type=float, default=3.0, help="seconds between the teacher's steps")
     args = ap.parse_args()
+    if args.hall or args.failover:
+        replicas = [int(v) for v in args.replicas.split(",")] if not args.failover or "," not in args.replicas \
+            else [3]
+        students = [int(v) for v in args.students.split(",")] if not args.failover or "," not in args.students \
+            else [30]
+        hall_bench(replicas, students, args.steps, args.every, args.failover)
+        return
     pages = args.pages.split(",")
     sizes = [int(v) for v in args.sizes.split(",")]
     print(f"{'page':<14}{'N':>4}{'median s':>10}{'p95 s':>9}{'errors':>8}{'RSS peak MB':>13}")

@@ -36,6 +36,7 @@ class Run:
     page_not_found: bool
     texts: list[str]
     full_runs: int = 0  # whole-page script runs in this exchange (0: only fragments ran)
+    text_times: list[float] = field(default_factory=list)  # perf_counter() when each of `texts` arrived
 
     @property
     def ok(self) -> bool:
@@ -68,6 +69,18 @@ class Session:
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
 
+    async def reconnect(self, timeout: float = 300) -> Run:
+        """What a browser tab does when its websocket drops: connect again and run its current page and link
+        (through a load balancer that may be another replica: a new session there)."""
+        try:
+            await self.ws.close()
+        except Exception:  # noqa: BLE001 - the old socket is already dead
+            pass
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=2**28,
+                                           open_timeout=10, ping_interval=None)
+        self.widgets, self.timers = {}, {}
+        return await self._rerun(self.query, timeout)
+
     async def open(self, page: str, query: str = "", timeout: float = 300) -> Run:
         self.page, self.page_hash, self.query = page, "", query
         self.widgets, self.timers = {}, {}
@@ -92,7 +105,8 @@ class Session:
                 break
         return Run(time.perf_counter() - t0, [e for r in runs for e in r.elements],
                    [x for r in runs for x in r.exceptions], any(r.page_not_found for r in runs),
-                   [x for r in runs for x in r.texts], sum(r.full_runs for r in runs))
+                   [x for r in runs for x in r.texts], sum(r.full_runs for r in runs),
+                   [x for r in runs for x in r.text_times])
 
     async def set_widget(self, state: WidgetState, timeout: float = 300, fragment_id: str = "") -> Run:
         self.widgets[state.id] = state
@@ -128,6 +142,7 @@ class Session:
         elements: list[Element] = []
         exceptions: list[str] = []
         texts: list[str] = []
+        text_times: list[float] = []
         not_found = False
         full_runs = 0
         deadline = t0 + timeout
@@ -138,7 +153,7 @@ class Session:
             if first_wait is not None:  # until another run starts: nothing within this window ends the exchange
                 try:
                     raw = await asyncio.wait_for(self.ws.recv(), min(first_wait, left))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     raise TimeoutError("quiet") from None
             else:
                 raw = await asyncio.wait_for(self.ws.recv(), left)
@@ -169,6 +184,7 @@ class Session:
                     exceptions.append(proto.message)
                 if etype == "markdown":
                     texts.append(proto.body)
+                    text_times.append(time.perf_counter())
                 elements.append(Element(etype, getattr(proto, "label", ""), getattr(proto, "id", ""), proto,
                                         fwd.delta.fragment_id))
             elif kind == "page_not_found":
@@ -176,4 +192,4 @@ class Session:
             elif kind == "script_finished" and fwd.script_finished in (
                     FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_WITH_COMPILE_ERROR,
                     *((FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,) if fragment_id else ())):
-                return Run(time.perf_counter() - t0, elements, exceptions, not_found, texts, full_runs)
+                return Run(time.perf_counter() - t0, elements, exceptions, not_found, texts, full_runs, text_times)

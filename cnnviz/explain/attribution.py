@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.errors import CnnvizError
 from cnnviz.networks.inspect import LEAVES, _graph, _tracer, extractor
 from cnnviz.networks.network import Network, NetworkLike, get
 from cnnviz.networks.tracing import runs_networks, tracing
@@ -210,6 +211,8 @@ def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | Unit
     from captum.attr import IntegratedGradients, Occlusion, Saliency
 
     net = get(net)
+    if method == "occlusion":
+        check_occlusion(x, window, stride)
     if isinstance(target, UnitTarget):
         return _attribute_unit(net, x, method, target, device, baseline, steps, window, stride, samples, noise, seed)
     model = net.module(device)
@@ -252,6 +255,15 @@ def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | Unit
     else:
         raise ValueError(f"unknown method '{method}': use one of {', '.join(METHODS)}")
     return Attribution(method, values.detach().float().cpu().numpy(), target, score)
+
+
+def check_occlusion(x: torch.Tensor, window: int, stride: int) -> None:
+    """Occlusion's window must fit the input (captum asserts otherwise): said in words, with the limit."""
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    if not 1 <= window <= min(h, w):
+        raise CnnvizError(f"the occlusion window ({window} px) must fit the {h}×{w} input: use 1 to {min(h, w)} px")
+    if stride < 1:
+        raise CnnvizError(f"the occlusion stride must be at least 1 px (got {stride})")
 
 
 def _attribute_unit(net: Network, x, method, t: UnitTarget, device, baseline, steps, window, stride, samples, noise,

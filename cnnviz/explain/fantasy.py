@@ -319,3 +319,31 @@ def start_noise(cfg: FantasyConfig) -> torch.Tensor:
     """The image the optimisation starts from (same seed), in [0, 1], [1,3,H,W]."""
     with torch.no_grad():
         return SpectrumImage(cfg.size, torch.Generator().manual_seed(cfg.seed), cfg.param, 1, cfg.fall_off, cfg.gain)()
+
+
+Made = tuple[int, FantasyResult, float | None, float | None]  # (channel, result, objective at start, at end)
+
+
+def made_to_blob(items: list[Made]) -> bytes:
+    """Finished images with their curves and objectives, as bytes a class or a hall shares (no pickle)."""
+    from cnnviz.classroom.results import pack
+
+    arrays: dict[str, np.ndarray] = {}
+    meta = []
+    for i, (ch, res, start, end) in enumerate(items):
+        arrays[f"image_{i}"] = res.image
+        for j, other in enumerate(res.others):
+            arrays[f"other_{i}_{j}"] = other
+        meta.append({"channel": ch, "history": res.history, "seconds": res.seconds, "others": len(res.others),
+                     "start": start, "end": end})
+    return pack({"items": meta}, arrays)
+
+
+def made_from_blob(blob: bytes) -> list[Made]:
+    from cnnviz.classroom.results import unpack
+
+    meta, arrays = unpack(blob)
+    return [(int(m["channel"]), FantasyResult(arrays[f"image_{i}"], [float(v) for v in m["history"]],
+                                              float(m["seconds"]),
+                                              [arrays[f"other_{i}_{j}"] for j in range(m["others"])]),
+             m["start"], m["end"]) for i, m in enumerate(meta["items"])]

@@ -111,3 +111,20 @@ def cascading(net: NetworkLike, x: torch.Tensor, methods: tuple[str, ...] = DEFA
         if on_step:
             on_step(step, k + 1, total)
     return out
+
+
+def steps_to_blob(steps: list[SanityStep]) -> bytes:
+    """Finished steps as bytes a class or hall shares (no pickle): the check is seeded, so it is the same for all."""
+    from cnnviz.classroom.results import pack
+
+    arrays = {f"map_{i}_{m}": v for i, s in enumerate(steps) for m, v in s.maps.items()}
+    return pack({"steps": [{"randomised": s.randomised, "similarity": s.similarity, "methods": list(s.maps)}
+                           for s in steps]}, arrays)
+
+
+def steps_from_blob(blob: bytes) -> list[SanityStep]:
+    from cnnviz.classroom.results import unpack
+
+    meta, arrays = unpack(blob)
+    return [SanityStep(s["randomised"], {m: float(v) for m, v in s["similarity"].items()},
+                       {m: arrays[f"map_{i}_{m}"] for m in s["methods"]}) for i, s in enumerate(meta["steps"])]

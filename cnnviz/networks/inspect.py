@@ -218,16 +218,32 @@ def layer(net: NetworkLike, node: str) -> LayerInfo:
 
 
 def extractor(net: NetworkLike, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
-    """A graph module returning {node: output}; shares the frozen model's parameters."""
-    from torchvision.models.feature_extraction import create_feature_extractor
+    """A graph module returning {node: output}; shares the frozen model's parameters.
+
+    Traced by the same tracer as `layers`, so every node a layer list offers is one it accepts. (torchvision's
+    `create_feature_extractor` makes every class of torchvision.ops a leaf: MobileNetV2's Conv2dNormActivation
+    is then one node, `features.18`, and the layer list's `features.18.2` — its ReLU6 — does not exist there.)
+    """
+    from torch.fx import GraphModule
 
     net = get(net)
 
     def make() -> nn.Module:
         model = net.module(device)
+        tracer = _tracer()
         with tracing():
-            return create_feature_extractor(model, return_nodes=list(nodes),
-                                            tracer_kwargs={"leaf_modules": LEAVES}).eval()
+            graph = tracer.trace(model)
+        by_name = {q: n for n, q in tracer.node_to_qualname.items()}
+        missing = [k for k in nodes if k not in by_name]
+        if missing:
+            raise ValueError(f"node: {missing[0]!r} is not present in model")
+        for n in [n for n in graph.nodes if n.op == "output"]:
+            graph.erase_node(n)
+        graph.output({k: by_name[k] for k in nodes})
+        gm = GraphModule(tracer.root, graph, class_name=type(model).__name__ + "Extractor")
+        gm.graph.eliminate_dead_code()  # only what the requested nodes need runs
+        gm.recompile()
+        return gm.eval()
 
     return net.memo(("extractor", tuple(nodes), str(device)), make)
 

@@ -116,6 +116,33 @@ def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[
     return {"methods": ",".join(methods), **({"class": str(int(target))} if target_kind == "another class" else {})}
 
 
+def shareable(net, source: str) -> bool:
+    """Whether a result may be shared with the class or hall: a registry network on a sample photo or a held-out
+    digit — never a session's own network, never an upload or a photo the teacher shared."""
+    from cnnviz.images import SAMPLE_PHOTOS
+
+    return not net.is_session and (source in SAMPLE_PHOTOS or source.startswith("digit"))
+
+
+def shared_map(share: bool, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """`compute()` here, or once for the class or hall when shareable (a learner asking while another computes
+    the same map waits for it; Stop ends the wait)."""
+    if not share:
+        return compute()
+    from cnnviz.classroom.results import key_of, pack, results, unpack
+    from cnnviz.ui.jobs import waiting_line
+
+    waiting = waiting_line(f"attr_wait_{key_of(*key)[:12]}", lambda s: f"Another learner is computing this very "
+                           f"map ({key[3]}): it appears here as soon as it is ready (waiting {s:.0f} s).",
+                           ":material/group:")
+    try:
+        blob = results().compute_once(key_of(*key), lambda: pack({}, {"values": np.asarray(compute())}), waiting)
+    finally:
+        waiting.clear()
+    assert blob is not None  # compute never returns None
+    return unpack(blob)[1]["values"]
+
+
 def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int], None]], np.ndarray]) -> np.ndarray:
     """A slow map (Score-CAM) with a progress bar; each update is a Streamlit call, so Stop ends it there.
 
@@ -141,9 +168,9 @@ SANITY_METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided
                   "smoothgrad", "gradcam++", "layercam")  # the ones quick enough to recompute at every step
 
 
-def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style) -> None:
+def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style, share: bool = False) -> None:
     """Adebayo et al.'s cascading randomisation, live: maps side by side per step and their similarity curve."""
-    from cnnviz.explain.sanity import cascading, layer_groups
+    from cnnviz.explain.sanity import cascading, layer_groups, steps_from_blob, steps_to_blob
     from cnnviz.ui.charts import chart
     from cnnviz.ui.jobs import run_heavy
 
@@ -160,18 +187,37 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
         groups = layer_groups(net.model)
         depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), min(8, len(groups)),
                          key="san_depth")
-        key = (net.key, hash(x.numpy().tobytes()), int(target), tuple(methods), depth)
+        import hashlib
+
+        key = (net.key, hashlib.sha1(x.numpy().tobytes()).hexdigest(), int(target), tuple(methods), depth)
         done = st.session_state.get("_sanity")
         if st.button("Run the sanity check", icon=":material/play_arrow:", key="san_run", disabled=not methods):
-            st.session_state["_sanity"] = done = (key, [])
+            found: list = []
+            st.session_state["_sanity"] = done = (key, found)
             bar = st.progress(0.0, text="Sanity check: the original maps…")
 
             def on_step(step, k: int, n: int) -> None:
                 done[1].append(step)  # kept as it goes: a stopped run shows the steps it finished
                 bar.progress(k / n, text=f"Sanity check: step {k} of {n} (randomised: {step.randomised})")
 
-            run_heavy("Sanity check", "san_job", lambda: cascading(net, x, tuple(methods), target=target,
-                                                                    steps=depth, on_step=on_step))
+            def check() -> bytes | None:
+                steps = run_heavy("Sanity check", "san_job", lambda: cascading(net, x, tuple(methods), target=target,
+                                                                                steps=depth, on_step=on_step))
+                return steps_to_blob(steps) if steps is not None else None  # a stopped check is not shared
+
+            if share:  # seeded: the same steps for every learner on this photo, computed once in the class or hall
+                from cnnviz.classroom.results import key_of, results
+                from cnnviz.ui.jobs import waiting_line
+
+                waiting = waiting_line("san_wait_stop", lambda s: "Another learner is running this very sanity check: "
+                                       f"its steps appear here as soon as it is done (waiting {s:.0f} s).",
+                                       ":material/group:")
+                blob = results().compute_once(key_of("sanity", *key), check, waiting)
+                waiting.clear()
+                if blob is not None:
+                    found[:] = steps_from_blob(blob)
+            else:
+                check()
             bar.empty()
         if not done or done[0] != key or not done[1]:
             st.caption(f"Explains the class **{label}**. Takes a few seconds per step on a CPU; Stop keeps the "

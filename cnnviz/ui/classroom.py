@@ -28,6 +28,9 @@ from cnnviz.present.render import png_bytes
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
         "_sidebar_start"}  # kept when following
+# what is the student's own and survives following: networks they trained or loaded (★), their runs (a training
+# in progress stops when its owner goes), a classifier they loaded back
+OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded"}
 POLL_S = 1.0  # students see a change within about this long (plus one page run)
 STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its state dict)}}: followed without a page run
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
@@ -228,9 +231,6 @@ def banner() -> None:
         resume_offer()
     if s.get("role") != "student":
         return
-    problem = store().problem()
-    if problem:
-        st.warning(problem, icon=":material/cloud_off:")
     a, b = st.columns([4, 1], vertical_alignment="center")
     if s["follow"]:
         a.info(f"Following class **{s['code']}**: this page follows your teacher's.", icon=":material/cast_for_education:")
@@ -282,10 +282,13 @@ def _follow() -> None:
     s = state()
     if s.get("role") != "student" or not s.get("follow"):
         return
+    problem = store().problem()
+    if problem:  # drawn by this check itself: it appears and goes without a page run
+        st.warning(problem, icon=":material/cloud_off:")
     try:
         view = store().view(s["code"])
     except ClassroomUnavailable:
-        return  # the banner says so; the next check tries again
+        return  # said above; the next check tries again
     if view is None:
         st.session_state[STATE] = {}
         st.toast(f"Class {s['code']} has ended.", icon=":material/logout:")
@@ -305,8 +308,8 @@ def _follow() -> None:
                 target["step"], target["playing"] = int(value), False
         _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
         return
-    for key in [k for k in st.session_state if k not in KEEP and not str(k).startswith("class_")]:
-        del st.session_state[key]  # every page starts afresh from the teacher's link
+    for key in [k for k in st.session_state if k not in KEEP | OWN and not str(k).startswith("class_")]:
+        del st.session_state[key]  # every page starts afresh from the teacher's link; the student's own stays
     own = {k: st.query_params[k] for k in PRIVATE_PARAMS if k in st.query_params and k != "class"}
     st.switch_page(_page_file(view.page), query_params={**view.query(), **own, "class": s["code"]})
 

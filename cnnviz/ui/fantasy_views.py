@@ -91,6 +91,30 @@ def optimisation_settings(mode: str) -> dict[str, Any]:
                 zoom=fa.FantasyConfig.zoom if zoom else (1.0, 1.0))
 
 
+def dream_key(model: str, configs: list[fa.FantasyConfig], device: str) -> str:
+    """The shared-results key of one Dream press: the network, every image's settings and seed, the device."""
+    from dataclasses import asdict
+
+    from cnnviz.classroom.results import key_of
+
+    return key_of("fantasy", model, [asdict(c) for c in configs], device)
+
+
+def made_once(key: str, make: Callable[[], bytes | None]) -> bytes | None:
+    """`make()` once in the class or hall; a learner asking while another makes it waits for that one (Stop ends
+    the wait), and a learner asking later gets it at once."""
+    from cnnviz.classroom.results import results
+    from cnnviz.ui.jobs import waiting_line
+
+    box = st.empty()
+    waiting = waiting_line("fa_wait_stop", lambda seconds: "Another learner is making this very image right now: it "
+                           f"appears here as soon as it is ready (waiting {seconds:.0f} s).", ":material/group:", box)
+    try:
+        return results().compute_once(key, make, on_wait=waiting)
+    finally:
+        box.empty()
+
+
 class LiveProgress:
     """Progress bar, the image every few steps and the objective curve drawn while the optimisation runs."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -28,11 +28,8 @@ def queued_text(ahead: int) -> str:
 def heavy_job(label: str, key: str) -> Iterator[None]:
     """Run the body as a heavy job: queued visibly first, with a Stop button while it waits or runs."""
     box = st.empty()
-
-    def waiting(ahead: int) -> None:
-        with box.container():
-            st.info(f"{label}: {queued_text(ahead)}", icon=":material/hourglass_top:")
-            st.button("Stop", key=f"{key}_stop_wait", icon=":material/stop:")
+    waiting = waiting_line(f"{key}_stop_wait", lambda ahead: f"{label}: {queued_text(int(ahead))}",
+                           ":material/hourglass_top:", box)
 
     with HEAVY.slot(label, on_wait=waiting):
         with box.container():
@@ -42,6 +39,28 @@ def heavy_job(label: str, key: str) -> Iterator[None]:
             yield
         finally:
             box.empty()
+
+
+class waiting_line:  # noqa: N801 - used like a function: on_wait=waiting_line(...)
+    """An `on_wait` for a waiting loop: the line is redrawn each call (a Streamlit call, so Stop, a rerun or a
+    closed tab ends the wait there), the Stop button drawn once (a key may appear once per run). Nothing is drawn
+    until the first wait; `clear()` removes the line."""
+
+    def __init__(self, stop_key: str, text: Callable[[float], str], icon: str, box=None) -> None:
+        self.stop_key, self.text, self.icon, self.box = stop_key, text, icon, box
+        self.line: Any = None
+
+    def __call__(self, value: float) -> None:
+        if self.line is None:
+            self.box = self.box if self.box is not None else st.empty()
+            area = self.box.container()
+            self.line = area.empty()
+            area.button("Stop", key=self.stop_key, icon=":material/stop:")
+        self.line.info(self.text(value), icon=self.icon)
+
+    def clear(self) -> None:
+        if self.box is not None:
+            self.box.empty()
 
 
 def run_heavy(label: str, key: str, work: Callable[[], T]) -> T | None:

@@ -51,7 +51,7 @@ with c1:
     own_weights_panel("attr")
 device, _ = resolve_device(settings.device)
 with c2:
-    photo, _ = picture(net, store, "attr", camera=False)
+    photo, source = picture(net, store, "attr", camera=False)
     fit = pick_fit(net, store, "attr")
 try:
     net.module(str(device))
@@ -104,8 +104,12 @@ with st.expander("Method settings"):
     s1, s2, s3, s4 = st.columns(4)
     baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
     steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
-    window = s3.number_input("Occlusion window (px)", 4, 112, max(4, seen.shape[0] // 7), key="attr_window")
-    stride_o = s3.number_input("Occlusion stride (px)", 2, 112, max(2, seen.shape[0] // 14), key="attr_ostride")
+    fits = min(112, seen.shape[0], seen.shape[1])  # the window must fit the input (LeNet's is 32 px)
+    for k in ("attr_window", "attr_ostride"):
+        if (st.session_state.get(k) or 0) > fits:  # kept from a larger network's input: the nearest that fits
+            st.session_state[k] = fits
+    window = s3.number_input("Occlusion window (px)", 4, fits, max(4, seen.shape[0] // 7), key="attr_window")
+    stride_o = s3.number_input("Occlusion stride (px)", 2, fits, max(2, seen.shape[0] // 14), key="attr_ostride")
     samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
     noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
 if net.base == "lenet5" and at.rectifier_count(net) == 0:
@@ -113,12 +117,17 @@ if net.base == "lenet5" and at.rectifier_count(net) == 0:
             "gradient here.")
 
 
+shareable = av.shareable(net, source)  # a registry network on a sample photo: the same map for every learner
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | None, layer: str, baseline: str,
           steps: int, window: int, stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
     tgt = at.UnitTarget(*unit) if unit else target
-    return at.attribute(model_name, x, method, target=tgt, layer=layer, device=device, baseline=baseline,
-                        steps=steps, window=window, stride=stride_o, samples=samples, noise=noise).values
+    return av.shared_map(shareable, ("attribution", model_name, key, method, target, unit, layer, baseline, steps,
+                                     window, stride_o, samples, noise, device), lambda: at.attribute(
+        model_name, x, method, target=tgt, layer=layer, device=device, baseline=baseline, steps=steps, window=window,
+        stride=stride_o, samples=samples, noise=noise).values)
 
 
 photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
@@ -133,8 +142,10 @@ signature = (model_name, photo_key, tuple(methods), int(target), unit_key, cam_l
 
 def _map(m: str) -> np.ndarray:
     if m == "scorecam":  # slow: a progress bar, and Stop ends it between batches
-        return av.with_progress(at.TITLES[m], (signature, m), lambda progress: at.attribute(
-            model_name, x, m, target=int(target), layer=cam_layer, device=str(device), progress=progress).values)
+        return av.with_progress(at.TITLES[m], (signature, m), lambda progress: av.shared_map(
+            shareable, ("attribution", model_name, photo_key, m, int(target), cam_layer, str(device)),
+            lambda: at.attribute(model_name, x, m, target=int(target), layer=cam_layer, device=str(device),
+                                 progress=progress).values))
     return _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps), int(window),
                  int(stride_o), int(samples), float(noise), str(device))
 
@@ -147,4 +158,4 @@ av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=pr
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
            **av.attribution_link(methods, target_kind or "", target)})
-av.sanity_section(net, x, int(target), seen, labels[int(target)], sty)
+av.sanity_section(net, x, int(target), seen, labels[int(target)], sty, share=shareable)

@@ -77,24 +77,35 @@ def config(ch: int | None) -> fa.FantasyConfig:
 
 if st.button("Dream", type="primary", icon=":material/auto_awesome:", key="fa_run"):
     channels = list(range(min(n_gallery, info.shape[0]))) if mode == "gallery" else [channel]
-    with heavy_job("Gallery" if mode == "gallery" else "Fantasy image", "fa_job"):
-        live = fv.LiveProgress(len(channels))
-        results: list = []
-        for k, ch in enumerate(channels):
-            cfg = config(ch)
-            head = {"mode": mode, "layer": layer, "class": class_index, "node": fa.target_node(cfg),
-                    "class_name": net.labels[class_index] if mode == "class" else None}
+    head = {"mode": mode, "layer": layer, "class": class_index, "node": fa.target_node(config(channels[0])),
+            "class_name": net.labels[class_index] if mode == "class" else None}
 
-            def keep(partial: fa.FantasyResult, head=head, done=list(results), ch=ch) -> None:  # what Stop leaves
-                store["results"] = {**head, "items": [*done, (ch, partial, None, None)]}
+    def dream() -> bytes | None:
+        """Every image of this press, as a heavy job; bytes to share, or None when stopped (never shared)."""
+        with heavy_job("Gallery" if mode == "gallery" else "Fantasy image", "fa_job"):
+            live = fv.LiveProgress(len(channels))
+            results: list = []
+            for k, ch in enumerate(channels):
+                cfg = config(ch)
 
-            report = live.reporter(k, f"channel {ch} · " if len(channels) > 1 else "", cfg.steps, keep)
-            res = fa.fantasy(cfg, device=str(device), on_step=report)
-            start = fa.activation(cfg, fa.start_noise(cfg), str(device))
-            end = fa.activation(cfg, fa.image_tensor(res.image), str(device))
-            results.append((ch, res, start, end))
-            store["results"] = {**head, "items": list(results)}
-        live.clear()
+                def keep(partial: fa.FantasyResult, done=list(results), ch=ch) -> None:  # what Stop leaves
+                    store["results"] = {**head, "items": [*done, (ch, partial, None, None)]}
+
+                report = live.reporter(k, f"channel {ch} · " if len(channels) > 1 else "", cfg.steps, keep)
+                res = fa.fantasy(cfg, device=str(device), on_step=report)
+                start = fa.activation(cfg, fa.start_noise(cfg), str(device))
+                end = fa.activation(cfg, fa.image_tensor(res.image), str(device))
+                results.append((ch, res, start, end))
+                store["results"] = {**head, "items": list(results)}
+            live.clear()
+        return fa.made_to_blob(results)
+
+    if net.is_session:  # a network of this session only: never shared
+        dream()
+    else:  # the same images for everyone who asks: made once in the class (or the hall), then shared
+        blob = fv.made_once(fv.dream_key(net.key, [config(ch) for ch in channels], str(device)), dream)
+        if blob is not None:
+            store["results"] = {**head, "items": fa.made_from_blob(blob)}
 
 fv.show_results(store)
 write_url({**({"model": net.link_name} if net.link_name else {}), **({"layer": layer} if layer else {}),

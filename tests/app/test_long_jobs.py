@@ -79,3 +79,61 @@ def test_a_stopped_fantasy_image_keeps_the_image_and_curve_it_had():
     assert not at.exception
     assert any("**Stopped** at step 16" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) >= 1 and len(at.get("image")) >= 1
+
+
+def _queued_behind_another_job() -> None:
+    import threading
+    import time
+
+    import streamlit as st
+
+    from cnnviz.jobs import HEAVY
+    from cnnviz.ui.jobs import heavy_job
+
+    first = HEAVY.enqueue("someone else's job")
+    assert HEAVY.try_start(first, 1)
+    threading.Thread(target=lambda: (time.sleep(1.0), first.release())).start()  # several polls of waiting
+    with heavy_job("Fantasy image", "queued_job"):
+        st.write("ran after the queue")
+
+
+def test_a_job_queued_for_several_polls_says_so_then_runs_without_an_error():
+    at = AppTest.from_function(_queued_behind_another_job, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert any(m.value == "ran after the queue" for m in at.markdown)
+
+
+def _waits_for_another_learners_image() -> None:
+    import threading
+    import time
+
+    import streamlit as st
+
+    import cnnviz.classroom.results as R
+    from cnnviz.ui.fantasy_views import made_once
+
+    R._RESULTS = R.SharedResults()
+    release = R._RESULTS._acquire("the-key")  # another learner is making it
+    assert release is not None
+
+    def finish() -> None:
+        time.sleep(1.0)
+        R._RESULTS.put("the-key", b"made by the other learner")
+        release()
+
+    threading.Thread(target=finish).start()
+    st.write(f"got: {made_once('the-key', lambda: b'made here')!r}; computed here: {R._RESULTS.computed}")
+
+
+def test_a_learner_asking_for_an_image_another_is_making_waits_for_it_instead_of_making_it_again():
+    import cnnviz.classroom.results as R
+
+    before = R._RESULTS
+    try:
+        at = AppTest.from_function(_waits_for_another_learners_image, default_timeout=30)
+        at.run()
+        assert not at.exception
+        assert "got: b'made by the other learner'; computed here: 0" in at.markdown[-1].value
+    finally:
+        R._RESULTS = before

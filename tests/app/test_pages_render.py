@@ -377,3 +377,39 @@ def test_the_sanity_check_runs_on_the_attributions_page_and_shows_its_curve_and_
     next(b for b in at.button if b.label == "Run the sanity check").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert len([m for m in at.markdown if m.value in ("**original**", "**_fc**", "**_bn1**")]) == 3
+
+
+def test_a_second_learner_asking_for_the_same_fantasy_image_gets_it_without_a_computation():
+    import cnnviz.classroom.results as R
+
+    before = R._RESULTS
+    R._RESULTS = R.SharedResults()
+    try:
+        texts = []
+        for _ in range(2):  # two learners' sessions, one after the other, with the same settings and seed
+            at = open_page("fantasy.py")
+            by_label(at.number_input, "Steps").set_value(8).run()
+            at.button(key="fa_run").click().run()
+            assert not at.exception
+            texts.append([m.value for m in at.markdown if "Objective" in m.value and "→" in m.value])
+        assert R._RESULTS.computed == 1 and texts[0] == texts[1] and texts[0]
+    finally:
+        R._RESULTS = before
+
+
+def test_an_attribution_map_of_a_sample_photo_is_computed_once_for_every_learner():
+    import cnnviz.classroom.results as R
+
+    before = R._RESULTS
+    R._RESULTS = R.SharedResults()
+    try:
+        open_page("attribution.py")
+        first = R._RESULTS.computed
+        assert first == 3  # the three default methods
+        import streamlit as st
+
+        st.cache_data.clear()  # another replica: nothing in this process's page cache
+        open_page("attribution.py")
+        assert R._RESULTS.computed == first
+    finally:
+        R._RESULTS = before

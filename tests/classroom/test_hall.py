@@ -25,13 +25,18 @@ def _cell(run) -> str:
     return next((t for t in run.texts if t.startswith("**Cell ")), "")
 
 
+def _said(run) -> list[str]:
+    """Everything a learner reads in a run: markdown and the bodies of info/warning boxes."""
+    return run.texts + [e.proto.body for e in run.elements if e.kind == "alert"]
+
+
 async def _tick_until(session, fragment: str, expected: str, limit: float = 30.0):
     """A follower's one-second check, as the browser fires it, until the expected text shows (bounded)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         run = await session.tick(fragment)
         assert run.ok, run.exceptions
-        if any(expected in t for t in run.texts):
+        if any(expected in t for t in _said(run)):
             return run
         await asyncio.sleep(0.2)
     raise AssertionError(f"{expected!r} not shown within {limit} s")
@@ -150,3 +155,46 @@ def test_haproxy_keeps_a_tab_on_its_replica_checks_health_and_sends_a_dead_repli
     assert "timeout tunnel 1h" in conf
     assert re.findall(r"server r(\d) 127\.0\.0\.1:(\d+) check cookie r\d", conf) == [
         ("1", "9001"), ("2", "9002"), ("3", "9003")]
+
+
+@pytest.mark.browser
+def test_redis_stopped_is_said_to_teacher_and_students_and_following_resumes_when_it_is_back(redis_server):
+    from cnnviz.classroom.hall import LocalRedis
+    from tests.browser.conftest import Server
+    from tests.streamlit_client import Session
+
+    own = LocalRedis(redis_server.workdir.parent / "app-restart").start()
+    server = Server({"CNNVIZ_REDIS_URL": own.url})
+
+    async def lesson():
+        async with Session(server.url) as teacher, Session(server.url) as student:
+            run, code = await start_class(teacher)
+            await student.open("", f"class={code}")
+            follow, panel = student.timer(1.0), teacher.timer(3.0)
+            run = await teacher.click(run, "Next")
+            await _tick_until(student, follow, "Cell 2 of 25")
+            own.stop()
+            warned = await _tick_until(student, follow, "cannot be reached")
+            assert any("following resumes by itself" in t for t in _said(warned))
+            run = await teacher.click(run, "Next")  # the teacher keeps teaching: the page works
+            assert run.ok and _cell(run) == "**Cell 3 of 25**"
+            told = await teacher.tick(panel)
+            assert any("cannot be reached" in t for t in _said(told))
+            own.start()  # back, and empty: the teacher's panel sends the view again and restores the class
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                await teacher.tick(panel)
+                got = await student.tick(follow)
+                if any("Cell 3 of 25" in t for t in got.texts) and not any("cannot be reached" in t
+                                                                           for t in _said(got)):
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError("following did not resume within 60 s of Redis's return")
+
+    try:
+        _run_async(lesson())
+    finally:
+        server.stop()
+        own.stop()
+    assert "Traceback" not in Path(server.log.name).read_text(errors="replace")
