@@ -321,7 +321,8 @@ def start_noise(cfg: FantasyConfig) -> torch.Tensor:
         return SpectrumImage(cfg.size, torch.Generator().manual_seed(cfg.seed), cfg.param, 1, cfg.fall_off, cfg.gain)()
 
 
-Made = tuple[int, FantasyResult, float | None, float | None]  # (channel, result, objective at start, at end)
+Made = tuple[int | None, FantasyResult, float | None, float | None]  # (channel or None for a class, result,
+# objective at the start, at the end)
 
 
 def made_to_blob(items: list[Made]) -> bytes:
@@ -343,7 +344,7 @@ def made_from_blob(blob: bytes) -> list[Made]:
     from cnnviz.classroom.results import unpack
 
     meta, arrays = unpack(blob)
-    return [(int(m["channel"]), FantasyResult(arrays[f"image_{i}"], [float(v) for v in m["history"]],
+    return [(None if m["channel"] is None else int(m["channel"]), FantasyResult(arrays[f"image_{i}"], [float(v) for v in m["history"]],
                                               float(m["seconds"]),
                                               [arrays[f"other_{i}_{j}"] for j in range(m["others"])]),
              m["start"], m["end"]) for i, m in enumerate(meta["items"])]

@@ -103,17 +103,19 @@ def read_attribution_link(params: dict, model: str) -> list[str]:
             raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}")
         return chosen
 
-    vals, notices = read_params(params, {"methods": methods, "class": int_in(0, 99_999)})
+    from cnnviz.urlstate import with_legacy_class
+
+    vals, notices = read_params(with_legacy_class(params), {"methods": methods, "cls": int_in(0, 99_999)})
     if "methods" in vals:
         st.session_state["attr_methods"] = vals["methods"]
-    if "class" in vals:
+    if "cls" in vals:
         st.session_state["attr_target_kind"] = "another class"
-        st.session_state[f"attr_class_{model}"] = vals["class"]
+        st.session_state[f"attr_class_{model}"] = vals["cls"]
     return notices
 
 
 def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
-    return {"methods": ",".join(methods), **({"class": str(int(target))} if target_kind == "another class" else {})}
+    return {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
 
 
 def shareable(net, source: str) -> bool:

@@ -24,6 +24,7 @@ from PIL import Image
 from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, normalise_code, store
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
+from cnnviz.urlstate import is_class_index
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
@@ -83,7 +84,9 @@ def join_from_url() -> None:
         return
     st.session_state["_class_url_read"] = True
     code = st.query_params.get("class")
-    if code and not state():
+    if code and is_class_index(code):  # an old page link's explained class (now `cls`), not a class code
+        del st.query_params["class"]
+    elif code and not state():
         _join(code)
 
 
@@ -205,10 +208,9 @@ def _teacher_controls(s: dict) -> None:
 
 @st.fragment(run_every=3)
 def _followers(code: str) -> None:
-    """Who follows, and the store's health; a view the store could not take is sent again from here."""
-    s = state()
-    if s.get("unpublished"):
-        publish()
+    """Who follows, and the store's health. The teacher's view is sent again from here every few seconds: a view
+    the store could not take, or a class a restarted Redis lost, comes back by itself (one script per teacher)."""
+    publish()
     try:
         st.caption(f"{store().followers(code)} student(s) following")
     except ClassroomUnavailable as e:
@@ -259,22 +261,42 @@ def _step_only(s: dict, view) -> dict[str, tuple[str, dict]] | None:
     return {k: steppers[k] for k in changed}
 
 
-def _rerun_fragments(keys: list[str]) -> None:
-    """Rerun just these fragments (by their st.fragment key) from inside another fragment's run.
+def _rerun_fragments(keys: list[str]) -> bool:
+    """Rerun just these fragments (by their st.fragment key) from inside another fragment's run; False when they
+    are not on this page now (the caller then runs the whole page).
 
     Streamlit's public `st.rerun(keys)` is allowed only in widget callbacks; a follower's check is a timer's
     fragment run, so the same request is made here through the script runner (Streamlit is pinned)."""
+    from streamlit.errors import StreamlitAPIException
     from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     if ctx is None or ctx.script_requests is None:
-        st.rerun()
-    ids = ctx.fragment_storage.resolve_target(keys)
+        return False
+    try:
+        ids = ctx.fragment_storage.resolve_target(keys)
+    except StreamlitAPIException:
+        return False
     ctx.script_requests.request_rerun(RerunData(
         query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
         is_fragment_scoped_rerun=True, cached_message_hashes=ctx.cached_message_hashes,
         context_info=ctx.context_info))  # runs as soon as this check ends
+    return True
+
+
+def _apply_steps(view, steps: dict[str, tuple[str, dict]]) -> bool:
+    """Put the teacher's steps (and speeds) into this student's steppers and rerun just those; False if it can't."""
+    try:
+        values = {k: float(view.query()[k]) for k in steps}
+    except ValueError:
+        return False
+    for k, (_, target) in steps.items():
+        if k == "speed" or k.endswith("_speed"):
+            target["speed"] = 0.5 if values[k] == 0.5 else int(values[k])
+        else:
+            target["step"], target["playing"] = int(values[k]), False
+    return _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
 
 
 @st.fragment(run_every=POLL_S)
@@ -299,14 +321,7 @@ def _follow() -> None:
     s["seen"] = view.version
     steps = _step_only(s, view)
     s["applied"] = (view.page, view.params)
-    if steps:  # only the step moved: that stepper's fragment reruns with the teacher's step
-        for k, (_, target) in steps.items():
-            value = view.query()[k]
-            if k == "speed" or k.endswith("_speed"):
-                target["speed"] = 0.5 if value == "0.5" else int(float(value))
-            else:
-                target["step"], target["playing"] = int(value), False
-        _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
+    if steps and _apply_steps(view, steps):  # only the step moved: that stepper's fragment reruns with it
         return
     for key in [k for k in st.session_state if k not in KEEP | OWN and not str(k).startswith("class_")]:
         del st.session_state[key]  # every page starts afresh from the teacher's link; the student's own stays
@@ -322,9 +337,8 @@ def publish(page_url: str | None = None) -> None:
     page = page_url if page_url is not None else st.session_state.get("_class_page", "start")
     try:
         store().publish(s["code"], s["token"], page or "start", {k: st.query_params[k] for k in st.query_params})
-        s["unpublished"] = False
     except ClassroomUnavailable:
-        s["unpublished"] = True  # the teacher keeps teaching; the Class panel retries every few seconds
+        pass  # the teacher keeps teaching; the Class panel sends the view again every few seconds
     except ClassroomError as e:
         st.session_state[STATE] = {}
         st.toast(str(e), icon=":material/logout:")

@@ -35,7 +35,7 @@ def _size(t: str) -> int:
 LINK: dict[str, tuple[str, Any]] = {
     "mode": ("fa_mode", choice(("channel", "unit", "class", "gallery"))),
     "channel": ("fa_channel", int_in(0, 4095)), "n": ("fa_n", int_in(2, 16)),
-    "row": ("fa_row", int_in(0, 511)), "col": ("fa_col", int_in(0, 511)), "class": ("fa_class", int_in(0, 99_999)),
+    "row": ("fa_row", int_in(0, 511)), "col": ("fa_col", int_in(0, 511)), "cls": ("fa_class", int_in(0, 99_999)),
     "size": ("fa_size", _size), "steps": ("fa_steps", int_in(8, 512)), "lr": ("fa_lr", number_in(0.001, 0.5)),
     "seed": ("fa_seed", int_in(0, 10_000)), "jitter": ("fa_jitter", int_in(0, 32)), "rot": ("fa_rot", number_in(0, 45)),
     "tv": ("fa_tv", number_in(0, 10)), "l2": ("fa_l2", number_in(0, 10)), "blur": ("fa_blur", number_in(0, 100)),

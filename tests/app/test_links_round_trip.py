@@ -142,3 +142,28 @@ def test_a_link_past_a_limit_is_clamped_with_a_notice_in_words(file, query, noti
     toasts = [t.value for t in at.toast]
     assert any(notice in t for t in toasts), toasts
     assert not any("invalid literal" in t or "Traceback" in t for t in toasts)
+
+
+SHELL_PARAMS = ("present", "device", "class")  # the app shell's own link parameters (settings and classroom)
+
+
+@pytest.mark.parametrize("file, change", CASES, ids=[c[0].split("/")[1] for c in CASES])
+def test_no_page_link_uses_a_parameter_the_app_shell_reads(file, change):
+    at = open_page(file)
+    change(at)
+    assert not set(dict(at.query_params)) & set(SHELL_PARAMS)
+
+
+@pytest.mark.parametrize("query", [{"cls": "968"}, {"class": "968"}], ids=["cls", "an old link's class"])
+def test_an_attribution_link_explaining_class_968_reopens_it_and_joins_no_classroom(query):
+    at = open_page("seeing_inside/attribution.py", **query)
+    assert by_label(at.segmented_control, "Explain").value == "another class"
+    assert by_label(at.selectbox, "Class (type to search)").value == 968
+    assert not any("class code" in t.value for t in at.toast)
+    assert dict(at.query_params).get("cls") in ("968", ["968"]) and "class" not in dict(at.query_params)
+
+
+def test_a_fantasy_link_for_a_class_uses_cls_and_reopens_it():
+    at = open_page("seeing_inside/fantasy.py", mode="class", cls="130")
+    assert by_label(at.selectbox, "Class (type to search)").value == 130
+    assert dict(at.query_params).get("cls") in ("130", ["130"])

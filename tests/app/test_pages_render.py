@@ -387,7 +387,7 @@ def test_a_second_learner_asking_for_the_same_fantasy_image_gets_it_without_a_co
     try:
         texts = []
         for _ in range(2):  # two learners' sessions, one after the other, with the same settings and seed
-            at = open_page("fantasy.py")
+            at = open_page("fantasy.py", mode="class", cls="130", size="64")
             by_label(at.number_input, "Steps").set_value(8).run()
             at.button(key="fa_run").click().run()
             assert not at.exception
@@ -400,14 +400,15 @@ def test_a_second_learner_asking_for_the_same_fantasy_image_gets_it_without_a_co
 def test_an_attribution_map_of_a_sample_photo_is_computed_once_for_every_learner():
     import cnnviz.classroom.results as R
 
+    import streamlit as st
+
     before = R._RESULTS
     R._RESULTS = R.SharedResults()
     try:
+        st.cache_data.clear()  # maps computed by earlier tests in this process would be the page cache's
         open_page("attribution.py")
         first = R._RESULTS.computed
         assert first == 3  # the three default methods
-        import streamlit as st
-
         st.cache_data.clear()  # another replica: nothing in this process's page cache
         open_page("attribution.py")
         assert R._RESULTS.computed == first

@@ -14,6 +14,16 @@ def _title(w: Watched, title: str) -> None:
                              arg=title, timeout=STATE_TIMEOUT_MS)
 
 
+def start_class(teacher: Watched, url: str) -> str:
+    """The teacher opens `url` and presses Start a class in the sidebar's Class panel: the class code."""
+    teacher.page.goto(url)
+    teacher.wait_idle()
+    teacher.page.locator('[data-testid="stSidebar"]').get_by_text("Class", exact=True).click()
+    teacher.page.get_by_role("button", name="Start a class").click()
+    _text(teacher, "Teaching class")
+    return re.search(r"Teaching class ([A-Z0-9]{5})", teacher.page.inner_text("body")).group(1)
+
+
 def _step(w: Watched, expected: str) -> None:
     w.page.get_by_role("button", name=re.compile("Next")).first.click()
     _text(w, expected)
@@ -23,12 +33,7 @@ def test_a_student_follows_the_teachers_steps_and_pages_and_can_explore_and_rejo
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
     teacher, student = (Watched(c.new_page()) for c in contexts)
     try:
-        teacher.page.goto(f"{server.url}/convolution")
-        teacher.wait_idle()
-        teacher.page.locator('[data-testid="stSidebar"]').get_by_text("Class", exact=True).click()
-        teacher.page.get_by_role("button", name="Start a class").click()
-        _text(teacher, "Teaching class")
-        code = re.search(r"Teaching class ([A-Z0-9]{5})", teacher.page.inner_text("body")).group(1)
+        code = start_class(teacher, f"{server.url}/convolution")
 
         student.page.goto(f"{server.url}/?class={code}")
         _title(student, "Convolution")

@@ -206,7 +206,7 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
 
 
 def test_a_class_image_is_dreamt_with_its_objective_curve_from_a_link(server, watched, artifacts):
-    watched.page.goto(f"{server.url}/fantasy?mode=class&class=130&size=128&steps=32")
+    watched.page.goto(f"{server.url}/fantasy?mode=class&cls=130&size=128&steps=32")
     watched.wait_idle()
     watched.page.get_by_role("button", name=re.compile("Dream")).click()
     _wait_text(watched, "on the starting noise")

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.browser.conftest import STATE_TIMEOUT_MS, Watched
+from tests.browser.test_follow_the_teacher import start_class
 
 FOLLOW_AGAIN_S = 15  # the target for a student whose replica died
 
@@ -53,12 +54,7 @@ def test_a_replicas_death_loses_no_student_and_the_teacher_resumes_with_one_clic
 
     try:
         teacher = tab()
-        teacher.page.goto(f"{hall.url}/convolution")
-        teacher.wait_idle()
-        teacher.page.locator('[data-testid="stSidebar"]').get_by_text("Class", exact=True).click()
-        teacher.page.get_by_role("button", name="Start a class").click()
-        _text(teacher, "Teaching class")
-        code = re.search(r"Teaching class ([A-Z0-9]{5})", teacher.page.inner_text("body")).group(1)
+        code = start_class(teacher, f"{hall.url}/convolution")
         teacher_replica = _replica(contexts[0])
 
         students = []

@@ -81,10 +81,11 @@ def test_fantasy_images_survive_the_trip_through_the_shared_store():
     rng = np.random.default_rng(0)
     res = fa.FantasyResult(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8), [0.5, 1.25], 2.0,
                            [rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)])
-    back = fa.made_from_blob(fa.made_to_blob([(3, res, 0.1, 2.5)]))
-    (ch, out, start, end), = back
+    back = fa.made_from_blob(fa.made_to_blob([(3, res, 0.1, 2.5), (None, res, None, None)]))
+    (ch, out, start, end), (no_channel, _, *ends) = back  # a channel's image, and a class's (no channel)
     assert (ch, start, end) == (3, 0.1, 2.5) and out.history == res.history and out.seconds == 2.0
     assert np.array_equal(out.image, res.image) and np.array_equal(out.others[0], res.others[0])
+    assert no_channel is None and ends == [None, None]
 
 
 def test_sanity_steps_survive_the_trip_through_the_shared_store():
