@@ -118,6 +118,24 @@ def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[
     return {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
 
 
+def method_settings(size: tuple[int, int]) -> tuple[str, int, int, int, int, float]:
+    """The methods' settings expander: (IG baseline, IG steps, occlusion window, occlusion stride, SmoothGrad
+    samples, SmoothGrad noise); the occlusion window and stride never exceed the input (LeNet's is 32 px)."""
+    fits = min(112, *size)
+    for k in ("attr_window", "attr_ostride"):
+        if (st.session_state.get(k) or 0) > fits:  # kept from a larger network's input: the nearest that fits
+            st.session_state[k] = fits
+    with st.expander("Method settings"):
+        s1, s2, s3, s4 = st.columns(4)
+        baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
+        steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
+        window = s3.number_input("Occlusion window (px)", 4, fits, max(4, size[0] // 7), key="attr_window")
+        stride = s3.number_input("Occlusion stride (px)", 2, fits, max(2, size[0] // 14), key="attr_ostride")
+        samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
+        noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
+    return str(baseline), int(steps), int(window), int(stride), int(samples), float(noise)
+
+
 def shareable(net, source: str) -> bool:
     """Whether a result may be shared with the class or hall: a registry network on a sample photo or a held-out
     digit — never a session's own network, never an upload or a photo the teacher shared."""

@@ -100,18 +100,7 @@ cam_layers = [i for i in ins.layers(net) if i.shape[1] > 1]
 default_cam = at.default_cam_layer(net)
 cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
                          index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
-with st.expander("Method settings"):
-    s1, s2, s3, s4 = st.columns(4)
-    baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
-    steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
-    fits = min(112, seen.shape[0], seen.shape[1])  # the window must fit the input (LeNet's is 32 px)
-    for k in ("attr_window", "attr_ostride"):
-        if (st.session_state.get(k) or 0) > fits:  # kept from a larger network's input: the nearest that fits
-            st.session_state[k] = fits
-    window = s3.number_input("Occlusion window (px)", 4, fits, max(4, seen.shape[0] // 7), key="attr_window")
-    stride_o = s3.number_input("Occlusion stride (px)", 2, fits, max(2, seen.shape[0] // 14), key="attr_ostride")
-    samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
-    noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
+baseline, steps, window, stride_o, samples, noise = av.method_settings(seen.shape[:2])
 if net.base == "lenet5" and at.rectifier_count(net) == 0:
     st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
             "gradient here.")
