@@ -398,9 +398,9 @@ def test_a_second_learner_asking_for_the_same_fantasy_image_gets_it_without_a_co
 
 
 def test_an_attribution_map_of_a_sample_photo_is_computed_once_for_every_learner():
-    import cnnviz.classroom.results as R
-
     import streamlit as st
+
+    import cnnviz.classroom.results as R
 
     before = R._RESULTS
     R._RESULTS = R.SharedResults()
