@@ -33,16 +33,9 @@ def decode_array(text: str, ndim: int) -> np.ndarray:
 
 def is_class_index(text: str) -> bool:
     """An old link's explained class (`class=968`, 1–4 digits), not a classroom code (5 letters and digits): the
-    app shell's `class` names a classroom only; pages name the class they explain `cls`."""
+    app shell's `class` names a classroom only; pages name the class they explain `cls` (the shell turns an old
+    link's `class=<index>` into `cls` before the page reads its link)."""
     return text.isdigit() and len(text) <= 4
-
-
-def with_legacy_class(params: dict[str, str]) -> dict[str, str]:
-    """A page's link parameters with an old `class=<index>` read as `cls` (links made before the rename)."""
-    old = params.get("class")
-    if "cls" not in params and old and is_class_index(old):
-        return {**params, "cls": old}
-    return params
 
 
 def read_params(params: dict[str, str], spec: dict[str, Callable[[str], Any]]) -> tuple[dict, list[str]]:

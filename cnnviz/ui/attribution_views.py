@@ -103,9 +103,7 @@ def read_attribution_link(params: dict, model: str) -> list[str]:
             raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}")
         return chosen
 
-    from cnnviz.urlstate import with_legacy_class
-
-    vals, notices = read_params(with_legacy_class(params), {"methods": methods, "cls": int_in(0, 99_999)})
+    vals, notices = read_params(params, {"methods": methods, "cls": int_in(0, 99_999)})
     if "methods" in vals:
         st.session_state["attr_methods"] = vals["methods"]
     if "cls" in vals:

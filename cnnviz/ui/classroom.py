@@ -84,8 +84,10 @@ def join_from_url() -> None:
         return
     st.session_state["_class_url_read"] = True
     code = st.query_params.get("class")
-    if code and is_class_index(code):  # an old page link's explained class (now `cls`), not a class code
+    if code and is_class_index(code):  # an old page link's explained class: pages now read it as `cls`
         del st.query_params["class"]
+        if "cls" not in st.query_params:
+            st.query_params["cls"] = code
     elif code and not state():
         _join(code)
 

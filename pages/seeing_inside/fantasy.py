@@ -10,7 +10,7 @@ from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link
 from cnnviz.ui.jobs import heavy_job
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import read_params, with_legacy_class
+from cnnviz.urlstate import read_params
 
 settings = current()
 store = page_store("fantasy", lambda: {"results": {}})
@@ -20,7 +20,7 @@ MAX_GALLERY = 16
 def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": fv.MODEL, "layer": str})
     store.update(vals)
-    return notices + link_widgets(with_legacy_class(params), fv.LINK)
+    return notices + link_widgets(params, fv.LINK)
 
 
 read_url_once("fantasy", _from_url)
