@@ -147,16 +147,12 @@ def shared_map(share: bool, key: tuple, compute: Callable[[], np.ndarray]) -> np
     the same map waits for it; Stop ends the wait)."""
     if not share:
         return compute()
-    from cnnviz.classroom.results import key_of, pack, results, unpack
-    from cnnviz.ui.jobs import waiting_line
+    from cnnviz.classroom.results import key_of, pack, unpack
+    from cnnviz.ui.jobs import shared_once
 
-    waiting = waiting_line(f"attr_wait_{key_of(*key)[:12]}", lambda s: f"Another learner is computing this very "
-                           f"map ({key[3]}): it appears here as soon as it is ready (waiting {s:.0f} s).",
-                           ":material/group:")
-    try:
-        blob = results().compute_once(key_of(*key), lambda: pack({}, {"values": np.asarray(compute())}), waiting)
-    finally:
-        waiting.clear()
+    blob = shared_once(key_of(*key), lambda: pack({}, {"values": np.asarray(compute())}),
+                       f"attr_wait_{key_of(*key)[:12]}", lambda s: f"Another learner is computing this very map "
+                       f"({key[3]}): it appears here as soon as it is ready (waiting {s:.0f} s).")
     assert blob is not None  # compute never returns None
     return unpack(blob)[1]["values"]
 
@@ -224,14 +220,12 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
                 return steps_to_blob(steps) if steps is not None else None  # a stopped check is not shared
 
             if share:  # seeded: the same steps for every learner on this photo, computed once in the class or hall
-                from cnnviz.classroom.results import key_of, results
-                from cnnviz.ui.jobs import waiting_line
+                from cnnviz.classroom.results import key_of
+                from cnnviz.ui.jobs import shared_once
 
-                waiting = waiting_line("san_wait_stop", lambda s: "Another learner is running this very sanity check: "
-                                       f"its steps appear here as soon as it is done (waiting {s:.0f} s).",
-                                       ":material/group:")
-                blob = results().compute_once(key_of("sanity", *key), check, waiting)
-                waiting.clear()
+                blob = shared_once(key_of("sanity", *key), check, "san_wait_stop", lambda s: "Another learner is "
+                                   f"running this very sanity check: its steps appear here as soon as it is done "
+                                   f"(waiting {s:.0f} s).")
                 if blob is not None:
                     found[:] = steps_from_blob(blob)
             else:

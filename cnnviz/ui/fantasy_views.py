@@ -103,16 +103,10 @@ def dream_key(model: str, configs: list[fa.FantasyConfig], device: str) -> str:
 def made_once(key: str, make: Callable[[], bytes | None]) -> bytes | None:
     """`make()` once in the class or hall; a learner asking while another makes it waits for that one (Stop ends
     the wait), and a learner asking later gets it at once."""
-    from cnnviz.classroom.results import results
-    from cnnviz.ui.jobs import waiting_line
+    from cnnviz.ui.jobs import shared_once
 
-    box = st.empty()
-    waiting = waiting_line("fa_wait_stop", lambda seconds: "Another learner is making this very image right now: it "
-                           f"appears here as soon as it is ready (waiting {seconds:.0f} s).", ":material/group:", box)
-    try:
-        return results().compute_once(key, make, on_wait=waiting)
-    finally:
-        box.empty()
+    return shared_once(key, make, "fa_wait_stop", lambda seconds: "Another learner is making this very image right "
+                       f"now: it appears here as soon as it is ready (waiting {seconds:.0f} s).")
 
 
 class LiveProgress:

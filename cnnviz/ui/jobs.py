@@ -63,6 +63,19 @@ class waiting_line:  # noqa: N801 - used like a function: on_wait=waiting_line(.
             self.box.empty()
 
 
+def shared_once(key: str, make: Callable[[], bytes | None], stop_key: str, text: Callable[[float], str]
+                ) -> bytes | None:
+    """`make()` once in the class or hall (cnnviz.classroom.results): a learner asking while another makes it
+    waits for that one, with `text(seconds waited)` and Stop; a learner asking later gets it at once."""
+    from cnnviz.classroom.results import results
+
+    waiting = waiting_line(stop_key, text, ":material/group:")
+    try:
+        return results().compute_once(key, make, on_wait=waiting)
+    finally:
+        waiting.clear()
+
+
 def run_heavy(label: str, key: str, work: Callable[[], T]) -> T | None:
     """`work()` as a heavy job (see heavy_job); None once the learner pressed Stop, until they run it again."""
     stopped = f"{key}_stopped"
