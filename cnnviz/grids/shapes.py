@@ -35,6 +35,12 @@ def transposed_output_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, o
     return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
 
 
+def transposed_output_formula(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0) -> str:
+    """The formula with the current numbers, e.g. '(3−1)·2 − 2·0 + 1·(3−1) + 0 + 1 = 7'."""
+    return (f"({n}{MINUS}1)·{s} {MINUS} 2·{p} + {d}·({k}{MINUS}1) + {output_padding} + 1 = "
+            f"{transposed_output_size(n, k, s, p, d, output_padding)}")
+
+
 def unvisited_indices(n: int, k: int, s: int, d: int, p_before: int, n_out: int) -> list[int]:
     """Input indices (0-based, unpadded) that no kernel tap of any window reads."""
     seen = {o * s + a * d - p_before for o in range(n_out) for a in range(k)}

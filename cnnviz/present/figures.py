@@ -8,8 +8,10 @@ no clicks on heat-map cells). Each clickable point carries customdata
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,6 +34,45 @@ Cell = tuple[int, int]
 
 FIGURES_KEPT = 128  # built figures shared by every session (a class looks at the same things)
 _figures = KeyedCache(FIGURES_KEPT)
+HiddenSpec = tuple[tuple[str, tuple[Cell, ...]], ...]
+_HIDDEN: ContextVar[HiddenSpec | None] = ContextVar("cnnviz_hidden_cells", default=None)
+
+
+@contextmanager
+def hiding(spec: HiddenSpec | None) -> Iterator[None]:
+    """While a learner predicts a step, every grid drawn in this block shows '?' in the cells that hold the answer
+    ((panel title prefix, cells) in whole-grid coordinates). A context, not a parameter: each stepper's view draws
+    its figures as always, and predict mode works the same on all of them."""
+    token = _HIDDEN.set(spec)
+    try:
+        yield
+    finally:
+        _HIDDEN.reset(token)
+
+
+def answer_hidden() -> bool:
+    """True while the current step's answer is hidden (a view then leaves out its arithmetic)."""
+    return _HIDDEN.get() is not None
+
+
+def hide_answers(panels: Sequence[Panel]) -> list[Panel]:
+    """The panels with the hidden cells' values replaced by NaN (drawn '?', no colour), colour scales unchanged."""
+    spec = _HIDDEN.get() or ()
+    out = []
+    for p in panels:
+        cells = [c for prefix, cs in spec if p.title.startswith(prefix) for c in cs]
+        if not cells:
+            out.append(p)
+            continue
+        vals = np.array(p.values, dtype=float, copy=True)
+        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
+        zrange = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        for r, c in cells:
+            lr, lc = r - p.origin[0], c - p.origin[1]
+            if 0 <= lr < vals.shape[0] and 0 <= lc < vals.shape[1]:
+                vals[lr, lc] = np.nan
+        out.append(replace(p, values=vals, zrange=zrange))
+    return out
 
 
 def shared_figure(key: tuple, make: Callable[[], go.Figure]) -> go.Figure:
@@ -41,7 +82,8 @@ def shared_figure(key: tuple, make: Callable[[], go.Figure]) -> go.Figure:
     Its plain-dict form is also made once: st.plotly_chart deep-copies a figure into a dict on every
     call, and that copy was the largest cost left on the Networks page with a class on it.
     """
-    return _figures.get(key, lambda: _prepared(make()))
+    return _figures.get(key + (("hidden", _HIDDEN.get()),) if _HIDDEN.get() is not None else key,
+                        lambda: _prepared(make()))
 
 
 def _prepared(fig: go.Figure) -> go.Figure:
@@ -118,7 +160,8 @@ def number_colours(values: np.ndarray, scale: list[list], zmin: float, zmax: flo
 
 
 def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
-    return np.vectorize(fmt, otypes=[str])(values)
+    """Each cell's number; '?' where the answer is hidden (NaN, see `hide_answers`)."""
+    return np.vectorize(lambda v: "?" if np.isnan(v) else fmt(v), otypes=[str])(values)
 
 
 PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
@@ -135,7 +178,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     step view is redrawn on every click, and validation made it ~25× slower.
     """
     st = st or get_style(False)
-    panels = focused(panels)
+    panels = hide_answers(focused(panels))
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
     # projected: the whole figure within PROJECTED_HEIGHT px, so a step view fits one 1280×720 screen
@@ -164,7 +207,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
                   "hoverinfo": "skip"}  # the numbers are drawn by the scatter below, each in its own colour
         z = vals.astype(object)
-        z[mask] = None  # padding cells are drawn by the second heat map
+        z[mask | np.isnan(vals)] = None  # padding cells are drawn by the second heat map; hidden ones not at all
         bar = {"orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center", "y": -0.02, "yanchor": "top",
                "len": max(x1 - x0, 0.12), "thickness": 10, "outlinewidth": 0,
                "tickfont": {"size": st.font_size - 4}, "nticks": 5 if kind == "sequential" else 3}
@@ -193,7 +236,8 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         o_r, o_c = p.origin[0] - p.row_offset, p.origin[1] - p.col_offset  # local cell → whole-grid coordinate
         hover = [f"row {r + o_r}, col {c + o_c}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
                  for r, c, m in zip(rr, cc, real)]
-        ink = np.where(mask, st.padding_text, number_colours(vals, scale, zmin, zmax)).ravel()
+        ink = np.where(mask, st.padding_text, np.where(np.isnan(vals), st.text_colour,
+                                                       number_colours(vals, scale, zmin, zmax))).ravel()
         data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
                      "mode": "markers+text", "text": labels.ravel().tolist(), "textposition": "middle center",
                      "textfont": {"size": cell_font, "color": ink.tolist()},

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cnnviz.present.colours import Style, black_ink, colour_range, to_rgb
-from cnnviz.present.figures import Panel, focused
+from cnnviz.present.figures import Panel, focused, hide_answers
 from cnnviz.present.numbers import fmt
 
 MAX_GIF_FRAMES = 400
@@ -38,7 +38,7 @@ def _hex(c: str) -> tuple[int, int, int]:
 
 def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Image.Image:
     """Panels side by side as one RGB image, numbers in every cell (big grids: the part around the step)."""
-    panels = focused(panels)
+    panels = hide_answers(focused(panels))
     cell = 60 if st.presentation else 44
     gap, margin, title_h = cell // 2, 16, int(st.font_size * 2.2)
     font, title_font = load_font(int(st.cell_font_size * 0.95)), load_font(st.font_size)
@@ -54,6 +54,8 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         vals = np.asarray(p.values, dtype=float)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+        hidden = np.isnan(vals)
+        vals = np.where(hidden, zmin, vals)
         rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
         black = black_ink(rgb.astype(float))
         draw.text((x0, margin), p.title.replace("<br>", " "), fill=_hex(st.text_colour), font=title_font)
@@ -62,10 +64,13 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         for r in range(vals.shape[0]):
             for c in range(vals.shape[1]):
                 box = (x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - g, y0 + (r + 1) * cell - g)
-                fill = _hex(st.padding_colour) if mask[r, c] else (int(rgb[r, c, 0]), int(rgb[r, c, 1]), int(rgb[r, c, 2]))
+                fill = _hex(st.padding_colour) if mask[r, c] else _hex(st.background) if hidden[r, c] else (
+                    int(rgb[r, c, 0]), int(rgb[r, c, 1]), int(rgb[r, c, 2]))
                 draw.rectangle(box, fill=fill)
-                tc = _hex(st.padding_text) if mask[r, c] else ((0, 0, 0) if black[r, c] else (255, 255, 255))
-                draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), fmt(vals[r, c], 2), fill=tc, font=font,
+                tc = _hex(st.padding_text) if mask[r, c] else _hex(st.text_colour) if hidden[r, c] else (
+                    (0, 0, 0) if black[r, c] else (255, 255, 255))
+                draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), "?" if hidden[r, c] else fmt(vals[r, c], 2),
+                          fill=tc, font=font,
                           anchor="mm")
         for cells, colour in p.fills:
             overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))

@@ -9,9 +9,10 @@ from cnnviz.errors import GridError
 from cnnviz.grids import views
 from cnnviz.grids.backward import ConvGradResult, conv_backward, pool_backward, relu_backward
 from cnnviz.grids.conv import ConvResult
+from cnnviz.grids.predict import conv_question, scatter_question, weight_question
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.colours import Style
-from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
+from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
@@ -107,7 +108,8 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
             ]
             chart(grid_figure(panels, sty, cell_px=None if sty.presentation else 34), key="bw_scatter_fig",
                             config={"displaylogo": False}, theme=None)
-            st.code(s.expression(channel), language=None, wrap_lines=True)
+            if not answer_hidden():
+                st.code(s.expression(channel), language=None, wrap_lines=True)
             slide_button(f"Backward pass · scatter, output cell {i + 1} of {grad.n_scatter_steps}",
                          lambda: render_panels(panels, sty), lambda: [s.expression(channel)], "backward_slide.png",
                          "bw_scatter_slide")
@@ -131,6 +133,8 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                             config={"displaylogo": False}, theme=None)
             where = f"∂L/∂X[{gs.out_row - pad.top}, {gs.out_col - pad.left}]"
             in_pad = not (0 <= gs.out_row - pad.top < h and 0 <= gs.out_col - pad.left < w)
+            if answer_hidden():
+                return
             st.code((f"{where} = " if not in_pad else "padding cell: ")
                     + (gs.expression(skip_zero_weights=False) if grad.gather.input.shape[0] == 1
                        else gs.total_expression()), language=None, wrap_lines=True)
@@ -144,11 +148,13 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
         with step_area if sty.presentation and step_area is not None else col_s:
             st.markdown("**Scatter:** each output gradient g spreads g × kernel back onto its window.")
             stepping_fragment(store["scatter"], grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
+                              ask=lambda i: scatter_question(grad, i, channel),
                               unit="Output cell", url="scatter")
         with col_g:
             st.markdown("**Gather:** each input cell collects from every window that read it — a full convolution "
                         "with the 180°-rotated kernel.")
             stepping_fragment(store["gather"], grad.gather.n_steps, "bw_gather", gather_view, shortcuts=False,
+                              ask=lambda i: conv_question(grad.gather, i, "∂L/∂X (padded)", "∂L/∂X"),
                               unit="Input cell", url="gather")
         st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
                                                       if fwd.config.pad_mode != "zeros" else "") + ")")
@@ -172,9 +178,11 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
             note = (f" (the flip puts this weight at kernel position ({ws.flipped_from[0]}, {ws.flipped_from[1]}) "
                     "when applied)" if ws.flipped_from else "")
             st.markdown(f"**∂L/∂W[{ws.ki}, {ws.kj}]** = Σ over all {len(ws.terms)} positions of input × g{note}")
-            st.code(ws.expression(), language=None, wrap_lines=True)
+            if not answer_hidden():
+                st.code(ws.expression(), language=None, wrap_lines=True)
 
-        stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight", url="weight")
+        stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight",
+                          url="weight", ask=lambda i: weight_question(grad, i))
         st.subheader("∂L/∂b")
         st.code("\n".join(grad.bias_expression(f) for f in range(f_)), language=None, wrap_lines=True)
         e1, e2 = st.columns(2)

@@ -18,7 +18,7 @@ from cnnviz.grids.shapes import conv_output_formula
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.present.colours import Style
-from cnnviz.present.figures import conv_step_figure, conv_step_panels, shared_figure
+from cnnviz.present.figures import answer_hidden, conv_step_figure, conv_step_panels, shared_figure
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
@@ -283,7 +283,9 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
                 st.rerun(scope="fragment")
         where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
             f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
-        if c_ == 1:
+        if answer_hidden():
+            st.markdown(f"**{where}** = ?  (predict it above: its arithmetic appears when you check)")
+        elif c_ == 1:
             hide_zero = bool(st.session_state.get("conv_hide_zero", False))  # its toggle sits under the sum
             st.markdown(f"**{where}** = Σ input × kernel + bias")
             st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)

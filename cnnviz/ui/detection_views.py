@@ -9,8 +9,10 @@ import streamlit as st
 from cnnviz.detect import boxes as B
 from cnnviz.detect import roi as R
 from cnnviz.errors import CnnvizError
+from cnnviz.grids.predict import nms_question
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
+from cnnviz.present.figures import answer_hidden
 from cnnviz.present.numbers import fmt
 from cnnviz.ui.charts import chart
 from cnnviz.ui.detection_link import clamp_widget
@@ -93,6 +95,9 @@ def nms_tab(store: dict, sty: Style) -> None:
         gone_before = {j for s in res.steps[:i] for j, _ in s.suppressed}
         gone_now = dict(step.suppressed)
         kept = res.keep[: i + 1]
+        hidden = answer_hidden()
+        if hidden:  # predicting: the step's suppressions stay unknown until checked
+            gone_now = {}
         shown = []
         for j in range(len(boxes)):
             if j == step.kept:
@@ -104,13 +109,16 @@ def nms_tab(store: dict, sty: Style) -> None:
             elif j not in gone_before:
                 shown.append((boxes[j], WAITING, f"#{j} {scores[j]:.2f}", True))
         chart(boxes_figure(shown, extent, sty), key="det_nms_fig", config={"displaylogo": False})
+        if hidden:
+            return
         gone = ", ".join(f"#{j} (IoU {v:.3f})" for j, v in step.suppressed) or "nothing"
         st.code(f"by score: {' > '.join(f'#{j}' for j in res.order)}\nstep {i + 1}: keep #{step.kept} "
                 f"(score {scores[step.kept]:g}); it suppresses {gone}\nstill in the running: "
                 f"{', '.join(f'#{j}' for j in step.survivors) or 'none'}\nkept so far: {kept}", language=None)
 
     with right:
-        stepping_fragment(store["nms"], len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms")
+        stepping_fragment(store["nms"], len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms",
+                          ask=lambda i: nms_question(boxes, scores, res, i, float(store["nms_t"])))
 
 
 def anchors_tab(store: dict, sty: Style) -> None:

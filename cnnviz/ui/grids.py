@@ -11,7 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.errors import GridError
+from cnnviz.grids.predict import Question
 from cnnviz.grids.text import cell_text, format_grid, parse_grid, parse_number
+from cnnviz.present.figures import hiding
 
 
 def page_store(name: str, defaults: Callable[[], dict]) -> dict:
@@ -147,6 +149,10 @@ def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: s
     bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
 
     def go(to: int) -> None:
+        if to > store["step"]:
+            from cnnviz.ui.predict import skipped
+
+            skipped(store)  # moving on from an unanswered prediction counts as skipped
         store["step"] = int(np.clip(to, 0, n_steps - 1))
         store["playing"] = False
 
@@ -192,18 +198,25 @@ def read_stepping(params: dict, store: dict, url: str = "step") -> list[str]:
         store["step"] = vals[step_key]
     if speed_key in vals:
         store["speed"] = float(vals[speed_key]) if vals[speed_key] == "0.5" else int(vals[speed_key])
-    return notices
+    from cnnviz.ui.predict import read_link
+
+    return notices + read_link(params)
 
 
 def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
-                      unit: str = "Cell", url: str = "step") -> None:
+                      unit: str = "Cell", url: str = "step", ask: Callable[[int], Question | None] | None = None,
+                      size: Callable[[], Question] | None = None) -> None:
     """A stepper and the view it drives, rerun on their own (and on a timer while playing).
 
     The step and the speed go into the link from inside the fragment: written by the page
     outside it, the link kept the step of the page's last full run (step=0).
+    `ask(i)` (and `size()`, before the first step) are the step's questions: in predict mode the
+    view is drawn with their answers hidden until the learner has checked a prediction.
     """
+    from cnnviz.ui import predict
+
     step_key, speed_key = step_url_keys(url)
-    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key))
+    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key, predict.URL_KEY))
     from cnnviz.ui.classroom import STEPPERS
 
     page = st.session_state.get("_class_page", "")  # a follower's step change reruns only this fragment
@@ -213,6 +226,8 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
     @st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None, key=key)
     def _fragment() -> None:
         advance_if_playing(store, n_steps)
+        if ask is not None:
+            predict.switch(key)
         i = stepper(store, n_steps, key, shortcuts, unit)
         for k, v in ((step_key, str(i)), (speed_key, f"{store.get('speed', 1):g}")):
             if st.query_params.get(k) != v:
@@ -220,7 +235,12 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
         from cnnviz.ui.classroom import publish
 
         publish()  # a teacher's class follows each step
-        body(i)
+        questions = predict.questions_at(i, ask, size) if ask is not None and predict.enabled() else []
+        if questions and not predict.ask(store, key, questions):
+            with hiding(tuple(h for q in questions for h in q.hide)):  # the answer's cells show '?'
+                body(i)
+        else:
+            body(i)
 
     _fragment()
 
@@ -269,7 +289,7 @@ def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
         st.toast(notice, icon=":material/link_off:")
 
 
-def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device", "class")) -> None:
+def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device", "class", "predict")) -> None:
     """Make the URL describe the current view (only keys that changed are written)."""
     keep = keep + tuple(st.session_state.get("_fragment_url_keys", ()))  # written by the steppers themselves
     for k in list(st.query_params.keys()):

@@ -7,11 +7,12 @@ import streamlit as st
 
 from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig
-from cnnviz.grids.shapes import transposed_output_size
+from cnnviz.grids.predict import conv_question, transposed_question, transposed_size_question
+from cnnviz.grids.shapes import transposed_output_formula
 from cnnviz.grids.transposed import TransposedResult, conv_matrix
 from cnnviz.present.colours import Style
-from cnnviz.present.figures import Panel, conv_step_panels, grid_figure, retitled
-from cnnviz.present.numbers import MINUS, fmt
+from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_figure, retitled
+from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export, slide_button
@@ -33,8 +34,7 @@ def formulas(res: TransposedResult) -> None:
                                                    (b, w, kw, *[v[1] for v in (cfg.stride, cfg.padding, cfg.dilation,
                                                                                 cfg.output_padding)], ow, "columns")):
             col.markdown(f"**Output {axis}** (N−1)·S − 2P + D·(F−1) + output_padding + 1")
-            col.code(f"({n}{MINUS}1)·{s} {MINUS} 2·{p} + {d}·({k}{MINUS}1) + {op} + 1 = "
-                     f"{transposed_output_size(n, k, s, p, d, op)}", language=None, wrap_lines=True)
+            col.code(transposed_output_formula(n, k, s, p, d, op), language=None, wrap_lines=True)
         st.markdown(f"Input {h}×{w} → output {oh}×{ow}. The scatter fills a {res.canvas.shape[1]}×{res.canvas.shape[2]} "
                     f"canvas; padding P crops P cells from each side of it (outlined in blue).")
 
@@ -58,7 +58,8 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
     def scatter_view(i: int) -> None:
         panels, text = scatter_panels(i)
         chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
-        st.code(text, language=None, wrap_lines=True)
+        if not answer_hidden():
+            st.code(text, language=None, wrap_lines=True)
         e1, e2, e3 = st.columns(3)
         e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
                            mime="image/png", icon=":material/image:")
@@ -73,7 +74,8 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
 
     if not sty.presentation:  # projected, the step view starts right under the page title
         st.subheader("Scatter, one input cell at a time")
-    stepping_fragment(store, res.n_steps, "tr", scatter_view, unit="Input cell")
+    stepping_fragment(store, res.n_steps, "tr", scatter_view, unit="Input cell", ask=lambda i: transposed_question(res, i),
+                      size=lambda: transposed_size_question(res))
 
 
 def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
@@ -96,11 +98,12 @@ def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
         panels = retitled(conv_step_panels(res.direct, ds, sty, 0), "zero-inserted, padded input", "kernel ↻180°",
                           "= canvas")
         chart(grid_figure(panels, sty, cell_px=34), key="tr_direct_fig", config={"displaylogo": False}, theme=None)
-        st.code(ds.expression(), language=None, wrap_lines=True)
+        if not answer_hidden():
+            st.code(ds.expression(), language=None, wrap_lines=True)
 
 
     stepping_fragment(store["direct"], res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell",
-                      url="direct")
+                      url="direct", ask=lambda i: conv_question(res.direct, i, "canvas", "= canvas"))
     st.success(f"Direct convolution and scatter agree on all {res.canvas.size} canvas cells (largest difference "
                f"{fmt(float(np.max(np.abs(res.direct.output - res.canvas))))}).", icon=":material/check_circle:")
 

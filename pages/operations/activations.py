@@ -9,8 +9,9 @@ from cnnviz.grids.activations import (
     cell_arithmetic,
     saturation_threshold,
 )
+from cnnviz.grids.predict import activation_question
 from cnnviz.grids.text import grid_to_csv, grid_to_url
-from cnnviz.present.figures import Panel, activation_figure, grid_figure
+from cnnviz.present.figures import Panel, activation_figure, answer_hidden, grid_figure
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import render_panels
 from cnnviz.ui.charts import chart
@@ -103,6 +104,9 @@ def cell_view(i: int) -> None:
                        Panel("derivative at x", dy, outlines=here)], sty),
           config={"displaylogo": False}, key="act_grids", theme=None)
     value, derivative = cell_arithmetic(fn, float(x[r, c]), slope)
+    if answer_hidden():
+        st.markdown(f"**{info.title}({fmt(float(x[r, c]))})** = ?  (predict it above)")
+        return
     st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
             wrap_lines=True)
     slide_button(f"Activations · {info.title}, cell ({r}, {c})",
@@ -112,7 +116,7 @@ def cell_view(i: int) -> None:
 
 
 with step_area:
-    stepping_fragment(store, x.size, "act", cell_view)
+    stepping_fragment(store, x.size, "act", cell_view, ask=lambda i: activation_question(fn, info.title, x, i, slope))
     if thr is not None:
         n_sat = int((np.abs(x) > thr).sum())
         st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows "

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cnnviz.grids import views
+from cnnviz.grids.predict import conv_question, conv_size_question
 from cnnviz.ui.conv_views import (
     grids,
     hyper_parameters,
@@ -20,6 +21,7 @@ from cnnviz.ui.grids import (
     stepping_fragment,
     write_url,
 )
+from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
 
 settings = current()
@@ -50,7 +52,11 @@ with settings_area:
                 "the flipped kernel actually applied.", icon=":material/flip:")
     result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
     write_url(views.conv_to_params(store))
-    shapes_and_formulas(result, multi, one_d)
+    if pending(store, conv_size_question(result)):
+        held_back("The output size")
+    else:
+        shapes_and_formulas(result, multi, one_d)
 with step_area:
-    stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d))
+    stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d),
+                      ask=lambda i: conv_question(result, i), size=lambda: conv_size_question(result))
 kernels_on_a_photo(result, sty, one_d)

@@ -4,14 +4,16 @@ import streamlit as st
 
 from cnnviz.grids import views
 from cnnviz.grids.pool import POOL_MODES
+from cnnviz.grids.predict import pool_question, pool_size_question
 from cnnviz.grids.presets import POOL_PRESETS
-from cnnviz.grids.shapes import pool_output_formula
 from cnnviz.grids.text import grid_to_csv
-from cnnviz.present.figures import pool_step_figure, pool_step_panels
+from cnnviz.present.figures import answer_hidden, pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grids as ug
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export, slide_button
+from cnnviz.ui.pool_views import formulas
+from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
 
 sty = current().style
@@ -96,15 +98,10 @@ with settings_area:
     cfg = result.config
     c_, h, w = result.input.shape
     _, oh, ow = result.output.shape
-    with st.container(border=True):
-        a, b = st.columns(2)
-        a.markdown("**Output rows** ⌊(N + 2P − K)/S⌋ + 1")
-        a.code(pool_output_formula(h, cfg.window[0], cfg.stride[0], cfg.padding[0]), language=None, wrap_lines=True)
-        b.markdown("**Output columns** ⌊(N + 2P − K)/S⌋ + 1")
-        b.code(pool_output_formula(w, cfg.window[1], cfg.stride[1], cfg.padding[1]), language=None, wrap_lines=True)
-        overlap = cfg.stride[0] < cfg.window[0] or cfg.stride[1] < cfg.window[1]
-        st.markdown(f"Input {c_}×{h}×{w} → output {c_}×{oh}×{ow} (depth kept). "
-                    + ("Windows **overlap** (stride < window)." if overlap else "Windows do not overlap."))
+    if pending(store, pool_size_question(result)):
+        held_back("The output size")
+    else:
+        formulas(result)
 
 
 def _frame(i: int):
@@ -124,9 +121,10 @@ def stepping(i: int) -> None:
         st.rerun(scope="fragment")
     where = f"output[{step.channel}][{step.out_row}, {step.out_col}]" if c_ > 1 else \
         f"output[{step.out_row}, {step.out_col}]"
-    st.markdown(f"**{where}**")
-    st.code(step.expression(), language=None, wrap_lines=True)
-    if step.chosen is not None:
+    st.markdown(f"**{where}**" + (" = ?  (predict it above)" if answer_hidden() else ""))
+    if not answer_hidden():
+        st.code(step.expression(), language=None, wrap_lines=True)
+    if step.chosen is not None and not answer_hidden():
         r, q = step.cells[step.chosen]
         st.caption(f"The maximum sits at input row {r - cfg.padding[0]}, column {q - cfg.padding[1]} (highlighted).")
     e1, e2, e3, e4 = st.columns(4)
@@ -143,4 +141,5 @@ def stepping(i: int) -> None:
 
 
 with step_area:
-    ug.stepping_fragment(store, result.n_steps, "pool", stepping)
+    ug.stepping_fragment(store, result.n_steps, "pool", stepping, ask=lambda i: pool_question(result, i),
+                         size=lambda: pool_size_question(result))

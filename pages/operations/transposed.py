@@ -2,6 +2,7 @@
 import numpy as np
 import streamlit as st
 
+from cnnviz.grids.predict import transposed_size_question
 from cnnviz.grids.text import grid_to_csv, grid_to_url
 from cnnviz.grids.transposed import TransposedConfig, conv_transpose2d
 from cnnviz.present.figures import Panel, grid_figure
@@ -18,6 +19,7 @@ from cnnviz.ui.grids import (
     widget,
     write_url,
 )
+from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
 from cnnviz.ui.transposed_views import direct_section, formulas, matrix_section, scatter_section
 from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
@@ -89,7 +91,10 @@ with settings_area:
                "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
                "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
 
-    formulas(res)
+    if pending(store, transposed_size_question(res)):
+        held_back("The output size")
+    else:
+        formulas(res)
 
 with step_area:
     scatter_section(res, store, sty)
