@@ -34,12 +34,18 @@ from cnnviz.classroom.store import (
     FOLLOWER_SEEN_S,
     IDLE_EXPIRY_S,
     MAX_CLASSES,
+    MAX_OFFERS,
     ClassroomError,
     ClassroomUnavailable,
+    Offer,
     View,
+    check_answer,
     check_photo,
     clean_params,
+    encode_extra,
     new_code,
+    new_poll_id,
+    refuse_closed,
 )
 
 PREFIX = "cnnviz:"
@@ -78,7 +84,8 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[7])
 if changed then
   redis.call('PUBLISH', ARGV[6], cjson.encode({code=ARGV[7], page=ARGV[2], params=ARGV[3], version=tostring(v),
-                                               photo_version=pv, touched=ARGV[4]}))
+                                               photo_version=pv, touched=ARGV[4],
+                                               extra=redis.call('HGET', KEYS[1], 'extra') or ''}))
 end
 return {'ok', tostring(v), pv}
 """
@@ -96,16 +103,72 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[6])
 redis.call('PUBLISH', ARGV[5], cjson.encode({code=ARGV[6], page=redis.call('HGET', KEYS[1], 'page'),
                                              params=redis.call('HGET', KEYS[1], 'params'), version=tostring(v),
-                                             photo_version=tostring(pv), touched=ARGV[3]}))
+                                             photo_version=tostring(pv), touched=ARGV[3],
+                                             extra=redis.call('HGET', KEYS[1], 'extra') or ''}))
 return {'ok', tostring(v), tostring(pv)}
 """
 
+_EXTRA = """
+-- KEYS: class hash, photo, seen, classes, answers; ARGV: token hash, extra, now, ttl, channel, code, clear answers
+local t = redis.call('HGET', KEYS[1], 'token')
+if not t then return {'missing'} end
+if t ~= ARGV[1] then return {'denied'} end
+if ARGV[7] == '1' then redis.call('DEL', KEYS[5]) end
+local v = redis.call('HINCRBY', KEYS[1], 'version', 1)
+local pv = redis.call('HGET', KEYS[1], 'photo_version')
+redis.call('HSET', KEYS[1], 'extra', ARGV[2], 'touched', ARGV[3])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[6])
+redis.call('PUBLISH', ARGV[5], cjson.encode({code=ARGV[6], page=redis.call('HGET', KEYS[1], 'page'),
+                                             params=redis.call('HGET', KEYS[1], 'params'), version=tostring(v),
+                                             photo_version=pv, touched=ARGV[3], extra=ARGV[2]}))
+return {'ok', tostring(v), pv}
+"""
+
+_ANSWER = """
+-- KEYS: class hash, answers; ARGV: poll id, student, answer, ttl
+local e = redis.call('HGET', KEYS[1], 'extra')
+if not redis.call('HGET', KEYS[1], 'token') then return 'missing' end
+local poll = nil
+if e and e ~= '' then poll = cjson.decode(e).poll end
+if type(poll) ~= 'table' or poll.id ~= ARGV[1] then return 'closed' end
+if poll.revealed then return 'revealed' end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 'ok'
+"""
+
+_OFFER = """
+-- KEYS: class hash, offers, offer photos; ARGV: student, offer JSON (number filled in here), png, ttl, max offers
+if not redis.call('HGET', KEYS[1], 'token') then return -1 end
+local n = redis.call('HINCRBY', KEYS[1], 'offered', 1)
+for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
+  if cjson.decode(redis.call('HGET', KEYS[2], f)).student == ARGV[1] then
+    redis.call('HDEL', KEYS[2], f)
+    redis.call('HDEL', KEYS[3], f)
+  end
+end
+local o = cjson.decode(ARGV[2])
+o.number = n
+redis.call('HSET', KEYS[2], tostring(n), cjson.encode(o))
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], tostring(n), ARGV[3]) end
+local all = redis.call('HKEYS', KEYS[2])
+if #all > tonumber(ARGV[5]) then
+  local oldest = tonumber(all[1])
+  for _, f in ipairs(all) do if tonumber(f) < oldest then oldest = tonumber(f) end end
+  redis.call('HDEL', KEYS[2], tostring(oldest))
+  redis.call('HDEL', KEYS[3], tostring(oldest))
+end
+for i = 2, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return n
+"""
+
 _CLOSE = """
--- KEYS: class hash, photo, seen, classes, tombstone; ARGV: token hash, ttl, channel, code
+-- KEYS: class hash, photo, seen, classes, tombstone, answers, offers, offer photos; ARGV: token hash, ttl, channel, code
 local t = redis.call('HGET', KEYS[1], 'token')
 if not t then return 'missing' end
 if t ~= ARGV[1] then return 'denied' end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6], KEYS[7], KEYS[8])
 redis.call('ZREM', KEYS[4], ARGV[4])
 redis.call('SET', KEYS[5], '1', 'EX', ARGV[2])
 redis.call('PUBLISH', ARGV[3], cjson.encode({code=ARGV[4], closed=true}))
@@ -113,10 +176,10 @@ return 'ok'
 """
 
 _RESTORE = """
--- KEYS: class hash, tombstone, classes; ARGV: token hash, page, params, version, photo version, now, ttl, code
+-- KEYS: class hash, tombstone, classes; ARGV: token hash, page, params, version, photo version, now, ttl, code, extra
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'page', ARGV[2], 'params', ARGV[3], 'version', ARGV[4],
-           'photo_version', ARGV[5], 'touched', ARGV[6])
+           'photo_version', ARGV[5], 'touched', ARGV[6], 'extra', ARGV[9])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[8])
 return 1
@@ -137,6 +200,12 @@ def _encode(params: tuple[tuple[str, str], ...]) -> str:
 
 def _decode(params: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in json.loads(params or "[]"))
+
+
+def _view_of(h: dict[bytes, bytes]) -> View:
+    """A class hash as read from Redis → its view."""
+    return View(h[b"page"].decode(), _decode(h[b"params"].decode()), int(h[b"version"]), int(h[b"photo_version"]),
+                h.get(b"extra", b"").decode())
 
 
 @dataclass
@@ -166,7 +235,7 @@ class RedisStore:
             raise ClassroomError(f"not a Redis URL ({e}): use redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0")
         self._scripts = {name: self._r.register_script(src) for name, src in
                          (("open", _OPEN), ("publish", _PUBLISH), ("share", _SHARE), ("close", _CLOSE),
-                          ("restore", _RESTORE))}
+                          ("restore", _RESTORE), ("extra", _EXTRA), ("answer", _ANSWER), ("offer", _OFFER))}
         self._lock = threading.Lock()
         self._held: dict[str, _Held] = {}
         self._pending: dict[str, dict[str, float]] = {}
@@ -225,7 +294,8 @@ class RedisStore:
         if out[0] == b"missing" and self._restore(code, token):
             out = self._call(self._scripts["publish"], keys=keys, args=args)
         view = self._outcome(code, out)
-        view = View(page, clean, view.version, view.photo_version)
+        held = self._get_held(code)
+        view = View(page, clean, view.version, view.photo_version, held.view.extra if held is not None else "")
         self._hold(code, view, now)
         return view
 
@@ -240,7 +310,7 @@ class RedisStore:
         held = self._get_held(code)
         if held is not None:
             with self._lock:
-                v = View(held.view.page, held.view.params, int(out[1]), int(out[2]))
+                v = View(held.view.page, held.view.params, int(out[1]), int(out[2]), held.view.extra)
                 held.view, held.touched, held.photo = v, now, (v.photo_version, png)
 
     def view(self, code: str) -> View | None:
@@ -287,13 +357,85 @@ class RedisStore:
 
     def close(self, code: str, token: str) -> None:
         out = self._call(self._scripts["close"], keys=[_key(code), _key(code, "photo"), _key(code, "seen"),
-                                                       f"{PREFIX}classes", f"{PREFIX}ended:{code}"],
+                                                       f"{PREFIX}classes", f"{PREFIX}ended:{code}",
+                                                       _key(code, "answers"), _key(code, "offers"),
+                                                       _key(code, "offer-photos")],
                          args=[_hash(token), self._ttl, CHANNEL, code])
         if out == b"missing":
             raise ClassroomError(f"class {code} has ended")
         if out == b"denied":
             raise ClassroomError(f"only the teacher of class {code} can change it")
         self._forget(code)
+
+    def set_extra(self, code: str, token: str, extra: dict) -> View:
+        """The teacher's class-wide state (open question, pause): one script, published to every replica."""
+        now = self._clock()
+        self._check_idle(code, now)
+        held = self._get_held(code)
+        clear = new_poll_id(extra) != ((held.view.poll or {}).get("id") if held is not None else None)
+        text = encode_extra(extra)
+        out = self._call(self._scripts["extra"], keys=[_key(code), _key(code, "photo"), _key(code, "seen"),
+                                                       f"{PREFIX}classes", _key(code, "answers")],
+                         args=[_hash(token), text, repr(now), self._ttl, CHANNEL, code, "1" if clear else "0"])
+        v = self._outcome(code, out)
+        held = self._get_held(code)
+        view = View(held.view.page if held else "start", held.view.params if held else (), v.version, v.photo_version,
+                    text)
+        self._hold(code, view, now)
+        return view
+
+    def answer(self, code: str, student: str, poll_id: str, value: str) -> None:
+        check_answer(value)
+        out = self._call(self._scripts["answer"], keys=[_key(code), _key(code, "answers")],
+                         args=[poll_id, student, value, self._ttl])
+        if out == b"missing":
+            raise ClassroomError(f"class {code} has ended")
+        if out != b"ok":
+            refuse_closed({"id": poll_id, "revealed": True} if out == b"revealed" else None, poll_id)
+
+    def _check_token(self, code: str, token: str) -> None:
+        stored = self._call(self._r.hget, _key(code), "token")
+        if stored is None:
+            raise ClassroomError(f"class {code} has ended")
+        if stored.decode() != _hash(token):
+            raise ClassroomError(f"only the teacher of class {code} can change it")
+
+    def answers(self, code: str, token: str, poll_id: str) -> list[str]:
+        self._check_token(code, token)
+        held = self._get_held(code)
+        if held is None or (held.view.poll or {}).get("id") != poll_id:
+            return []
+        return [v.decode() for v in self._call(self._r.hvals, _key(code, "answers"))]
+
+    def offer(self, code: str, student: str, page: str, params: dict[str, str], png: bytes | None) -> int:
+        check_photo(png)
+        who = hashlib.sha256(student.encode()).hexdigest()[:16]  # a student's newer offer replaces the older one
+        body = json.dumps({"student": who, "page": page, "params": _encode(clean_params(params)),
+                           "has_photo": png is not None})
+        n = int(self._call(self._scripts["offer"], keys=[_key(code), _key(code, "offers"), _key(code, "offer-photos")],
+                           args=[who, body, png or b"", self._ttl, MAX_OFFERS]))
+        if n < 0:
+            raise ClassroomError(f"class {code} has ended")
+        return n
+
+    def offers(self, code: str, token: str) -> list[Offer]:
+        self._check_token(code, token)
+        out = []
+        for raw in self._call(self._r.hvals, _key(code, "offers")):
+            o = json.loads(raw)
+            out.append(Offer(int(o["number"]), str(o["page"]), _decode(o["params"]), bool(o["has_photo"])))
+        return sorted(out, key=lambda o: -o.number)
+
+    def offer_photo(self, code: str, token: str, number: int) -> bytes | None:
+        self._check_token(code, token)
+        return self._call(self._r.hget, _key(code, "offer-photos"), str(number))
+
+    def dismiss(self, code: str, token: str, number: int) -> None:
+        self._check_token(code, token)
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hdel(_key(code, "offers"), str(number))
+        pipe.hdel(_key(code, "offer-photos"), str(number))
+        self._call(pipe.execute)
 
     def shutdown(self) -> None:
         """Stop the subscriber (tests; a server process simply exits)."""
@@ -340,8 +482,7 @@ class RedisStore:
         h = self._call(self._r.hgetall, _key(code))
         if not h:
             return None
-        view = View(h[b"page"].decode(), _decode(h[b"params"].decode()), int(h[b"version"]), int(h[b"photo_version"]))
-        self._hold(code, view, float(h[b"touched"]))
+        self._hold(code, _view_of(h), float(h[b"touched"]))
         with self._lock:
             return self._held.get(code)
 
@@ -356,7 +497,7 @@ class RedisStore:
         v = held.view
         made = self._call(self._scripts["restore"], keys=[_key(code), f"{PREFIX}ended:{code}", f"{PREFIX}classes"],
                           args=[_hash(token), v.page, _encode(v.params), v.version, v.photo_version,
-                                repr(self._clock()), self._ttl, code])
+                                repr(self._clock()), self._ttl, code, v.extra])
         return made == 1
 
     def _flush(self, only: str | None = None) -> None:
@@ -394,7 +535,8 @@ class RedisStore:
         with self._lock:
             if code not in self._held:
                 return  # a class this replica does not serve
-        view = View(str(msg["page"]), _decode(msg["params"]), int(msg["version"]), int(msg["photo_version"]))
+        view = View(str(msg["page"]), _decode(msg["params"]), int(msg["version"]), int(msg["photo_version"]),
+                    str(msg.get("extra") or ""))
         self._hold(code, view, float(msg["touched"]))
 
     def _revalidate(self) -> None:
@@ -409,9 +551,7 @@ class RedisStore:
         now = self._clock()
         for code, h in zip(codes, self._call(pipe.execute), strict=True):
             if h:
-                view = View(h[b"page"].decode(), _decode(h[b"params"].decode()), int(h[b"version"]),
-                            int(h[b"photo_version"]))
-                self._hold(code, view, float(h[b"touched"]))
+                self._hold(code, _view_of(h), float(h[b"touched"]))
                 continue
             with self._lock:
                 held = self._held.get(code)

@@ -12,6 +12,7 @@ balancer (`python -m cnnviz hall`), `CNNVIZ_REDIS_URL` selects `RedisStore`
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -28,6 +29,8 @@ IDLE_EXPIRY_S = 3 * 3600  # a class nobody teaches for three hours ends
 FOLLOWER_SEEN_S = 10.0  # a student counts as following while their page checked in within this time
 MAX_PHOTO_BYTES = 4 * 2**20
 PRIVATE_PARAMS = ("present", "device", "class")  # each person's own settings, never taken from the teacher
+MAX_OFFERS = 20  # views offered to the teacher ("Show my view to the teacher") kept at once, newest first
+MAX_ANSWER_BYTES = 64  # one student's answer to a class question, as text
 
 
 class ClassroomError(CnnvizError):
@@ -46,9 +49,41 @@ class View:
     params: tuple[tuple[str, str], ...]
     version: int
     photo_version: int = 0
+    extra: str = ""  # JSON: the class's open question ("poll") and whether following is paused
 
     def query(self) -> dict[str, str]:
         return dict(self.params)
+
+    def _extra(self) -> dict:
+        try:
+            out = json.loads(self.extra) if self.extra else {}
+        except ValueError:
+            return {}
+        return out if isinstance(out, dict) else {}
+
+    @property
+    def poll(self) -> dict | None:
+        """The question the teacher asked the class: {id, stepper, step, question, revealed} (None: no question)."""
+        p = self._extra().get("poll")
+        return p if isinstance(p, dict) else None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._extra().get("paused"))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A student's view offered to the teacher: anonymous ("Student 3"), the page's link, a photo only if ticked."""
+
+    number: int
+    page: str
+    params: tuple[tuple[str, str], ...]
+    has_photo: bool
+
+    @property
+    def label(self) -> str:
+        return f"Student {self.number}"
 
 
 class ClassStore(Protocol):
@@ -61,6 +96,13 @@ class ClassStore(Protocol):
     def followers(self, code: str) -> int: ...
     def close(self, code: str, token: str) -> None: ...
     def problem(self) -> str | None: ...
+    def set_extra(self, code: str, token: str, extra: dict) -> View: ...
+    def answer(self, code: str, student: str, poll_id: str, value: str) -> None: ...
+    def answers(self, code: str, token: str, poll_id: str) -> list[str]: ...
+    def offer(self, code: str, student: str, page: str, params: dict[str, str], png: bytes | None) -> int: ...
+    def offers(self, code: str, token: str) -> list[Offer]: ...
+    def offer_photo(self, code: str, token: str, number: int) -> bytes | None: ...
+    def dismiss(self, code: str, token: str, number: int) -> None: ...
 
 
 @dataclass
@@ -70,6 +112,9 @@ class _Class:
     touched: float
     photo: bytes | None = None
     students: dict[str, float] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)  # student → answer to the open question
+    offers: dict[int, tuple[str, Offer, bytes | None]] = field(default_factory=dict)  # number → (student, offer, png)
+    offered: int = 0
 
 
 def normalise_code(text: str) -> str:
@@ -124,7 +169,7 @@ class InProcessStore:
             k = self._owned(code, token)
             k.touched = self._clock()
             if (k.view.page, k.view.params) != (page, clean):
-                k.view = View(page, clean, k.view.version + 1, k.view.photo_version)
+                k.view = View(page, clean, k.view.version + 1, k.view.photo_version, k.view.extra)
             return k.view
 
     def share_photo(self, code: str, token: str, png: bytes | None) -> None:
@@ -132,7 +177,7 @@ class InProcessStore:
         with self._lock:
             k = self._owned(code, token)
             k.photo, k.touched = png, self._clock()
-            k.view = View(k.view.page, k.view.params, k.view.version + 1, k.view.photo_version + 1)
+            k.view = View(k.view.page, k.view.params, k.view.version + 1, k.view.photo_version + 1, k.view.extra)
 
     def view(self, code: str) -> View | None:
         with self._lock:
@@ -170,6 +215,63 @@ class InProcessStore:
         """In process, the store is always there."""
         return None
 
+    def set_extra(self, code: str, token: str, extra: dict) -> View:
+        """The teacher's class-wide state (the open question, pause): a new version, so every follower notices.
+        A new question clears the answers to the last one."""
+        text = encode_extra(extra)
+        with self._lock:
+            k = self._owned(code, token)
+            old = k.view.poll
+            if new_poll_id(extra) != (old or {}).get("id"):
+                k.answers.clear()
+            k.touched = self._clock()
+            k.view = View(k.view.page, k.view.params, k.view.version + 1, k.view.photo_version, text)
+            return k.view
+
+    def answer(self, code: str, student: str, poll_id: str, value: str) -> None:
+        """A student's answer to the open question (a later one replaces it); refused once revealed."""
+        check_answer(value)
+        with self._lock:
+            k = self._classes.get(code)
+            if k is None:
+                raise ClassroomError(f"class {code} has ended")
+            refuse_closed(k.view.poll, poll_id)
+            k.answers[student] = value
+
+    def answers(self, code: str, token: str, poll_id: str) -> list[str]:
+        with self._lock:
+            k = self._owned(code, token)
+            return list(k.answers.values()) if (k.view.poll or {}).get("id") == poll_id else []
+
+    def offer(self, code: str, student: str, page: str, params: dict[str, str], png: bytes | None) -> int:
+        """A student shows the teacher their view (their newest offer replaces an older one); its number."""
+        check_photo(png)
+        with self._lock:
+            k = self._classes.get(code)
+            if k is None:
+                raise ClassroomError(f"class {code} has ended")
+            for n in [n for n, (s, _, _) in k.offers.items() if s == student]:
+                del k.offers[n]
+            k.offered += 1
+            k.offers[k.offered] = (student, Offer(k.offered, page, clean_params(params), png is not None), png)
+            for n in sorted(k.offers)[:-MAX_OFFERS]:
+                del k.offers[n]
+            return k.offered
+
+    def offers(self, code: str, token: str) -> list[Offer]:
+        with self._lock:
+            k = self._owned(code, token)
+            return [k.offers[n][1] for n in sorted(k.offers, reverse=True)]
+
+    def offer_photo(self, code: str, token: str, number: int) -> bytes | None:
+        with self._lock:
+            k = self._owned(code, token)
+            return k.offers[number][2] if number in k.offers else None
+
+    def dismiss(self, code: str, token: str, number: int) -> None:
+        with self._lock:
+            self._owned(code, token).offers.pop(number, None)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._classes)
@@ -178,6 +280,28 @@ class InProcessStore:
 def clean_params(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """A teacher's link without each person's own settings, in one canonical order (what followers get)."""
     return tuple(sorted((str(k), str(v)) for k, v in params.items() if k not in PRIVATE_PARAMS))
+
+
+def encode_extra(extra: dict) -> str:
+    return json.dumps(extra, separators=(",", ":"), sort_keys=True)
+
+
+def new_poll_id(extra: dict) -> str | None:
+    poll = extra.get("poll")
+    return poll.get("id") if isinstance(poll, dict) else None
+
+
+def check_answer(value: str) -> None:
+    if not isinstance(value, str) or not value or len(value.encode()) > MAX_ANSWER_BYTES:
+        raise ClassroomError("an answer is a short number or word")
+
+
+def refuse_closed(poll: dict | None, poll_id: str) -> None:
+    """An answer to a question that is not open any more is refused in words."""
+    if poll is None or poll.get("id") != poll_id:
+        raise ClassroomError("That question is closed: the teacher has moved on.")
+    if poll.get("revealed"):
+        raise ClassroomError("The answer has been revealed: answers are closed for this question.")
 
 
 def new_code() -> str:

@@ -170,8 +170,10 @@ def scatter_question(grad, index: int, channel: int = 0) -> Question:
     k = next(n for n, (c, _, _) in enumerate(s.cells) if c == channel)
     c, r, q = s.cells[k]
     w = float(grad.forward.applied_kernel[s.filter, c].ravel()[0])
-    return accumulation_question("After this step, what is ∂L/∂X so far in the top-left cell of the window?", "∂L/∂X",
-                                 before, s.running, (c, r, q), (s.g, w))
+    where = f"∂L/∂Y[{s.filter}][{s.out_row}, {s.out_col}]" if grad.grad_pre.shape[0] > 1 else \
+        f"∂L/∂Y[{s.out_row}, {s.out_col}]"
+    return accumulation_question(f"After {where} = {fmt(s.g)} spreads back, what is ∂L/∂X so far in the top-left "
+                                 "cell of its window?", "∂L/∂X", before, s.running, (c, r, q), (s.g, w))
 
 
 def weight_question(grad, index: int) -> Question:
@@ -261,15 +263,40 @@ def score_text(right: int, checked: int, skipped: int = 0) -> str:
     return text + (f" · {skipped} skipped" if skipped else "")
 
 
+def answer_label(a: float | tuple[int, int] | str) -> str:
+    """An answer as a learner reads it: 18, 0.25, 3 × 3, keep."""
+    return f"{a[0]} × {a[1]}" if isinstance(a, tuple) else a if isinstance(a, str) else fmt(a)
+
+
 def histogram(q: Question, answers: Sequence[float | tuple[int, int] | str]) -> list[tuple[str, int, bool]]:
     """The class's answers grouped for a bar chart: (label, count, is it the right answer?), by value."""
     counts: dict[str, int] = {}
     right: dict[str, bool] = {}
     order: dict[str, float] = {}
     for a in answers:
-        label = (f"{a[0]} × {a[1]}" if isinstance(a, tuple) else a if isinstance(a, str) else fmt(a))
+        label = answer_label(a)
         counts[label] = counts.get(label, 0) + 1
         right[label] = q.is_right(a)
         order[label] = float(a) if isinstance(a, float) else 0.0
     labels = sorted(counts, key=lambda k: (order[k], k))
     return [(k, counts[k], right[k]) for k in labels]
+
+
+def question_to_dict(q: Question) -> dict:
+    """A question as plain JSON-able data (it travels to every student through the class store)."""
+    return {"prompt": q.prompt, "answer": list(q.answer) if isinstance(q.answer, tuple) else q.answer,
+            "because": q.because, "hide": [[p, [list(c) for c in cells]] for p, cells in q.hide],
+            "choices": list(q.choices)}
+
+
+def question_from_dict(d: dict) -> Question:
+    a = d["answer"]
+    answer: float | tuple[int, int] | str = (int(a[0]), int(a[1])) if isinstance(a, list) else \
+        a if isinstance(a, str) else float(a)
+    hide = tuple((str(p), tuple((int(r), int(c)) for r, c in cells)) for p, cells in d.get("hide", []))
+    return Question(str(d["prompt"]), answer, str(d["because"]), hide, tuple(str(c) for c in d.get("choices", [])))
+
+
+def answer_to_text(a: float | tuple[int, int] | str) -> str:
+    """An answer as the class store keeps it (what `Question.parse` reads back)."""
+    return f"{a[0]}x{a[1]}" if isinstance(a, tuple) else a if isinstance(a, str) else repr(float(a))

@@ -28,7 +28,7 @@ from cnnviz.urlstate import is_class_index
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
-        "_sidebar_start"}  # kept when following
+        "_sidebar_start", "_predict_score"}  # kept when following
 # what is the student's own and survives following: networks they trained or loaded (★), their runs (a training
 # in progress stops when its owner goes), a classifier they loaded back
 OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded"}
@@ -194,6 +194,7 @@ def _teacher_controls(s: dict) -> None:
             store().share_photo(code, s["token"], None)
     except ClassroomUnavailable:
         pass  # said by the followers line above
+    _pause_and_spotlight(s)
     if st.button("End the class", icon=":material/logout:", key="class_end"):
         try:
             store().close(code, s["token"])
@@ -219,8 +220,64 @@ def _followers(code: str) -> None:
         st.warning(str(e), icon=":material/cloud_off:")
 
 
+def _pause_and_spotlight(s: dict) -> None:
+    """Pause following (students explore; nothing is pushed until Resume) and the queue of views students offered."""
+    from cnnviz.ui.class_questions import set_extra
+
+    try:
+        view = store().view(s["code"])
+        offers = store().offers(s["code"], s["token"])
+    except ClassroomError:
+        return  # said by the followers line
+    paused = bool(view and view.paused)
+    if st.button("Resume following" if paused else "Pause following", key="class_pause",
+                 icon=":material/play_circle:" if paused else ":material/pause_circle:",
+                 help="Paused, students keep their view and may explore; your moves reach them again on Resume."):
+        set_extra(paused=not paused)
+        st.rerun()
+    if paused:
+        st.caption("Following is paused.")
+    if offers:
+        st.markdown("**Views offered to you**")
+    for o in offers[:8]:
+        page = by_url(o.page)
+        a, b, c = st.columns([3, 2, 2], vertical_alignment="center")
+        a.markdown(f"{o.label}: {page.title if page else 'Home'}" + (" (with a photo)" if o.has_photo else ""))
+        if b.button("Open", key=f"class_open_{o.number}", help="Show this view here (and on the projector)"):
+            _open_offer(s, o)
+        if c.button("Dismiss", key=f"class_dismiss_{o.number}"):
+            store().dismiss(s["code"], s["token"], o.number)
+            st.rerun()
+
+
+def _open_offer(s: dict, offer) -> None:
+    """The teacher's page becomes the student's offered view; their photo, if they sent it, is shown with it."""
+    st.session_state.pop("_spotlight_photo", None)
+    if offer.has_photo:
+        png = store().offer_photo(s["code"], s["token"], offer.number)
+        if png is not None:
+            from cnnviz.images import load_image
+
+            st.session_state["_spotlight_photo"] = (load_image(png, "offered photo"),
+                                                    f"spotlight-{offer.number}", offer.label)
+    keep = {k: st.query_params[k] for k in PRIVATE_PARAMS if k in st.query_params}
+    st.switch_page(_page_file(offer.page), query_params={**dict(offer.params), **keep})
+
+
 def _student_controls(s: dict) -> None:
     st.markdown(f"Class **{s['code']}**: " + ("following the teacher" if s["follow"] else "exploring on your own"))
+    photo = st.session_state.get("_class_last_upload")
+    with_photo = photo is not None and st.checkbox("include my photo", key="class_offer_photo",
+                                                   help="Your uploaded photo travels only if you tick this.")
+    if st.button("Show my view to the teacher", icon=":material/present_to_all:", key="class_offer",
+                 help="Your teacher sees it in a queue (as 'Student N', no name) and may open it on the projector."):
+        png = png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8))) if with_photo and photo else None
+        try:
+            n = store().offer(s["code"], s["id"], st.session_state.get("_class_page", "start"),
+                              {k: st.query_params[k] for k in st.query_params}, png)
+            st.toast(f"Your view is offered to the teacher (as Student {n}).", icon=":material/present_to_all:")
+        except ClassroomError as e:
+            st.error(str(e))
     if st.button("Leave the class", icon=":material/logout:", key="class_leave"):
         st.session_state[STATE] = {}
         if "class" in st.query_params:
@@ -318,9 +375,19 @@ def _follow() -> None:
         st.toast(f"Class {s['code']} has ended.", icon=":material/logout:")
         st.rerun()
     store().check_in(s["code"], s["id"])
+    if view.paused:  # the student keeps their view and explores; the teacher's view is applied on Resume
+        st.info("Your teacher has paused following: explore on your own. You follow again when they resume.",
+                icon=":material/pause_circle:")
+        s["seen"], s["applied"] = view.version, None
+        return
     if view.version == s["seen"]:
         return
     s["seen"] = view.version
+    if s.get("applied") == (view.page, view.params) and st.session_state.get("_class_page") == view.page:
+        # only the class's question changed: the steppers on this page redraw it (no page run)
+        frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()})
+        if not frags or _rerun_fragments(frags):
+            return
     steps = _step_only(s, view)
     s["applied"] = (view.page, view.params)
     if steps and _apply_steps(view, steps):  # only the step moved: that stepper's fragment reruns with it
@@ -351,8 +418,15 @@ def remember_page(url_path: str) -> None:
 
 
 def shared_photo() -> tuple[np.ndarray, str] | None:
-    """The teacher's shared photo, for a student who follows (None otherwise)."""
+    """The teacher's shared photo, for a student who follows; a spotlighted student's photo, for the teacher."""
     s = state()
+    if s.get("role") == "teacher" and "_spotlight_photo" in st.session_state:
+        arr, pid, label = st.session_state["_spotlight_photo"]
+        st.caption(f"Showing {label}'s photo (their spotlight).")
+        if st.button("Back to my own photo", key="class_spotlight_off"):
+            st.session_state.pop("_spotlight_photo", None)
+            st.rerun()
+        return arr, pid
     if s.get("role") != "student" or not s.get("follow"):
         return None
     try:
@@ -363,10 +437,12 @@ def shared_photo() -> tuple[np.ndarray, str] | None:
         return None
     from cnnviz.images import load_image
 
+    st.caption("Showing the photo your teacher shared with the class.")
     return load_image(png, "class photo"), f"class-{s['code']}-{len(png)}"
 
 
 def note_upload(photo: tuple[np.ndarray, str]) -> None:
-    """A teacher's upload may be shared later (only when they press Share)."""
-    if state().get("role") == "teacher":
+    """A class member's upload may travel later, only when they choose: a teacher's Share, a student's ticked
+    "include my photo". (Kept in this session's memory, like every upload.)"""
+    if state():
         st.session_state["_class_last_upload"] = photo

@@ -198,9 +198,7 @@ def read_stepping(params: dict, store: dict, url: str = "step") -> list[str]:
         store["step"] = vals[step_key]
     if speed_key in vals:
         store["speed"] = float(vals[speed_key]) if vals[speed_key] == "0.5" else int(vals[speed_key])
-    from cnnviz.ui.predict import read_link
-
-    return notices + read_link(params)
+    return notices
 
 
 def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
@@ -223,7 +221,12 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
     st.session_state.setdefault(STEPPERS, {}).setdefault(page, {}).update({step_key: (key, store),
                                                                           speed_key: (key, store)})
 
-    @st.fragment(run_every=0.9 / store.get("speed", 1) if store.get("playing") else None, key=key)
+    from cnnviz.ui import class_questions
+
+    every = 0.9 / store.get("speed", 1) if store.get("playing") else (
+        class_questions.POLL_REFRESH_S if class_questions.teacher_polling(key) else None)
+
+    @st.fragment(run_every=every, key=key)
     def _fragment() -> None:
         advance_if_playing(store, n_steps)
         if ask is not None:
@@ -235,9 +238,12 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
         from cnnviz.ui.classroom import publish
 
         publish()  # a teacher's class follows each step
-        questions = predict.questions_at(i, ask, size) if ask is not None and predict.enabled() else []
-        if questions and not predict.ask(store, key, questions):
-            with hiding(tuple(h for q in questions for h in q.hide)):  # the answer's cells show '?'
+        questions = predict.questions_at(i, ask, size) if ask is not None else []
+        asked = class_questions.stepper(key, i, questions)  # a question the teacher put to the class
+        if asked is None and questions and predict.enabled() and not predict.ask(store, key, questions):
+            asked = True, tuple(h for q in questions for h in q.hide)
+        if asked is not None and asked[0]:
+            with hiding(asked[1]):  # the answer's cells show '?', the view leaves out its arithmetic
                 body(i)
         else:
             body(i)
@@ -285,7 +291,9 @@ def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
         return
     st.session_state[flag] = True
     params = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    for notice in parse(params):
+    from cnnviz.ui.predict import read_link
+
+    for notice in parse(params) + read_link(params):  # predict=1: one switch for every stepper
         st.toast(notice, icon=":material/link_off:")
 
 

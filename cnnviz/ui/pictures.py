@@ -73,8 +73,7 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
     from cnnviz.ui.classroom import note_upload, shared_photo
 
     shared = shared_photo()
-    if shared is not None:  # a student following a teacher who shared a photo
-        st.caption("Showing the photo your teacher shared with the class.")
+    if shared is not None:  # a student following a teacher who shared a photo; a student's spotlight
         return shared
     for f in (cam, up):
         got = decode_upload(f) if f is not None else None

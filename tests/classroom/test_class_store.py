@@ -128,3 +128,83 @@ def test_a_typed_code_is_read_generously(typed, code):
 def test_a_code_that_cannot_be_one_gets_a_message(typed):
     with pytest.raises(ClassroomError, match="a class code is 5 letters"):
         normalise_code(typed)
+
+
+# ---- Ask the class, pause, spotlight: the same contract in both stores ------------------------------------------
+
+def _poll(pid: str = "q1", revealed: bool = False) -> dict:
+    return {"poll": {"id": pid, "stepper": "conv", "step": 0, "revealed": revealed,
+                     "question": {"prompt": "What is output[0, 0]?", "answer": 18.0, "because": "…"}}}
+
+
+def test_a_question_reaches_every_follower_with_a_new_version_and_answers_replace_earlier_ones(make):
+    s = make()
+    code, token = s.open()
+    before = s.view(code).version
+    v = s.set_extra(code, token, _poll())
+    assert v.version == before + 1 and v.poll["id"] == "q1" and s.view(code).poll["question"]["answer"] == 18.0
+    s.answer(code, "ann", "q1", "18")
+    s.answer(code, "bob", "q1", "17")
+    s.answer(code, "bob", "q1", "16")  # a second answer replaces the first
+    assert sorted(s.answers(code, token, "q1")) == ["16", "18"]
+
+
+def test_answers_after_reveal_or_to_an_old_question_are_refused_in_words(make):
+    s = make()
+    code, token = s.open()
+    s.set_extra(code, token, _poll())
+    s.answer(code, "ann", "q1", "18")
+    s.set_extra(code, token, _poll(revealed=True))
+    with pytest.raises(ClassroomError, match="revealed"):
+        s.answer(code, "late", "q1", "18")
+    assert s.answers(code, token, "q1") == ["18"]
+    s.set_extra(code, token, _poll("q2"))  # a new question starts with no answers
+    assert s.answers(code, token, "q2") == []
+    with pytest.raises(ClassroomError, match="closed"):
+        s.answer(code, "ann", "q1", "18")
+
+
+def test_a_student_cannot_ask_reveal_pause_or_read_the_answers(make):
+    s = make()
+    code, token = s.open()
+    for forged in (lambda: s.set_extra(code, "not-the-token", _poll()),
+                   lambda: s.answers(code, "not-the-token", "q1"), lambda: s.offers(code, "not-the-token")):
+        with pytest.raises(ClassroomError, match="only the teacher"):
+            forged()
+    with pytest.raises(ClassroomError, match="short"):
+        s.answer(code, "ann", "q1", "9" * 100)
+
+
+def test_pause_travels_with_the_view_and_a_publish_keeps_the_open_question(make):
+    s = make()
+    code, token = s.open()
+    s.set_extra(code, token, {**_poll(), "paused": True})
+    v = s.publish(code, token, "convolution", {"step": "2"})
+    assert v.paused and v.poll["id"] == "q1" and s.view(code).paused
+    assert not s.set_extra(code, token, _poll()).paused
+
+
+def test_offered_views_queue_anonymously_newest_first_and_a_photo_only_when_given(make):
+    s = make()
+    code, token = s.open()
+    n1 = s.offer(code, "ann", "convolution", {"step": "4", "present": "1"}, None)
+    n2 = s.offer(code, "bob", "pooling", {}, b"\x89PNG fake")
+    offers = s.offers(code, token)
+    assert [o.label for o in offers] == [f"Student {n2}", f"Student {n1}"]
+    assert offers[1].params == (("step", "4"),) and not offers[1].has_photo and offers[0].has_photo
+    assert s.offer_photo(code, token, n2) == b"\x89PNG fake" and s.offer_photo(code, token, n1) is None
+    n3 = s.offer(code, "ann", "activations", {}, None)  # ann's newer offer replaces her older one
+    assert [o.number for o in s.offers(code, token)] == [n3, n2]
+    s.dismiss(code, token, n2)
+    assert [o.number for o in s.offers(code, token)] == [n3]
+
+
+def test_a_closed_class_refuses_answers_and_offers(make):
+    s = make()
+    code, token = s.open()
+    s.set_extra(code, token, _poll())
+    s.close(code, token)
+    with pytest.raises(ClassroomError, match="ended"):
+        s.answer(code, "ann", "q1", "18")
+    with pytest.raises(ClassroomError, match="ended"):
+        s.offer(code, "ann", "start", {}, None)

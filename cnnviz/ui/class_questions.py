@@ -1,0 +1,172 @@
+"""Ask the class: the teacher puts a stepper's next question to every following student, sees how many answered
+and a histogram of their answers (anonymous), then reveals; each student answers on their own device.
+
+The open question lives in the class store with the teacher's view (`View.poll`), so it reaches every replica
+and a late joiner; answers go to the store too (a later answer replaces an earlier one, none after Reveal).
+A stepper shows the question where the teacher asked it (same stepper, same step), hiding the step's answer
+for everybody — the projector included — until Reveal.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz.classroom.store import ClassroomError, ClassroomUnavailable, View, store
+from cnnviz.grids.predict import (
+    AnswerError,
+    Question,
+    answer_label,
+    answer_to_text,
+    histogram,
+    question_from_dict,
+    question_to_dict,
+)
+from cnnviz.present.figures import HiddenSpec
+from cnnviz.ui.classroom import STATE, publish
+from cnnviz.ui.predict import answer_box, show_verdict
+
+POLL_REFRESH_S = 1.0  # the teacher's count and histogram while a question is open
+
+
+def _state() -> dict:
+    return st.session_state.setdefault(STATE, {})
+
+
+def _class_view() -> View | None:
+    s = _state()
+    if not s:
+        return None
+    try:
+        return store().view(s["code"])
+    except ClassroomUnavailable:
+        return None
+
+
+def _poll_here(key: str, i: int) -> dict | None:
+    """The class's question if it was asked on this stepper at this step."""
+    view = _class_view()
+    poll = view.poll if view is not None else None
+    if poll and poll.get("stepper") == key and poll.get("step") == i and poll.get("page") == \
+            st.session_state.get("_class_page"):
+        return poll
+    return None
+
+
+def teacher_polling(key: str) -> bool:
+    """The teacher has an unrevealed question open on this stepper (its fragment then refreshes every second)."""
+    s = _state()
+    if s.get("role") != "teacher":
+        return False
+    view = _class_view()
+    poll = view.poll if view is not None else None
+    return bool(poll and poll.get("stepper") == key and not poll.get("revealed"))
+
+
+def set_extra(**changes) -> None:
+    """Change the class-wide state (question, pause) from the teacher's session, keeping what else is there."""
+    s = _state()
+    view = _class_view()
+    extra = {"poll": view.poll if view else None, "paused": view.paused if view else False, **changes}
+    try:
+        store().set_extra(s["code"], s["token"], extra)
+    except ClassroomError as e:
+        st.error(str(e))
+
+
+def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
+    """Draw the class question of this stepper, if any: (hide the step's answer?, what to hide); None if no class
+    question concerns it (the learner's own predict mode then applies)."""
+    s = _state()
+    role = s.get("role")
+    if role == "teacher":
+        return _teacher(s, key, i, questions)
+    if role == "student" and s.get("follow"):
+        poll = _poll_here(key, i)
+        if poll is not None:
+            return _student(s, poll)
+    return None
+
+
+def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
+    poll = _poll_here(key, i)
+    if poll is None:
+        if questions and st.button("Ask the class", icon=":material/quiz:", key=f"{key}_ask_class",
+                                   help="Every following student answers this step's question on their device; "
+                                        "you see the answers as a histogram, then reveal."):
+            asked = s.setdefault("asked", set())
+            q = next((q for q in questions if q.key not in asked), questions[-1])
+            asked.add(q.key)
+            set_extra(poll={"id": secrets.token_hex(4), "stepper": key, "step": i, "revealed": False,
+                             "page": st.session_state.get("_class_page"), "question": question_to_dict(q)})
+            publish()
+            st.rerun()  # the stepper refreshes the count every second while the question is open
+        return None
+    q = question_from_dict(poll["question"])
+    try:
+        answers = [q.parse(a) for a in store().answers(s["code"], s["token"], poll["id"])]
+    except (ClassroomError, AnswerError) as e:
+        st.warning(str(e))
+        answers = []
+    with st.container(border=True, key=f"{key}_class_poll"):
+        st.markdown(f"**Asked the class:** {q.prompt}")
+        st.markdown(f"**{len(answers)} answered**")
+        if answers:
+            st.plotly_chart(histogram_figure(q, answers, poll.get("revealed", False)), key=f"{key}_histogram",
+                            config={"displaylogo": False, "staticPlot": True})
+        if not poll.get("revealed"):
+            if st.button("Reveal", icon=":material/visibility:", key=f"{key}_reveal", type="primary"):
+                set_extra(poll={**poll, "revealed": True})
+                st.rerun()  # and the timer stops
+            return True, q.hide
+        show_verdict(True, f"The answer: {q.answer_text}, because {q.because}")
+        right = sum(q.is_right(a) for a in answers)
+        st.caption(f"{right} of {len(answers)} right.")
+        if st.button("Close the question", key=f"{key}_close_poll"):
+            set_extra(poll=None)
+            st.rerun()
+    return False, ()
+
+
+def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
+    q = question_from_dict(poll["question"])
+    mine = s.setdefault("answers", {})
+    given = mine.get(poll["id"])
+    with st.container(border=True):
+        if poll.get("revealed"):
+            if given is None:
+                show_verdict(True, f"The answer: {q.answer_text}, because {q.because}")
+            else:
+                show_verdict(*q.verdict(q.parse(given)))
+            return False, ()
+        st.caption("Your teacher asks the class:")
+        pressed, parsed = answer_box(q, f"class_{poll['id']}", button="Send")
+        if pressed and parsed is not None:
+            text = answer_to_text(parsed)  # type: ignore[arg-type]
+            try:
+                store().answer(s["code"], s["id"], poll["id"], text)
+                mine[poll["id"]] = given = text
+            except ClassroomError as e:
+                st.error(str(e))
+        if given is not None:
+            st.success(f"Sent: {answer_label(q.parse(given))} — you can change it until your teacher reveals the "
+                       "answer.", icon=":material/send:")
+    return True, q.hide
+
+
+def histogram_figure(q: Question, answers: list, revealed: bool) -> go.Figure:
+    """The class's answers as bars; after Reveal the right answer's bar is green and marked "right answer"."""
+    bars = histogram(q, answers)
+    colours = ["#009E73" if (revealed and right) else "#0072B2" for _, _, right in bars]
+    fig = go.Figure(go.Bar(x=[b[0] for b in bars], y=[b[1] for b in bars], marker_color=colours,
+                           text=[str(b[1]) for b in bars], textposition="outside"))
+    if revealed:
+        for label, n, right in bars:
+            if right:
+                fig.add_annotation(x=label, y=n, text="right answer", showarrow=True, arrowhead=2, ay=-45,
+                                   font={"size": 16, "color": "#006B4F"})
+    fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 40}, xaxis={"type": "category",
+                      "title": "answer"}, yaxis={"title": "students", "dtick": 1}, showlegend=False)
+    return fig
