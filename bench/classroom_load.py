@@ -17,12 +17,17 @@ checking once a second as the browser's timer does:
 
     python bench/classroom_load.py --hall --replicas 1,2,3 --students 30,60,90 [--steps 8] [--every 3]
     python bench/classroom_load.py --failover [--replicas 3] [--students 30]
+    python bench/classroom_load.py --follow --students 10,30     # one server (`cnnviz serve`), no hall
+    python bench/classroom_load.py --ask --students 30            # one "Ask the class" round on one server
 
 Per case: p50/p95/max from the teacher's click to each student's page showing that step, steps a student
 never saw (missed), errors, CPU (cores busy) and peak RSS per replica, and the CPU of the followers idling.
 --failover kills one replica (SIGKILL) after step 3: each of its students reconnects as a browser tab does
 (a new websocket through HAProxy, the same page and link) and the time until it shows the teacher's step again
-is reported. Loopback only; every session's wait is bounded (300 s).
+is reported. --follow measures the same on one server (the in-process class store). --ask: the teacher on
+Convolution presses "Ask the class"; each student, once the question shows, sends an answer after a random 0–5 s;
+reported: the time until the teacher's page says "N answered" for all of them, and from "Reveal" until every
+student's page shows the verdict. Loopback only; every session's wait is bounded (300 s).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cnnviz.ui.classroom import POLL_S  # noqa: E402
 from tests.browser.conftest import Server  # noqa: E402
 from tests.streamlit_client import Session  # noqa: E402
 
@@ -181,8 +187,35 @@ class Student:
         self.session = Session(url)
         self.reconnected_at: float | None = None
         self.killed_at: float | None = None
+        self.last = None  # the latest run (its elements: the question's box)
+        self.lock = asyncio.Lock()
+        self.verdict_at: float | None = None  # when the class question's verdict first showed
+        self.answered = False
 
+    async def answer_when_asked(self, stop: asyncio.Event) -> None:
+        """Once the teacher's question shows (the follow check reruns the stepper), send an answer 0–5 s later."""
+        import random
+
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        while not stop.is_set() and not self.answered:
+            box = next((e for e in (self.last.elements if self.last else []) if e.kind == "text_input"
+                        and e.label == "Your prediction"), None)
+            if box is None:
+                await asyncio.sleep(0.05)
+                continue
+            send = self.last.widget("button", "Send")
+            await asyncio.sleep(random.uniform(0, 5))
+            self.session.widgets[box.id] = WidgetState(id=box.id, string_value=random.choice(["5x5", "5x5", "3x3"]))
+            async with self.lock:
+                self._note(await self.session.set_widget(WidgetState(id=send.id, trigger_value=True), 60,
+                                                         send.fragment_id))
+            self.answered = True
     def _note(self, run) -> None:
+        self.last = run
+        for text, t in zip(run.texts, run.text_times, strict=False):
+            if self.verdict_at is None and text.startswith(("Right", "Not quite", "The answer")):
+                self.verdict_at = t
         if run.exceptions:
             self.errors.append("exception drawn: " + run.exceptions[0][:100])
         for text, t in zip(run.texts, run.text_times, strict=False):
@@ -202,11 +235,12 @@ class Student:
 
         import websockets
 
-        await asyncio.sleep(random.random())  # browsers' timers are not in phase
+        await asyncio.sleep(random.random() * POLL_S)  # browsers' timers are not in phase
         while not stop.is_set():
             t = time.perf_counter()
             try:
-                self._note(await self.session.tick(self.session.timer(1.0), timeout=60, settle=0.05))
+                async with self.lock:  # one exchange at a time on the socket (an answer being sent)
+                    self._note(await self.session.tick(self.session.timer(POLL_S), timeout=60, settle=0.05))
             except (websockets.ConnectionClosed, OSError, LookupError) as e:
                 if self.killed_at is None:
                     self.errors.append(f"{type(e).__name__}: {e}"[:120])
@@ -215,7 +249,7 @@ class Student:
                 continue
             except TimeoutError as e:
                 self.errors.append(f"TimeoutError: {e}"[:120])
-            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
+            await asyncio.sleep(max(0.0, POLL_S - (time.perf_counter() - t)))
 
     async def _reconnect(self, stop: asyncio.Event) -> None:
         """As Streamlit's frontend does after a dropped socket: retry (here every 0.5 s) until a replica answers."""
@@ -289,6 +323,78 @@ async def lecture(url: str, n_students: int, steps: int, every: float, replicas:
             "students": len(alive)}
 
 
+async def ask_round(url: str, n_students: int, server) -> dict:
+    """One "Ask the class" round on Convolution (see the module doc)."""
+    async with Session(url) as teacher:
+        run = await teacher.open("convolution")
+        run = await teacher.click(run, "Start a class")
+        code = re.search(r"Teaching class \*\*([A-Z0-9]{5})", "\n".join(run.texts)).group(1)
+        students = [Student(url, code) for _ in range(n_students)]
+        joined = await asyncio.gather(*(s.join() for s in students), return_exceptions=True)
+        alive = [s for s, j in zip(students, joined, strict=True) if not isinstance(j, BaseException)]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(s.follow(stop)) for s in alive]
+        await asyncio.sleep(3)
+        cpu0 = cpu_seconds(server.proc.pid)
+        t_ask = time.perf_counter()
+        run = await teacher.click(run, "Ask the class")
+        answering = [asyncio.create_task(s.answer_when_asked(stop)) for s in alive]
+        t_all = None
+        while time.perf_counter() - t_ask < 120:
+            tick = await teacher.tick(teacher.timer(1.0), timeout=60, settle=0.05)
+            if any(f"**{len(alive)} answered**" in t for t in tick.texts):
+                t_all = time.perf_counter() - t_ask
+                break
+            await asyncio.sleep(0.5)
+        tick = await teacher.tick(teacher.timer(1.0), timeout=60, settle=0.05)
+        t_reveal = time.perf_counter()
+        await teacher.click(tick, "Reveal")
+        while time.perf_counter() - t_reveal < 60 and any(s.verdict_at is None for s in alive):
+            await asyncio.sleep(0.2)
+        busy = (cpu_seconds(server.proc.pid) - cpu0) / (time.perf_counter() - t_ask)
+        stop.set()
+        await asyncio.gather(*tasks, *answering, return_exceptions=True)
+        for s in students:
+            try:
+                await s.session.__aexit__()
+            except Exception:  # noqa: BLE001
+                pass
+    seen = [s.verdict_at - t_reveal for s in alive if s.verdict_at is not None]
+    return {"students": len(alive), "answered": sum(s.answered for s in alive), "all_answered_s": t_all,
+            "reveal_p95": _pct(seen, .95), "reveal_max": max(seen, default=float("nan")),
+            "saw_verdict": len(seen), "errors": [e for s in alive for e in s.errors], "busy": busy}
+
+
+def one_server_bench(student_counts: list[int], steps: int, every: float, ask: bool) -> None:
+    """Following (or one ask round) on one `cnnviz serve` with the in-process class store."""
+    server = Server()
+    try:
+        asyncio.run(lecture(server.url, 1, 2, every, [server]))  # warm the page's first run
+        if ask:
+            print(f"{'students':>8}{'answered':>9}{'all answered, s after Ask':>27}{'Reveal → verdict p95 s':>24}"
+                  f"{'max s':>7}{'saw it':>8}{'errors':>8}{'cores busy':>12}", flush=True)
+        else:
+            print(f"{'students':>8}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'missed':>8}{'errors':>8}{'cores busy':>12}"
+                  f"{'idle followers: cores':>24}", flush=True)
+        for n in student_counts:
+            if ask:
+                r = asyncio.run(ask_round(server.url, n, server))
+                print(f"{r['students']:>8}{r['answered']:>9}{r['all_answered_s'] or float('nan'):>27.1f}"
+                      f"{r['reveal_p95']:>24.2f}{r['reveal_max']:>7.2f}{r['saw_verdict']:>8}{len(r['errors']):>8}"
+                      f"{r['busy']:>12.2f}", flush=True)
+            else:
+                res = asyncio.run(lecture(server.url, n, steps, every, [server]))
+                lags = res["lags"]
+                print(f"{res['students']:>8}{_pct(lags, .5):>8.2f}{_pct(lags, .95):>8.2f}"
+                      f"{max(lags, default=float('nan')):>8.2f}{res['missed']:>8}{len(res['errors']):>8}"
+                      f"{res['busy'][0]:>12.2f}{res['idle_cpu'][0]:>24.3f}", flush=True)
+                r = res
+            for e in sorted(set(r["errors"]))[:3]:
+                print(f"{'':>10}{e}")
+    finally:
+        server.stop()
+
+
 def _pct(values: list[float], q: float) -> float:
     return sorted(values)[max(0, round(q * len(values)) - 1)] if values else float("nan")
 
@@ -335,7 +441,12 @@ def main() -> None:
     ap.add_argument("--students", default="30,60,90")
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--every", type=float, default=3.0, help="seconds between the teacher's steps")
+    ap.add_argument("--follow", action="store_true", help="a teacher stepping, students following one server")
+    ap.add_argument("--ask", action="store_true", help="one 'Ask the class' round on one server")
     args = ap.parse_args()
+    if args.follow or args.ask:
+        one_server_bench([int(v) for v in args.students.split(",")], args.steps, args.every, args.ask)
+        return
     if args.hall or args.failover:
         replicas = [int(v) for v in args.replicas.split(",")] if not args.failover or "," not in args.replicas \
             else [3]

@@ -182,7 +182,7 @@ class Session:
                 proto = getattr(el, etype)
                 if etype == "exception":
                     exceptions.append(proto.message)
-                if etype == "markdown":
+                if etype in ("markdown", "alert"):  # what a reader reads: text, and success/warning/info boxes
                     texts.append(proto.body)
                     text_times.append(time.perf_counter())
                 elements.append(Element(etype, getattr(proto, "label", ""), getattr(proto, "id", ""), proto,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz.classroom.hall import HallError, free_port, haproxy_config, program
+from cnnviz.ui.classroom import POLL_S
 from tests.classroom.test_concurrent_sessions import _run_async
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ def test_a_student_on_another_replica_follows_steps_without_a_page_run_and_pages
             run, code = await start_class(teacher)
             first = await student.open("", f"class={code}")
             assert first.ok and _cell(first) == "**Cell 1 of 25**"
-            follow = student.timer(1.0)
+            follow = student.timer(POLL_S)
             for n in (2, 3, 4):
                 run = await teacher.click(run, "Next")
                 seen = await _tick_until(student, follow, f"Cell {n} of 25")
@@ -170,7 +171,7 @@ def test_redis_stopped_is_said_to_teacher_and_students_and_following_resumes_whe
         async with Session(server.url) as teacher, Session(server.url) as student:
             run, code = await start_class(teacher)
             await student.open("", f"class={code}")
-            follow, panel = student.timer(1.0), teacher.timer(3.0)
+            follow, panel = student.timer(POLL_S), teacher.timer(3.0)
             run = await teacher.click(run, "Next")
             await _tick_until(student, follow, "Cell 2 of 25")
             own.stop()
