@@ -55,6 +55,15 @@ def _poll_here(key: str, i: int) -> dict | None:
     return None
 
 
+def open_question_key() -> str | None:
+    """The key of the class's unrevealed question (None when there is none, or this session is in no class)."""
+    view = _class_view()
+    poll = view.poll if view is not None else None
+    if not poll or poll.get("revealed"):
+        return None
+    return question_from_dict(poll["question"]).key
+
+
 def teacher_polling(key: str) -> bool:
     """The teacher has an unrevealed question open on this stepper (its fragment then refreshes every second)."""
     s = _state()
@@ -157,16 +166,21 @@ def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
 
 
 def histogram_figure(q: Question, answers: list, revealed: bool) -> go.Figure:
-    """The class's answers as bars; after Reveal the right answer's bar is green and marked "right answer"."""
+    """The class's answers as bars, large enough for a projector; after Reveal the right answer's bar is green and
+    its label says "right answer" (before, nothing gives it away)."""
+    from cnnviz.present.figures import APP_FONT
+    from cnnviz.ui.settings import current
+
+    big = current().presentation
+    size = 22 if big else 15
     bars = histogram(q, answers)
+    labels = [f"{label} ✓ right answer" if (revealed and right) else label for label, _, right in bars]
     colours = ["#009E73" if (revealed and right) else "#0072B2" for _, _, right in bars]
-    fig = go.Figure(go.Bar(x=[b[0] for b in bars], y=[b[1] for b in bars], marker_color=colours,
-                           text=[str(b[1]) for b in bars], textposition="outside"))
-    if revealed:
-        for label, n, right in bars:
-            if right:
-                fig.add_annotation(x=label, y=n, text="right answer", showarrow=True, arrowhead=2, ay=-45,
-                                   font={"size": 16, "color": "#006B4F"})
-    fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 40}, xaxis={"type": "category",
-                      "title": "answer"}, yaxis={"title": "students", "dtick": 1}, showlegend=False)
+    fig = go.Figure(go.Bar(x=labels, y=[b[1] for b in bars], marker_color=colours, text=[str(b[1]) for b in bars],
+                           textposition="outside", textfont={"size": size}, cliponaxis=False))
+    fig.update_layout(height=340 if big else 260, margin={"l": 60, "r": 10, "t": 30, "b": 50},
+                      font={"size": size, "family": APP_FONT, "color": "#31333F"},
+                      xaxis={"type": "category", "tickfont": {"size": size}},
+                      yaxis={"title": "students", "dtick": max(1, len(answers) // 6), "rangemode": "tozero"},
+                      showlegend=False, plot_bgcolor="#FFFFFF", paper_bgcolor="#FFFFFF")
     return fig

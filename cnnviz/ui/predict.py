@@ -121,9 +121,11 @@ def ask(store: dict, key: str, questions: list[Question]) -> bool:
 
 
 def pending(store: dict, q: Question) -> bool:
-    """Predict mode is on and this question is not answered yet (a page then holds back what would give it away,
-    such as the output-size formulas)."""
-    return enabled() and q.key not in store.get("_predicted", {})
+    """Predict mode is on and this question is not answered yet, or the teacher has put it to the class and not
+    revealed it (a page then holds back what would give it away, such as the output-size formulas)."""
+    from cnnviz.ui.class_questions import open_question_key
+
+    return (enabled() and q.key not in store.get("_predicted", {})) or open_question_key() == q.key
 
 
 def held_back(what: str) -> None:

@@ -141,3 +141,14 @@ def test_a_student_offers_their_view_and_the_teacher_opens_it(teacher):
     assert f"{offers[0].label}: Activations" in texts(at)
     click(at, "Open")
     assert any(t.value == "Activations" for t in at.title)
+
+
+def test_the_size_formulas_stay_hidden_from_the_class_until_the_reveal(teacher):
+    at, code, token = teacher
+    click(at, "Ask the class")
+    ann = student(code, "ann")
+    assert "The output size: predict it first" in texts(ann) and not any("⌊(7 + 2·0" in c.value for c in ann.code)
+    click(at, "Reveal")
+    ann.run()
+    ann.run()  # the follow check reruns the stepper; the next page run shows the formulas again
+    assert any("⌊(7 + 2·0" in c.value for c in ann.code)

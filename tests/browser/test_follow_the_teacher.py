@@ -75,3 +75,72 @@ def test_a_student_follows_the_teachers_steps_and_pages_and_can_explore_and_rejo
     finally:
         for c in contexts:
             c.close()
+
+
+def test_a_teacher_asks_the_class_students_answer_and_everybody_sees_the_reveal(server, browser, artifacts):
+    """One ask-answer-reveal round in separate browsers; the teacher projects (presentation mode), as in a lecture."""
+    contexts = [browser.new_context(viewport=size) for size in ({"width": 1280, "height": 720},
+                                                                 *[{"width": 1400, "height": 1000}] * 3)]
+    teacher, *students = (Watched(c.new_page()) for c in contexts)
+    try:
+        code = start_class(teacher, f"{server.url}/convolution")
+        teacher.page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode").click()  # projected
+        teacher.page.wait_for_function("() => location.search.includes('present=1')", timeout=STATE_TIMEOUT_MS)
+        for s in students:
+            s.page.goto(f"{server.url}/?class={code}")
+            _title(s, "Convolution")
+            _text(s, "Cell 1 of 25")
+        teacher.wait_idle()
+        teacher.page.get_by_role("button", name="Ask the class").click()
+        _text(teacher, "0 answered")
+        for s, answer in zip(students, ("5 x 5", "5x5", "3 x 3"), strict=True):
+            _text(s, "Your teacher asks the class")
+            _text(s, "What size will the output be?")
+            box = s.page.get_by_label("Your prediction")
+            box.fill(answer)
+            box.press("Enter")  # Enter sends, as it checks in predict mode
+            _text(s, "Sent: ")
+        _text(teacher, "3 answered")
+        teacher.wait_idle()
+        teacher.screenshot(artifacts / "ask_teacher_histogram.png")
+        teacher.page.get_by_role("button", name="Reveal").click()
+        _text(teacher, "The answer: 5 × 5")
+        _text(teacher, "right answer")  # marked on the histogram
+        _text(teacher, "2 of 3 right")
+        _text(students[0], "Right: 5 × 5, because rows")
+        _text(students[2], "Not quite — it is 5 × 5, because rows")
+        teacher.wait_idle()
+        teacher.screenshot(artifacts / "ask_teacher_revealed.png")
+        students[2].wait_idle()
+        students[2].screenshot(artifacts / "ask_student_revealed.png")
+        for w in (teacher, *students):
+            assert w.page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        for c in contexts:
+            c.close()
+
+
+def test_predict_first_hides_the_step_and_enter_checks_the_prediction(server, browser, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    w = Watched(context.new_page())
+    try:
+        w.page.goto(f"{server.url}/convolution?predict=1")
+        _text(w, "What size will the output be?")
+        w.wait_idle()
+        box = w.page.get_by_label("Your prediction")
+        box.fill("5 x 5")
+        box.press("Enter")
+        _text(w, "Right: 5 × 5")
+        _text(w, "What is output[0, 0]?")
+        w.wait_idle()
+        w.screenshot(artifacts / "predict_hidden.png")
+        box = w.page.get_by_label("Your prediction").last  # the cell's box (the size's, answered, has gone)
+        box.fill("17")
+        box.press("Enter")
+        _text(w, "Not quite — it is 18, because 6×1 + 3×0")
+        _text(w, "Your score: 1 of 2 right")
+        w.wait_idle()
+        w.screenshot(artifacts / "predict_checked.png")
+        assert w.page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
