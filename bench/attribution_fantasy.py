@@ -1,6 +1,6 @@
 """Guided backprop, Score-CAM, the sanity check and fantasy steps, each ÷ a plain counterpart, in one run.
 
-python bench/attribution_fantasy.py [repeats]
+python -m bench.attribution_fantasy [repeats]
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.explain import attribution as at
+from cnnviz.explain import fantasy as fa
+from cnnviz.images import load_sample
+from cnnviz.networks.network import get
 
-from cnnviz.explain import attribution as at  # noqa: E402
-from cnnviz.explain import fantasy as fa  # noqa: E402
-from cnnviz.images import load_sample  # noqa: E402
-from cnnviz.networks.network import get  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NAME = "efficientnet_lite0"
 

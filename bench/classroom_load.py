@@ -7,7 +7,7 @@ median / p95 time to a finished page (open + change) after one cold first visit,
 found, time-outs), the server's peak RSS, and p95(N=30) ÷ median(N=1); then checks that every
 page still renders for a new visitor after the stampede.
 
-    python bench/classroom_load.py [--pages home,convolution,...] [--sizes 1,10,30] [--fresh]
+    python -m bench.classroom_load [--pages home,convolution,...] [--sizes 1,10,30] [--fresh]
 
 --fresh starts a new server for every page (first visits: tracing, model loads in the run).
 
@@ -15,10 +15,10 @@ A lecture hall (`--hall`): `python -m cnnviz hall`'s parts (Redis, R replicas, H
 teacher stepping through Convolution every few seconds and S students following through HAProxy, each
 checking once a second as the browser's timer does:
 
-    python bench/classroom_load.py --hall --replicas 1,2,3 --students 30,60,90 [--steps 8] [--every 3]
-    python bench/classroom_load.py --failover [--replicas 3] [--students 30]
-    python bench/classroom_load.py --follow --students 10,30     # one server (`cnnviz serve`), no hall
-    python bench/classroom_load.py --ask --students 30            # one "Ask the class" round on one server
+    python -m bench.classroom_load --hall --replicas 1,2,3 --students 30,60,90 [--steps 8] [--every 3]
+    python -m bench.classroom_load --failover [--replicas 3] [--students 30]
+    python -m bench.classroom_load --follow --students 10,30     # one server (`cnnviz serve`), no hall
+    python -m bench.classroom_load --ask --students 30            # one "Ask the class" round on one server
 
 Per case: p50/p95/max from the teacher's click to each student's page showing that step, steps a student
 never saw (missed), errors, CPU (cores busy) and peak RSS per replica, and the CPU of the followers idling.
@@ -37,17 +37,15 @@ import asyncio
 import os
 import re
 import statistics
-import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.ui.classroom import POLL_S
+from tests.browser.conftest import Server
+from tests.streamlit_client import Session
 
-from cnnviz.ui.classroom import POLL_S  # noqa: E402
-from tests.browser.conftest import Server  # noqa: E402
-from tests.streamlit_client import Session  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def _home(s: Session) -> None:

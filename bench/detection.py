@@ -1,7 +1,7 @@
 """Detection speed, side by side in one run: the digits detector per scene (forward alone, and with decoding + NMS),
 and the Detection arithmetic page's rerun with 200 boxes to suppress (goal ≤ 1 s).
 
-python bench/detection.py [scenes]
+python -m bench.detection [scenes]
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.detect import boxes as B
+from cnnviz.detect import digits as D
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from cnnviz.detect import boxes as B  # noqa: E402
-from cnnviz.detect import digits as D  # noqa: E402
 
 
 def per_scene(n: int) -> None:

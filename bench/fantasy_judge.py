@@ -7,7 +7,7 @@ weights, trained by another team with another recipe: the honest judge) and Effi
 class, the judges' top-1 and whether the target is in their top-5, the seconds per image, and the
 totals; saves the images and a contact sheet.
 
-python bench/fantasy_judge.py [--out DIR] [--set key=value ...]   e.g. --set param=fourier --set steps=128
+python -m bench.fantasy_judge [--out DIR] [--set key=value ...]   e.g. --set param=fourier --set steps=128
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
@@ -23,11 +22,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.explain import fantasy as fa
+from cnnviz.networks.network import get
 
-from cnnviz.explain import fantasy as fa  # noqa: E402
-from cnnviz.networks.network import get  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODEL = "efficientnet_lite0"
 JUDGES = ("mobilenet_v2", "efficientnet_lite1")

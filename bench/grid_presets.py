@@ -2,7 +2,7 @@
 
 Issue #16 asks every rerun to stay ≤ 1 s on this machine for every preset. Measured with
 Streamlit's AppTest (the script run, without the browser's drawing); each page opens on the
-preset through its link, as a shared link would. Run: python bench/grid_presets.py [repeats]
+preset through its link, as a shared link would. Run: python -m bench.grid_presets [repeats]
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
+from bench.grid_step_rerun import trivial_page
+from cnnviz.grids.presets import CONV_PRESETS, POOL_PRESETS
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from bench.grid_step_rerun import trivial_page  # noqa: E402
-from cnnviz.grids.presets import CONV_PRESETS, POOL_PRESETS  # noqa: E402
 
 
 def page_at(file: str, **query: str) -> tuple[AppTest, float]:

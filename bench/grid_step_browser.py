@@ -3,7 +3,7 @@
 AppTest (bench/grid_step_rerun.py) always reruns a whole page; in the browser the stepper and
 its view are a fragment, so a step reruns only that. Both apps run under `streamlit run`, and
 each click is timed from the click to the new text being drawn and the script idle.
-Needs Debian's chromium (as the browser tests). Run: python bench/grid_step_browser.py [clicks]
+Needs Debian's chromium (as the browser tests). Run: python -m bench.grid_step_browser [clicks]
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.grids.text import grid_to_url
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server
 
-from cnnviz.grids.text import grid_to_url  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def clicks(page, button: str, expect, n: int) -> list[float]:

@@ -1,7 +1,7 @@
 """Cost of one stepping click on a 16×16 convolution page ÷ the rerun of a trivial page.
 
 Both are measured here, side by side, with Streamlit's AppTest (the script run, without the
-browser's drawing). Run: python bench/grid_step_rerun.py [repeats]
+browser's drawing). Run: python -m bench.grid_step_rerun [repeats]
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.grids.text import grid_to_url
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from cnnviz.grids.text import grid_to_url  # noqa: E402
 
 
 def trivial_page() -> None:

@@ -3,7 +3,7 @@
 Measured two ways in one run: (1) the home script's first run under AppTest in a fresh
 process (cold imports), next to a trivial page's; (2) a real server and chromium: time
 from navigation until the page is drawn and idle, and until the environment panel
-(filled in the background) appears.  python bench/home_first_render.py
+(filled in the background) appears.  python -m bench.home_first_render
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CODE = r"""
 import sys, time
-sys.path.insert(0, {root!r})
 from streamlit.testing.v1 import AppTest
 t = time.perf_counter()
 {setup}
@@ -34,7 +33,6 @@ def cold(setup: str) -> tuple[float, bool]:
 
 
 def browser() -> None:
-    sys.path.insert(0, str(ROOT))
     from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server
 
     if not Path(CHROMIUM).exists():

@@ -1,6 +1,6 @@
 """Feature extraction vs a bare forward pass, montage cost, and prediction latency, measured side by side.
 
-python bench/network_inspection.py [repeats]  (prints ratios; uses CUDA if present for the GPU rows)
+python -m bench.network_inspection [repeats]  (prints ratios; uses CUDA if present for the GPU rows)
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ import time
 from pathlib import Path
 
 import torch
+from PIL import Image
+
+from cnnviz.images import load_sample
+from cnnviz.networks import inspect as ins
+from cnnviz.networks.network import get
+from cnnviz.networks.specs import SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from PIL import Image  # noqa: E402
-
-from cnnviz.images import load_sample  # noqa: E402
-from cnnviz.networks import inspect as ins  # noqa: E402
-from cnnviz.networks.network import get  # noqa: E402
-from cnnviz.networks.specs import SPECS  # noqa: E402
 
 
 def _median_ms(fn, repeats: int) -> float:

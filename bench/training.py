@@ -1,17 +1,15 @@
 """Seconds per LeNet-5 epoch on the 4,000 training digits, and frozen-feature extraction for 100 photos.
 
-python bench/training.py
+python -m bench.training
 """
 
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.learn import transfer
+from cnnviz.networks.lenet import train_lenet
 
-from cnnviz.learn import transfer  # noqa: E402
-from cnnviz.networks.lenet import train_lenet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
     _, report = train_lenet(epochs=3, seed=0)

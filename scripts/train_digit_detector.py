@@ -1,6 +1,6 @@
 """Train the digits detector on synthetic scenes of the 4,000 training digits; record its held-out metrics.
 
-python scripts/train_digit_detector.py [epochs] → assets/digit_detector.pt and assets/digit_detector.json
+python -m scripts.train_digit_detector [epochs] → assets/digit_detector.pt and assets/digit_detector.json
 (precision, recall at score ≥ 0.5 and IoU ≥ 0.5 with the right digit, and mAP@0.5, on 300 scenes of the
 1,000 held-out digits — digits the detector never saw).
 """
@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.detect import digits
 
-from cnnviz.detect import digits  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
     epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 20

@@ -1,15 +1,13 @@
 """Train LeNet-5 on the fixed MNIST split and store the weights in assets/ (run once; small file).
 
-python scripts/train_lenet.py  → assets/lenet5_mnist.pt and assets/lenet5_mnist.json (accuracy, split, settings)
+python -m scripts.train_lenet  → assets/lenet5_mnist.pt and assets/lenet5_mnist.json (accuracy, split, settings)
 """
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cnnviz.networks.lenet import save, train_lenet
 
-from cnnviz.networks.lenet import save, train_lenet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
     model, report = train_lenet(epochs=20, lr=1e-3, optimizer="adam", seed=0, augment=True,
