@@ -40,22 +40,22 @@ def fwd_bwd(x: torch.Tensor, target: int) -> None:
 def main(repeats: int) -> None:
     x = get(NAME).preprocess(load_sample("Chelsea the cat"))
     base = med(lambda: fwd_bwd(x, 285), repeats)
-    gb = med(lambda: at.attribute(NAME, x, "guided-backprop", target=285), repeats)
+    gb = med(lambda: at.attribute(get(NAME), x, "guided-backprop", target=285), repeats)
     print(f"guided backprop {gb * 1000:.1f} ms ÷ forward+backward {base * 1000:.1f} ms = {gb / base:.2f} (goal ≤ 1.3)")
     from cnnviz.explain import cam
 
-    gradcam = med(lambda: at.attribute(NAME, x, "gradcam", target=285), repeats)
+    gradcam = med(lambda: at.attribute(get(NAME), x, "gradcam", target=285), repeats)
     for channels, batch in ((cam.SCORECAM_CHANNELS, 8), (cam.SCORECAM_CHANNELS, 16), (cam.SCORECAM_CHANNELS, 32),
                             (cam.SCORECAM_CHANNELS, 8)):
         t = time.perf_counter()
-        cam.cam(NAME, x, 285, "scorecam", batch=batch, channels=channels)
+        cam.cam(get(NAME), x, 285, "scorecam", batch=batch, channels=channels)
         score = time.perf_counter() - t
         print(f"Score-CAM, {channels} most active channels, batches of {batch}: {score:.1f} s ÷ Grad-CAM "
               f"{gradcam * 1000:.0f} ms = {score / gradcam:.0f} (224 px, {torch.get_num_threads()} threads)", flush=True)
     from cnnviz.explain import sanity
 
     t = time.perf_counter()
-    done = sanity.cascading(NAME, x, target=285)
+    done = sanity.cascading(get(NAME), x, target=285)
     whole = time.perf_counter() - t
     print(f"sanity check, {len(done) - 1} layer groups × {len(sanity.DEFAULT_METHODS)} methods "
           f"({', '.join(sanity.DEFAULT_METHODS)}): {whole:.1f} s, {whole / len(done) * 1000:.0f} ms per step "

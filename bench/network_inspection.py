@@ -49,10 +49,10 @@ def extraction_vs_forward(repeats: int, device: str) -> None:
                 y = b._bn2(b._project_conv(b.depthwise_act(b._bn1(b._depthwise_conv(y)))))
             return y
 
-        ins.feature_maps("efficientnet_lite0", x, (node,), device)  # build the extractor once
+        ins.feature_maps(get("efficientnet_lite0"), x, (node,), device)  # build the extractor once
         a, b = [], []
         for _ in range(repeats):  # interleaved, so load on the machine hits both alike
-            a.append(_median_ms(lambda: ins.feature_maps("efficientnet_lite0", x, (node,), device), 1))
+            a.append(_median_ms(lambda: ins.feature_maps(get("efficientnet_lite0"), x, (node,), device), 1))
             b.append(_median_ms(bare, 1))
         fa, fb = statistics.median(a), statistics.median(b)
         print(f"[{device}] up to {node:<18} extraction {fa:7.2f} ms · bare forward {fb:7.2f} ms · "
@@ -61,8 +61,8 @@ def extraction_vs_forward(repeats: int, device: str) -> None:
 
 def montage_cost(repeats: int) -> None:
     x = get("efficientnet_lite0").preprocess(load_sample("Coffee"))
-    widest = max(ins.layers("efficientnet_lite0"), key=lambda i: i.shape[0])
-    fmap = ins.feature_maps("efficientnet_lite0", x, (widest.node,))[widest.node]
+    widest = max(ins.layers(get("efficientnet_lite0")), key=lambda i: i.shape[0])
+    fmap = ins.feature_maps(get("efficientnet_lite0"), x, (widest.node,))[widest.node]
     sizes = []
 
     def make():

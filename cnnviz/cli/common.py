@@ -84,9 +84,10 @@ def device_of(args):
 
 def layer_of(model: str, node: str):
     from cnnviz.networks import inspect
+    from cnnviz.networks.network import get
 
     try:
-        return inspect.layer(model, node)
+        return inspect.layer(get(model), node)
     except KeyError:
         raise CnnvizError(f"{model} has no layer '{node}': list them with python -m cnnviz layers {model}") from None
 

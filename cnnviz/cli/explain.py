@@ -19,23 +19,24 @@ def cmd_attribute(args) -> None:
     from cnnviz.networks.network import get
     from cnnviz.present.overlay import overlay
 
+    net = get(args.model)  # resolved once: the engine takes the handle
     photo = read_photo(args.image)
-    x = get(args.model).preprocess(photo)
+    x = net.preprocess(photo)
     if args.layer:
         layer_of(args.model, args.layer)
-    n_classes = len(get(args.model).labels)
+    n_classes = len(net.labels)
     if args.target is not None and not 0 <= args.target < n_classes:
         raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
-    a = attribution.attribute(args.model, x, args.method, target=args.target, layer=args.layer,
+    a = attribution.attribute(net, x, args.method, target=args.target, layer=args.layer,
                               device=str(device_of(args)))
     v = np.abs(a.values) if args.method not in attribution.CAM_LIKE else a.values
     hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
-    img = overlay(get(args.model).preprocessing.image(photo), np.clip(v / hi, 0, 1), 0.6)
+    img = overlay(net.preprocessing.image(photo), np.clip(v / hi, 0, 1), 0.6)
     Image.fromarray(img).save(args.output)
     if args.npy:
         np.save(args.npy, a.values)
     print(f"saved {args.output}: {attribution.TITLES[args.method]} for class {a.target} "
-          f"({get(args.model).labels[a.target]})")
+          f"({net.labels[a.target]})")
 
 
 def cmd_fantasy(args) -> None:
@@ -86,7 +87,7 @@ def cmd_sanity(args) -> None:
     if args.steps is not None and args.steps < 1:
         raise CnnvizError("--steps must be at least 1")
     x = get(args.model).preprocess(read_photo(args.image))
-    steps = cascading(args.model, x, methods, target=args.target, steps=args.steps, seed=args.seed)
+    steps = cascading(get(args.model), x, methods, target=args.target, steps=args.steps, seed=args.seed)
     if args.json:
         print(json.dumps({"steps": [{"randomised": s.randomised, "similarity": {m: round(v, 4) for m, v in
                                                                                s.similarity.items()}} for s in steps]}))

@@ -46,8 +46,9 @@ def cmd_predict(args) -> None:
             raise CnnvizError(f"{args.classifier} is not a file")
         sm = transfer.load_classifier(path.read_bytes()).session_model()
         model = sm.key
-    x = get(model).preprocess(read_photo(args.image))
-    preds = predict(model, x, top=args.top, device=str(device_of(args)))
+    net = get(model)  # resolved once: the engine takes the handle
+    x = net.preprocess(read_photo(args.image))
+    preds = predict(net, x, top=args.top, device=str(device_of(args)))
     payload = [{"label": p.label, "index": p.index, "probability": p.probability} for p in preds]
     if args.json:
         print(json.dumps(payload))
@@ -64,7 +65,7 @@ def cmd_featuremaps(args) -> None:
 
     info = layer_of(args.model, args.layer)
     x = get(args.model).preprocess(read_photo(args.image))
-    fmap = inspect.feature_maps(args.model, x, (info.node,), device=str(device_of(args)))[info.node]
+    fmap = inspect.feature_maps(get(args.model), x, (info.node,), device=str(device_of(args)))[info.node]
     img = inspect.montage(fmap, inspect.channel_order(fmap, args.order), args.scale)
     Image.fromarray(img).save(args.output)
     print(f"saved {args.output}: {fmap.shape[0]} channels of {fmap.shape[1]}×{fmap.shape[2]} ({info.kind})")
@@ -72,9 +73,10 @@ def cmd_featuremaps(args) -> None:
 
 def cmd_layers(args) -> None:
     from cnnviz.networks import inspect
+    from cnnviz.networks.network import get
 
     rows = [{"name": i.node, "type": i.kind, "group": i.group, "title": i.title, "output_shape": list(i.shape)}
-            for i in inspect.layers(args.model)]
+            for i in inspect.layers(get(args.model))]
     if args.json:
         print(json.dumps(rows))
     else:
@@ -86,9 +88,10 @@ def cmd_rf(args) -> None:
     import math
 
     from cnnviz.networks import inspect
+    from cnnviz.networks.network import get
 
     rows = [{"name": i.node, "rf": i.rf if math.isfinite(i.rf) else None, "jump": i.jump, "start": i.start}
-            for i in inspect.layers(args.model)]
+            for i in inspect.layers(get(args.model))]
     if args.json:
         print(json.dumps(rows))
     else:

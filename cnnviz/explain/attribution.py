@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.networks.inspect import LEAVES, _graph, _tracer, extractor
-from cnnviz.networks.network import Network, NetworkLike, get
+from cnnviz.networks.inspect import LEAVES, extractor, project_tracer
+from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import runs_networks, tracing
 
 METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
@@ -137,7 +137,7 @@ def with_rule(model: nn.Module, rule: str, leaves: tuple = ()) -> nn.Module:
     from torch.fx import GraphModule
 
 
-    tracer = _tracer(leaves)
+    tracer = project_tracer(leaves)
     with tracing():
         graph = tracer.trace(model)
     gm = GraphModule(tracer.root, graph)
@@ -159,10 +159,9 @@ def with_rule(model: nn.Module, rule: str, leaves: tuple = ()) -> nn.Module:
     return gm.eval()
 
 
-def rule_model(net: NetworkLike, rule: str, device: str = "cpu") -> nn.Module:
+def rule_model(net: Network, rule: str, device: str = "cpu") -> nn.Module:
     """The network with `rule` at every rectifier, made once per network, rule and device."""
 
-    net = get(net)
     return net.memo(("rule", rule, str(device)), lambda: with_rule(net.module(device), rule, tuple(LEAVES)))
 
 
@@ -203,14 +202,13 @@ def _unit_model(net: Network, layer: str, rule: str | None, device: str) -> nn.M
 
 
 @runs_networks
-def attribute(net: NetworkLike, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
+def attribute(net: Network, x: torch.Tensor, method: str, target: int | UnitTarget | None = None, layer: str | None = None,
               device: str = "cpu", baseline: str = "black", steps: int = 32, window: int = 32, stride: int = 16,
               samples: int = 12, noise: float = 0.15, seed: int = 0,
               progress: Callable[[int, int], None] | None = None) -> Attribution:
     """One attribution map for a class (default: the predicted one) or a UnitTarget, at the input's resolution."""
     from captum.attr import IntegratedGradients, Occlusion, Saliency
 
-    net = get(net)
     if method == "occlusion":
         check_occlusion(x, window, stride)
     if isinstance(target, UnitTarget):
@@ -331,24 +329,20 @@ def _baseline(net: Network, x: torch.Tensor, kind: str) -> torch.Tensor:
     return net.preprocess(black).to(x.device) if kind == "black" else torch.zeros_like(x)
 
 
-def default_cam_layer(net: NetworkLike) -> str:
-    """The last spatial layer (before global pooling), Grad-CAM's usual choice."""
-    from cnnviz.networks import inspect as ins
-
-    spatial = [i for i in ins.layers(net) if i.shape[1] > 1]
-    return spatial[-1].node
+def default_cam_layer(net: Network) -> str:
+    """The last spatial layer (before global pooling), Grad-CAM's usual choice (the handle's own fact)."""
+    return net.default_cam_layer
 
 
 @runs_networks
-def gradcam(net: NetworkLike, x: torch.Tensor, target: int, layer: str | None = None, device: str = "cpu") -> np.ndarray:
+def gradcam(net: Network, x: torch.Tensor, target: int, layer: str | None = None, device: str = "cpu") -> np.ndarray:
     """ReLU(Σ_c mean(∂y/∂A_c)·A_c) at `layer`, bilinearly upsampled to the input, scaled to [0, 1].
 
     Activations and gradients come from a feature-extraction graph that returns both the layer
     and the logits, with torch.autograd.grad — no hooks on the shared model.
     """
-    net = get(net)
     layer = layer or default_cam_layer(net)
-    out_node = _output_node(net)
+    out_node = net.output_node
     fx = extractor(net, (layer, out_node), str(device))
     xi = x.to(device).clone().requires_grad_(True)  # parameters are frozen: the graph starts at the input
     outs = fx(xi)
@@ -362,23 +356,15 @@ def gradcam(net: NetworkLike, x: torch.Tensor, target: int, layer: str | None = 
     return cam.detach().float().cpu().numpy()
 
 
-def _output_node(net: Network) -> str:
-    """The graph's last node (the logits), read off the traced graph made once per network."""
-
-    _, graph, names, _ = _graph(net)
-    return names[[n for n in graph.nodes if n in names][-1]]
-
-
-def rectifier_count(net: NetworkLike) -> int:
+def rectifier_count(net: Network) -> int:
     """How many rectifier calls the network makes (counted once per network)."""
-    net = get(net)
     return net.memo(("rectifier-calls",), lambda: count_rectifier_calls(net.module(), tuple(LEAVES)))
 
 
 def count_rectifier_calls(model: nn.Module, leaves: tuple = ()) -> int:
     """How many rectifier calls a forward pass makes (each becomes a rule module)."""
 
-    tracer = _tracer(leaves)
+    tracer = project_tracer(leaves)
     with tracing():
         graph = tracer.trace(model)
     root = tracer.root

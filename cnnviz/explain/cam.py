@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnviz.networks.network import NetworkLike, get
+from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import runs_networks
 
 CAM_METHODS = ("gradcam++", "layercam", "eigencam", "scorecam")
@@ -41,10 +41,9 @@ def _scaled(cam: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
 
 
 def _acts_and_grads(net, x: torch.Tensor, target: int, layer: str, device: str, need_grads: bool = True):
-    from cnnviz.explain.attribution import _output_node
     from cnnviz.networks.inspect import extractor
 
-    out_node = _output_node(net)
+    out_node = net.output_node
     fx = extractor(net, (layer, out_node), str(device))
     xi = x.detach().to(device).clone().requires_grad_(need_grads)
     outs = fx(xi)
@@ -78,14 +77,12 @@ def eigen_map(acts: torch.Tensor) -> torch.Tensor:
 
 
 @runs_networks
-def cam(net: NetworkLike, x: torch.Tensor, target: int, method: str, layer: str | None = None, device: str = "cpu",
+def cam(net: Network, x: torch.Tensor, target: int, method: str, layer: str | None = None, device: str = "cpu",
         batch: int = SCORECAM_BATCH, should_stop: Callable[[], bool] | None = None,
         progress: Callable[[int, int], None] | None = None, channels: int | None = SCORECAM_CHANNELS) -> np.ndarray:
     """One CAM-family map (H×W in [0, 1]) of class `target` at `layer` (default: the last spatial one)."""
-    from cnnviz.explain.attribution import default_cam_layer
 
-    net = get(net)
-    layer = layer or default_cam_layer(net)
+    layer = layer or net.default_cam_layer
     size = (int(x.shape[-2]), int(x.shape[-1]))
     if method == "eigencam":
         acts, _, _, _ = _acts_and_grads(net, x, target, layer, device, need_grads=False)

@@ -203,11 +203,10 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
         if not diverse:
             model = get(cfg.model).module(device)
             return lambda x: (model(x)[:, cfg.class_index], None)
-        from cnnviz.explain.attribution import default_cam_layer
-
         # diversity is measured on the last spatial layer (Grad-CAM's), the logit read beside it
-        node, out = default_cam_layer(cfg.model), _logits_node(cfg.model)
-        fx = extractor(cfg.model, (node, out), device)
+        net = get(cfg.model)
+        node, out = net.default_cam_layer, net.output_node
+        fx = extractor(get(cfg.model), (node, out), device)
 
         def logit(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
             feats = fx(x)
@@ -215,7 +214,7 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
         return logit
     read = target_node(cfg)
     assert read is not None
-    fx = extractor(cfg.model, (read,), device)
+    fx = extractor(get(cfg.model), (read,), device)
 
     def channel(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         feats = fx(x)[read]
@@ -227,15 +226,6 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
             value = a.mean(dim=(1, 2))
         return value, feats if diverse else None
     return channel
-
-
-def _logits_node(name: str) -> str:
-    """The node whose output the network returns (its qualified name, as extraction asks for it)."""
-    from cnnviz.networks.inspect import _graph
-
-    _, graph, names, _ = _graph(get(name))
-    returned = next(n for n in graph.nodes if n.op == "output").all_input_nodes[0]
-    return names[returned]
 
 
 def diversity(features: torch.Tensor, images: int) -> torch.Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.networks.network import Network, NetworkLike, get
+from cnnviz.networks.network import Network
 
 DEFAULT_METHODS = ("saliency", "guided-backprop", "gradcam")
 
@@ -72,7 +72,7 @@ class SanityStep:
     maps: dict[str, np.ndarray]
 
 
-def cascading(net: NetworkLike, x: torch.Tensor, methods: tuple[str, ...] = DEFAULT_METHODS, target: int | None = None,
+def cascading(net: Network, x: torch.Tensor, methods: tuple[str, ...] = DEFAULT_METHODS, target: int | None = None,
               steps: int | None = None, seed: int = 0,
               on_step: Callable[[SanityStep, int, int], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> list[SanityStep]:
@@ -83,7 +83,6 @@ def cascading(net: NetworkLike, x: torch.Tensor, methods: tuple[str, ...] = DEFA
     """
     from cnnviz.explain import attribution as at
 
-    net = get(net)
     unknown = [m for m in methods if m not in at.METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}" if unknown else

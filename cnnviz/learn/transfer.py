@@ -178,7 +178,7 @@ def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16,
     from cnnviz.networks.inspect import extractor
 
     node = backbone(name).feature_node
-    fx = extractor(name, (node,), device)
+    fx = extractor(get(name), (node,), device)
     out = []
     for i in range(0, len(images), chunk):
         with running(), torch.no_grad():

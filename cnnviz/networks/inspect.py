@@ -21,7 +21,7 @@ from torch import nn
 
 from cnnviz.caching import KeyedCache
 from cnnviz.networks.efficientnet_lite import Conv2dSame
-from cnnviz.networks.network import Network, NetworkLike, get
+from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import running, tracing
 from cnnviz.present.colours import colour_range, is_signed, to_rgb
 
@@ -52,7 +52,8 @@ class LayerInfo:
         return f"{self.title or self.node} · {c}×{h}×{w}" + (f"  ({self.node})" if self.title else "")
 
 
-def _tracer(extra_leaves: tuple = ()):
+def project_tracer(extra_leaves: tuple = ()):
+    """The one tracer of this project (layers, extractors and rule graphs all name nodes its way)."""
     from torchvision.models.feature_extraction import NodePathTracer
 
     return NodePathTracer(leaf_modules=LEAVES + list(extra_leaves))
@@ -86,7 +87,7 @@ def analyse(model: nn.Module, input_size: tuple[int, int, int], extra_leaves: tu
     from torch.fx import GraphModule
     from torch.fx.passes.shape_prop import ShapeProp
 
-    tracer = _tracer(extra_leaves)
+    tracer = project_tracer(extra_leaves)
     with tracing():
         graph = tracer.trace(model)
     gm = GraphModule(tracer.root, graph)
@@ -138,16 +139,31 @@ def _architecture_graph(net: Network):
     return net.memo(("graph", "architecture"), make)
 
 
-def layers(net: NetworkLike) -> tuple[LayerInfo, ...]:
+def layers(net: Network) -> tuple[LayerInfo, ...]:
     """Inspectable layers (4-D outputs of convolutions, activations, pools, residual adds, concatenations).
 
     Shapes and receptive fields depend on the architecture only: a network whose weights are
     not downloaded still lists its layers (traced from the architecture).
     """
-    net = get(net)
     weighted = net.available
     model, graph, names, rf = _graph(net) if weighted else _architecture_graph(net)
     return net.memo(("layers", weighted), lambda: layers_of(model, graph, names, rf, group=net.spec.group))
+
+
+def output_node(net: Network) -> str:
+    """The node whose output the network returns (its logits), as extraction names it: one algorithm for every
+    method that reads the logits beside a layer (Grad-CAM and its family, fantasy images with diversity)."""
+    def make() -> str:
+        _, graph, names, _ = _graph(net)
+        returned = next(n for n in graph.nodes if n.op == "output").all_input_nodes[0]
+        return names[returned] if returned in names else names[[n for n in graph.nodes if n in names][-1]]
+
+    return net.memo(("output-node",), make)
+
+
+def default_cam_layer(net: Network) -> str:
+    """The last spatial layer (before global pooling), Grad-CAM's usual choice."""
+    return [i for i in layers(net) if i.shape[1] > 1][-1].node
 
 
 def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[str], str] = lambda node: "layers"
@@ -213,11 +229,11 @@ def _what(model: nn.Module, n, kind: str) -> str:
     return kind
 
 
-def layer(net: NetworkLike, node: str) -> LayerInfo:
-    return get(net).layer(node)
+def layer(net: Network, node: str) -> LayerInfo:
+    return net.layer(node)
 
 
-def extractor(net: NetworkLike, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
+def extractor(net: Network, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
     """A graph module returning {node: output}; shares the frozen model's parameters.
 
     Traced by the same tracer as `layers`, so every node a layer list offers is one it accepts. (torchvision's
@@ -226,11 +242,10 @@ def extractor(net: NetworkLike, nodes: tuple[str, ...], device: str = "cpu") -> 
     """
     from torch.fx import GraphModule
 
-    net = get(net)
 
     def make() -> nn.Module:
         model = net.module(device)
-        tracer = _tracer()
+        tracer = project_tracer()
         with tracing():
             graph = tracer.trace(model)
         by_name = {q: n for n, q in tracer.node_to_qualname.items()}
@@ -272,9 +287,8 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def feature_maps(net: NetworkLike, x: torch.Tensor, nodes: tuple[str, ...], device: str = "cpu") -> dict[str, np.ndarray]:
+def feature_maps(net: Network, x: torch.Tensor, nodes: tuple[str, ...], device: str = "cpu") -> dict[str, np.ndarray]:
     """Outputs of `nodes` for one image tensor [1,C,H,W] → {node: float32 [C,H,W]} (shared: read-only)."""
-    net = get(net)
 
     def make() -> dict[str, np.ndarray]:
         fx = extractor(net, tuple(nodes), device)
@@ -292,8 +306,7 @@ class Prediction:
     probability: float
 
 
-def predict(net: NetworkLike, x: torch.Tensor, top: int = 5, device: str = "cpu") -> list[Prediction]:
-    net = get(net)
+def predict(net: Network, x: torch.Tensor, top: int = 5, device: str = "cpu") -> list[Prediction]:
 
     def make() -> list[Prediction]:
         model = net.module(device)
@@ -306,10 +319,9 @@ def predict(net: NetworkLike, x: torch.Tensor, top: int = 5, device: str = "cpu"
     return list(_shared_result(net, ("predict", top), x, device, make))
 
 
-def effective_rf(net: NetworkLike, x: torch.Tensor, node: str, channel: int, row: int, col: int,
+def effective_rf(net: Network, x: torch.Tensor, node: str, channel: int, row: int, col: int,
                  device: str = "cpu") -> np.ndarray:
     """|∂ unit / ∂ input| summed over colour channels: where the unit actually looks, [H,W] (shared: read-only)."""
-    net = get(net)
 
     def make() -> np.ndarray:
         fx = extractor(net, (node,), device)

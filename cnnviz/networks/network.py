@@ -162,6 +162,26 @@ class Network:
 
         return inspect.layers(self)
 
+    @property
+    def output_node(self) -> str:
+        """The node whose output the network returns (its logits), as `extractor` names it."""
+        from cnnviz.networks import inspect
+
+        return inspect.output_node(self)
+
+    @property
+    def default_cam_layer(self) -> str:
+        """The last spatial layer, where Grad-CAM and its family look by default."""
+        from cnnviz.networks import inspect
+
+        return inspect.default_cam_layer(self)
+
+    def extractor(self, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
+        """A graph module returning {node: output} for these layers (made once per nodes and device)."""
+        from cnnviz.networks import inspect
+
+        return inspect.extractor(self, tuple(nodes), device)
+
     def layer(self, node: str) -> LayerInfo:
         for info in self.layers():
             if info.node == node:
@@ -172,14 +192,13 @@ class Network:
         return f"Network({self.key!r})"
 
 
-NetworkLike = Network | str
-
 _handles: dict[str, Network] = {}
 _handles_lock = threading.Lock()
 
 
-def get(net: NetworkLike) -> Network:
-    """The handle for a network name (registry or session key); a handle is returned as it is."""
+def get(net: str) -> Network:
+    """The handle for a network name (registry or session key): resolved once, at the edge (the CLI, the page's
+    model picker); the engine takes the handle. (Given a handle, it is returned as it is.)"""
     if isinstance(net, Network):
         return net
     from cnnviz.networks import session_models

@@ -244,10 +244,10 @@ def _spec_for(arch: str, n_classes: int, kwargs: dict, labels: tuple[str, ...], 
     if arch in SPECS:
         return dataclasses.replace(SPECS[arch], title=title, source="upload", architecture=build, weights="",
                                    labels=lambda: labels, top1=None, top1_source="", package=None, licence="yours")
-    from cnnviz.networks.specs import _group_first_part
+    from cnnviz.networks.specs import group_first_part
 
     return NetworkSpec(arch, title, "upload", f"{arch} from torchvision with your weights", (3, size, size), build,
-                       preprocess, labels=lambda: labels, group=_group_first_part, licence="yours")
+                       preprocess, labels=lambda: labels, group=group_first_part, licence="yours")
 
 
 def load(arch: str, weights: bytes, labels: bytes | None = None, labels_name: str = "", file_name: str = "",

@@ -101,7 +101,7 @@ def _group_resnet(node: str) -> str:
     return "stem / head"
 
 
-def _group_first_part(node: str) -> str:
+def group_first_part(node: str) -> str:
     return node.split(".")[0]
 
 
@@ -207,13 +207,13 @@ SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
     _lite(2, "6.09 M", 77.6),
     NetworkSpec("alexnet", "AlexNet", "torchvision", "ILSVRC 2012 winner (torchvision's single-GPU variant).",
                 (3, 224, 224), _torchvision_architecture("alexnet"), weights="AlexNet_Weights.IMAGENET1K_V1",
-                group=_group_first_part, arch_title="AlexNet (torchvision)",
+                group=group_first_part, arch_title="AlexNet (torchvision)",
                 backbone=Backbone("classifier.5", "classifier.6", ("features.0", "features.3", "features.6",
                                                                    "features.8", "features.10"),
                                   ("classifier.1", "classifier.4"))),
     NetworkSpec("vgg16", "VGG-16", "torchvision", "ILSVRC 2014 runner-up: stacks of 3×3 convolutions.",
                 (3, 224, 224), _torchvision_architecture("vgg16"), weights="VGG16_Weights.IMAGENET1K_V1",
-                group=_group_first_part, arch_title="VGG-16 (torchvision)",
+                group=group_first_part, arch_title="VGG-16 (torchvision)",
                 backbone=Backbone("classifier.5", "classifier.6",
                                   tuple(f"features.{i}" for i in (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)),
                                   ("classifier.0", "classifier.3"))),

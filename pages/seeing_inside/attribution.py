@@ -115,7 +115,7 @@ def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | Non
     tgt = at.UnitTarget(*unit) if unit else target
     return av.shared_map(shareable, ("attribution", model_name, key, method, target, unit, layer, baseline, steps,
                                      window, stride_o, samples, noise, device), lambda: at.attribute(
-        model_name, x, method, target=tgt, layer=layer, device=device, baseline=baseline, steps=steps, window=window,
+        net, x, method, target=tgt, layer=layer, device=device, baseline=baseline, steps=steps, window=window,
         stride=stride_o, samples=samples, noise=noise).values)
 
 
@@ -133,7 +133,7 @@ def _map(m: str) -> np.ndarray:
     if m == "scorecam":  # slow: a progress bar, and Stop ends it between batches
         return av.with_progress(at.TITLES[m], (signature, m), lambda progress: av.shared_map(
             shareable, ("attribution", model_name, photo_key, m, int(target), cam_layer, str(device)),
-            lambda: at.attribute(model_name, x, m, target=int(target), layer=cam_layer, device=str(device),
+            lambda: at.attribute(net, x, m, target=int(target), layer=cam_layer, device=str(device),
                                  progress=progress).values))
     return _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps), int(window),
                  int(stride_o), int(samples), float(noise), str(device))

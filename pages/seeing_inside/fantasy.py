@@ -42,8 +42,8 @@ mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"]
                             on_change=fv.mode_defaults)
 c3.caption(f"Runs on **{device_name(device)}**" + (f" — {notice}" if notice else ""))
 
-layers = [i for i in ins.layers(model) if i.shape[1] > 1 and i.kind in ("ReLU", "ReLU6", "add (residual)",
-                                                                       "concatenate (branches)", "Conv")]
+layers = [i for i in ins.layers(net) if i.shape[1] > 1 and i.kind in ("ReLU", "ReLU6", "add (residual)",
+                                                               "concatenate (branches)", "Conv")]
 wanted_layer = store.get("layer", "_blocks.5.depthwise_act")
 default_layer = next((k for k, i in enumerate(layers) if i.node == wanted_layer), len(layers) // 2)
 layer = channel = unit = class_index = None

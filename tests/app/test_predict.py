@@ -112,3 +112,14 @@ def test_predict_mode_is_off_unless_switched_on_and_the_switch_goes_into_the_lin
     next(t for t in at.toggle if t.label == "Predict first").set_value(True).run()
     assert any(t.label == "Your prediction" for t in at.text_input)
     assert at.query_params["predict"] in ("1", ["1"])
+    next(b for b in at.button if b.key == "conv_next").click().run()
+    assert at.query_params["predict"] in ("1", ["1"])  # stepping keeps it
+    link = {k: at.query_params[k] for k in at.query_params}
+    again = open_page("operations/convolution.py", **{k: v[0] if isinstance(v, list) else v for k, v in link.items()})
+    assert any(t.label == "Your prediction" for t in again.text_input)  # the link opens in predict mode
+    assert again.session_state["_page_conv"]["step"] == 1
+
+
+def test_a_bad_predict_value_in_a_link_keeps_it_off_with_a_notice():
+    at = open_page("operations/convolution.py", predict="maybe")
+    assert not any(t.label == "Your prediction" for t in at.text_input) and len(at.toast) >= 1

@@ -116,7 +116,7 @@ def test_every_rectifier_of_the_zoo_models_is_replaced(name):
     from cnnviz.networks.inspect import LEAVES
 
     model = get(name).module()
-    gm = at.rule_model(name, "guided")
+    gm = at.rule_model(get(name), "guided")
     expected = sum(isinstance(m, (nn.ReLU, nn.ReLU6)) for m in model.modules())
     assert gm.rectifiers_replaced == at.count_rectifier_calls(model, tuple(LEAVES)) == expected
     x = get(name).preprocess(load_sample("Coffee"))
@@ -139,7 +139,7 @@ def test_torchvision_functional_and_reused_relus_are_all_replaced():
 @pytest.mark.parametrize("method", at.METHODS)
 def test_every_method_gives_a_map_at_input_resolution(method):
     x = get("efficientnet_lite0").preprocess(load_sample("Chelsea the cat"))
-    a = at.attribute("efficientnet_lite0", x, method, steps=4, samples=2, window=56, stride=56)
+    a = at.attribute(get("efficientnet_lite0"), x, method, steps=4, samples=2, window=56, stride=56)
     assert a.values.shape == (224, 224) and np.isfinite(a.values).all()
     assert get("efficientnet_lite0").labels[a.target] in CAT_CLASSES
     if method == "gradcam":
@@ -160,12 +160,12 @@ def test_guided_backprop_and_plain_gradients_in_threads_leave_the_shared_model_c
     name = "efficientnet_lite0"
     model = get(name).module()
     x = get(name).preprocess(load_sample("Coffee"))
-    serial = {m: at.attribute(name, x, m).values for m in ("guided-backprop", "saliency", "gradcam")}
+    serial = {m: at.attribute(get(name), x, m).values for m in ("guided-backprop", "saliency", "gradcam")}
     out, errors = {}, []
 
     def work(m, k):
         try:
-            out[(m, k)] = at.attribute(name, x, m).values
+            out[(m, k)] = at.attribute(get(name), x, m).values
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
@@ -184,20 +184,20 @@ def test_guided_backprop_and_plain_gradients_in_threads_leave_the_shared_model_c
 def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
     x = get("efficientnet_lite0").preprocess(load_sample("Coffee"))
     unit = at.UnitTarget("_blocks.5.depthwise_act", 11, (10, 5))  # this channel's strongest unit on the photo
-    sal = at.attribute("efficientnet_lite0", x, "saliency", target=unit)
-    gb = at.attribute("efficientnet_lite0", x, "guided-backprop", target=unit)
+    sal = at.attribute(get("efficientnet_lite0"), x, "saliency", target=unit)
+    gb = at.attribute(get("efficientnet_lite0"), x, "guided-backprop", target=unit)
     from cnnviz.networks import inspect as ins
 
-    info = ins.layer("efficientnet_lite0", unit.layer)
+    info = ins.layer(get("efficientnet_lite0"), unit.layer)
     top, left, bottom, right = ins.rf_box(info, 10, 5, (224, 224))
     for a in (sal, gb):
         ys, xs = np.nonzero(a.values)
         assert ys.min() >= top and ys.max() <= bottom and xs.min() >= left and xs.max() <= right
-    ref = ins.effective_rf("efficientnet_lite0", x, unit.layer, 11, 10, 5)
+    ref = ins.effective_rf(get("efficientnet_lite0"), x, unit.layer, 11, 10, 5)
     np.testing.assert_allclose(sal.values, ref, rtol=1e-4, atol=1e-7)  # plain gradient = the effective RF
     with pytest.raises(ValueError, match="Grad-CAM"):
-        at.attribute("efficientnet_lite0", x, "gradcam", target=unit)
-    ch = at.attribute("efficientnet_lite0", x, "integrated-gradients", target=at.UnitTarget(unit.layer, 11), steps=4)
+        at.attribute(get("efficientnet_lite0"), x, "gradcam", target=unit)
+    ch = at.attribute(get("efficientnet_lite0"), x, "integrated-gradients", target=at.UnitTarget(unit.layer, 11), steps=4)
     assert ch.values.shape == (224, 224)
 
 

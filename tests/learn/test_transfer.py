@@ -187,12 +187,12 @@ def test_a_classifier_used_on_the_network_pages_predicts_its_own_classes():
     sm = res.classifier.session_model(res.heldout_accuracy)
     assert sm.labels == tuple(ds.classes) and "2-class classifier" in sm.title
     x = get(sm.key).preprocess(ds.images[0])
-    preds = ins.predict(sm.key, x, top=5)
+    preds = ins.predict(get(sm.key), x, top=5)
     assert len(preds) == 2
     p = res.predict(ds.images[:1])[0]
     assert preds[0].label == ds.classes[int(p.argmax())] and preds[0].probability == pytest.approx(p.max(), abs=1e-5)
-    shared_layers = ins.layers("efficientnet_lite0")
-    assert [i.node for i in ins.layers(sm.key)] == [i.node for i in shared_layers]
+    shared_layers = ins.layers(get("efficientnet_lite0"))
+    assert [i.node for i in ins.layers(get(sm.key))] == [i.node for i in shared_layers]
     assert get("efficientnet_lite0").module()._fc.out_features == 1000
 
 

@@ -20,7 +20,7 @@ def _hooks(model: nn.Module) -> int:
 def test_feature_maps_equal_the_model_computed_step_by_step():
     model = get("lenet5").module()
     x = torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
-    maps = ins.feature_maps("lenet5", x, ("c1", "s2", "c3", "a5"))
+    maps = ins.feature_maps(get("lenet5"), x, ("c1", "s2", "c3", "a5"))
     with torch.no_grad():
         c1 = model.c1(x)
         s2 = model.s2(model.a1(c1))
@@ -32,9 +32,9 @@ def test_feature_maps_equal_the_model_computed_step_by_step():
 
 def test_every_layer_shape_matches_the_module_output():
     x = get("efficientnet_lite0").preprocess(load_sample("Coffee"))
-    infos = ins.layers("efficientnet_lite0")
+    infos = ins.layers(get("efficientnet_lite0"))
     sample = infos[:: max(1, len(infos) // 12)]
-    maps = ins.feature_maps("efficientnet_lite0", x, tuple(i.node for i in sample))
+    maps = ins.feature_maps(get("efficientnet_lite0"), x, tuple(i.node for i in sample))
     for info in sample:
         assert maps[info.node].shape == info.shape
 
@@ -84,8 +84,8 @@ def test_theoretical_receptive_field_equals_the_gradient_support_on_random_stack
 
 def test_effective_receptive_field_lies_inside_the_theoretical_box():
     x = get("efficientnet_lite0").preprocess(load_sample("Chelsea the cat"))
-    info = next(i for i in ins.layers("efficientnet_lite0") if i.node == "_blocks.5.depthwise_act")
-    erf = ins.effective_rf("efficientnet_lite0", x, info.node, 3, 7, 9)
+    info = next(i for i in ins.layers(get("efficientnet_lite0")) if i.node == "_blocks.5.depthwise_act")
+    erf = ins.effective_rf(get("efficientnet_lite0"), x, info.node, 3, 7, 9)
     top, left, bottom, right = ins.rf_box(info, 7, 9, (224, 224))
     ys, xs = np.nonzero(erf)
     assert ys.min() >= top and ys.max() <= bottom and xs.min() >= left and xs.max() <= right
@@ -105,18 +105,18 @@ def test_receptive_fields_pass_through_branches_and_shortcuts():
 
 def test_many_threads_inspecting_at_once_match_serial_results_and_leave_no_hooks():
     model = get("efficientnet_lite0").module()
-    nodes = [i.node for i in ins.layers("efficientnet_lite0")][::9][:6]
+    nodes = [i.node for i in ins.layers(get("efficientnet_lite0"))][::9][:6]
     photos = [get("efficientnet_lite0").preprocess(load_sample(t)) for t in ("Chelsea the cat", "Coffee", "Rocket launch")]
     jobs = [(n, k % 3) for k, n in enumerate(nodes * 2)]
-    serial = {(n, p): ins.feature_maps("efficientnet_lite0", photos[p], (n,))[n] for n, p in jobs}
-    serial_erf = ins.effective_rf("efficientnet_lite0", photos[0], nodes[2], 0, 1, 1)
+    serial = {(n, p): ins.feature_maps(get("efficientnet_lite0"), photos[p], (n,))[n] for n, p in jobs}
+    serial_erf = ins.effective_rf(get("efficientnet_lite0"), photos[0], nodes[2], 0, 1, 1)
     results, errors = {}, []
 
     def work(n, p):
         try:
-            results[(n, p)] = ins.feature_maps("efficientnet_lite0", photos[p], (n,))[n]
+            results[(n, p)] = ins.feature_maps(get("efficientnet_lite0"), photos[p], (n,))[n]
             if n == nodes[2]:
-                results["erf"] = ins.effective_rf("efficientnet_lite0", photos[0], nodes[2], 0, 1, 1)
+                results["erf"] = ins.effective_rf(get("efficientnet_lite0"), photos[0], nodes[2], 0, 1, 1)
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
@@ -138,15 +138,15 @@ def test_montage_tiles_every_channel():
     img = ins.montage(fmap, ins.channel_order(fmap, "max"), "layer")
     assert img.ndim == 3 and img.dtype == np.uint8
     assert ins.channel_order(fmap, "mean")[0] == int(np.argmax(fmap.mean(axis=(1, 2))))
-    assert math.isinf(ins.layers("efficientnet_lite0")[-1].rf) is False
+    assert math.isinf(ins.layers(get("efficientnet_lite0"))[-1].rf) is False
 
 
 def test_layers_have_readable_names_with_the_module_path_as_a_detail():
-    lite = {i.node: i for i in ins.layers("efficientnet_lite0")}
+    lite = {i.node: i for i in ins.layers(get("efficientnet_lite0"))}
     assert lite["_blocks.8.expand_act"].title == "stage 5 · block 8 · expand 1×1 conv → ReLU6"
     assert lite["_blocks.8._depthwise_conv"].title == "stage 5 · block 8 · depthwise 5×5 conv"
     assert lite["_conv_stem"].label == "stem · 3×3 conv, stride 2 · 32×112×112  (_conv_stem)"
-    lenet = {i.node: i for i in ins.layers("lenet5")}
+    lenet = {i.node: i for i in ins.layers(get("lenet5"))}
     assert lenet["a1"].title == "5×5 conv → Tanh" and lenet["s2"].title == "average pool 2×2"
-    resnet = {i.node: i for i in ins.layers("resnet18")}
+    resnet = {i.node: i for i in ins.layers(get("resnet18"))}
     assert resnet["layer2.1.relu_1"].title == "layer2 · block 1 · add (residual) → ReLU"

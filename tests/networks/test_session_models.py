@@ -28,16 +28,16 @@ def _digit(k=0) -> np.ndarray:
 def test_a_session_lenet_is_inspected_with_its_own_layers_and_weights():
     model = _trained_lenet()
     sm = session_models.register("lenet5", model, "mine", [str(d) for d in range(10)])
-    kinds = [i.kind for i in ins.layers(sm.key)]
+    kinds = [i.kind for i in ins.layers(get(sm.key))]
     assert "ReLU" in kinds and "MaxPool" in kinds
-    assert "Tanh" in [i.kind for i in ins.layers("lenet5")]  # the registry's LeNet-5 is another model
+    assert "Tanh" in [i.kind for i in ins.layers(get("lenet5"))]  # the registry's LeNet-5 is another model
     x = get(sm.key).preprocess(_digit())
     with torch.no_grad():
         p = model(x).softmax(1)[0]
         c1 = model.a1(model.c1(x))[0]
-    preds = ins.predict(sm.key, x, top=3)
+    preds = ins.predict(get(sm.key), x, top=3)
     assert preds[0].index == int(p.argmax()) and preds[0].probability == pytest.approx(float(p.max()), abs=1e-6)
-    fmap = ins.feature_maps(sm.key, x, ("a1",))["a1"]
+    fmap = ins.feature_maps(get(sm.key), x, ("a1",))["a1"]
     np.testing.assert_allclose(fmap, c1.numpy(), atol=1e-6)
     assert get(sm.key).labels == tuple(str(d) for d in range(10)) and get(sm.key).title == "mine"
 
@@ -47,15 +47,15 @@ def test_a_session_model_and_everything_derived_from_it_is_freed_with_the_sessio
     sm = session_models.register("lenet5", model, "mine", [str(d) for d in range(10)])
     key, gone = sm.key, weakref.ref(model)
     x = get(key).preprocess(_digit())
-    ins.feature_maps(key, x, ("c3",))
-    ins.effective_rf(key, x, "a3", 0, 2, 2)
-    at.attribute(key, x, "guided-backprop")
+    ins.feature_maps(get(key), x, ("c3",))
+    ins.effective_rf(get(key), x, "a3", 0, 2, 2)
+    at.attribute(get(key), x, "guided-backprop")
     assert len(sm.cache) >= 3
     del sm, model
     gc.collect()
     assert gone() is None, "a cache outside the session still holds the session's model"
     with pytest.raises(ModelUnavailable, match="session that has ended"):
-        ins.layers(key)
+        ins.layers(get(key))
 
 
 def test_two_sessions_models_never_share_cached_graphs():
@@ -63,10 +63,10 @@ def test_two_sessions_models_never_share_cached_graphs():
     b = session_models.register("lenet5", _trained_lenet("tanh", "avg", 3), "b", [str(d) for d in range(10)])
     assert a.key != b.key
     x = get(a.key).preprocess(_digit(5))
-    fa = ins.feature_maps(a.key, x, ("c1",))["c1"]
-    fb = ins.feature_maps(b.key, x, ("c1",))["c1"]
+    fa = ins.feature_maps(get(a.key), x, ("c1",))["c1"]
+    fb = ins.feature_maps(get(b.key), x, ("c1",))["c1"]
     assert not np.allclose(fa, fb)
-    assert [i.kind for i in ins.layers(a.key)] != [i.kind for i in ins.layers(b.key)]
+    assert [i.kind for i in ins.layers(get(a.key))] != [i.kind for i in ins.layers(get(b.key))]
 
 
 def test_guided_backprop_applies_its_rule_inside_a_relu_lenet_trained_here():
@@ -74,8 +74,8 @@ def test_guided_backprop_applies_its_rule_inside_a_relu_lenet_trained_here():
     sm = session_models.register("lenet5", model, "mine", [str(d) for d in range(10)])
     assert at.count_rectifier_calls(sm.model) == 4
     x = get(sm.key).preprocess(_digit(2))
-    guided = at.attribute(sm.key, x, "guided-backprop", target=3).values
-    plain = at.attribute(sm.key, x, "saliency", target=3).values
+    guided = at.attribute(get(sm.key), x, "guided-backprop", target=3).values
+    plain = at.attribute(get(sm.key), x, "saliency", target=3).values
     assert guided.shape == plain.shape == (32, 32) and not np.allclose(np.abs(guided), plain)
 
 

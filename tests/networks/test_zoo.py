@@ -21,7 +21,7 @@ from tests.expectations import CAT_CLASSES
 def test_efficientnet_lite0_loads_strictly_and_recognises_the_samples(photo, labels):
     x = get("efficientnet_lite0").preprocess(load_sample(photo))
     assert x.shape == (1, 3, 224, 224)
-    preds = predict("efficientnet_lite0", x)
+    preds = predict(get("efficientnet_lite0"), x)
     assert preds[0].label in labels
     assert sum(p.numel() for p in get("efficientnet_lite0").module().parameters()) == 4_652_008
 
@@ -132,7 +132,7 @@ def test_mobilenet_v2_runs_torchvisions_genuine_weights_offline_on_every_surface
     status = registry.weight_status("mobilenet_v2")
     assert status.state == registry.READY and status.path.endswith("mobilenet_v2-b0353104.pth")
     assert registry.sha256_of(Path(status.path)).startswith("b0353104")
-    assert ins.predict("mobilenet_v2", get("mobilenet_v2").preprocess(load_sample("Chelsea the cat")))[0].label \
+    assert ins.predict(get("mobilenet_v2"), get("mobilenet_v2").preprocess(load_sample("Chelsea the cat")))[0].label \
         in CAT_CLASSES
     net = get("mobilenet_v2")
     assert net.available and net.title == "MobileNetV2" and len(net.labels) == 1000
@@ -167,8 +167,8 @@ def test_efficientnet_lite1_and_lite2_load_strictly_and_recognise_the_samples(na
     assert net.status().state == registry.READY and size == {"efficientnet_lite1": 240, "efficientnet_lite2": 260}[name]
     cat = net.preprocess(load_sample("Chelsea the cat"))
     assert cat.shape == (1, 3, size, size)
-    assert predict(name, cat)[0].label in CAT_CLASSES
-    assert predict(name, net.preprocess(load_sample("Coffee")))[0].label == "espresso"
+    assert predict(get(name), cat)[0].label in CAT_CLASSES
+    assert predict(get(name), net.preprocess(load_sample("Coffee")))[0].label == "espresso"
 
 
 def test_every_network_defaults_to_its_own_preprocessing_and_offers_squash_and_pad():

@@ -5,6 +5,7 @@ import pytest
 
 from cnnviz.grids.pool import PoolConfig, pool2d
 from cnnviz.networks.inspect import Prediction, layers
+from cnnviz.networks.network import get
 from cnnviz.present.figures import (
     activation_figure,
     get_style,
@@ -50,7 +51,7 @@ def test_accuracy_axes_run_from_0_to_100_percent_in_round_steps():
 
 
 def test_receptive_field_log_axis_has_plain_round_labels():
-    fig = receptive_field_figure(layers("lenet5"))
+    fig = receptive_field_figure(layers(get("lenet5")))
     assert fig.layout.yaxis.type == "log"
     assert list(fig.layout.yaxis.ticktext)[:4] == ["1", "2", "5", "10"]
 
