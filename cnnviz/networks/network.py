@@ -94,6 +94,12 @@ class Network:
         return self._description if self._description is not None else self.spec.description
 
     @property
+    def takes_digits(self) -> bool:
+        """A digit network (LeNet-5 and what was trained from it): pages offer digits, not photos, and no fantasy
+        images (its classes are digits drawn on a blank page)."""
+        return self.spec.input_kind == "digits"
+
+    @property
     def input_size(self) -> tuple[int, int, int]:
         return self.spec.input_size
 

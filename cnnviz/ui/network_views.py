@@ -54,7 +54,7 @@ def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty:
         box = pre.crop_box(w, h)
         shown = photo if box == (0, 0, h - 1, w - 1) else draw_box(photo, box, width=max(2, w // 150))
         st.image(shown, caption="your picture" + (" — the box is what the network sees" if shown is not photo else ""),
-                 width="stretch" if net.base != "lenet5" else 140)
+                 width="stretch" if not net.takes_digits else 140)
         with st.expander("What the network sees", expanded=True):
             st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180)
             st.markdown("\n".join(f"{k + 1}. {s}" for k, s in enumerate(pre.describe(photo.shape))))

@@ -85,7 +85,7 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
 
 def picture(net: Network, store: dict, prefix: str, camera: bool = True) -> tuple[np.ndarray, str]:
     """The picture for `net`: digits for LeNet-5, photos for the ImageNet networks; (RGB uint8, stable id)."""
-    if net.base == "lenet5":
+    if net.takes_digits:
         return digit_picture(net, store, prefix)
     return photo_picture(store, prefix, camera)
 

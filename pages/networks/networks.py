@@ -69,6 +69,6 @@ with right:
     views.receptive_field(net, info, x, channel, unit, seen, sty, device)
 views.rf_chart(net, info, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
-           **({"sample": store["sample"]} if net.base != "lenet5" else {"digit": str(store.get("digit", 0))}),
+           **({"sample": store["sample"]} if not net.takes_digits else {"digit": str(store.get("digit", 0))}),
            "layer": info.node, "channel": str(channel), "unit": f"{unit[0]},{unit[1]}",
            **({"fit": fit} if fit != "own" else {})})

@@ -101,7 +101,7 @@ default_cam = at.default_cam_layer(net)
 cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
                          index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
 baseline, steps, window, stride_o, samples, noise = av.method_settings(seen.shape[:2])
-if net.base == "lenet5" and at.rectifier_count(net) == 0:
+if net.takes_digits and at.rectifier_count(net) == 0:
     st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
             "gradient here.")
 
@@ -145,6 +145,6 @@ if values is None:  # stopped: the maps it had finished
     values = av.partial_maps(signature)
 av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=preds, network=net.title)
 write_url({**({"model": net.link_name} if net.link_name else {}),
-           **({"sample": store["sample"]} if net.base != "lenet5" else {}), **({"fit": fit} if fit != "own" else {}),
+           **({"sample": store["sample"]} if not net.takes_digits else {}), **({"fit": fit} if fit != "own" else {}),
            **av.attribution_link(methods, target_kind or "", target)})
 av.sanity_section(net, x, int(target), seen, labels[int(target)], sty, share=shareable)

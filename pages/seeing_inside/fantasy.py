@@ -33,7 +33,7 @@ st.caption("Start from noise and change the picture, step by step, so that a cho
 
 device, notice = resolve_device(settings.device)
 c1, c2, c3 = st.columns([2, 3, 2])
-net = pick_network(c1, store, "fa_model", accept=lambda n: n.base != "lenet5", available_only=True,
+net = pick_network(c1, store, "fa_model", accept=lambda n: not n.takes_digits, available_only=True,
                    help="★ marks classifiers trained in this session on the Training page: try one of your classes")
 model = net.key
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], default="channel", required=True,
