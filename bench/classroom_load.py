@@ -260,16 +260,23 @@ class Student:
                 await asyncio.sleep(0.5)
 
 
+async def start_class(teacher: Session, url: str, n_students: int):
+    """The teacher opens Convolution and starts a class; n students join it with its link.
+    (the teacher's run, the students, those who joined, the join errors)"""
+    run = await teacher.open("convolution")
+    run = await teacher.click(run, "Start a class")
+    code = re.search(r"Teaching class \*\*([A-Z0-9]{5})", "\n".join(run.texts)).group(1)
+    students = [Student(url, code) for _ in range(n_students)]
+    joined = await asyncio.gather(*(s.join() for s in students), return_exceptions=True)
+    join_errors = [f"{type(e).__name__}: {e}"[:120] for e in joined if isinstance(e, BaseException)]
+    alive = [s for s, j in zip(students, joined, strict=True) if not isinstance(j, BaseException)]
+    return run, students, alive, join_errors
+
+
 async def lecture(url: str, n_students: int, steps: int, every: float, replicas: list, kill=None) -> dict:
     """A teacher steps `steps` times, `every` seconds apart, with n students following (see the module doc)."""
     async with Session(url) as teacher:
-        run = await teacher.open("convolution")
-        run = await teacher.click(run, "Start a class")
-        code = re.search(r"Teaching class \*\*([A-Z0-9]{5})", "\n".join(run.texts)).group(1)
-        students = [Student(url, code) for _ in range(n_students)]
-        joined = await asyncio.gather(*(s.join() for s in students), return_exceptions=True)
-        join_errors = [f"{type(e).__name__}: {e}"[:120] for e in joined if isinstance(e, BaseException)]
-        alive = [s for s, j in zip(students, joined, strict=True) if not isinstance(j, BaseException)]
+        run, students, alive, join_errors = await start_class(teacher, url, n_students)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(s.follow(stop)) for s in alive]
         await asyncio.sleep(10)  # every timer running; then 10 s of idle following, CPU measured
@@ -324,12 +331,7 @@ async def lecture(url: str, n_students: int, steps: int, every: float, replicas:
 async def ask_round(url: str, n_students: int, server) -> dict:
     """One "Ask the class" round on Convolution (see the module doc)."""
     async with Session(url) as teacher:
-        run = await teacher.open("convolution")
-        run = await teacher.click(run, "Start a class")
-        code = re.search(r"Teaching class \*\*([A-Z0-9]{5})", "\n".join(run.texts)).group(1)
-        students = [Student(url, code) for _ in range(n_students)]
-        joined = await asyncio.gather(*(s.join() for s in students), return_exceptions=True)
-        alive = [s for s, j in zip(students, joined, strict=True) if not isinstance(j, BaseException)]
+        run, students, alive, _ = await start_class(teacher, url, n_students)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(s.follow(stop)) for s in alive]
         await asyncio.sleep(3)
