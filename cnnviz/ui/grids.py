@@ -229,7 +229,9 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
     @st.fragment(run_every=every, key=key)
     def _fragment() -> None:
         advance_if_playing(store, n_steps)
-        if ask is not None:
+        from cnnviz.ui.settings import current
+
+        if ask is not None and not current().presentation:  # projected, it is in the sidebar (one screen)
             predict.switch(key)
         i = stepper(store, n_steps, key, shortcuts, unit)
         for k, v in ((step_key, str(i)), (speed_key, f"{store.get('speed', 1):g}")):

@@ -164,10 +164,11 @@ def test_clicking_a_unit_moves_its_receptive_field(server, watched, artifacts):
     chart.scroll_into_view_if_needed()
     watched.page.wait_for_timeout(1500)  # plotly finishes drawing before it reports clicks
     for k in range(4):  # another unit each try: a second click on a selected point would deselect it
-        xy = chart.evaluate("""(el, [x, y]) => { const L = el._fullLayout; const r = el.getBoundingClientRect();
-            return [r.left + L.xaxis._offset + L.xaxis.l2p(x), r.top + L.yaxis._offset + L.yaxis.l2p(y)]; }""",
-                            [k, k])
-        watched.page.mouse.click(xy[0], xy[1])
+        watched.wait_idle()
+        xy = chart.evaluate("""(el, [x, y]) => { const L = el._fullLayout;
+            return [L.xaxis._offset + L.xaxis.l2p(x), L.yaxis._offset + L.yaxis.l2p(y)]; }""", [k, k])
+        # relative to the chart, placed when the click happens: a page that moved meanwhile still gets the unit
+        chart.click(position={"x": xy[0], "y": xy[1]})
         try:
             _wait_text(watched, f"Activation at ({k}, {k})", timeout=20_000 if k < 3 else STATE_TIMEOUT_MS)
             break
