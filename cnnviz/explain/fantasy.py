@@ -206,7 +206,7 @@ def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
         # diversity is measured on the last spatial layer (Grad-CAM's), the logit read beside it
         net = get(cfg.model)
         node, out = net.default_cam_layer, net.output_node
-        fx = extractor(get(cfg.model), (node, out), device)
+        fx = extractor(net, (node, out), device)
 
         def logit(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
             feats = fx(x)

@@ -60,10 +60,12 @@ class Question:
 
     @property
     def answer_text(self) -> str:
-        a = self.answer
-        if isinstance(a, tuple):
-            return f"{a[0]} × {a[1]}" if a[0] != 1 or len(a) != 2 else f"{a[1]}"
-        return a if isinstance(a, str) else fmt(a)
+        return answer_label(self.answer)
+
+    @property
+    def told(self) -> str:
+        """The answer and its arithmetic, for whoever did not answer (the teacher's reveal, a student who sent none)."""
+        return f"The answer: {self.answer_text}, because {self.because}"
 
     def parse(self, text: str | None) -> float | tuple[int, int] | str:
         """What the learner typed → a comparable answer; AnswerError in words when it cannot be one."""
@@ -264,8 +266,10 @@ def score_text(right: int, checked: int, skipped: int = 0) -> str:
 
 
 def answer_label(a: float | tuple[int, int] | str) -> str:
-    """An answer as a learner reads it: 18, 0.25, 3 × 3, keep."""
-    return f"{a[0]} × {a[1]}" if isinstance(a, tuple) else a if isinstance(a, str) else fmt(a)
+    """An answer as a learner reads it: 18, 0.25, 3 × 3 (a size of one row: its length), keep."""
+    if isinstance(a, tuple):
+        return f"{a[0]} × {a[1]}" if a[0] != 1 else f"{a[1]}"
+    return a if isinstance(a, str) else fmt(a)
 
 
 def histogram(q: Question, answers: Sequence[float | tuple[int, int] | str]) -> list[tuple[str, int, bool]]:

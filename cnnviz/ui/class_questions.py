@@ -45,10 +45,15 @@ def _class_view() -> View | None:
         return None
 
 
+def _poll() -> dict | None:
+    """The class's question, open or revealed (None: none, or this session is in no class)."""
+    view = _class_view()
+    return view.poll if view is not None else None
+
+
 def _poll_here(key: str, i: int) -> dict | None:
     """The class's question if it was asked on this stepper at this step."""
-    view = _class_view()
-    poll = view.poll if view is not None else None
+    poll = _poll()
     if poll and poll.get("stepper") == key and poll.get("step") == i and poll.get("page") == \
             st.session_state.get("_class_page"):
         return poll
@@ -57,8 +62,7 @@ def _poll_here(key: str, i: int) -> dict | None:
 
 def open_question_key() -> str | None:
     """The key of the class's unrevealed question (None when there is none, or this session is in no class)."""
-    view = _class_view()
-    poll = view.poll if view is not None else None
+    poll = _poll()
     if not poll or poll.get("revealed"):
         return None
     return question_from_dict(poll["question"]).key
@@ -69,9 +73,12 @@ def teacher_polling(key: str) -> bool:
     s = _state()
     if s.get("role") != "teacher":
         return False
-    view = _class_view()
-    poll = view.poll if view is not None else None
+    poll = _poll()
     return bool(poll and poll.get("stepper") == key and not poll.get("revealed"))
+
+
+def is_teacher() -> bool:
+    return _state().get("role") == "teacher"
 
 
 def set_extra(**changes) -> None:
@@ -130,7 +137,7 @@ def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool
                 set_extra(poll={**poll, "revealed": True})
                 st.rerun()  # and the timer stops
             return True, q.hide
-        show_verdict(True, f"The answer: {q.answer_text}, because {q.because}")
+        show_verdict(True, q.told)
         right = sum(q.is_right(a) for a in answers)
         st.caption(f"{right} of {len(answers)} right.")
         if st.button("Close the question", key=f"{key}_close_poll"):
@@ -146,7 +153,7 @@ def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
     with st.container(border=True):
         if poll.get("revealed"):
             if given is None:
-                show_verdict(True, f"The answer: {q.answer_text}, because {q.because}")
+                show_verdict(True, q.told)
             else:
                 show_verdict(*q.verdict(q.parse(given)))
             return False, ()

@@ -185,7 +185,7 @@ def _teacher_controls(s: dict) -> None:
     if photo is not None and st.button("Share the photo I uploaded", icon=":material/share:", key="class_share",
                                        help="Uploads stay yours unless you share one."):
         try:
-            store().share_photo(code, s["token"], png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8))))
+            store().share_photo(code, s["token"], _photo_png(photo))
             st.toast("Your photo is shared with the class.", icon=":material/share:")
         except ClassroomError as e:
             st.error(str(e))
@@ -218,6 +218,11 @@ def _followers(code: str) -> None:
         st.caption(f"{store().followers(code)} student(s) following")
     except ClassroomUnavailable as e:
         st.warning(str(e), icon=":material/cloud_off:")
+
+
+def _photo_png(photo: tuple[np.ndarray, str]) -> bytes:
+    """A class member's upload as the PNG that travels (shared with the class, or with a spotlight)."""
+    return png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8)))
 
 
 def _pause_and_spotlight(s: dict) -> None:
@@ -271,7 +276,7 @@ def _student_controls(s: dict) -> None:
                                                    help="Your uploaded photo travels only if you tick this.")
     if st.button("Show my view to the teacher", icon=":material/present_to_all:", key="class_offer",
                  help="Your teacher sees it in a queue (as 'Student N', no name) and may open it on the projector."):
-        png = png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8))) if with_photo and photo else None
+        png = _photo_png(photo) if with_photo and photo else None
         try:
             n = store().offer(s["code"], s["id"], st.session_state.get("_class_page", "start"),
                               {k: st.query_params[k] for k in st.query_params}, png)

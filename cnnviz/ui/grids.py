@@ -240,7 +240,9 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
         from cnnviz.ui.classroom import publish
 
         publish()  # a teacher's class follows each step
-        questions = predict.questions_at(i, ask, size) if ask is not None else []
+        # built only when someone may ask them (a step view's questions cost a step trace of their own)
+        wanted = ask is not None and (predict.enabled() or class_questions.is_teacher())
+        questions = predict.questions_at(i, ask, size) if wanted else []
         asked = class_questions.stepper(key, i, questions)  # a question the teacher put to the class
         if asked is None and questions and predict.enabled() and not predict.ask(store, key, questions):
             asked = True, tuple(h for q in questions for h in q.hide)

@@ -103,7 +103,7 @@ def ask(store: dict, key: str, questions: list[Question]) -> bool:
             show_verdict(*done[q.key])
             continue
         store["_pending_question"] = q.key
-        pressed, given = answer_box(q, _form_key(key, q))
+        _, given = answer_box(q, _form_key(key, q))
         if given is None:
             st.caption(f"Your score: {score_text(**score())}")
             return False
@@ -129,7 +129,7 @@ def pending(store: dict, q: Question) -> bool:
 
 
 def held_back(what: str) -> None:
-    st.caption(f"{what}: predict it first, in the step view (Predict first is on).")
+    st.caption(f"{what}: predict it first, in the step view.")
 
 
 def questions_at(i: int, cell: Callable[[int], Question | None] | None,
