@@ -42,13 +42,14 @@ def main(repeats: int) -> None:
     base = med(lambda: fwd_bwd(x, 285), repeats)
     gb = med(lambda: at.attribute(get(NAME), x, "guided-backprop", target=285), repeats)
     print(f"guided backprop {gb * 1000:.1f} ms ÷ forward+backward {base * 1000:.1f} ms = {gb / base:.2f} (goal ≤ 1.3)")
-    from cnnviz.explain import cam
+    from cnnviz.explain.method import Request
+    from cnnviz.explain.methods import scorecam
 
     gradcam = med(lambda: at.attribute(get(NAME), x, "gradcam", target=285), repeats)
-    for channels, batch in ((cam.SCORECAM_CHANNELS, 8), (cam.SCORECAM_CHANNELS, 16), (cam.SCORECAM_CHANNELS, 32),
-                            (cam.SCORECAM_CHANNELS, 8)):
+    for channels, batch in ((scorecam.CHANNELS, 8), (scorecam.CHANNELS, 16), (scorecam.CHANNELS, 32),
+                            (scorecam.CHANNELS, 8)):
         t = time.perf_counter()
-        cam.cam(get(NAME), x, 285, "scorecam", batch=batch, channels=channels)
+        scorecam.compute(Request.for_class(get(NAME), x, 285), batch=batch, channels=channels)
         score = time.perf_counter() - t
         print(f"Score-CAM, {channels} most active channels, batches of {batch}: {score:.1f} s ÷ Grad-CAM "
               f"{gradcam * 1000:.0f} ms = {score / gradcam:.0f} (224 px, {torch.get_num_threads()} threads)", flush=True)

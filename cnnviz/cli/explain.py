@@ -6,10 +6,7 @@ import numpy as np
 
 from cnnviz.cli.common import add_own_weights, device_of, layer_of, model_arg, pair, read_photo
 from cnnviz.errors import CnnvizError
-
-# attribution.METHODS, written out so that the command line starts without importing torch (a test keeps them equal)
-METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
-           "occlusion", "smoothgrad", "gradcam++", "layercam", "eigencam", "scorecam")
+from cnnviz.explain import methods as registry
 
 
 def cmd_attribute(args) -> None:
@@ -29,13 +26,13 @@ def cmd_attribute(args) -> None:
         raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
     a = attribution.attribute(net, x, args.method, target=args.target, layer=args.layer,
                               device=str(device_of(args)))
-    v = np.abs(a.values) if args.method not in attribution.CAM_LIKE else a.values
+    v = a.values if registry.method(args.method).cam_like else np.abs(a.values)
     hi = float(np.percentile(v, 99.5)) or float(v.max()) or 1.0
     img = overlay(net.preprocessing.image(photo), np.clip(v / hi, 0, 1), 0.6)
     Image.fromarray(img).save(args.output)
     if args.npy:
         np.save(args.npy, a.values)
-    print(f"saved {args.output}: {attribution.TITLES[args.method]} for class {a.target} "
+    print(f"saved {args.output}: {registry.title(args.method)} for class {a.target} "
           f"({net.labels[a.target]})")
 
 
@@ -79,23 +76,24 @@ def cmd_sanity(args) -> None:
     from cnnviz.explain.sanity import cascading
     from cnnviz.networks.network import get
 
-    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise CnnvizError(f"--methods: unknown method {bad[0]!r}; use {', '.join(METHODS)}" if bad else
+    chosen = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    bad = [m for m in chosen if m not in registry.names()]
+    if bad or not chosen:
+        raise CnnvizError(f"--methods: unknown method {bad[0]!r}; use {', '.join(registry.names())}" if bad else
                           "--methods: name at least one method, e.g. saliency,guided-backprop,gradcam")
     if args.steps is not None and args.steps < 1:
         raise CnnvizError("--steps must be at least 1")
-    x = get(args.model).preprocess(read_photo(args.image))
-    steps = cascading(get(args.model), x, methods, target=args.target, steps=args.steps, seed=args.seed)
+    net = get(args.model)
+    x = net.preprocess(read_photo(args.image))
+    steps = cascading(net, x, chosen, target=args.target, steps=args.steps, seed=args.seed)
     if args.json:
         print(json.dumps({"steps": [{"randomised": s.randomised, "similarity": {m: round(v, 4) for m, v in
                                                                                s.similarity.items()}} for s in steps]}))
         return
     print("Spearman rank correlation of |map| with the original, randomising from the top:")
-    print(f"{'randomised':>16}  " + "  ".join(f"{m:>16}" for m in methods))
+    print(f"{'randomised':>16}  " + "  ".join(f"{m:>16}" for m in chosen))
     for s in steps:
-        print(f"{s.randomised:>16}  " + "  ".join(f"{s.similarity[m]:>16.3f}" for m in methods))
+        print(f"{s.randomised:>16}  " + "  ".join(f"{s.similarity[m]:>16.3f}" for m in chosen))
 
 
 def register(sub) -> None:
@@ -104,7 +102,7 @@ def register(sub) -> None:
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
     add_own_weights(p)
-    p.add_argument("--method", required=True, choices=list(METHODS),
+    p.add_argument("--method", required=True, choices=list(registry.names()),
                    help="gradcam++, layercam, eigencam and scorecam are the CAM family beside gradcam")
     p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
     p.add_argument("--layer", default=None, help="the CAM methods' layer (default: the last spatial one)")

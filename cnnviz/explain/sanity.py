@@ -17,6 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.errors import CnnvizError
+from cnnviz.explain import methods as registry
+from cnnviz.explain.attribution import attribute
 from cnnviz.networks.network import Network
 
 DEFAULT_METHODS = ("saliency", "guided-backprop", "gradcam")
@@ -81,16 +84,14 @@ def cascading(net: Network, x: torch.Tensor, methods: tuple[str, ...] = DEFAULT_
     Works on a private deep copy (the shared model is never touched); stops between steps when asked,
     returning the steps done.
     """
-    from cnnviz.explain import attribution as at
-
-    unknown = [m for m in methods if m not in at.METHODS]
-    if unknown or not methods:
-        raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}" if unknown else
-                         "choose at least one method")
+    if not methods:
+        raise CnnvizError("choose at least one method")
+    for m in methods:
+        registry.method(m)  # an unknown name refused in words before any work
     if target is None:
         with torch.no_grad():
             target = int(net.module("cpu")(x).argmax(1))
-    original = {m: at.attribute(net, x, m, target=target).values for m in methods}
+    original = {m: attribute(net, x, m, target=target).values for m in methods}
     out = [SanityStep("none", {m: 1.0 for m in methods}, original)]
     groups = layer_groups(net.module("cpu"))[::-1]
     groups = groups[:steps] if steps else groups
@@ -104,7 +105,7 @@ def cascading(net: Network, x: torch.Tensor, methods: tuple[str, ...] = DEFAULT_
         randomise(private, group, seed + k)
         copy_net = Network(net.spec, key=f"{net.key}~sanity~{group}", module=copy.deepcopy(private),
                            labels=net.labels)
-        maps = {m: at.attribute(copy_net, x, m, target=target).values for m in methods}
+        maps = {m: attribute(copy_net, x, m, target=target).values for m in methods}
         step = SanityStep(group, {m: spearman(original[m], maps[m]) for m in methods}, maps)
         out.append(step)
         if on_step:

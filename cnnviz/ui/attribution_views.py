@@ -10,6 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.explain import attribution as at
+from cnnviz.explain import methods as registry
 from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
@@ -20,7 +21,7 @@ def _png(rgb: np.ndarray) -> bytes:
     return png_bytes(Image.fromarray(rgb))
 
 
-EVERY_METHOD = [m for m in at.METHODS if m != "scorecam"]  # Score-CAM alone takes half a minute: added by hand
+EVERY_METHOD = [m.name for m in registry.every() if not m.slow]  # Score-CAM alone takes half a minute: by hand
 EVERY_HELP = ("Every method at once on this photo and class, on one colour scale (Score-CAM, slow, can be added by "
               "hand); below them, one PNG slide of them all with the top-5")
 
@@ -48,8 +49,8 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
             img = overlay(seen, shown[method], alpha, sty.sequential)
             big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)),
                                                          Image.Resampling.NEAREST))
-            st.image(big, caption=f"{at.TITLES[method]} · {what}", width="stretch")
-            st.caption(at.NOTES[method])
+            st.image(big, caption=f"{registry.title(method)} · {what}", width="stretch")
+            st.caption(registry.method(method).note)
             if downloads:
                 st.download_button("PNG", partial(_png, big),  # encoded only when asked
                                    file_name=f"{key.replace('@', '-')}_{method}.png", mime="image/png",
@@ -57,7 +58,7 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
     if downloads and predictions is not None and len(values) > 1:
         top5 = [(p.label, p.probability) for p in predictions]
         st.download_button("All maps, the photo and the top-5 as one slide (PNG)", partial(
-            lambda: png_bytes(class_sheet(seen, shown, at.TITLES, what, top5, network, sty.sequential, alpha))),
+            lambda: png_bytes(class_sheet(seen, shown, {m: registry.title(m) for m in shown}, what, top5, network, sty.sequential, alpha))),
             file_name=f"{key.replace('@', '-')}_where_{what.replace(' ', '_')}.png", mime="image/png",
             key="attr_dl_sheet", icon=":material/slideshow:", type="primary")
     st.caption("Guided backprop and deconvnet apply their rule at every rectifier (ReLU6, functional and reused "
@@ -75,7 +76,7 @@ def maps_as_they_come(methods: list[str], one: Callable[[str], np.ndarray], sign
     out: dict[str, np.ndarray] = {}
     st.session_state[_PARTIAL] = (signature, out)
     for k, method in enumerate(methods):
-        progress.progress(k / len(methods), text=f"{at.TITLES[method]} ({k + 1} of {len(methods)})… "
+        progress.progress(k / len(methods), text=f"{registry.title(method)} ({k + 1} of {len(methods)})… "
                                                  f"{k} ready below; Stop keeps them")
         out[method] = one(method)
         with shown.container():
@@ -93,14 +94,13 @@ def partial_maps(signature: tuple) -> dict[str, np.ndarray]:
 
 def read_attribution_link(params: dict, model: str) -> list[str]:
     """The methods and the explained class of a link, put where the page's widgets start from."""
-    from cnnviz.explain import attribution as at
     from cnnviz.urlstate import int_in, read_params
 
     def methods(t: str) -> list[str]:
         chosen = [m for m in t.split(",") if m]
-        unknown = [m for m in chosen if m not in at.METHODS]
+        unknown = [m for m in chosen if m not in registry.names()]
         if unknown:
-            raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(at.METHODS)}")
+            raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(registry.names())}")
         return chosen
 
     vals, notices = read_params(params, {"methods": methods, "cls": int_in(0, 99_999)})
@@ -116,22 +116,39 @@ def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[
     return {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
 
 
-def method_settings(size: tuple[int, int]) -> tuple[str, int, int, int, int, float]:
-    """The methods' settings expander: (IG baseline, IG steps, occlusion window, occlusion stride, SmoothGrad
-    samples, SmoothGrad noise); the occlusion window and stride never exceed the input (LeNet's is 32 px)."""
-    fits = min(112, *size)
-    for k in ("attr_window", "attr_ostride"):
-        if (st.session_state.get(k) or 0) > fits:  # kept from a larger network's input: the nearest that fits
-            st.session_state[k] = fits
+def method_settings(size: tuple[int, int]) -> dict[str, str | int | float]:
+    """The methods' settings expander, one column per method that has settings, each widget built from the
+    method's record (label, range, default); a range tied to the input (occlusion's window and stride) never
+    exceeds it — a value kept from a larger network's input becomes the nearest that fits."""
+    side = min(size)
+    tuned = [m for m in registry.every() if m.settings]
+    out: dict[str, str | int | float] = {}
     with st.expander("Method settings"):
-        s1, s2, s3, s4 = st.columns(4)
-        baseline = s1.selectbox("Integrated gradients baseline", ["black", "blur", "zero"], key="attr_base")
-        steps = s2.number_input("Integration steps", 4, 200, 32, key="attr_steps")
-        window = s3.number_input("Occlusion window (px)", 4, fits, max(4, size[0] // 7), key="attr_window")
-        stride = s3.number_input("Occlusion stride (px)", 2, fits, max(2, size[0] // 14), key="attr_ostride")
-        samples = s4.number_input("SmoothGrad samples", 2, 64, 12, key="attr_samples")
-        noise = s4.slider("SmoothGrad noise (fraction of the input range)", 0.0, 0.5, 0.15, 0.01, key="attr_noise")
-    return str(baseline), int(steps), int(window), int(stride), int(samples), float(noise)
+        for col, m in zip(st.columns(len(tuned)), tuned, strict=True):
+            for s in m.settings:
+                key = f"attr_{s.name}"
+                if s.choices:
+                    out[s.name] = str(col.selectbox(s.label, s.choices, key=key, help=s.help or None))
+                    continue
+                low, high, default = s.bounds(side)
+                if (st.session_state.get(key) or 0) > high:
+                    st.session_state[key] = float(high) if s.step else int(high)
+                if s.step:  # a fraction: a slider
+                    out[s.name] = float(col.slider(s.label, float(low), float(high), float(default), s.step, key=key,
+                                                   help=s.help or None))
+                else:
+                    out[s.name] = int(col.number_input(s.label, int(low), int(high), int(default), key=key,
+                                                       help=s.help or None))
+    return out
+
+
+def rectifier_note(net) -> None:
+    """Guided backprop and deconvnet change only rectifiers: without any, they are the plain gradient — said."""
+    from cnnviz.explain.rules import rectifier_count
+
+    if net.takes_digits and rectifier_count(net) == 0:
+        st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
+                "gradient here.")
 
 
 def shareable(net, source: str) -> bool:
@@ -178,8 +195,7 @@ def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int
     return values
 
 
-SANITY_METHODS = ("saliency", "deconvnet", "guided-backprop", "gradcam", "guided-gradcam", "integrated-gradients",
-                  "smoothgrad", "gradcam++", "layercam")  # the ones quick enough to recompute at every step
+SANITY_METHODS = [m.name for m in registry.every() if m.in_sanity]  # quick enough to recompute at every step
 
 
 def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style, share: bool = False) -> None:
@@ -197,7 +213,7 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
                     "(of |map|) with the original — near 1 means the method did not notice.")
         a, b = st.columns([3, 2])
         methods = a.multiselect("Methods to check", SANITY_METHODS, default=["saliency", "guided-backprop", "gradcam"],
-                                format_func=lambda m: at.TITLES[m], key="san_methods")
+                                format_func=registry.title, key="san_methods")
         groups = layer_groups(net.model)
         depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), min(8, len(groups)),
                          key="san_depth")
@@ -239,7 +255,7 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
         import plotly.graph_objects as go
 
         fig = go.Figure([go.Scatter(x=[s.randomised for s in steps], y=[s.similarity[m] for s in steps],
-                                    mode="lines+markers", name=at.TITLES[m]) for m in methods])
+                                    mode="lines+markers", name=registry.title(m)) for m in methods])
         fig.update_layout(height=380, yaxis={"title": "Spearman rank correlation with the original",
                                              "range": [-0.25, 1.05]},
                           xaxis={"title": "randomised so far (from the top)"}, font={"size": sty.font_size},
@@ -250,4 +266,4 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
             cols[0].markdown(f"**{s.randomised}**" if s.randomised != "none" else "**original**")
             for c, m in zip(cols[1:], methods):
                 c.image(overlay(seen, at.display_map(s.maps[m], m), 0.7), width="stretch",
-                        caption=f"{at.TITLES[m]} · ρ = {s.similarity[m]:.2f}")
+                        caption=f"{registry.title(m)} · ρ = {s.similarity[m]:.2f}")

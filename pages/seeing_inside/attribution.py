@@ -7,6 +7,8 @@ import streamlit as st
 from cnnviz.devices import resolve_device
 from cnnviz.errors import ModelUnavailable
 from cnnviz.explain import attribution as at
+from cnnviz.explain import methods as registry
+from cnnviz.explain.method import UnitTarget
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.network import all_networks
@@ -80,7 +82,7 @@ elif target_kind == "a channel / unit":
                       help="Off: its strongest unit on this picture; on: the channel's mean")
     fmap = ins.feature_maps(net, x, (uinfo.node,), str(device))[uinfo.node][uch]
     uy, ux = (int(v) for v in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
-    unit_target = at.UnitTarget(uinfo.node, uch, None if whole else (uy, ux))
+    unit_target = UnitTarget(uinfo.node, uch, None if whole else (uy, ux))
     target = preds[0].index
     t2.caption(("Mean of the channel" if whole else f"Its strongest unit here: ({uy}, {ux})")
                + " · Grad-CAM and guided Grad-CAM explain class scores only.")
@@ -89,54 +91,47 @@ else:
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
 
 m1, m2 = st.columns([3, 2], vertical_alignment="bottom")  # the button label whole, projected too
-methods = m1.multiselect("Methods", at.METHODS, default=["guided-backprop", "gradcam", "saliency"],
-                         format_func=at.TITLES.get, key="attr_methods")
+methods = m1.multiselect("Methods", registry.names(), default=["guided-backprop", "gradcam", "saliency"],
+                         format_func=registry.title, key="attr_methods")
 m2.button("Where does this class live?", on_click=av.every_method, key="attr_every", help=av.EVERY_HELP)
 o1, o2, o3 = st.columns(3)
 alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
 sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
                             key="attr_sign", help="Grad-CAM is non-negative by construction.")
 cam_layers = [i for i in ins.layers(net) if i.shape[1] > 1]
-default_cam = at.default_cam_layer(net)
+default_cam = net.default_cam_layer
 cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
                          index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
-baseline, steps, window, stride_o, samples, noise = av.method_settings(seen.shape[:2])
-if net.takes_digits and at.rectifier_count(net) == 0:
-    st.info("This LeNet-5 uses tanh or sigmoid, not rectifiers: guided backprop and deconvnet equal the plain "
-            "gradient here.")
-
-
+options = av.method_settings(seen.shape[:2])  # {setting: value}, each method's own, from the registry
+av.rectifier_note(net)
 shareable = av.shareable(net, source)  # a registry network on a sample photo: the same map for every learner
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | None, layer: str, baseline: str,
-          steps: int, window: int, stride_o: int, samples: int, noise: float, device: str) -> np.ndarray:
-    tgt = at.UnitTarget(*unit) if unit else target
-    return av.shared_map(shareable, ("attribution", model_name, key, method, target, unit, layer, baseline, steps,
-                                     window, stride_o, samples, noise, device), lambda: at.attribute(
-        net, x, method, target=tgt, layer=layer, device=device, baseline=baseline, steps=steps, window=window,
-        stride=stride_o, samples=samples, noise=noise).values)
+def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | None, layer: str, options: tuple,
+          device: str) -> np.ndarray:
+    tgt = UnitTarget(*unit) if unit else target
+    return av.shared_map(shareable, ("attribution", model_name, key, method, target, unit, layer, options, device),
+                         lambda: at.attribute(net, x, method, target=tgt, layer=layer, device=device,
+                                              **dict(options)).values)
 
 
 photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
 if unit_target is not None:
-    methods = [m for m in methods if m not in ("guided-gradcam", *at.CAM_LIKE)]
+    methods = [m for m in methods if not registry.method(m).class_only]
 unit_key = (unit_target.layer, unit_target.channel, unit_target.unit) if unit_target else None
 what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.unit}" if unit_target.unit else "")
         if unit_target else labels[int(target)])
-signature = (model_name, photo_key, tuple(methods), int(target), unit_key, cam_layer, baseline, int(steps),
-             int(window), int(stride_o), int(samples), float(noise))
+signature = (model_name, photo_key, tuple(methods), int(target), unit_key, cam_layer, tuple(options.items()))
 
 
 def _map(m: str) -> np.ndarray:
-    if m == "scorecam":  # slow: a progress bar, and Stop ends it between batches
-        return av.with_progress(at.TITLES[m], (signature, m), lambda progress: av.shared_map(
+    if registry.method(m).slow:  # a progress bar, and Stop ends it between batches
+        return av.with_progress(registry.title(m), (signature, m), lambda progress: av.shared_map(
             shareable, ("attribution", model_name, photo_key, m, int(target), cam_layer, str(device)),
             lambda: at.attribute(net, x, m, target=int(target), layer=cam_layer, device=str(device),
                                  progress=progress).values))
-    return _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, baseline, int(steps), int(window),
-                 int(stride_o), int(samples), float(noise), str(device))
+    return _attr(model_name, photo_key, m, int(target), unit_key, cam_layer, tuple(options.items()), str(device))
 
 
 values = run_heavy("Attributions", "attr_job", lambda: av.maps_as_they_come(methods, _map, signature, lambda done: av.show_maps(done, seen, sign, alpha, what, net.key, sty, downloads=False))) \

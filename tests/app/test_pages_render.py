@@ -205,10 +205,10 @@ def test_attribution_page_explains_the_predicted_class():
     at = open_page("attribution.py")
     assert not at.exception
     assert any(cat in m.value for m in at.markdown for cat in CAT_CLASSES)
-    from cnnviz.explain.attribution import NOTES
+    from cnnviz.explain.methods import method
 
     notes = {c.value for c in at.caption}
-    assert all(NOTES[m] in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
+    assert all(method(m).note in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
     by_label(at.multiselect, "Methods").set_value(["occlusion", "integrated-gradients", "deconvnet"]).run()
     assert not at.exception
 

@@ -9,6 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.explain import attribution as at
+from cnnviz.explain import methods as registry
+from cnnviz.explain import rules
+from cnnviz.explain.method import UnitTarget
 from cnnviz.images import load_sample
 from cnnviz.networks.network import get
 from tests.expectations import CAT_CLASSES
@@ -73,27 +76,27 @@ def test_guided_and_deconvnet_match_hand_computed_gradients(functional):
     # plain: x > 0 → 2 (through r₁); x < 0 → (−1)·(−3) = 3 (through r₂)
     np.testing.assert_allclose(grad_of(model, X)[0], [3, 2, 2, 2, 2])
     # guided: r₂'s gradient −3 is negative → dropped; only x > 0 passes 2
-    np.testing.assert_allclose(grad_of(at.with_rule(model, "guided"), X)[0], [0, 2, 2, 2, 2])
+    np.testing.assert_allclose(grad_of(rules.with_rule(model, "guided"), X)[0], [0, 2, 2, 2, 2])
     # deconvnet ignores the forward input: max(g, 0) = [2, 0] everywhere → 2
-    np.testing.assert_allclose(grad_of(at.with_rule(model, "deconvnet"), X)[0], [2, 2, 2, 2, 2])
+    np.testing.assert_allclose(grad_of(rules.with_rule(model, "deconvnet"), X)[0], [2, 2, 2, 2, 2])
 
 
 def test_a_reused_relu_module_gets_the_rule_at_each_use():
     model = Reused().eval()
-    gm = at.with_rule(model, "guided")
+    gm = rules.with_rule(model, "guided")
     assert gm.rectifiers_replaced == 2
     # b = −2·ReLU(x) + 1 > 0 for x < 0.5; plain gradient there (x > 0) is 3·(−2) = −6
     np.testing.assert_allclose(grad_of(model, X)[0], [0, -6, 0, 0, 0])
     # guided: the gradient reaching the first ReLU is −6 < 0 → dropped everywhere
     np.testing.assert_allclose(grad_of(gm, X)[0], [0, 0, 0, 0, 0])
-    np.testing.assert_allclose(grad_of(at.with_rule(model, "deconvnet"), X)[0], [0, 0, 0, 0, 0])
+    np.testing.assert_allclose(grad_of(rules.with_rule(model, "deconvnet"), X)[0], [0, 0, 0, 0, 0])
 
 
 def test_relu6_rule_passes_positive_gradients_only_inside_0_to_6():
     model = Six().eval()
     # 2x in (0, 6) for x = 0.25, 0.5, 2; saturated at x = 4; off at x = −1
-    np.testing.assert_allclose(grad_of(at.with_rule(model, "guided"), X)[0], [0, 2, 2, 2, 0])
-    np.testing.assert_allclose(grad_of(at.with_rule(model, "deconvnet"), X)[0], [2, 2, 2, 2, 2])
+    np.testing.assert_allclose(grad_of(rules.with_rule(model, "guided"), X)[0], [0, 2, 2, 2, 0])
+    np.testing.assert_allclose(grad_of(rules.with_rule(model, "deconvnet"), X)[0], [2, 2, 2, 2, 2])
 
 
 def test_guided_backprop_agrees_with_captum_where_captum_applies():
@@ -105,7 +108,7 @@ def test_guided_backprop_agrees_with_captum_where_captum_applies():
     x = torch.randn(1, 3, 8, 8)
     model(x)
     ref = GuidedBackprop(model).attribute(x.clone().requires_grad_(True), target=1)
-    ours = at.with_rule(model, "guided")
+    ours = rules.with_rule(model, "guided")
     xi = x.clone().requires_grad_(True)
     ours(xi)[0, 1].backward()
     np.testing.assert_allclose(xi.grad.numpy(), ref.detach().numpy(), atol=1e-6)
@@ -116,9 +119,9 @@ def test_every_rectifier_of_the_zoo_models_is_replaced(name):
     from cnnviz.networks.inspect import LEAVES
 
     model = get(name).module()
-    gm = at.rule_model(get(name), "guided")
+    gm = rules.rule_model(get(name), "guided")
     expected = sum(isinstance(m, (nn.ReLU, nn.ReLU6)) for m in model.modules())
-    assert gm.rectifiers_replaced == at.count_rectifier_calls(model, tuple(LEAVES)) == expected
+    assert gm.rectifiers_replaced == rules.count_rectifier_calls(model, tuple(LEAVES)) == expected
     x = get(name).preprocess(load_sample("Coffee"))
     with torch.no_grad():
         torch.testing.assert_close(gm(x), model(x))
@@ -130,13 +133,13 @@ def test_torchvision_functional_and_reused_relus_are_all_replaced():
     from cnnviz.networks.inspect import LEAVES
 
     g = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).eval()
-    assert at.with_rule(g, "guided").rectifiers_replaced == 57  # every BasicConv2d's F.relu
+    assert rules.with_rule(g, "guided").rectifiers_replaced == 57  # every BasicConv2d's F.relu
     r = torchvision.models.resnet18(weights=None).eval()
     # the stem's ReLU plus two calls of each block's single ReLU module
-    assert at.count_rectifier_calls(r, tuple(LEAVES)) == 1 + 2 * 8 == at.with_rule(r, "guided").rectifiers_replaced
+    assert rules.count_rectifier_calls(r, tuple(LEAVES)) == 1 + 2 * 8 == rules.with_rule(r, "guided").rectifiers_replaced
 
 
-@pytest.mark.parametrize("method", at.METHODS)
+@pytest.mark.parametrize("method", registry.names())
 def test_every_method_gives_a_map_at_input_resolution(method):
     x = get("efficientnet_lite0").preprocess(load_sample("Chelsea the cat"))
     a = at.attribute(get("efficientnet_lite0"), x, method, steps=4, samples=2, window=56, stride=56)
@@ -183,7 +186,7 @@ def test_guided_backprop_and_plain_gradients_in_threads_leave_the_shared_model_c
 
 def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
     x = get("efficientnet_lite0").preprocess(load_sample("Coffee"))
-    unit = at.UnitTarget("_blocks.5.depthwise_act", 11, (10, 5))  # this channel's strongest unit on the photo
+    unit = UnitTarget("_blocks.5.depthwise_act", 11, (10, 5))  # this channel's strongest unit on the photo
     sal = at.attribute(get("efficientnet_lite0"), x, "saliency", target=unit)
     gb = at.attribute(get("efficientnet_lite0"), x, "guided-backprop", target=unit)
     from cnnviz.networks import inspect as ins
@@ -197,7 +200,7 @@ def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
     np.testing.assert_allclose(sal.values, ref, rtol=1e-4, atol=1e-7)  # plain gradient = the effective RF
     with pytest.raises(ValueError, match="Grad-CAM"):
         at.attribute(get("efficientnet_lite0"), x, "gradcam", target=unit)
-    ch = at.attribute(get("efficientnet_lite0"), x, "integrated-gradients", target=at.UnitTarget(unit.layer, 11), steps=4)
+    ch = at.attribute(get("efficientnet_lite0"), x, "integrated-gradients", target=UnitTarget(unit.layer, 11), steps=4)
     assert ch.values.shape == (224, 224)
 
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from cnnviz.explain import attribution as at
+from cnnviz.explain import methods as registry
 from cnnviz.networks import inspect as ins
 from cnnviz.networks import network
 
@@ -29,7 +30,7 @@ def _input(name: str) -> torch.Tensor:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", at.METHODS)
+@pytest.mark.parametrize("method", registry.names())
 @pytest.mark.parametrize("name", OFFLINE)
 def test_every_method_gives_a_finite_map_of_the_input_size_on_every_offline_network(name, method):
     x = _input(name)
@@ -53,7 +54,7 @@ def test_every_layer_a_page_offers_is_one_the_extractor_returns_with_its_listed_
     listed = ins.layers(net)
     outs = ins.extractor(net, tuple(i.node for i in listed))(x)
     assert [tuple(outs[i.node].shape[1:]) for i in listed] == [tuple(i.shape) for i in listed]
-    assert at.default_cam_layer(net) in outs
+    assert net.default_cam_layer in outs
 
 
 @pytest.mark.slow
@@ -66,7 +67,7 @@ def test_gradcam_from_the_cli_with_each_networks_default_layer(name, tmp_path):
     assert out.returncode == 0, out.stderr
     m = np.load(tmp_path / "m.npy")
     assert np.isfinite(m).all() and m.max() > 0
-    layer = at.default_cam_layer(network.get(name))
+    layer = network.get(name).default_cam_layer
     again = subprocess.run([sys.executable, "-m", "cnnviz", "attribute", "assets/photos/chelsea.png", "--model", name,
                             "--method", "gradcam", "--layer", layer, "-o", str(tmp_path / "l.png"), "--npy",
                             str(tmp_path / "l.npy")], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -9,6 +9,7 @@ import torch
 
 from cnnviz.errors import ModelUnavailable
 from cnnviz.explain import attribution as at
+from cnnviz.explain import rules
 from cnnviz.networks import inspect as ins
 from cnnviz.networks import lenet, session_models
 from cnnviz.networks.lenet import LeNet5, mnist_split
@@ -72,7 +73,7 @@ def test_two_sessions_models_never_share_cached_graphs():
 def test_guided_backprop_applies_its_rule_inside_a_relu_lenet_trained_here():
     model = _trained_lenet(seed=4)
     sm = session_models.register("lenet5", model, "mine", [str(d) for d in range(10)])
-    assert at.count_rectifier_calls(sm.model) == 4
+    assert rules.count_rectifier_calls(sm.model) == 4
     x = get(sm.key).preprocess(_digit(2))
     guided = at.attribute(get(sm.key), x, "guided-backprop", target=3).values
     plain = at.attribute(get(sm.key), x, "saliency", target=3).values

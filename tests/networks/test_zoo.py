@@ -123,7 +123,7 @@ def test_mobilenet_v2_runs_torchvisions_genuine_weights_offline_on_every_surface
     tables, transfer, and a cat first on the cat photo."""
     import torchvision
 
-    from cnnviz.explain import attribution as at
+    from cnnviz.explain import rules
     from cnnviz.learn import transfer as T
     from cnnviz.networks import architecture as A
     from cnnviz.networks import inspect as ins
@@ -145,7 +145,7 @@ def test_mobilenet_v2_runs_torchvisions_genuine_weights_offline_on_every_surface
     groups = {i.group for i in ins.layers(net)}
     assert {"features.0", "features.17", "features.18"} <= groups
     relu6 = sum(isinstance(m, torch.nn.ReLU6) for m in net.module().modules())
-    assert at.rule_model(net, "guided").rectifiers_replaced == relu6 == 35
+    assert rules.rule_model(net, "guided").rectifiers_replaced == relu6 == 35
     assert A.layer_table("mobilenet_v2").params == sum(p.numel() for p in reference.parameters()) == 3_504_872
     assert "mobilenet_v2" in T.available_backbones() and T.feature_width("mobilenet_v2") == 1280
 
