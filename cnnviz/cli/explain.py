@@ -21,9 +21,7 @@ def cmd_attribute(args) -> None:
     x = net.preprocess(photo)
     if args.layer:
         layer_of(args.model, args.layer)
-    n_classes = len(net.labels)
-    if args.target is not None and not 0 <= args.target < n_classes:
-        raise CnnvizError(f"--target must be a class index from 0 to {n_classes - 1}")
+    _check_target(net, args.target)
     a = attribution.attribute(net, x, args.method, target=args.target, layer=args.layer,
                               device=str(device_of(args)))
     v = a.values if registry.method(args.method).cam_like else np.abs(a.values)
@@ -34,6 +32,53 @@ def cmd_attribute(args) -> None:
         np.save(args.npy, a.values)
     print(f"saved {args.output}: {registry.title(args.method)} for class {a.target} "
           f"({net.labels[a.target]})")
+
+
+def _check_target(net, target: int | None) -> None:
+    if target is not None and not 0 <= target < len(net.labels):
+        raise CnnvizError(f"--target must be a class index from 0 to {len(net.labels) - 1}")
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    """--methods: comma-separated registry names, at least one, each known."""
+    chosen = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in chosen if m not in registry.names()]
+    if bad or not chosen:
+        raise CnnvizError(f"--methods: unknown method {bad[0]!r}; use {', '.join(registry.names())}" if bad else
+                          "--methods: name at least one method, e.g. saliency,guided-backprop,gradcam")
+    return chosen
+
+
+def cmd_faithfulness(args) -> None:
+    import json
+
+    from cnnviz.explain import faithfulness as fa
+    from cnnviz.explain.attribution import attribute
+    from cnnviz.networks.network import get
+
+    chosen = _methods(args.methods)
+    fa.check(args.steps, args.baseline)
+    net = get(args.model)
+    _check_target(net, args.target)
+    x = net.preprocess(read_photo(args.image))
+    device = str(device_of(args))
+    target, maps = args.target, {}
+    for m in chosen:
+        a = attribute(net, x, m, target=target, device=device)
+        target, maps[m] = a.target, a.values
+    result = fa.faithfulness(net, x, int(target), maps, steps=args.steps, baseline=args.baseline, device=device)
+    label = net.labels[result.target]
+    if args.json:
+        print(json.dumps({**fa.to_json(result), "class": label}))
+        return
+    print(f"'{label}' ({result.target}), {args.steps} steps, removed pixels become "
+          f"{'a blurred copy' if args.baseline == 'blur' else 'the mean colour'}:")
+    print(f"{'map':>22}  {'deletion area':>13}  {'insertion area':>14}   (deletion: lower is better)")
+    for m in result.ranking("deletion"):
+        c = result.curves[m]
+        name = "random map" if m == fa.RANDOM else registry.title(m)
+        print(f"{name:>22}  {c.deletion_auc:>13.3f}  {c.insertion_auc:>14.3f}")
+    print("\n".join(fa.read_it(result, label, registry.title)))
 
 
 def cmd_fantasy(args) -> None:
@@ -76,11 +121,7 @@ def cmd_sanity(args) -> None:
     from cnnviz.explain.sanity import cascading
     from cnnviz.networks.network import get
 
-    chosen = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    bad = [m for m in chosen if m not in registry.names()]
-    if bad or not chosen:
-        raise CnnvizError(f"--methods: unknown method {bad[0]!r}; use {', '.join(registry.names())}" if bad else
-                          "--methods: name at least one method, e.g. saliency,guided-backprop,gradcam")
+    chosen = _methods(args.methods)
     if args.steps is not None and args.steps < 1:
         raise CnnvizError("--steps must be at least 1")
     net = get(args.model)
@@ -141,3 +182,14 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sanity)
+    p = sub.add_parser("faithfulness", help="deletion and insertion curves of attribution maps, against a random map")
+    p.add_argument("image")
+    p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
+    p.add_argument("--methods", default="gradcam,saliency,guided-backprop", help="comma-separated attribution methods")
+    p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")
+    p.add_argument("--steps", type=int, default=20, help="equal steps from 0 to all pixels (5–100)")
+    p.add_argument("--baseline", default="blur", help="what removed pixels become: blur (a blurred copy) or mean")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_faithfulness)

@@ -1,11 +1,11 @@
-"""Is this map right? Deletion and insertion (Petsiuk et al. 2018, RISE), live, against a random order.
+"""Is this map right? Deletion and insertion (Petsiuk et al. 2018, RISE), live, against a random map.
 
 A map orders the picture's pixels from most to least important. Deletion removes them in that order — each
 replaced by the same pixel of a canvas (a blurred copy, or the picture's mean colour) — and records the
 explained class's probability after each of `steps` equal steps; insertion starts from the canvas and puts the
 pixels back in the same order. A map that points at what the network uses makes the deletion curve fall fast
-(small area under it) and the insertion curve rise fast (large area). A random order of the pixels, averaged
-over three seeds, is the baseline every map must beat.
+(small area under it) and the insertion curve rise fast (large area). A random map, averaged
+over three seeds (a random map as coarse as a CAM: see random_map), is the baseline every map must beat.
 
 The order is the map's value, highest first (a signed map's positive evidence first, as Quantus orders it); the
 curve's ends (the picture, the canvas) are shared by every map, and the perturbed copies go through the network
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.method import blurred
@@ -27,7 +28,7 @@ from cnnviz.networks.tracing import runs_networks
 
 BASELINES = ("blur", "mean")
 STEPS = (5, 100)
-RANDOM = "random"  # the random order's name among the curves
+RANDOM = "random"  # the random map's name among the curves
 RANDOM_SEEDS = (0, 1, 2)
 BATCH = 16
 
@@ -65,7 +66,7 @@ class Faithfulness:
         return [m for m in self.curves if m != RANDOM]
 
     def ranking(self, kind: str) -> list[str]:
-        """Best first: the smallest deletion area, or the largest insertion area (the random order included)."""
+        """Best first: the smallest deletion area, or the largest insertion area (the random map included)."""
         if kind == "deletion":
             return sorted(self.curves, key=lambda m: self.curves[m].deletion_auc)
         return sorted(self.curves, key=lambda m: -self.curves[m].insertion_auc)
@@ -105,8 +106,12 @@ def ranks(values: np.ndarray) -> np.ndarray:
     return r.reshape(np.shape(values))
 
 
-def random_ranks(shape: tuple[int, int], seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).permutation(shape[0] * shape[1]).reshape(shape)
+def random_map(shape: tuple[int, int], grid: tuple[int, int], seed: int) -> np.ndarray:
+    """A map that knows nothing but is as coarse as a CAM: uniform random values on the network's last spatial
+    grid (7×7 for a 224-px input), bilinearly upsampled to the input. A random order of single pixels would be
+    unfair to every map: deleting scattered pixels ruins the picture's texture faster than any region does."""
+    g = torch.from_numpy(np.random.default_rng(seed).random(grid))[None, None]
+    return F.interpolate(g, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
 def counts(steps: int, pixels: int) -> list[int]:
@@ -132,7 +137,7 @@ def faithfulness(net: Network, x: torch.Tensor, target: int, maps: dict[str, np.
                  baseline: str = "blur", device: str = "cpu", batch: int = BATCH,
                  progress: Callable[[int, int], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> Faithfulness:
-    """Deletion and insertion curves of class `target` for every map, and for a random order (mean of 3 seeds).
+    """Deletion and insertion curves of class `target` for every map, and for a random map (mean of 3 seeds).
 
     Stopped early (`should_stop`), it returns the maps whose curves are complete.
     """
@@ -145,7 +150,9 @@ def faithfulness(net: Network, x: torch.Tensor, target: int, maps: dict[str, np.
     if bad:
         raise CnnvizError(f"the {bad[0]} map is {np.shape(maps[bad[0]])}, the input {shape}: they must match")
     ns = counts(steps, shape[0] * shape[1])
-    orders = [(m, [ranks(v)]) for m, v in maps.items()] + [(RANDOM, [random_ranks(shape, s) for s in RANDOM_SEEDS])]
+    grid = tuple(net.layer(net.default_cam_layer).shape[1:])
+    orders = [(m, [ranks(v)]) for m, v in maps.items()] + [
+        (RANDOM, [ranks(random_map(shape, (int(grid[0]), int(grid[1])), s)) for s in RANDOM_SEEDS])]
     total = sum(len(rs) for _, rs in orders) * 2 * (steps - 1) + 2
     done = 0
 
@@ -202,7 +209,7 @@ def read_it(result: Faithfulness, label: str, title: Callable[[str], str], at: f
     best, worst = by_deletion[0], by_deletion[-1]
     if best == worst:
         first = (f"{title(best)}'s most important {pct} of pixels drop '{label}' from {start:.2f} to "
-                 f"{c[best].deleted(at):.2f}" + (f"; a random {pct} drops it to {rnd.deleted(at):.2f}." if rnd else "."))
+                 f"{c[best].deleted(at):.2f}" + (f"; a random map's drop it to {rnd.deleted(at):.2f}." if rnd else "."))
     else:
         first = (f"{title(best)}'s most important {pct} of pixels drop '{label}' from {start:.2f} to "
                  f"{c[best].deleted(at):.2f}; {title(worst)}'s drop it to {c[worst].deleted(at):.2f} — on this photo "
@@ -213,10 +220,10 @@ def read_it(result: Faithfulness, label: str, title: Callable[[str], str], at: f
         if losers:
             names = ", ".join(title(m) for m in losers)
             verb = "does" if len(losers) == 1 else "do"
-            out.append(f"{names} {verb} no better than deleting pixels in a random order here (deletion area "
+            out.append(f"{names} {verb} no better than a random map of the same coarseness here (deletion area "
                        f"{min(c[m].deletion_auc for m in losers):.2f} or more, random {rnd.deletion_auc:.2f}).")
         else:
-            out.append(f"Every map beats a random order of the pixels (random deletion area {rnd.deletion_auc:.2f}, "
+            out.append(f"Every map beats a random map of the same coarseness (random deletion area {rnd.deletion_auc:.2f}, "
                        f"the best {c[best].deletion_auc:.2f}).")
     return out
 
@@ -228,7 +235,7 @@ def disagreements(result: Faithfulness) -> list[tuple[str, int, int]]:
 
 
 def to_json(result: Faithfulness) -> dict:
-    """The CLI's --json: per map its areas and curves (rounded to 4 decimals), the random order's too."""
+    """The CLI's --json: per map its areas and curves (rounded to 4 decimals), the random map's too."""
     return {"target": result.target, "steps": result.steps, "baseline": result.baseline,
             "methods": {m: {"deletion_auc": round(c.deletion_auc, 4), "insertion_auc": round(c.insertion_auc, 4),
                             "deletion_curve": [round(float(v), 4) for v in c.deletion],
