@@ -126,7 +126,7 @@ def mask(r: np.ndarray, fraction: float) -> np.ndarray:
 
 def perturbed_picture(rgb: np.ndarray, values: np.ndarray, fraction: float, baseline: str) -> np.ndarray:
     """The picture as deletion leaves it after `fraction` of the map's order (for thumbnails), uint8 H×W×3."""
-    t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float()
+    t = torch.tensor(np.asarray(rgb), dtype=torch.float32).permute(2, 0, 1)[None]
     base = canvas(t, baseline)
     m = torch.from_numpy(mask(ranks(values), fraction))[None, None]
     return torch.where(m, base, t)[0].permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
@@ -241,3 +241,22 @@ def to_json(result: Faithfulness) -> dict:
                             "deletion_curve": [round(float(v), 4) for v in c.deletion],
                             "insertion_curve": [round(float(v), 4) for v in c.insertion]}
                         for m, c in result.curves.items()}}
+
+
+def to_blob(result: Faithfulness) -> bytes:
+    """The curves as bytes a class or hall shares (no pickle): the same maps and photo give the same curves."""
+    from cnnviz.classroom.results import pack
+
+    arrays = {f"{kind}_{k}": getattr(c, kind) for k, c in enumerate(result.curves.values())
+              for kind in ("deletion", "insertion")}
+    return pack({"target": result.target, "steps": result.steps, "baseline": result.baseline,
+                 "methods": list(result.curves)}, arrays)
+
+
+def from_blob(blob: bytes) -> Faithfulness:
+    from cnnviz.classroom.results import unpack
+
+    meta, arrays = unpack(blob)
+    return Faithfulness(meta["target"], meta["steps"], meta["baseline"],
+                        {m: Curves(m, arrays[f"deletion_{k}"], arrays[f"insertion_{k}"])
+                         for k, m in enumerate(meta["methods"])})

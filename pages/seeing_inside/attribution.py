@@ -15,6 +15,7 @@ from cnnviz.networks.network import all_networks
 from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.ui import attribution_views as av
+from cnnviz.ui import faithfulness_views as fv
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
@@ -142,4 +143,6 @@ av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=pr
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if not net.takes_digits else {}), **({"fit": fit} if fit != "own" else {}),
            **av.attribution_link(methods, target_kind or "", target)})
+fv.faithfulness_section(net, x, None if unit_target else int(target), values or {}, seen, labels[int(target)], sty,
+                       str(device), share=shareable)
 av.sanity_section(net, x, int(target), seen, labels[int(target)], sty, share=shareable)
