@@ -63,8 +63,9 @@ def load_image(data: bytes, name: str = "upload") -> np.ndarray:
         raise ImageError(f"'{name}' is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)") from None
     except UnidentifiedImageError:
         raise ImageError(f"'{name}' is not an image this app can read (PNG, JPEG, WebP, BMP, GIF or TIFF)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"'{name}' could not be decoded: the file looks truncated or damaged ({e})") from None
+    except (OSError, SyntaxError, ValueError):  # the library's own words ("1 bytes not processed") help nobody
+        raise ImageError(f"'{name}' could not be decoded: the file looks truncated or damaged — save or export it "
+                         "again and upload the new file") from None
 
 
 def load_sample(title: str) -> np.ndarray:

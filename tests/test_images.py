@@ -52,6 +52,13 @@ def test_bad_files_get_one_clear_message(data, fragment):
         load_image(data, "bad")
 
 
+def test_a_truncated_jpeg_is_explained_in_the_apps_words_not_the_librarys():
+    data = _encode(RGB, "JPEG")
+    with pytest.raises(ImageError) as e:
+        load_image(data[: len(data) // 2], "half.jpg")
+    assert "truncated or damaged" in str(e.value) and "not processed" not in str(e.value) and "(" not in str(e.value)
+
+
 def test_decompression_bombs_are_refused():
     bomb = _encode(Image.new("L", (9000, 9000)), "PNG")
     with pytest.raises(ImageError, match="too large"):

@@ -15,8 +15,9 @@ import numpy as np
 from cnnviz.errors import CnnvizError
 
 
-def check_boxes(boxes, what: str = "boxes") -> np.ndarray:
-    """An N×4 float array of valid boxes, or one clear message naming the first bad one."""
+def check_boxes(boxes, what: str = "boxes", allow_empty: bool = False) -> np.ndarray:
+    """An N×4 float array of valid boxes, or one clear message naming the first bad one (no boxes at all: 0×4
+    where that has a meaning, as for NMS — torchvision's keeps nothing of nothing)."""
     try:
         b = np.asarray(boxes, dtype=float)
     except (TypeError, ValueError):
@@ -24,6 +25,8 @@ def check_boxes(boxes, what: str = "boxes") -> np.ndarray:
     if b.ndim == 1 and b.size == 4:
         b = b[None]
     if b.size == 0:
+        if allow_empty:
+            return np.zeros((0, 4))
         raise CnnvizError(f"{what} is empty: give at least one box [x1, y1, x2, y2]")
     if b.ndim != 2 or b.shape[1] != 4:
         raise CnnvizError(f"{what} must be a list of boxes with 4 numbers each [x1, y1, x2, y2]")
@@ -123,7 +126,7 @@ class NmsResult:
 
 def nms(boxes, scores, iou_threshold: float) -> NmsResult:
     """Greedy NMS, step by step: take the best box left, remove those overlapping it by more than the threshold."""
-    b = check_boxes(boxes)
+    b = check_boxes(boxes, allow_empty=True)
     s = np.asarray(scores, dtype=float).ravel()
     if len(s) != len(b):
         raise CnnvizError(f"{len(b)} boxes but {len(s)} scores: give one score per box")
@@ -132,6 +135,8 @@ def nms(boxes, scores, iou_threshold: float) -> NmsResult:
     if not 0.0 <= iou_threshold <= 1.0 or not math.isfinite(iou_threshold):
         raise CnnvizError(f"the IoU threshold must be between 0 and 1 (got {iou_threshold})")
     order = sorted(range(len(s)), key=lambda i: -s[i])  # stable: ties keep their input order
+    if not order:
+        return NmsResult(order)
     ious = box_iou(b, b)
     res = NmsResult(order)
     left = list(order)

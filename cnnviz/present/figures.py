@@ -479,9 +479,10 @@ def training_curves(history: list[dict], sty: Style) -> go.Figure:
 
 
 def gradient_norms_figure(norms: dict[str, float], sty: Style) -> go.Figure:
-    """‖∂L/∂W‖ of each layer's weights in the last batch, on a log axis (vanishing gradients show as a slope)."""
-    fig = go.Figure(go.Bar(x=list(norms.values()), y=[k.replace(".weight", "") for k in norms],
-                           orientation="h", marker_color="#009E73"))
+    """‖∂L/∂W‖ of each layer's weights in the last batch, as points on a log axis (vanishing gradients show as a
+    slope); points, not bars: a bar's length on a log axis depends on where the axis starts, and misleads."""
+    fig = go.Figure(go.Scatter(x=list(norms.values()), y=[k.replace(".weight", "") for k in norms], mode="markers",
+                               marker={"color": "#009E73", "size": 14}))
     fig.update_layout(height=280, xaxis={"type": "log", "title": "‖∂L/∂W‖ (log)"},
                       margin={"l": 40, "r": 10, "t": 10, "b": 40}, font={"size": sty.font_size})
     return fig

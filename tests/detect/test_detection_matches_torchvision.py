@@ -92,3 +92,12 @@ def test_nms_steps_say_which_box_suppresses_which():
 def test_bad_boxes_and_settings_get_one_clear_message(call, message):
     with pytest.raises(CnnvizError, match=message):
         call()
+
+
+def test_nms_of_no_boxes_keeps_nothing_like_torchvisions():
+    import torch
+    from torchvision.ops import nms as tv_nms
+
+    from cnnviz.detect.boxes import nms
+
+    assert nms([], [], 0.5).keep == tv_nms(torch.zeros((0, 4)), torch.zeros(0), 0.5).tolist() == []
