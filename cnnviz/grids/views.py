@@ -29,7 +29,14 @@ from cnnviz.urlstate import (
 )
 
 CONV_MODES = ("2d", "1d", "multi")
-PAD_KINDS = ("valid", "same", "full", "explicit")
+PAD_KINDS = ("valid", "1", "2", "3", "same", "full", "explicit")  # "1": one cell on every side
+PAD_TITLES = {"valid": "valid (none)", "1": "1 on every side", "2": "2 on every side", "3": "3 on every side",
+              "same": "same", "full": "full", "explicit": "per side…"}
+
+
+def uniform_kind(pads: tuple[int, int, int, int]) -> str:
+    """The padding control's choice for four side paddings: a number when all four are equal (1–3)."""
+    return str(pads[0]) if len(set(pads)) == 1 and str(pads[0]) in PAD_KINDS else "explicit"
 LIMITS = {"2d": {"input": 16, "kernel": 7}, "1d": {"input": 32, "kernel": 7}, "multi": {"input": 16, "kernel": 7}}
 MAX_EDIT_CHANNELS = 4
 
@@ -44,6 +51,7 @@ def conv_state_from_preset(key: str) -> dict[str, Any]:
     else:
         v = [p.padding] * 4 if isinstance(p.padding, int) else list(p.padding)
         pads = (v[0], v[1], v[2], v[3]) if len(v) == 4 else (v[0], v[0], v[1], v[1])
+        pad_kind = uniform_kind(pads)
     bias = [float(b) for b in np.atleast_1d(p.bias)] if p.mode == "multi" else float(np.atleast_1d(p.bias)[0])
     return {"mode": p.mode, "preset": key, "x": x, "k": k, "bias": bias, "sh": p.stride[0], "sw": p.stride[1],
             "pad_kind": pad_kind, "pt": pads[0], "pb": pads[1], "pl": pads[2], "pr": pads[3],
@@ -63,9 +71,11 @@ def default_pool_store() -> dict[str, Any]:
 
 
 def conv_config(s: dict[str, Any]) -> ConvConfig:
-    padding = s["pad_kind"] if s["pad_kind"] != "explicit" else (s["pt"], s["pb"], s["pl"], s["pr"])
-    if s["mode"] == "1d" and s["pad_kind"] == "explicit":
-        padding = (0, 0, s["pl"], s["pr"])
+    kind = s["pad_kind"]
+    sides = (int(kind),) * 4 if kind.isdigit() else (s["pt"], s["pb"], s["pl"], s["pr"])
+    padding = kind if kind in ("valid", "same", "full") else sides
+    if s["mode"] == "1d" and kind not in ("valid", "same", "full"):
+        padding = (0, 0, sides[2], sides[3])
     stride = (1, s["sw"]) if s["mode"] == "1d" else (s["sh"], s["sw"])
     dilation = (1, s["dw"]) if s["mode"] == "1d" else (s["dh"], s["dw"])
     return ConvConfig(stride=stride, padding=padding, pad_mode=s["pad_mode"], dilation=dilation, flip=s["flip"],
@@ -106,7 +116,8 @@ def _pads(t: str) -> tuple[str, tuple[int, int, int, int]]:
         vals *= 4
     if len(vals) != 4:
         raise ValueError("give valid, same, full, N or T,B,L,R")
-    return "explicit", tuple(vals)  # type: ignore[return-value]
+    pads = (vals[0], vals[1], vals[2], vals[3])
+    return uniform_kind(pads), pads
 
 
 def conv_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -184,7 +184,10 @@ def hyper_parameters(store: dict) -> None:
             changed(store, "dh", hp[1].number_input("Dilation ↓", 1, 4, key=widget(store, "dh")))
             changed(store, "dw", hp[1].number_input("Dilation →", 1, 4, key=widget(store, "dw")))
         changed(store, "pad_kind", hp[2].selectbox("Padding", views.PAD_KINDS, key=widget(store, "pad_kind"),
-                                                   help="valid: none · same: output = ⌈N/S⌉ · full: D·(F−1) on each side"))
+                                                   format_func=views.PAD_TITLES.__getitem__,
+                                                   help="valid: none · 1, 2, 3: that many cells on every side · "
+                                                        "same: output = ⌈N/S⌉ · full: D·(F−1) on each side · per "
+                                                        "side: top, bottom, left and right apart"))
         changed(store, "pad_mode", hp[2].selectbox("Pad with", ["zeros", "reflect", "replicate"],
                                                    key=widget(store, "pad_mode")))
         if store["pad_kind"] == "explicit":

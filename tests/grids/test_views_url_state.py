@@ -17,6 +17,17 @@ def test_conv_state_round_trips_through_url_params():
     np.testing.assert_array_equal(back["k"], s["k"])
 
 
+def test_padding_as_a_number_computes_as_four_equal_sides_and_the_link_p_1_shows_it():
+    base = views.conv_state_from_preset("lecture_7x7")
+    by_link, notices = views.conv_from_params({"p": "1"}, base)
+    assert notices == [] and by_link["pad_kind"] == "1" and views.conv_to_params(by_link)["p"] == "1"
+    per_side = dict(by_link, pad_kind="explicit", pt=1, pb=1, pl=1, pr=1)
+    np.testing.assert_array_equal(views.compute_conv(by_link).output, views.compute_conv(per_side).output)
+    assert views.conv_from_params({"p": "1,0,1,1"}, base)[0]["pad_kind"] == "explicit"
+    one_d = views.conv_from_params({"mode": "1d", "p": "2"}, base)[0]
+    assert one_d["pad_kind"] == "2" and views.conv_config(one_d).padding == (0, 0, 2, 2)
+
+
 def test_multichannel_state_round_trips_and_large_presets_travel_by_name():
     s = views.conv_state_from_preset("rgb_small")
     back, notices = views.conv_from_params(views.conv_to_params(s), views.conv_state_from_preset("lecture_7x7"))
