@@ -111,7 +111,56 @@ def add_own_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None, metavar="FILE",
                    help="your state dict (.pt/.pth) for the architecture named by --model/MODEL")
     p.add_argument("--labels", default=None, metavar="FILE",
-                   help="class names for --weights: a text file (one per line) or a JSON list")
+                   help="class names for --weights or --model-file: a text file (one per line) or a JSON list")
+    p.add_argument("--model-file", default=None, metavar="FILE.pt2",
+                   help="your own network, saved with torch.export.save (any architecture; opened safely)")
+    p.add_argument("--input-size", type=int, default=None, help="--model-file's input size (default: its example's)")
+    p.add_argument("--mean", default=None, help="--model-file's normalisation mean per channel, e.g. 0.485,0.456,0.406")
+    p.add_argument("--std", default=None, help="--model-file's normalisation std per channel, e.g. 0.229,0.224,0.225")
+
+
+def _floats(text: str | None, flag: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise CnnvizError(f"{flag} takes numbers separated by commas, e.g. 0.5 or 0.485,0.456,0.406") from None
+
+
+def _file(flag: str, name: str, limit: int) -> bytes:
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.is_file():
+        raise CnnvizError(f"{flag}: no such file: {name}")
+    if path.stat().st_size > limit:
+        raise CnnvizError(f"{flag}: the file is {path.stat().st_size / 2**20:,.1f} MB; the limit here is "
+                          f"{limit // 2**20} MB")
+    return path.read_bytes()
+
+
+def use_model_file(args: argparse.Namespace) -> bool:
+    """--model-file: open your exported network (checked entry by entry) and make args.model its key."""
+    from pathlib import Path
+
+    name = getattr(args, "model_file", None)
+    if not name:
+        for flag in ("input_size", "mean", "std"):
+            if getattr(args, flag, None) is not None:
+                raise CnnvizError(f"--{flag.replace('_', '-')} belongs to --model-file: give --model-file FILE.pt2")
+        return False
+    from cnnviz.networks import exported
+
+    if getattr(args, "weights", None):
+        raise CnnvizError("give --weights (a state dict) or --model-file (an exported network), not both")
+    labels = getattr(args, "labels", None)
+    lab = _file("--labels", labels, 2 * 2**20) if labels else None
+    net = exported.load(_file("--model-file", name, exported.MAX_BYTES), lab, Path(labels).name if labels else "",
+                        Path(name).name, args.input_size, _floats(args.mean, "--mean"), _floats(args.std, "--std"))
+    args.own_network = net  # the only strong reference: the key works while the command runs
+    args.model = net.key
+    return True
 
 
 def use_own_weights(args: argparse.Namespace) -> None:
@@ -122,6 +171,10 @@ def use_own_weights(args: argparse.Namespace) -> None:
 
     if not hasattr(args, "weights"):  # a command that takes no network of yours (detect's models are its own)
         return
+    if use_model_file(args):
+        return
+    if "model" in vars(args) and args.model is None:
+        raise CnnvizError("name a MODEL (see `python -m cnnviz info`), or give --model-file FILE.pt2")
     model = getattr(args, "model", None)
     weights = getattr(args, "weights", None)
     labels = getattr(args, "labels", None)

@@ -175,6 +175,7 @@ def register(sub) -> None:
     p = sub.add_parser("sanity", help="sanity check of attribution maps: randomise the layers from the top, compare")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
+    add_own_weights(p)
     p.add_argument("--methods", default="saliency,guided-backprop,gradcam",
                    help="comma-separated attribution methods")
     p.add_argument("--target", type=int, default=None, help="class index (default: the predicted class)")

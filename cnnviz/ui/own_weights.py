@@ -19,7 +19,15 @@ def _labels_text(labels: tuple[str, ...]) -> bytes:
 
 
 def own_weights_panel(prefix: str) -> None:
-    """The upload form, the last loaded network, and its download; errors are one message, the last good one kept."""
+    """The upload form, the last loaded network, and its download; errors are one message, the last good one kept.
+    Below it, the same for a whole network of your own (a .pt2 from torch.export)."""
+    from cnnviz.ui.own_network import own_network_panel
+
+    _weights_panel(prefix)
+    own_network_panel(prefix)
+
+
+def _weights_panel(prefix: str) -> None:
     with st.expander("★ Use your own weights", icon=":material/upload_file:"):  # a fixed label keeps it open
         st.caption(f"A state dict (`torch.save(model.state_dict(), 'weights.pt')`, up to {MAX_MB} MB) for a "
                    "torchvision classification architecture, LeNet-5 or EfficientNet-Lite. The number of classes is "

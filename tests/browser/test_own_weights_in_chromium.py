@@ -48,3 +48,34 @@ def test_a_file_that_is_not_weights_gets_a_message_and_the_page_keeps_working(se
     _wait_text(watched, "not a complete PyTorch weights file")
     assert "EfficientNet-Lite0" in _selected(watched, "Model")
     _settled_without_errors(watched, artifacts / "networks_bad_weights_file.png")
+
+
+def test_a_network_of_your_own_exported_with_torch_export_works_on_networks_and_attributions(
+        server, watched, artifacts, tmp_path):
+    from tests.networks.test_exported import StudentNet, _save
+
+    torch.manual_seed(0)
+    path = tmp_path / "student.pt2"
+    path.write_bytes(_save(StudentNet(), (2, 3, 32, 32)))
+    labels = tmp_path / "classes.txt"
+    labels.write_text("apple\npear\nplum\nfig\nkiwi\n")
+    watched.page.goto(f"{server.url}/networks")
+    watched.wait_idle()
+    watched.page.get_by_text("Use your own network").first.click()
+    watched.wait_idle()
+    panel = watched.page.locator('[data-testid="stExpander"]').filter(has_text="Use your own network")
+    assert "torch.export.save(program" in panel.inner_text()  # the guide
+    for k, f in enumerate((path, labels)):
+        panel.locator('input[type="file"]').nth(k).set_input_files(str(f))
+        watched.wait_idle(800)
+    _wait_text(watched, "In use for this session: ★ student.pt2")
+    watched.wait_idle()
+    assert "student.pt2 (5 classes)" in _selected(watched, "Model")
+    body = watched.page.inner_text("body")
+    assert "kiwi" in body or "plum" in body
+    _settled_without_errors(watched, artifacts / "networks_with_your_own_network.png")
+    assert "model=" not in watched.page.url
+    watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Attributions")).click()
+    watched.wait_idle()
+    assert "student.pt2 (5 classes)" in _selected(watched, "Model")
+    _settled_without_errors(watched, artifacts / "attributions_with_your_own_network.png")
