@@ -44,7 +44,8 @@ def attribute(net: Network, x: torch.Tensor, method: str, target: int | UnitTarg
         target = int(logits.argmax(1))
         score = float(logits[0, target])
     tgt = target if isinstance(target, UnitTarget) else ClassTarget(int(target))
-    req = Request(net, x, tgt, layer or net.default_cam_layer, str(device), options, progress, should_stop)
+    where = layer or (net.default_cam_layer if m.uses_layer else "")  # a CAM's layer; the others need none
+    req = Request(net, x, tgt, where, str(device), options, progress, should_stop)
     values = m.compute(req)
     if isinstance(tgt, UnitTarget):
         with torch.no_grad():

@@ -7,6 +7,7 @@ read off the modules. Also the design calculators of the lecture notes.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from torch import nn
 
 from cnnviz.caching import KeyedCache
 from cnnviz.networks.inspect import analyse
+from cnnviz.networks.network import Network
 from cnnviz.networks.specs import SPECS
 
 BYTES_PER_VALUE = 4  # float32
@@ -135,13 +137,22 @@ TABLES_KEPT = 48  # layer tables kept per process (every architecture at a few i
 _tables = KeyedCache(TABLES_KEPT)
 
 
-def layer_table(arch: str, input_size: tuple[int, int, int] | None = None) -> Table:
+def layer_table(arch: str | Arch, input_size: tuple[int, int, int] | None = None) -> Table:
     """Every leaf module call (and residual add / concatenation) of the traced model, in order.
 
-    Computed once per (architecture, input size) for the whole process and shared: treat it as read-only.
+    `arch`: a name of ARCHS, or an Arch of its own (a session's network: `arch_of`). Computed once per
+    (architecture, input size) for the whole process and shared: treat it as read-only.
     """
-    size = tuple(input_size or ARCHS[arch].input_size)
-    return _tables.get((arch, size), lambda: _layer_table(arch, size))  # type: ignore[arg-type]
+    spec = arch if isinstance(arch, Arch) else ARCHS[arch]
+    size = tuple(input_size or spec.input_size)
+    return _tables.get((spec.name, size), lambda: _layer_table(spec, size))  # type: ignore[arg-type]
+
+
+def arch_of(net: Network) -> Arch:
+    """A session's network (yours, trained here or exported) as an architecture the tables can read: a private copy
+    of its module is what gets traced."""
+    module = net.module("cpu")
+    return Arch(net.key, f"★ {net.title}", lambda: copy.deepcopy(module), net.input_size)
 
 
 @cache
@@ -150,15 +161,14 @@ def paper_alexnet_one_gpu_params() -> int:
     return sum(p.numel() for p in _alexnet_paper(False).parameters())
 
 
-def _layer_table(arch: str, size: tuple[int, int, int]) -> Table:
+def _layer_table(spec: Arch, size: tuple[int, int, int]) -> Table:
     import operator
 
     from cnnviz.networks.paper_models import PAPER_LEAVES
 
-    spec = ARCHS[arch]
     model = spec.build().eval()
     model, graph, names, rf = analyse(model, size, extra_leaves=tuple(PAPER_LEAVES))
-    table = Table(arch, size)
+    table = Table(spec.name, size)
     seen: set[int] = set()
     for n in graph.nodes:
         meta = n.meta.get("tensor_meta")
@@ -172,8 +182,10 @@ def _layer_table(arch: str, size: tuple[int, int, int]) -> Table:
             params = sum(p.numel() for p in mod.parameters()) if fresh else 0
             row = Row(names.get(n, n.target), type(mod).__name__, _kernel_text(mod), shape, params,
                       _macs(mod, shape), math.prod(shape) * BYTES_PER_VALUE, r, j)
-        elif n.op == "call_function" and n.target in (operator.add, torch.add, torch.cat):
-            row = Row(names.get(n, n.name), "add (residual)" if n.target is not torch.cat else "concatenate", "",
+        elif n.op == "call_function" and n.target in (operator.add, torch.add, torch.cat, torch.ops.aten.add.Tensor,
+                                                      torch.ops.aten.cat.default):
+            joined = n.target in (torch.cat, torch.ops.aten.cat.default)
+            row = Row(names.get(n, n.name), "concatenate" if joined else "add (residual)", "",
                       shape, 0, 0, math.prod(shape) * BYTES_PER_VALUE, r, j)
         else:
             continue

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.caching import KeyedCache
+from cnnviz.errors import CnnvizError
 from cnnviz.networks.efficientnet_lite import Conv2dSame
 from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import running, tracing
@@ -162,8 +163,13 @@ def output_node(net: Network) -> str:
 
 
 def default_cam_layer(net: Network) -> str:
-    """The last spatial layer (before global pooling), Grad-CAM's usual choice."""
-    return [i for i in layers(net) if i.shape[1] > 1][-1].node
+    """The last spatial layer (before global pooling), Grad-CAM's usual choice; a network without one (your own
+    graph of only fully connected layers) is told in words: the CAM family needs a layer with a height and width."""
+    spatial = [i for i in layers(net) if len(i.shape) == 3 and i.shape[1] > 1]
+    if not spatial:
+        raise CnnvizError(f"{net.title} has no layer with a height and width (a feature map) that the CAM family "
+                          "could weigh: choose saliency, integrated gradients, occlusion or SmoothGrad")
+    return spatial[-1].node
 
 
 def layers_of(model: nn.Module, graph, names: dict, rf: dict, group: Callable[[str], str] = lambda node: "layers"

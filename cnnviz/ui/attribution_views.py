@@ -142,6 +142,16 @@ def method_settings(size: tuple[int, int]) -> dict[str, str | int | float]:
     return out
 
 
+def cam_layer_choice(where, net, key: str) -> str | None:
+    """The CAM family's layer (default: the last spatial one); None, said, when the network has no layer with a
+    height and width (your own network of fully connected layers)."""
+    spatial = [i.node for i in net.layers() if len(i.shape) == 3 and i.shape[1] > 1]
+    if not spatial:
+        where.caption("No layer here has a height and width: the CAM family and guided Grad-CAM are left out.")
+        return None
+    return where.selectbox("Grad-CAM layer", spatial, index=spatial.index(net.default_cam_layer), key=key)
+
+
 def rectifier_note(net) -> None:
     """Guided backprop and deconvnet change only rectifiers: without any, they are the plain gradient — said."""
     from cnnviz.explain.rules import rectifier_count

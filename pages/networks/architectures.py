@@ -10,6 +10,7 @@ from cnnviz.present.figures import shared_figure
 from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure, human, mb
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
+from cnnviz.ui.model_choice import this_session
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, int_in, read_params
 
@@ -36,12 +37,13 @@ st.caption("Every number below is read off the real PyTorch modules: the model i
            "input of the stated size. Multiply-adds (MACs) count convolutions and fully connected layers; activation "
            "memory is each layer's float32 output.")
 
-names = list(A.ARCHS)
+archs = {**A.ARCHS, **{n.key: A.arch_of(n) for n in this_session()}}  # ★ yours too, never in links
+names = list(archs)
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
-arch = c1.selectbox("Architecture", names, index=names.index(store["arch"]), format_func=lambda n: A.ARCHS[n].title,
-                    key="arch_pick")
+arch = c1.selectbox("Architecture", names, index=names.index(store["arch"] if store["arch"] in archs else "alexnet-paper"),
+                    format_func=lambda n: archs[n].title, key="arch_pick")
 store["arch"] = arch
-spec = A.ARCHS[arch]
+spec = archs[arch]
 size_key = f"arch_size_{arch}"  # a linked size is already in the session state: no second default then
 side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 else 64, 512, key=size_key,
                        disabled=arch.startswith("lenet"),
@@ -49,19 +51,19 @@ side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 els
 batch = c3.number_input("Batch size", 1, 1024, key="arch_batch",
                         **({} if "arch_batch" in st.session_state else {"value": 1}))
 try:
-    table = A.layer_table(arch, (spec.input_size[0], int(side), int(side)))
+    table = A.layer_table(spec, (spec.input_size[0], int(side), int(side)))
 except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
-    table = A.layer_table(arch)
-write_url({"arch": arch, "size": str(table.input_size[1]), "batch": str(int(batch))})
+    table = A.layer_table(spec)
+write_url({**({"arch": arch} if arch in A.ARCHS else {}), "size": str(table.input_size[1]), "batch": str(int(batch))})
 tot = table.totals(int(batch))
 m = st.columns(5)
 m[0].metric("Parameters", f"{table.params:,}", help=f"{mb(tot['parameter_bytes'])} as float32")
 m[1].metric("Multiply-adds", human(tot["macs"]), help=f"per batch of {batch}; {table.macs:,} per image")
 m[2].metric("Activation memory", mb(tot["activation_bytes"]), help=f"per batch of {batch}, float32 outputs of every row")
 m[3].metric("Depth", f"{table.depth} layers", help="layers with weights on the longest path")
-t1, src = A.top1(arch)
+t1, src = A.top1(arch) if arch in A.ARCHS else (None, "")
 m[4].metric("ImageNet top-1", f"{t1:.1f} %" if t1 is not None else "—", help=src or "not an ImageNet model")
 
 # ---- diagram ------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ st.dataframe(df, hide_index=True, width="stretch", height=min(36 * (len(df) + 1)
 st.download_button("Table as CSV", df.to_csv(index=False), file_name=f"{arch}_layers.csv", mime="text/csv",
                    icon=":material/table:")
 if selected:
-    dot = A.block_dot(arch, selected)
+    dot = A.block_dot(arch, selected) if arch in A.ARCHS else None
     if dot:
         st.subheader(f"Inside {selected}")
         st.graphviz_chart(dot)

@@ -99,10 +99,7 @@ o1, o2, o3 = st.columns(3)
 alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
 sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
                             key="attr_sign", help="Grad-CAM is non-negative by construction.")
-cam_layers = [i for i in ins.layers(net) if i.shape[1] > 1]
-default_cam = net.default_cam_layer
-cam_layer = o3.selectbox("Grad-CAM layer", [i.node for i in cam_layers],
-                         index=[i.node for i in cam_layers].index(default_cam), key=f"attr_cam_{model_name}")
+cam_layer = av.cam_layer_choice(o3, net, f"attr_cam_{model_name}")  # None: no spatial layer, no CAM methods
 options = av.method_settings(seen.shape[:2])  # {setting: value}, each method's own, from the registry
 av.rectifier_note(net)
 shareable = av.shareable(net, source)  # a registry network on a sample photo: the same map for every learner
@@ -118,8 +115,8 @@ def _attr(model_name: str, key: str, method: str, target: int, unit: tuple | Non
 
 
 photo_key = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
-if unit_target is not None:
-    methods = [m for m in methods if not registry.method(m).class_only]
+if unit_target is not None or cam_layer is None:
+    methods = [m for m in methods if not (registry.method(m).class_only if unit_target else registry.method(m).uses_layer)]
 unit_key = (unit_target.layer, unit_target.channel, unit_target.unit) if unit_target else None
 what = (f"{unit_target.layer} ch {unit_target.channel}" + (f" unit {unit_target.unit}" if unit_target.unit else "")
         if unit_target else labels[int(target)])

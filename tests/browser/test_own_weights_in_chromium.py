@@ -79,3 +79,11 @@ def test_a_network_of_your_own_exported_with_torch_export_works_on_networks_and_
     watched.wait_idle()
     assert "student.pt2 (5 classes)" in _selected(watched, "Model")
     _settled_without_errors(watched, artifacts / "attributions_with_your_own_network.png")
+    watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Architectures")).click()
+    watched.wait_idle()
+    box = watched.page.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture").first
+    box.click()
+    watched.page.get_by_role("option", name=re.compile("student.pt2")).click()
+    _wait_text(watched, "11,653")  # its parameters, read off the modules (the table itself is a canvas)
+    assert "arch=" not in watched.page.url  # yours: never in a link
+    _settled_without_errors(watched, artifacts / "architectures_with_your_own_network.png")

@@ -237,3 +237,22 @@ def test_the_cli_predicts_with_a_model_file_as_with_the_built_in_network(mobilen
     bad = subprocess.run([sys.executable, "-m", "cnnviz", "layers", "--model-file", str(tmp_path / "none.pt2")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+class _Dense(nn.Module):
+    """A network of fully connected layers only: nothing spatial for a CAM to weigh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(3 * 8 * 8, 16), nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
+def test_a_network_without_a_spatial_layer_explains_with_gradients_and_says_why_cams_cannot():
+    net = exported.load(_save(_Dense(), (2, 3, 8, 8)))
+    x = torch.rand(1, 3, 8, 8)
+    assert attribute(net, x, "saliency", target=1).values.shape == (8, 8)
+    with pytest.raises(CnnvizError, match="has no layer with a height and width .* choose saliency"):
+        attribute(net, x, "gradcam", target=1)
