@@ -11,6 +11,7 @@ from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.model_choice import this_session
+from cnnviz.ui.own_network import own_network_panel
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import choice, int_in, read_params
 
@@ -44,6 +45,8 @@ arch = c1.selectbox("Architecture", names, index=names.index(store["arch"] if st
                     format_func=lambda n: archs[n].title, key="arch_pick")
 store["arch"] = arch
 spec = archs[arch]
+with c1:
+    own_network_panel("arch")  # a .pt2 of your own: offered (★) in the list above once opened
 size_key = f"arch_size_{arch}"  # a linked size is already in the session state: no second default then
 side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 else 64, 512, key=size_key,
                        disabled=arch.startswith("lenet"),

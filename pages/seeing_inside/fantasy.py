@@ -9,6 +9,7 @@ from cnnviz.ui import fantasy_views as fv
 from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
 from cnnviz.ui.jobs import heavy_job
 from cnnviz.ui.model_choice import pick_network
+from cnnviz.ui.own_network import own_network_panel
 from cnnviz.ui.settings import current
 from cnnviz.urlstate import read_params
 
@@ -33,9 +34,11 @@ st.caption("Start from noise and change the picture, step by step, so that a cho
 
 device, notice = resolve_device(settings.device)
 c1, c2, c3 = st.columns([2, 3, 2])
-net = pick_network(c1, store, "fa_model", accept=lambda n: not n.takes_digits, available_only=True,
+net = pick_network(c1, store, "fa_model", accept=lambda n: not n.takes_digits and n.input_size[0] == 3, available_only=True,
                    help="★ marks classifiers trained in this session on the Training page: try one of your classes")
 model = net.key
+with c1:
+    own_network_panel("fa")  # a .pt2 of your own: offered (★) in the picker above once opened
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], default="channel", required=True,
                             key="fa_mode", format_func={"channel": "a channel", "unit": "one unit", "class": "a class",
                                                         "gallery": "gallery of channels"}.get,
