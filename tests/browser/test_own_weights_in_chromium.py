@@ -8,13 +8,24 @@ import torchvision
 from tests.browser.test_grid_interactions import _selected, _settled_without_errors, _wait_text
 
 
-def _upload_panel(watched, files: list[str]) -> None:
-    watched.page.get_by_text("Use your own weights").first.click()
+def _upload_panel(watched, files: list[str], title: str = "Use your own weights"):
+    watched.page.get_by_text(title).first.click()
     watched.wait_idle()
-    panel = watched.page.locator('[data-testid="stExpander"]').filter(has_text="Use your own weights")
+    panel = watched.page.locator('[data-testid="stExpander"]').filter(has_text=title)
     for k, f in enumerate(files):
         panel.locator('input[type="file"]').nth(k).set_input_files(f)
         watched.wait_idle(800)
+    return panel
+
+
+def _in_use(watched, title: str, labels: tuple[str, ...], shot) -> None:
+    """Loaded: chosen in the picker, its class names among the predictions."""
+    _wait_text(watched, "In use for this session")
+    watched.wait_idle()
+    assert title in _selected(watched, "Model")
+    body = watched.page.inner_text("body")
+    assert all(label in body for label in labels)
+    _settled_without_errors(watched, shot)
 
 
 def test_a_state_dict_of_your_own_works_on_networks_and_attributions(server, watched, artifacts, tmp_path):
@@ -26,17 +37,18 @@ def test_a_state_dict_of_your_own_works_on_networks_and_attributions(server, wat
     watched.page.goto(f"{server.url}/networks")
     watched.wait_idle()
     _upload_panel(watched, [str(weights), str(labels)])
-    _wait_text(watched, "In use for this session")
-    watched.wait_idle()
-    assert "ResNet-18 · my_resnet.pt (3 classes)" in _selected(watched, "Model")
-    body = watched.page.inner_text("body")
-    assert "bird" in body and "dog" in body
-    _settled_without_errors(watched, artifacts / "networks_with_your_own_weights.png")
-    assert "model=" not in watched.page.url  # never part of a shared link
+    _in_use(watched, "ResNet-18 · my_resnet.pt (3 classes)", ("bird", "dog"),
+            artifacts / "networks_with_your_own_weights.png")
+    _same_on_attributions(watched, "ResNet-18 · my_resnet.pt (3 classes)", artifacts / "attributions_with_your_own_weights.png")
+
+
+def _same_on_attributions(watched, title: str, shot) -> None:
+    """Never part of a shared link; still the chosen network on Attributions, in the same session."""
+    assert "model=" not in watched.page.url
     watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Attributions")).click()
     watched.wait_idle()
-    assert "ResNet-18 · my_resnet.pt (3 classes)" in _selected(watched, "Model")
-    _settled_without_errors(watched, artifacts / "attributions_with_your_own_weights.png")
+    assert title in _selected(watched, "Model")
+    _settled_without_errors(watched, shot)
 
 
 def test_a_file_that_is_not_weights_gets_a_message_and_the_page_keeps_working(server, watched, artifacts, tmp_path):
@@ -61,24 +73,10 @@ def test_a_network_of_your_own_exported_with_torch_export_works_on_networks_and_
     labels.write_text("apple\npear\nplum\nfig\nkiwi\n")
     watched.page.goto(f"{server.url}/networks")
     watched.wait_idle()
-    watched.page.get_by_text("Use your own network").first.click()
-    watched.wait_idle()
-    panel = watched.page.locator('[data-testid="stExpander"]').filter(has_text="Use your own network")
+    panel = _upload_panel(watched, [str(path), str(labels)], "Use your own network")
     assert "torch.export.save(program" in panel.inner_text()  # the guide
-    for k, f in enumerate((path, labels)):
-        panel.locator('input[type="file"]').nth(k).set_input_files(str(f))
-        watched.wait_idle(800)
-    _wait_text(watched, "In use for this session: ★ student.pt2")
-    watched.wait_idle()
-    assert "student.pt2 (5 classes)" in _selected(watched, "Model")
-    body = watched.page.inner_text("body")
-    assert "kiwi" in body or "plum" in body
-    _settled_without_errors(watched, artifacts / "networks_with_your_own_network.png")
-    assert "model=" not in watched.page.url
-    watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Attributions")).click()
-    watched.wait_idle()
-    assert "student.pt2 (5 classes)" in _selected(watched, "Model")
-    _settled_without_errors(watched, artifacts / "attributions_with_your_own_network.png")
+    _in_use(watched, "student.pt2 (5 classes)", ("kiwi", "plum"), artifacts / "networks_with_your_own_network.png")
+    _same_on_attributions(watched, "student.pt2 (5 classes)", artifacts / "attributions_with_your_own_network.png")
     watched.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=re.compile("Architectures")).click()
     watched.wait_idle()
     box = watched.page.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture").first
