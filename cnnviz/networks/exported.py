@@ -120,9 +120,15 @@ def safe_archive(data: bytes) -> bytes:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         names = z.namelist()
-        bad = z.testzip()
     except (zipfile.BadZipFile, EOFError, ValueError, OSError):
         raise _refuse("it is not a .pt2 archive, or it is truncated (torch.export.save writes a zip file)") from None
+    unpacked = sum(i.file_size for i in z.infolist())
+    if unpacked > 2 * MAX_BYTES:  # a small file that unpacks to gigabytes (a zip bomb) is never unpacked
+        raise _refuse(f"it unpacks to {unpacked / 2**20:,.0f} MB; the limit here is {2 * MAX_BYTES // 2**20} MB")
+    try:
+        bad = z.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, RuntimeError):
+        raise _refuse("it is damaged or truncated (an entry cannot be unpacked)") from None
     if bad is not None:
         raise _refuse(f"it is damaged or truncated (entry {bad} does not match its checksum)")
     root = _root(names)

@@ -189,6 +189,16 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(student, monkeypatch
         exported.load(student[1])
 
 
+def test_a_small_file_that_unpacks_to_far_more_is_refused_before_it_is_unpacked(student, monkeypatch):
+    bomb = io.BytesIO(student[1])
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as w:
+        w.writestr(zipfile.ZipFile(io.BytesIO(student[1])).namelist()[0].split("/")[0] + "/pad", b"\0" * 3_000_000)
+    monkeypatch.setattr(exported, "MAX_BYTES", 2**19)
+    assert len(bomb.getvalue()) < exported.MAX_BYTES
+    with pytest.raises(CnnvizError, match="it unpacks to 3 MB; the limit here is 1 MB"):
+        exported.load(bomb.getvalue())
+
+
 class _Maps(nn.Module):
     def __init__(self) -> None:
         super().__init__()
