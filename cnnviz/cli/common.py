@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -128,15 +129,19 @@ def _floats(text: str | None, flag: str) -> tuple[float, ...] | None:
         raise CnnvizError(f"{flag} takes numbers separated by commas, e.g. 0.5 or 0.485,0.456,0.406") from None
 
 
-def _file(flag: str, name: str, limit: int) -> bytes:
+def _file(flag: str, name: str, limit: int, too_big: Callable[[int], object] | None = None) -> bytes:
+    """A file named by a flag, refused before it is read when missing or over `limit` (with `too_big(size)`'s own
+    message where its reader has one)."""
     from pathlib import Path
 
     path = Path(name)
     if not path.is_file():
         raise CnnvizError(f"{flag}: no such file: {name}")
-    if path.stat().st_size > limit:
-        raise CnnvizError(f"{flag}: the file is {path.stat().st_size / 2**20:,.1f} MB; the limit here is "
-                          f"{limit // 2**20} MB")
+    size = path.stat().st_size
+    if size > limit:
+        if too_big is not None:
+            too_big(size)
+        raise CnnvizError(f"{flag}: the file is {size / 2**20:,.1f} MB; the limit here is {limit // 2**20} MB")
     return path.read_bytes()
 
 
@@ -155,7 +160,9 @@ def use_model_file(args: argparse.Namespace) -> bool:
     if getattr(args, "weights", None):
         raise CnnvizError("give --weights (a state dict) or --model-file (an exported network), not both")
     labels = getattr(args, "labels", None)
-    lab = _file("--labels", labels, 2 * 2**20) if labels else None
+    from cnnviz.networks.own_weights import MAX_LABEL_BYTES
+
+    lab = _file("--labels", labels, MAX_LABEL_BYTES) if labels else None
     net = exported.load(_file("--model-file", name, exported.MAX_BYTES), lab, Path(labels).name if labels else "",
                         Path(name).name, args.input_size, _floats(args.mean, "--mean"), _floats(args.std, "--std"))
     args.own_network = net  # the only strong reference: the key works while the command runs
@@ -189,19 +196,10 @@ def use_own_weights(args: argparse.Namespace) -> None:
 
     if model is None:
         raise CnnvizError("--weights needs a model architecture")
-    files = {}
-    for flag, name in (("--weights", weights), ("--labels", labels)):
-        if name is None:
-            continue
-        path = Path(name)
-        if not path.is_file():
-            raise CnnvizError(f"{flag}: no such file: {name}")
-        if flag == "--weights" and path.stat().st_size > own_weights.MAX_WEIGHT_BYTES:
-            own_weights.read_state_dict(b"", size=path.stat().st_size)  # raises the size message
-        files[flag] = path
-    lab = files.get("--labels")
-    net = own_weights.load(model, files["--weights"].read_bytes(), lab.read_bytes() if lab else None,
-                           lab.name if lab else "", files["--weights"].name)
+    state = _file("--weights", weights, own_weights.MAX_WEIGHT_BYTES,
+                  lambda size: own_weights.read_state_dict(b"", size=size))  # raises its size message
+    lab = _file("--labels", labels, own_weights.MAX_LABEL_BYTES) if labels else None
+    net = own_weights.load(model, state, lab, Path(labels).name if labels else "", Path(weights).name)
     args.own_network = net  # the only strong reference: the key works while the command runs
     args.model = net.key
 

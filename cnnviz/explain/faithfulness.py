@@ -85,13 +85,17 @@ def auc(curve: np.ndarray) -> float:
 def check(steps: int, baseline: str) -> None:
     if not STEPS[0] <= steps <= STEPS[1]:
         raise CnnvizError(f"steps must be {STEPS[0]} to {STEPS[1]} (got {steps})")
+    _check_baseline(baseline)
+
+
+def _check_baseline(baseline: str) -> None:
     if baseline not in BASELINES:
         raise CnnvizError(f"unknown baseline '{baseline}': use blur (a blurred copy) or mean (the mean colour)")
 
 
 def canvas(x: torch.Tensor, baseline: str) -> torch.Tensor:
     """What removed pixels become: a blurred copy of the picture, or its mean colour (per channel)."""
-    check(STEPS[0], baseline)
+    _check_baseline(baseline)
     if baseline == "blur":
         return blurred(x)
     return x.mean(dim=(-2, -1), keepdim=True).expand_as(x).clone()
