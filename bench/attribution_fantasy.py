@@ -81,11 +81,14 @@ def main(repeats: int) -> None:
             per_step = med(lambda: fa.fantasy(cfg), 3) / cfg.steps  # set-up included, spread over 32 steps
             print(f"fantasy step ({target}, {cfg.param}) at {size} px {per_step * 1000:.1f} ms ÷ forward+backward to "
                   f"{node or 'the logits'} {b * 1000:.1f} ms = {per_step / b:.2f} (goal ≤ 1.5)", flush=True)
-    cfg = fa.FantasyConfig(target="class", class_index=130)
-    t = time.perf_counter()
-    fa.fantasy(cfg)
-    print(f"the app's default class image ({cfg.size} px, {cfg.steps} steps, {cfg.param}): "
-          f"{time.perf_counter() - t:.1f} s on {'CUDA' if torch.cuda.is_available() else 'this CPU'}")
+    for title, schedule in (("the app's default class image", fa.COARSE_TO_FINE),
+                            ("the classic schedule", {"size": 224, "steps": 256})):
+        cfg = fa.FantasyConfig(target="class", class_index=130, **schedule)
+        t = time.perf_counter()
+        fa.fantasy(cfg)
+        start = f"{cfg.coarse_steps} steps at {cfg.coarse_size} px, then " if cfg.coarse_steps else ""
+        print(f"{title} ({start}{cfg.steps} steps at {cfg.size} px, {cfg.param}): {time.perf_counter() - t:.1f} s "
+              f"on {'CUDA' if torch.cuda.is_available() else 'this CPU'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Do other networks recognise the app's class images? Fantasy images for 10 ImageNet classes, judged.
 
-The images are optimised against EfficientNet-Lite0 with the app's defaults (FantasyConfig());
+The images are optimised against EfficientNet-Lite0 with the app's defaults for a class (fantasy.COARSE_TO_FINE);
 each is then shown, whole, to networks it was not optimised against: MobileNetV2 (torchvision's
 weights, trained by another team with another recipe: the honest judge) and EfficientNet-Lite1
 (Lite0's sibling, trained the same way: an easier judge, reported for comparison). Prints, per
 class, the judges' top-1 and whether the target is in their top-5, the seconds per image, and the
 totals; saves the images and a contact sheet.
 
-python -m bench.fantasy_judge [--out DIR] [--set key=value ...]   e.g. --set param=fourier --set steps=128
+python -m bench.fantasy_judge [--out DIR] [--set key=value ...]   e.g. --set param=fourier --set steps=128;
+the classic schedule (256 steps at 224 px): --set coarse_steps=0 --set steps=256
 """
 
 from __future__ import annotations
@@ -73,11 +74,12 @@ def main() -> None:
         key, value = item.split("=", 1)
         overrides[key] = ast.literal_eval(value) if value[:1] in "0123456789.-([" or value in ("True", "False", "None") \
             else value
-    base = dataclasses.replace(fa.FantasyConfig(model=MODEL, target="class"), **overrides)
+    base = dataclasses.replace(fa.FantasyConfig(model=MODEL, target="class", **fa.COARSE_TO_FINE), **overrides)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     classes = {k: v for k, v in CLASSES.items() if not args.only or k in args.only.split(",")}
-    print(f"model {MODEL}, {base.param}, {base.size} px, {base.steps} steps, seed {base.seed}, "
+    start = f"{base.coarse_steps} steps at {base.coarse_size} px, then " if base.coarse_steps else ""
+    print(f"model {MODEL}, {base.param}, {start}{base.steps} steps at {base.size} px, seed {base.seed}, "
           f"{torch.get_num_threads()} threads; judges {', '.join(JUDGES)}", flush=True)
     images, labels, seconds = [], [], []
     score = {j: [0, 0] for j in JUDGES}

@@ -91,7 +91,15 @@ def cmd_fantasy(args) -> None:
         raise CnnvizError("give --class K, or --layer L --channel C [--unit Y,X]")
     if not 1 <= args.images <= 8:
         raise CnnvizError("--images must be 1–8")
-    common = dict(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
+    # a class starts small by default (fantasy.COARSE_TO_FINE); a channel or a unit, and anything given, as given
+    schedule: dict[str, int | None] = dict(fantasy.COARSE_TO_FINE) if args.class_index is not None else \
+        {"size": 224, "steps": 256, "coarse_size": None, "coarse_steps": 0}
+    given = {"size": args.size, "steps": args.steps, "coarse_size": args.coarse_size, "coarse_steps": args.coarse_steps}
+    schedule.update({k: v for k, v in given.items() if v is not None})
+    small = args.coarse_size is None and (schedule["coarse_size"] or 0) >= (schedule["size"] or 0)  # --size 64
+    if not schedule["coarse_steps"] or schedule["coarse_size"] is None or small:
+        schedule["coarse_size"], schedule["coarse_steps"] = None, 0
+    common = dict(**schedule, lr=args.lr, seed=args.seed, param=args.param,
                   preactivation=not args.after_activation, images=args.images, diversity=args.diversity,
                   noise=args.noise)
     if args.class_index is not None:
@@ -106,12 +114,15 @@ def cmd_fantasy(args) -> None:
         unit = pair(args.unit, "--unit") if args.unit else None
         cfg = fantasy.FantasyConfig(model=args.model, target="unit" if unit else "channel", layer=info.node,
                                     channel=args.channel, unit=unit, **common)
-    if not 32 <= args.size <= 512 or not 1 <= args.steps <= 4096:
-        raise CnnvizError("--size must be 32–512 and --steps 1–4096")
+    if not 32 <= cfg.size <= 512 or not 1 <= cfg.steps <= 4096 or not 0 <= cfg.coarse_steps <= 4096:
+        raise CnnvizError("--size must be 32–512, --steps 1–4096 and --coarse-steps 0–4096")
+    if cfg.coarse_size is not None and not 32 <= cfg.coarse_size < cfg.size:
+        raise CnnvizError(f"--coarse-size must be from 32 to {cfg.size - 1} px (smaller than --size {cfg.size})")
     res = fantasy.fantasy(cfg, device=str(device_of(args)))
     Image.fromarray(np.concatenate(res.all_images, axis=1)).save(args.output)
-    print(f"saved {args.output}: {args.steps} steps in {res.seconds:.1f} s, objective {res.history[0]:.3f} → "
-          f"{res.history[-1]:.3f}")
+    start = f"{cfg.coarse_steps} steps at {cfg.coarse_size} px, then " if cfg.coarse_steps else ""
+    print(f"saved {args.output}: {start}{cfg.steps} steps at {cfg.size} px in {res.seconds:.1f} s, objective "
+          f"{res.history[0]:.3f} → {res.history[-1]:.3f}")
 
 
 
@@ -158,8 +169,14 @@ def register(sub) -> None:
     p.add_argument("--channel", type=int, default=None)
     p.add_argument("--unit", default=None, help="Y,X within the channel's map")
     p.add_argument("--class", dest="class_index", type=int, default=None)
-    p.add_argument("--steps", type=int, default=256)
-    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--steps", type=int, default=None, help="steps at full size (default: 24 for a class after its "
+                   "coarse steps, 256 for a channel or unit)")
+    p.add_argument("--size", type=int, default=None, help="the picture's side in px (default 224)")
+    p.add_argument("--coarse-size", type=int, default=None, help="side of the first, cheaper steps (default: 128 for "
+                   "a class, none otherwise)")
+    p.add_argument("--coarse-steps", type=int, default=None, help="steps at --coarse-size before the full-size ones "
+                   "(default: 80 for a class; 0 switches the coarse start off: --coarse-steps 0 --steps 256 is the "
+                   "classic schedule)")
     p.add_argument("--lr", type=float, default=None, help="default: 0.1 for maco, 0.05 for fourier")
     p.add_argument("--param", default="maco", choices=["maco", "fourier"],
                    help="maco: natural-image magnitude, optimised phase (default); fourier: free spectrum")

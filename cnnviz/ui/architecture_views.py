@@ -12,6 +12,9 @@ from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.charts import chart
+from cnnviz.ui.grids import link_widgets, widget_link
+from cnnviz.ui.settings import start
+from cnnviz.urlstate import int_in
 
 
 def human(n: float, unit: str = "") -> str:
@@ -50,15 +53,34 @@ def diagram_figure(bl: list[A.Block], sty: Style, per_row: int = 12) -> go.Figur
     return fig
 
 
+# the calculators' boxes: (label, default, link name)
+_INCEPTION = (("H", 28, "h"), ("W", 28, "w"), ("C in", 256, "cin"), ("1×1", 128, "b1"), ("3×3", 192, "b3"),
+              ("5×5", 96, "b5"), ("3×3 reduce", 64, "r3"), ("5×5 reduce", 64, "r5"), ("pool proj", 64, "pp"))
+_FC = (("H", 32, "h"), ("W", 32, "w"), ("C in", 3, "cin"), ("C out", 10, "cout"), ("kernel k", 5, "k"))
+_STACK = (("n stacked 3×3 convolutions", 3, "n", 10), ("channels C (in and out)", 64, "c", 2048))
+# url key → (widget key, parser, default): a link carries the boxes that differ from their defaults
+CALCULATORS = {**{f"inc_{u}": (f"inc_{lbl}", int_in(1, 2048), v) for lbl, v, u in _INCEPTION},
+               **{f"stack_{u}": (f"stack_{u}", int_in(1, hi), v) for _, v, u, hi in _STACK},
+               **{f"fc_{u}": (f"fc_{lbl}", int_in(1, 4096), v) for lbl, v, u in _FC}}
+
+
+def read_calculators(params: dict) -> list[str]:
+    return link_widgets(params, {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+
+
+def calculators_link() -> dict[str, str]:
+    now = widget_link({k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+    return {k: v for k, v in now.items() if v != str(CALCULATORS[k][2])}
+
+
 def calculators() -> None:
     """Inception naive vs bottleneck, 3×3 stacks vs one large kernel, fully connected vs convolution."""
     st.header("Calculators")
     tab_inc, tab_stack, tab_fc = st.tabs(["Inception module", "3×3 stacks vs one large kernel", "Fully connected vs convolution"])
     with tab_inc:
         a = st.columns(9)
-        vals = [a[i].number_input(lbl, 1, 2048, v, key=f"inc_{lbl}") for i, (lbl, v) in enumerate(
-            [("H", 28), ("W", 28), ("C in", 256), ("1×1", 128), ("3×3", 192), ("5×5", 96), ("3×3 reduce", 64),
-             ("5×5 reduce", 64), ("pool proj", 64)])]
+        vals = [a[i].number_input(lbl, 1, 2048, key=f"inc_{lbl}", **start(f"inc_{lbl}", v))
+                for i, (lbl, v, _) in enumerate(_INCEPTION)]
         h, w, c, b1, b3, b5, r3, r5, pp = map(int, vals)
         rows = []
         for version, bott in (("naive", False), ("1×1 bottleneck", True)):
@@ -80,8 +102,8 @@ def calculators() -> None:
                     f"the naive module's output grows to {b1 + b3 + b5 + c} channels.")
     with tab_stack:
         s1, s2 = st.columns(2)
-        n = int(s1.number_input("n stacked 3×3 convolutions", 1, 10, 3, key="stack_n"))
-        ch = int(s2.number_input("channels C (in and out)", 1, 2048, 64, key="stack_c"))
+        n, ch = (int(col.number_input(lbl, 1, hi, key=f"stack_{u}", **start(f"stack_{u}", v)))
+                 for col, (lbl, v, u, hi) in zip((s1, s2), _STACK, strict=True))
         r = A.stack_vs_large(n, ch)
         st.dataframe(pd.DataFrame([
             {"design": f"{n} × 3×3 conv", "receptive field": f"{r['receptive_field']}×{r['receptive_field']}",
@@ -94,8 +116,8 @@ def calculators() -> None:
                     f"large kernel — and {n} non-linearities instead of 1 (VGG's argument).")
     with tab_fc:
         fcols = st.columns(5)
-        fh, fw, fc, fo, fk = (int(fcols[i].number_input(lbl, 1, 4096, v, key=f"fc_{lbl}")) for i, (lbl, v) in enumerate(
-            [("H", 32), ("W", 32), ("C in", 3), ("C out", 10), ("kernel k", 5)]))
+        fh, fw, fc, fo, fk = (int(fcols[i].number_input(lbl, 1, 4096, key=f"fc_{lbl}", **start(f"fc_{lbl}", v)))
+                              for i, (lbl, v, _) in enumerate(_FC))
         r = A.fc_vs_conv(fh, fw, fc, fo, fk)
         st.dataframe(pd.DataFrame([
             {"layer": "fully connected", "parameters": r["fc_params"], "inputs per output unit": r["connections_per_output_fc"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -11,10 +12,12 @@ from PIL import Image
 
 from cnnviz.explain import attribution as at
 from cnnviz.explain import methods as registry
+from cnnviz.explain.method import Setting
 from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.settings import start
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -112,6 +115,25 @@ def read_attribution_link(params: dict, model: str) -> list[str]:
     return notices
 
 
+SIGNS = ("positive", "negative", "absolute")  # what the maps show of the attribution
+
+
+def _setting_parser(s: Setting) -> Callable[[str], Any]:
+    """A link's value of one method setting, checked against the setting's whole range (the page then fits a range
+    tied to the input, as it does for a value kept from a larger network)."""
+    from cnnviz.urlstate import choice, int_in, number_in
+
+    return choice(s.choices) if s.choices else number_in(s.low, s.high) if s.step else int_in(int(s.low), int(s.high))
+
+
+def widgets_link() -> dict[str, tuple[str, Callable[[str], Any]]]:
+    """The page's display widgets and every registered method's settings: url key → (widget key, parser)."""
+    from cnnviz.urlstate import choice, number_in
+
+    return {"alpha": ("attr_alpha", number_in(0, 1)), "show": ("attr_sign", choice(SIGNS)),
+            **{s.name: (f"attr_{s.name}", _setting_parser(s)) for m in registry.every() for s in m.settings}}
+
+
 def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
     return {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
 
@@ -134,10 +156,11 @@ def method_settings(size: tuple[int, int]) -> dict[str, str | int | float]:
                 if (st.session_state.get(key) or 0) > high:
                     st.session_state[key] = float(high) if s.step else int(high)
                 if s.step:  # a fraction: a slider
-                    out[s.name] = float(col.slider(s.label, float(low), float(high), float(default), s.step, key=key,
+                    out[s.name] = float(col.slider(s.label, float(low), float(high), step=s.step, key=key,
+                                                   **start(key, float(default)),
                                                    help=s.help or None))
                 else:
-                    out[s.name] = int(col.number_input(s.label, int(low), int(high), int(default), key=key,
+                    out[s.name] = int(col.number_input(s.label, int(low), int(high), key=key, **start(key, int(default)),
                                                        help=s.help or None))
     return out
 

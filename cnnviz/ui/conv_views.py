@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -27,10 +28,13 @@ from cnnviz.ui.grids import (
     changed,
     clicked_cell,
     grid_editor,
+    link_in_fragment,
     load_state,
     text_editor,
+    whole,
     widget,
 )
+from cnnviz.urlstate import flag
 
 MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}
 
@@ -66,6 +70,11 @@ def kind_and_preset(store: dict) -> None:
             load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0})
             st.rerun()
 
+# widgets of the step view (inside its fragment) that a link carries: url key → (widget key, parser)
+LINK: dict[str, tuple[str, Callable[[str], Any]]] = {"hide0": ("conv_hide_zero", flag)}
+STRIDE_WHY = " (a stride of 0 would never move the window; the page steps strides up to 8)"
+DILATION_WHY = " (dilation 1 is a plain kernel; the page spreads kernels up to 4 apart)"
+
 
 def editable(store: dict) -> bool:
     """Whether the grids can be edited and drawn cell by cell (large multi-channel presets cannot)."""
@@ -90,11 +99,11 @@ def grids(store: dict) -> list[str]:
         with col:
             if one_d:
                 rows = 1
-                cols = st.number_input(f"{label} length", 1, cap, key=widget(store, c_key))
+                cols = whole(st, f"{label} length", 1, cap, store, c_key, f" (the page edits grids up to {cap})")
             else:
                 a, b = st.columns(2)
-                rows = a.number_input(f"{label} rows", 1, cap, key=widget(store, r_key))
-                cols = b.number_input(f"{label} columns", 1, cap, key=widget(store, c_key))
+                rows = whole(a, f"{label} rows", 1, cap, store, r_key, f" (the page edits grids up to {cap}×{cap})")
+                cols = whole(b, f"{label} columns", 1, cap, store, c_key, f" (the page edits grids up to {cap}×{cap})")
         return int(rows), int(cols)
 
 
@@ -107,8 +116,8 @@ def grids(store: dict) -> list[str]:
                 store.setdefault("channels", x_shape[0])
                 store.setdefault("filters", k_shape[0])
                 store["channels"], store["filters"] = x_shape[0], k_shape[0]
-                n_c = a.number_input("Input channels C", 1, views.MAX_EDIT_CHANNELS, key=widget(store, "channels"))
-                n_f = b.number_input("Filters F", 1, views.MAX_EDIT_CHANNELS, key=widget(store, "filters"))
+                n_c = whole(a, "Input channels C", 1, views.MAX_EDIT_CHANNELS, store, "channels")
+                n_f = whole(b, "Filters F", 1, views.MAX_EDIT_CHANNELS, store, "filters")
         rows, cols = _size_inputs("x", x_shape, lim["input"], col_x, "Input")
         krows, kcols = _size_inputs("k", k_shape, lim["kernel"], col_k, "Kernel")
         want_x: tuple[int, ...]
@@ -176,13 +185,13 @@ def hyper_parameters(store: dict) -> None:
         st.markdown("**Hyper-parameters**")
         hp = st.columns([1, 1, 1.1, 1, 1.4, 1.4])
         if one_d:
-            changed(store, "sw", hp[0].number_input("Stride", 1, 8, key=widget(store, "sw")))
-            changed(store, "dw", hp[1].number_input("Dilation", 1, 4, key=widget(store, "dw")))
+            whole(hp[0], "Stride", 1, 8, store, "sw", STRIDE_WHY)
+            whole(hp[1], "Dilation", 1, 4, store, "dw", DILATION_WHY)
         else:
-            changed(store, "sh", hp[0].number_input("Stride ↓ (rows)", 1, 8, key=widget(store, "sh")))
-            changed(store, "sw", hp[0].number_input("Stride → (cols)", 1, 8, key=widget(store, "sw")))
-            changed(store, "dh", hp[1].number_input("Dilation ↓", 1, 4, key=widget(store, "dh")))
-            changed(store, "dw", hp[1].number_input("Dilation →", 1, 4, key=widget(store, "dw")))
+            whole(hp[0], "Stride ↓ (rows)", 1, 8, store, "sh", STRIDE_WHY)
+            whole(hp[0], "Stride → (cols)", 1, 8, store, "sw", STRIDE_WHY)
+            whole(hp[1], "Dilation ↓", 1, 4, store, "dh", DILATION_WHY)
+            whole(hp[1], "Dilation →", 1, 4, store, "dw", DILATION_WHY)
         changed(store, "pad_kind", hp[2].selectbox("Padding", views.PAD_KINDS, key=widget(store, "pad_kind"),
                                                    format_func=views.PAD_TITLES.__getitem__,
                                                    help="valid: none · 1, 2, 3: that many cells on every side · "
@@ -194,7 +203,7 @@ def hyper_parameters(store: dict) -> None:
             sides = ("pl", "pr") if one_d else ("pt", "pb", "pl", "pr")
             names = {"pt": "Pad top", "pb": "Pad bottom", "pl": "Pad left", "pr": "Pad right"}
             for n, side in enumerate(sides):
-                changed(store, side, hp[3].number_input(names[side], 0, 8, key=widget(store, side)))
+                whole(hp[3], names[side], 0, 8, store, side)
         changed(store, "flip", hp[4].checkbox("Flip kernel", key=widget(store, "flip"),
                                             help="On: true convolution (kernel rotated 180°). Off: cross-correlation, what deep-learning libraries compute."))
         if not multi:
@@ -292,7 +301,8 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
             hide_zero = bool(st.session_state.get("conv_hide_zero", False))  # its toggle sits under the sum
             st.markdown(f"**{where}** = Σ input × kernel + bias")
             st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)
-            st.toggle("Hide products with a zero weight", key="conv_hide_zero")
+            st.toggle("Hide products with a zero weight", key="conv_hide_zero",
+                      on_change=link_in_fragment("hide0", "conv_hide_zero"))
         else:
             st.markdown(f"**{where}** = Σ over channels of (Σ input × kernel) + bias")
             st.code("\n".join(step.channel_expressions() + ["total: " + step.total_expression()]), language=None,

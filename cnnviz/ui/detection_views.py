@@ -17,6 +17,7 @@ from cnnviz.present.numbers import fmt
 from cnnviz.ui.charts import chart
 from cnnviz.ui.detection_link import clamp_widget
 from cnnviz.ui.grids import grid_editor, stepping_fragment
+from cnnviz.ui.settings import start
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"
                "30 40 80 90 0.40\n58 28 96 76 0.55")
@@ -76,8 +77,10 @@ def nms_tab(store: dict, sty: Style) -> None:
     st.caption("A detector proposes many overlapping boxes for one object. Non-maximum suppression keeps the "
                "best-scoring box, removes every box overlapping it by more than the threshold, and repeats.")
     left, right = st.columns([2, 3], gap="large")
-    text = left.text_area("Boxes: x1 y1 x2 y2 score, one per line", store["nms_text"], height=200, key="det_nms_text")
-    t = left.slider("IoU threshold (suppress above)", 0.0, 1.0, float(store["nms_t"]), 0.05, key="det_nms_t")
+    text = left.text_area("Boxes: x1 y1 x2 y2 score, one per line", height=200, key="det_nms_text",
+                         **start("det_nms_text", store["nms_text"]))
+    t = left.slider("IoU threshold (suppress above)", 0.0, 1.0, step=0.05, key="det_nms_t",
+                    **start("det_nms_t", float(store["nms_t"])))
     try:
         boxes, scores = _parse_nms(text)
         res = B.nms(boxes, scores, t)
@@ -125,11 +128,11 @@ def anchors_tab(store: dict, sty: Style) -> None:
     st.caption("Faster R-CNN's region proposal network puts k anchors — sizes × aspect ratios — at every position "
                "of the last feature map, and learns for each one an objectness score and a box correction.")
     c = st.columns(5)
-    h = int(c[0].number_input("Image height", 32, 2000, 600, key="det_ah"))
-    w = int(c[1].number_input("Image width", 32, 2000, 800, key="det_aw"))
-    stride = int(c[2].number_input("Stride (VGG-16 conv5_3: 16)", 1, 64, 16, key="det_as"))
-    sizes_t = c[3].text_input("Sizes (px)", "128, 256, 512", key="det_asz")
-    ratios_t = c[4].text_input("Ratios h/w", "0.5, 1, 2", key="det_ar")
+    h = int(c[0].number_input("Image height", 32, 2000, key="det_ah", **start("det_ah", 600)))
+    w = int(c[1].number_input("Image width", 32, 2000, key="det_aw", **start("det_aw", 800)))
+    stride = int(c[2].number_input("Stride (VGG-16 conv5_3: 16)", 1, 64, key="det_as", **start("det_as", 16)))
+    sizes_t = c[3].text_input("Sizes (px)", key="det_asz", **start("det_asz", "128, 256, 512"))
+    ratios_t = c[4].text_input("Ratios h/w", key="det_ar", **start("det_ar", "0.5, 1, 2"))
     try:
         sizes = tuple(float(v) for v in sizes_t.replace(",", " ").split())
         ratios = tuple(float(v) for v in ratios_t.replace(",", " ").split())
@@ -145,8 +148,10 @@ def anchors_tab(store: dict, sty: Style) -> None:
     p1, p2 = st.columns(2)
     clamp_widget("det_arow", max(fh - 1, 0))
     clamp_widget("det_acol", max(fw - 1, 0))
-    row = int(p1.number_input("Position row", 0, max(fh - 1, 0), min(fh // 2, max(fh - 1, 0)), key="det_arow"))
-    col = int(p2.number_input("Position column", 0, max(fw - 1, 0), min(fw // 2, max(fw - 1, 0)), key="det_acol"))
+    row = int(p1.number_input("Position row", 0, max(fh - 1, 0), key="det_arow",
+                                  **start("det_arow", min(fh // 2, max(fh - 1, 0)))))
+    col = int(p2.number_input("Position column", 0, max(fw - 1, 0), key="det_acol",
+                                  **start("det_acol", min(fw // 2, max(fw - 1, 0)))))
     every = B.anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4)
     here = every[row, col]
     shown = [(bx, (CURRENT, SUPPRESSED, KEPT, WAITING)[n % 4], f"{sizes[n % len(sizes)]:g}px · {ratios[n // len(sizes)]:g}",
@@ -172,15 +177,16 @@ def roi_tab(store: dict, sty: Style) -> None:
             st.error(err)
         box = _box_inputs(store, "roi_box", "Box in image pixels", CURRENT)
         c = st.columns(2)
-        scale = float(c[0].selectbox("Spatial scale", [1.0, 0.5, 0.25, 0.125, 0.0625], index=2, key="det_rscale",
+        scale = float(c[0].selectbox("Spatial scale", [1.0, 0.5, 0.25, 0.125, 0.0625], key="det_rscale", **start("det_rscale", 2, "index"),
                                      format_func=lambda v: f"{v:g} (1/{round(1 / v)})"))
-        out_h = int(c[1].number_input("Output size", 1, 4, 2, key="det_rout"))
-        method = st.segmented_control("Method", ["pool", "align"], default="pool", required=True, key="det_rmethod",
+        out_h = int(c[1].number_input("Output size", 1, 4, key="det_rout", **start("det_rout", 2)))
+        method = st.segmented_control("Method", ["pool", "align"], required=True, key="det_rmethod",
+                                      **start("det_rmethod", "pool", "default"),
                                       format_func={"pool": "RoI pooling", "align": "RoI align"}.__getitem__)
         ratio, aligned = -1, False
         if method == "align":
             d = st.columns(2)
-            ratio = int(d[0].number_input("Sampling ratio (−1: adaptive)", -1, 4, 2, key="det_rratio"))
+            ratio = int(d[0].number_input("Sampling ratio (−1: adaptive)", -1, 4, key="det_rratio", **start("det_rratio", 2)))
             aligned = d[1].toggle("Aligned (−0.5 px)", key="det_raligned")
     x = np.asarray(store["fm"], dtype=float)
     try:
@@ -311,8 +317,8 @@ def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: dict, st
     if st.session_state.get("pd_anchor_level") not in range(len(levels)):
         st.session_state.pop("pd_anchor_level", None)
     names = [f"map {i + 1}: {lv.rows}×{lv.cols}, every {lv.stride[0]:.0f} px" for i, lv in enumerate(levels)]
-    k = st.segmented_control("Feature map", range(len(levels)), format_func=names.__getitem__, default=0,
-                             required=True, key="pd_anchor_level")
+    k = st.segmented_control("Feature map", range(len(levels)), format_func=names.__getitem__, required=True,
+                             key="pd_anchor_level", **start("pd_anchor_level", 0, "default"))
     level = levels[int(k)]
     fig_key = f"pd_anchor_fig_{k}"
     event = st.session_state.get(fig_key)

@@ -16,12 +16,16 @@ from cnnviz.explain import fantasy as fa
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
+from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, flag, int_in, number_in
 
 SIZES = (64, 96, 128, 160, 224)
 MAX_IMAGES = 4
-# size (px) and steps each objective starts with: a class needs the whole network and room for an object
-MODE_DEFAULTS = {"class": (224, 256), "channel": (128, 128), "unit": (128, 128), "gallery": (128, 64)}
+# size (px), steps, start size (0: none) and steps there, per objective: a class needs the whole network and room for
+# an object, and starts small (fantasy.COARSE_TO_FINE: as recognisable, a third of the time)
+_CLASS = fa.COARSE_TO_FINE
+MODE_DEFAULTS = {"class": (_CLASS["size"], _CLASS["steps"], _CLASS["coarse_size"], _CLASS["coarse_steps"]),
+                 "channel": (128, 128, 0, 0), "unit": (128, 128, 0, 0), "gallery": (128, 64, 0, 0)}
 
 
 def _size(t: str) -> int:
@@ -29,6 +33,10 @@ def _size(t: str) -> int:
     if v not in SIZES:
         raise ValueError(f"must be one of {', '.join(map(str, SIZES))}")
     return v
+
+
+def _start_size(t: str) -> int:
+    return 0 if t == "0" else _size(t)
 
 
 # url key → (widget key, parser); the layer (its options depend on the network) is read by the page
@@ -41,21 +49,22 @@ LINK: dict[str, tuple[str, Any]] = {
     "tv": ("fa_tv", number_in(0, 10)), "l2": ("fa_l2", number_in(0, 10)), "blur": ("fa_blur", number_in(0, 100)),
     "scale": ("fa_scale", flag), "param": ("fa_param", choice(tuple(fa.PARAMETERISATIONS))),
     "pre": ("fa_pre", flag), "noise": ("fa_noise", number_in(0, 0.5)), "images": ("fa_images", int_in(1, MAX_IMAGES)),
-    "div": ("fa_div", number_in(0, 10)),
+    "div": ("fa_div", number_in(0, 10)), "csize": ("fa_csize", _start_size), "csteps": ("fa_csteps", int_in(0, 512)),
     **{f"decay_{p}": (f"fa_decay_{p}", number_in(0.5, 3.0)) for p in fa.PARAMETERISATIONS},
 }
 MODEL = choice(tuple(SPECS))
 
 
 def mode_defaults() -> None:
-    """On a change of objective: the size and steps that objective starts with (a link or the learner may change them)."""
-    size, steps = MODE_DEFAULTS[st.session_state.get("fa_mode") or "channel"]
+    """On a change of objective: the schedule that objective starts with (a link or the learner may change it)."""
+    size, steps, csize, csteps = MODE_DEFAULTS[st.session_state.get("fa_mode") or "channel"]
     st.session_state["fa_size"], st.session_state["fa_steps"] = size, steps
+    st.session_state["fa_csize"], st.session_state["fa_csteps"] = csize, csteps
 
 
 def optimisation_settings(mode: str) -> dict[str, Any]:
     """The settings expander → FantasyConfig fields (everything but the model and the target)."""
-    size0, steps0 = MODE_DEFAULTS[mode]
+    size0, steps0, csize0, csteps0 = MODE_DEFAULTS[mode]
     with st.expander("Optimisation settings", expanded=False):
         p1, p2, p3 = st.columns([3, 2, 2])
         param = p1.radio("Parameterisation", list(fa.PARAMETERISATIONS), format_func=fa.PARAMETERISATIONS.get,
@@ -63,31 +72,44 @@ def optimisation_settings(mode: str) -> dict[str, Any]:
                          "only its phase and the colour balance: no speckle, no saturated colours, and other networks "
                          "recognise its class images more often. Fourier lets the magnitude grow too (the classic "
                          "recipe).")
-        pre = p2.checkbox("Before the activation", value=True, key="fa_pre",
+        pre = p2.checkbox("Before the activation", key="fa_pre", **start("fa_pre", True),
                           help="Optimise a ReLU/ReLU6 layer's input: a ReLU6 stuck at 6 or a ReLU at 0 has no "
                           "gradient, its input always has one")
-        images = int(p3.number_input("Images at once", 1, MAX_IMAGES, 1, key="fa_images",
+        images = int(p3.number_input("Images at once", 1, MAX_IMAGES, key="fa_images", **start("fa_images", 1),
                                      help="Several images of the same target, pushed apart by the diversity term"))
-        div = float(p3.number_input("Diversity weight", 0.0, 10.0, 1.0, key="fa_div", disabled=images < 2))
+        div = float(p3.number_input("Diversity weight", 0.0, 10.0, key="fa_div", disabled=images < 2,
+                                    **start("fa_div", 1.0)))
         s1, s2, s3, s4, s5 = st.columns(5)
-        size = int(s1.select_slider("Size (px)", SIZES, size0, key="fa_size"))
-        steps = int(s2.number_input("Steps", 8, 512, steps0, key="fa_steps"))
-        lr = float(s3.number_input("Learning rate", 0.001, 0.5, fa.DEFAULT_LR[param], format="%.3f", key="fa_lr",
+        size = int(s1.select_slider("Size (px)", SIZES, key="fa_size", **start("fa_size", size0)))
+        steps = int(s2.number_input("Steps", 8, 512, key="fa_steps", **start("fa_steps", steps0)))
+        lr = float(s3.number_input("Learning rate", 0.001, 0.5, format="%.3f", key="fa_lr", **start("fa_lr", fa.DEFAULT_LR[param]),
                                    help=f"Defaults: {', '.join(f'{k} {v}' for k, v in fa.DEFAULT_LR.items())}"))
-        seed = int(s4.number_input("Seed (same seed, same image)", 0, 10_000, 0, key="fa_seed"))
-        decay = float(s5.number_input("Spectrum fall-off (1/fᵈ)", 0.5, 3.0, fa.DEFAULT_DECAY[param], 0.25,
-                                      key=f"fa_decay_{param}", help="Higher: smoother, larger shapes; lower: finer "
+        seed = int(s4.number_input("Seed (same seed, same image)", 0, 10_000, key="fa_seed", **start("fa_seed", 0)))
+        decay = float(s5.number_input("Spectrum fall-off (1/fᵈ)", 0.5, 3.0, step=0.25, key=f"fa_decay_{param}",
+                                      **start(f"fa_decay_{param}", fa.DEFAULT_DECAY[param]), help="Higher: smoother, larger shapes; lower: finer "
                                       "texture. Photos fall off about as 1/f¹."))
         t1, t2, t3, t4, t5, t6 = st.columns(6)
-        jitter = int(t1.number_input("Jitter (px)", 0, 32, 8, key="fa_jitter"))
-        rotate = float(t2.number_input("Rotation (± degrees)", 0.0, 45.0, 15.0, key="fa_rot"))
-        noise = float(t3.number_input("Pixel noise", 0.0, 0.5, 0.0, format="%.2f", key="fa_noise"))
-        tv = float(t4.number_input("Total variation weight", 0.0, 10.0, 0.0, key="fa_tv"))
-        l2w = float(t5.number_input("L2 weight", 0.0, 10.0, 0.0, key="fa_l2"))
-        blurw = float(t6.number_input("Blur weight", 0.0, 100.0, 0.0, key="fa_blur"))
-        zoom = st.checkbox("Random zoom (each step sees 50–100 % of the image)", value=True, key="fa_scale")
+        jitter = int(t1.number_input("Jitter (px)", 0, 32, key="fa_jitter", **start("fa_jitter", 8)))
+        rotate = float(t2.number_input("Rotation (± degrees)", 0.0, 45.0, key="fa_rot", **start("fa_rot", 15.0)))
+        noise = float(t3.number_input("Pixel noise", 0.0, 0.5, format="%.2f", key="fa_noise", **start("fa_noise", 0.0)))
+        tv = float(t4.number_input("Total variation weight", 0.0, 10.0, key="fa_tv", **start("fa_tv", 0.0)))
+        l2w = float(t5.number_input("L2 weight", 0.0, 10.0, key="fa_l2", **start("fa_l2", 0.0)))
+        blurw = float(t6.number_input("Blur weight", 0.0, 100.0, key="fa_blur", **start("fa_blur", 0.0)))
+        z1, z2, z3 = st.columns([2, 1, 1])
+        zoom = z1.checkbox("Random zoom (each step sees 50–100 % of the image)", key="fa_scale", **start("fa_scale", True))
+        starts = [0, *(v for v in SIZES if v < size)]
+        if st.session_state.get("fa_csize", csize0) not in starts:
+            st.session_state["fa_csize"] = 0  # no smaller size left to start at
+        csize = int(z2.select_slider("Start small at (px)", starts, key="fa_csize", **start("fa_csize", csize0),
+                                     format_func=lambda v: f"{v}" if v else "off",
+                                     help="The first steps see a smaller copy of the picture (its low frequencies): "
+                                          "a third of the cost per step, and they settle the large shapes that the "
+                                          "full-size steps then refine"))
+        csteps = int(z3.number_input("Steps at the start size", 0, 512, key="fa_csteps", disabled=not csize,
+                                     **start("fa_csteps", csteps0)))
     return dict(param=param, decay=decay, preactivation=pre, images=images, diversity=div if images > 1 else 0.0, size=size,
-                steps=steps, lr=lr, seed=seed, jitter=jitter, rotate=rotate, noise=noise, tv=tv, l2=l2w, blur=blurw,
+                steps=steps, coarse_size=csize or None, coarse_steps=csteps if csize else 0, lr=lr, seed=seed,
+                jitter=jitter, rotate=rotate, noise=noise, tv=tv, l2=l2w, blur=blurw,
                 zoom=fa.FantasyConfig.zoom if zoom else (1.0, 1.0))
 
 

@@ -45,6 +45,29 @@ def changed(store: dict, name: str, value: Any) -> Any:
     return value
 
 
+def whole(where: Any, label: str, lo: int, hi: int, store: dict, name: str, why: str = "", **kw: Any) -> int:
+    """A whole-number control for `store[name]` whose entries outside lo–hi are answered in words right under it.
+
+    A number input bounded in the browser refuses such an entry with a red "!" and no words, while the box keeps
+    showing it and the page computes with the old value. Unbounded there, the entry reaches the page, which puts
+    the value in use back in the box and says which limit the entry broke (`why`: the reason for the limit).
+    """
+    key = widget(store, name)
+
+    def check() -> None:
+        v = st.session_state.get(key)
+        if v is None or not lo <= v <= hi:
+            st.session_state[key] = store[name]
+            got = "an empty box" if v is None else f"{v:g}"
+            store[f"_limit_{name}"] = f"{label}: {got} is outside {lo}–{hi}{why}; the page keeps {store[name]}."
+
+    value = where.number_input(label, min_value=None, max_value=None, step=1, key=key, on_change=check, **kw)
+    note = store.pop(f"_limit_{name}", None)
+    if note:
+        where.warning(note, icon=":material/block:")
+    return changed(store, name, int(value if value is not None else store[name]))
+
+
 def set_grid(store: dict, name: str, value: np.ndarray) -> None:
     """Replace a grid programmatically (preset, randomise, resize): editors start afresh."""
     arr = np.asarray(value, dtype=np.float64)
@@ -66,11 +89,12 @@ def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> N
 
 def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None
                 ) -> tuple[np.ndarray | None, str | None]:
-    """An editable numeric grid (store[name][index]). Returns (grid, None) or (None, message).
+    """An editable numeric grid (store[name][index]). Returns (grid, None).
 
     Cells are text, parsed here (`parse_number`): a number column in the browser silently turned
-    "1e3" into 13 and "abc" into nothing. A cell that is not a number gets a message naming it,
-    and the last good grid stays in use.
+    "1e3" into 13 and "abc" into nothing. A cell that is not a number (or was emptied) is put back
+    to the value in use at once, with a message right under the grid naming the cell: the grid
+    never shows a value the page does not compute with.
     """
     base = np.asarray(store[f"{name}_base"])[index] if index else np.asarray(store[f"{name}_base"])
     from cnnviz.ui.settings import current
@@ -80,10 +104,16 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
     df = pd.DataFrame(shown, columns=[str(j) for j in range(base.shape[1])])
     cfg = {str(j): st.column_config.TextColumn(str(j), width=64 if big else 52)
            for j in range(base.shape[1])}
-    edited = st.data_editor(df, key=f"ed_{name}_{'_'.join(map(str, index))}_{store.get('version', 0)}",
+    editor = f"ed_{name}_{'_'.join(map(str, index))}"
+    edited = st.data_editor(df, key=f"{editor}_{store.get('version', 0)}",
                             hide_index=False, num_rows="fixed", column_config=cfg, width="content",
                             row_height=46 if big else None)
+    put_back = store.pop(f"_put_back_{editor}", None)
+    if put_back:
+        st.warning(put_back, icon=":material/undo:")
     arr = np.array(base, dtype=np.float64, copy=True)
+    in_use = np.asarray(store[name])[index] if index else np.asarray(store[name])  # the last good grid
+    in_use = in_use if in_use.shape == base.shape else base
     problems = []
     for r, row in enumerate(edited.itertuples(index=False)):
         for c, text in enumerate(row):
@@ -94,16 +124,30 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
             try:
                 arr[r, c] = parse_number(text)
             except ValueError as e:
-                problems.append(f"row {r}, column {c}: {e}")
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return None, (f"{label}: the cell at {problems[0]}{more} — type a number like 3, -0.5, 1e3 or 1,5. "
-                      "The last good grid is kept.")
+                arr[r, c] = in_use[r, c]
+                kept = cell_text(in_use[r, c])
+                problems.append(f"row {r}, column {c} was emptied: put back to {kept} (type 0 for a zero)" if not text
+                                else f"row {r}, column {c}: {e}, so it is put back to {kept}")
     if index:
         store[name][index] = arr
     else:
         store[name] = arr
+    if problems:
+        more = f" (and {len(problems) - 1} more cells)" if len(problems) > 1 else ""
+        store[f"_put_back_{editor}"] = (f"{label[:1].upper()}{label[1:]}, {problems[0]}{more}. Type a number like 3, -0.5, "
+                                       "1e3 or 1,5.")
+        restart_editors(store)
+        st.rerun()
     return arr, None
+
+
+def restart_editors(store: dict) -> None:
+    """Every grid editor of the page starts again from the grids in use (its typed cells gone)."""
+    for key in [k for k in store if k.endswith("_base")]:
+        grid = key[: -len("_base")]
+        if grid in store:
+            store[key] = np.array(store[grid], dtype=np.float64, copy=True)
+    store["version"] = store.get("version", 0) + 1
 
 
 def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarray], str | None] | None = None) -> None:
@@ -310,6 +354,18 @@ def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "devic
     for k, v in params.items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v
+
+
+def link_in_fragment(url_key: str, widget_key: str) -> Callable[[], None]:
+    """An on_change callback for a widget drawn inside a fragment: a fragment's rerun never reaches the page's
+    `write_url`, so the widget writes its own link parameter (a flag or a number) and `write_url` keeps it."""
+    st.session_state.setdefault("_fragment_url_keys", set()).add(url_key)
+
+    def write() -> None:
+        v = st.session_state.get(widget_key)
+        st.query_params[url_key] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(
+            v, float) else str(v)
+    return write
 
 
 def link_widgets(params: dict, spec: dict[str, tuple[str, Callable[[str], Any]]]) -> list[str]:

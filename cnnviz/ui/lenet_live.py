@@ -14,6 +14,7 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.network_views import colour_legend
+from cnnviz.ui.settings import start
 
 
 def lenet_tab(sty: Style) -> None:
@@ -24,21 +25,22 @@ def lenet_tab(sty: Style) -> None:
     with st.form("train_form"):
         c = st.columns(5)
         optimizer = c[0].selectbox("Optimiser", ["adam", "sgd"], key="tr_opt", format_func={"adam": "Adam", "sgd": "SGD + momentum 0.9"}.__getitem__)
-        lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], d0.lr, format="%.5f", key="tr_lr")
-        batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], d0.batch_size,
-                                 key="tr_batch")
-        epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], d0.epochs, key="tr_epochs",
+        lr = c[1].number_input("Learning rate", LIMITS["lr"][0], LIMITS["lr"][1], format="%.5f", key="tr_lr",
+                                 **start("tr_lr", d0.lr))
+        batch = c[2].number_input("Batch size", LIMITS["batch_size"][0], LIMITS["batch_size"][1], key="tr_batch",
+                                 **start("tr_batch", d0.batch_size))
+        epochs = c[3].number_input("Epochs", 1, LIMITS["epochs"], key="tr_epochs", **start("tr_epochs", d0.epochs),
                                    help="One epoch is one pass over the 4,000 training digits, batch by batch")
-        wd = c[4].number_input("Weight decay", 0.0, 0.1, 0.0, format="%.4f", key="tr_wd")
+        wd = c[4].number_input("Weight decay", 0.0, 0.1, format="%.4f", key="tr_wd", **start("tr_wd", 0.0))
         d = st.columns(6)
-        dropout = d[0].slider("Dropout before the output", 0.0, 0.8, 0.0, 0.05, key="tr_dropout")
+        dropout = d[0].slider("Dropout before the output", 0.0, 0.8, step=0.05, key="tr_dropout", **start("tr_dropout", 0.0))
         activation = d[1].selectbox("Activation", ["relu", "tanh", "sigmoid"], key="tr_act",
                                     format_func={"relu": "ReLU", "tanh": "tanh (paper)", "sigmoid": "sigmoid"}.__getitem__)
         pooling = d[2].selectbox("Pooling", ["max", "avg"], key="tr_pool", format_func={"avg": "average (paper)", "max": "max"}.__getitem__)
         schedule = d[3].selectbox("Learning rate schedule", ["cosine", "constant"], key="tr_sched",
                                   format_func={"cosine": "cosine (falls to 0)", "constant": "constant"}.__getitem__)
         augment = d[4].checkbox("Augmentation (shifts ±2 px)", key="tr_aug")
-        seed = d[5].number_input("Seed", 0, 10_000, 0, key="tr_seed")
+        seed = d[5].number_input("Seed", 0, 10_000, key="tr_seed", **start("tr_seed", 0))
         started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)
     cfg = TrainConfig(str(optimizer), float(lr), int(batch), int(epochs), float(wd), float(dropout), bool(augment),
                       str(activation), str(pooling), int(seed), str(schedule))

@@ -24,8 +24,12 @@ from cnnviz.present.overlay import draw_box, overlay
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell
+from cnnviz.ui.settings import start
+from cnnviz.urlstate import flag, number_in
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
+# the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)
+LINK = {"overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1))}
 PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
 _pictures = KeyedCache(PICTURES_KEPT)
 
@@ -167,7 +171,8 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
                     seen: np.ndarray, sty: Style, device: str) -> None:
     """The unit's theoretical receptive field as a box over its effective one (the input gradient)."""
     box = ins.rf_box(info, unit[0], unit[1], seen.shape[:2])
-    alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, 0.55, 0.05, key="net_alpha")
+    alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, step=0.05, key="net_alpha",
+                      **start("net_alpha", 0.55))
     erf = ins.effective_rf(net, x, info.node, channel, unit[0], unit[1], device=device)
     pic = _pictures.get(("erf", net.key, ins.input_key(x), info.node, channel, unit, alpha, sty),
                         lambda: draw_box(overlay(seen, erf, alpha, sty.sequential), box, sty.target_colour, 3,

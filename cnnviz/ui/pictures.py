@@ -16,6 +16,7 @@ from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image,
 from cnnviz.networks import registry
 from cnnviz.networks.lenet import heldout_digits
 from cnnviz.networks.network import Network
+from cnnviz.ui.settings import start
 
 
 def decode_upload(f) -> tuple[np.ndarray, str] | None:
@@ -59,7 +60,8 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
     tabs = st.tabs(["Sample photo", "Upload"] + (["Camera"] if camera else []))
     with tabs[0]:
         store["sample"] = st.selectbox("Sample photo", list(SAMPLE_PHOTOS),
-                                       index=list(SAMPLE_PHOTOS).index(store["sample"]), key=f"{prefix}_sample")
+                                       key=f"{prefix}_sample",
+                                       **start(f"{prefix}_sample", list(SAMPLE_PHOTOS).index(store["sample"]), "index"))
     with tabs[1]:
         up = st.file_uploader("Your photo (PNG, JPEG, WebP, BMP, GIF, TIFF; kept in memory only)", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB,
                               key=f"{prefix}_upload")

@@ -6,6 +6,7 @@ This module and the rest of cnnviz/ui are the only ones that import Streamlit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -46,6 +47,13 @@ class Settings:
     @property
     def style(self) -> Style:
         return style(self.presentation)
+
+
+def start(key: str, value: Any, name: str = "value") -> dict[str, Any]:
+    """A widget's starting value, as keyword arguments: `{name: value}` on its first run, nothing once the session
+    holds its value (put there by a link, a callback or an earlier run) — the session's value wins either way, and
+    Streamlit logs a warning with a stack trace when a widget is given both."""
+    return {} if key in st.session_state else {name: value}
 
 
 def device_options() -> list[str]:

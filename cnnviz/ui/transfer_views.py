@@ -17,6 +17,7 @@ from cnnviz.present.figures import predictions_figure, strategy_curves
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
+from cnnviz.ui.settings import start
 
 
 def transfer_tab(sty: Style, device: str) -> None:
@@ -31,11 +32,11 @@ def transfer_tab(sty: Style, device: str) -> None:
                f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs; photos are shrunk to "
                f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). A quarter of each class is "
                "held out. Photos stay in memory, never on disk, and are dropped with your session.")
-    source = st.segmented_control("Data", ["demo", "mine"], default="demo", required=True, key="tl_source",
+    source = st.segmented_control("Data", ["demo", "mine"], required=True, key="tl_source", **start("tl_source", "demo", "default"),
                                   format_func={"demo": "Demo set (handwritten 4, 7, 9)", "mine": "My photos"}.__getitem__)
     ds = None
     if source == "demo":
-        n_demo = st.slider("Training images per class", 4, 24, 12, key="tl_ndemo")
+        n_demo = st.slider("Training images per class", 4, 24, key="tl_ndemo", **start("tl_ndemo", 12))
         ds = T.demo_dataset(n_demo)
         st.caption("DEMO: can ImageNet features tell handwritten 4, 7 and 9 apart? Every image is a different "
                    "person's digit; the 8 held-out digits per class are different photos from the training ones "
@@ -74,8 +75,8 @@ def transfer_tab(sty: Style, device: str) -> None:
     n_blocks = T.BACKBONES[bb].block_count()
     k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, min(2, n_blocks), key=f"tl_k_{bb}",
                   disabled=strategy != "last-k")
-    epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], 8, key="tl_epochs")
-    lr = s4.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key="tl_lr")
+    epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], key="tl_epochs", **start("tl_epochs", 8))
+    lr = s4.number_input("Learning rate", 1e-5, 1e-1, format="%.5f", key="tl_lr", **start("tl_lr", 1e-3))
     compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")
     tl_run: T.TransferRun | None = st.session_state.get("_tl_run")
     tl_busy = tl_run is not None and tl_run.running

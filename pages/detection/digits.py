@@ -9,7 +9,7 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.detection_link import digits_link, read_digits
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.pictures import decode_upload
-from cnnviz.ui.settings import current
+from cnnviz.ui.settings import current, start
 
 sty = current().style
 store = page_store("digits", lambda: {"seed": 1})
@@ -36,8 +36,8 @@ if metrics:
 
 left, right = st.columns([3, 2], gap="large")
 with right:
-    source = st.segmented_control("Scene", ["generated", "draw", "upload"], default="generated", required=True,
-                                  key="dig_source", format_func={"generated": "Generated (held-out digits)",
+    source = st.segmented_control("Scene", ["generated", "draw", "upload"], required=True, key="dig_source",
+                                  **start("dig_source", "generated", "default"), format_func={"generated": "Generated (held-out digits)",
                                                                  "draw": "Draw your own", "upload": "Your photo"}.__getitem__)
     truth = None
     if source == "generated":
@@ -61,8 +61,9 @@ with right:
             gray = truth.image
         else:
             gray = D.photo_to_scene(got[0])
-    threshold = st.slider("Score threshold (objectness × P(digit))", 0.05, 0.95, 0.5, 0.05, key="dig_t")
-    iou_t = st.slider("NMS IoU threshold", 0.1, 0.9, 0.45, 0.05, key="dig_iou")
+    threshold = st.slider("Score threshold (objectness × P(digit))", 0.05, 0.95, step=0.05, key="dig_t",
+                          **start("dig_t", 0.5))
+    iou_t = st.slider("NMS IoU threshold", 0.1, 0.9, step=0.05, key="dig_iou", **start("dig_iou", 0.45))
 cells, dets = D.detect(model, gray, threshold, iou_t)
 with left:
     chart(views.scene_figure(gray, cells, dets, threshold, truth, sty), key="dig_fig",

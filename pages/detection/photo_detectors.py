@@ -8,7 +8,7 @@ from cnnviz.ui.detection_views import anchors_section, draw_found, shared_detect
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.pictures import photo_picture
-from cnnviz.ui.settings import current
+from cnnviz.ui.settings import current, start
 
 sty = current().style
 store = page_store("photo_detectors", lambda: {"sample": "Coffee"})
@@ -31,7 +31,7 @@ if not real.cache_path(name).is_file():
     write_url(photo_link(store))
     st.stop()
 with right:
-    threshold = st.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="pd_t")
+    threshold = st.slider("Score threshold", 0.05, 0.95, step=0.05, key="pd_t", **start("pd_t", 0.5))
     show_rpn = name.startswith("fasterrcnn") and st.toggle("Show the first stage's region proposals (top 50, before "
                                                            "NMS)", key="pd_rpn")
 try:

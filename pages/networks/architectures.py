@@ -7,12 +7,20 @@ import streamlit as st
 from cnnviz.networks import architecture as A
 from cnnviz.networks.paper_models import DIFFERENCES
 from cnnviz.present.figures import shared_figure
-from cnnviz.ui.architecture_views import calculators, comparison, diagram_figure, human, mb
+from cnnviz.ui.architecture_views import (
+    calculators,
+    calculators_link,
+    comparison,
+    diagram_figure,
+    human,
+    mb,
+    read_calculators,
+)
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.model_choice import this_session
 from cnnviz.ui.own_network import own_network_panel
-from cnnviz.ui.settings import current
+from cnnviz.ui.settings import current, start
 from cnnviz.urlstate import choice, int_in, read_params
 
 sty = current().style
@@ -27,7 +35,7 @@ def _from_url(params: dict) -> list[str]:
         st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
     if "batch" in vals:
         st.session_state["arch_batch"] = vals["batch"]
-    return notices
+    return notices + read_calculators(params)
 
 
 read_url_once("architectures", _from_url)
@@ -50,16 +58,17 @@ with c1:
 size_key = f"arch_size_{arch}"  # a linked size is already in the session state: no second default then
 side = c2.number_input("Input size (pixels)", 32 if spec.input_size[1] <= 32 else 64, 512, key=size_key,
                        disabled=arch.startswith("lenet"),
-                       **({} if size_key in st.session_state else {"value": spec.input_size[1]}))
+                       **start(size_key, spec.input_size[1]))
 batch = c3.number_input("Batch size", 1, 1024, key="arch_batch",
-                        **({} if "arch_batch" in st.session_state else {"value": 1}))
+                        **start("arch_batch", 1))
 try:
     table = A.layer_table(spec, (spec.input_size[0], int(side), int(side)))
 except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
     table = A.layer_table(spec)
-write_url({**({"arch": arch} if arch in A.ARCHS else {}), "size": str(table.input_size[1]), "batch": str(int(batch))})
+write_url({**({"arch": arch} if arch in A.ARCHS else {}), "size": str(table.input_size[1]), "batch": str(int(batch)),
+           **calculators_link()})
 tot = table.totals(int(batch))
 m = st.columns(5)
 m[0].metric("Parameters", f"{table.params:,}", help=f"{mb(tot['parameter_bytes'])} as float32")

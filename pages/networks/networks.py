@@ -7,7 +7,7 @@ from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.ui import network_views as views
-from cnnviz.ui.grids import page_store, read_url_once, write_url
+from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.pictures import picture, weights_missing
@@ -25,7 +25,7 @@ def _from_url(params: dict) -> list[str]:
                                          "digit": int_in(0, 999), "fit": choice(tuple(FITS))})
     store.update({k: v for k, v in vals.items() if k in ("model", "sample", "digit", "fit")})
     store["url"] = vals
-    return notices
+    return notices + link_widgets(params, views.LINK)
 
 
 read_url_once("networks", _from_url)
@@ -71,4 +71,4 @@ views.rf_chart(net, info, sty)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if not net.takes_digits else {"digit": str(store.get("digit", 0))}),
            "layer": info.node, "channel": str(channel), "unit": f"{unit[0]},{unit[1]}",
-           **({"fit": fit} if fit != "own" else {})})
+           **({"fit": fit} if fit != "own" else {}), **widget_link(views.LINK)})

@@ -4,6 +4,7 @@ import streamlit as st
 from cnnviz.grids import views
 from cnnviz.grids.predict import conv_question, conv_size_question
 from cnnviz.ui.conv_views import (
+    LINK,
     grids,
     hyper_parameters,
     kernels_on_a_photo,
@@ -13,12 +14,14 @@ from cnnviz.ui.conv_views import (
 )
 from cnnviz.ui.grids import (
     compute_or_last_good,
+    link_widgets,
     load_state,
     page_store,
     read_stepping,
     read_url_once,
     step_and_settings,
     stepping_fragment,
+    widget_link,
     write_url,
 )
 from cnnviz.ui.predict import held_back, pending
@@ -32,7 +35,7 @@ store = page_store("conv", views.default_conv_store)
 def _from_url(params: dict) -> list[str]:
     new, notices = views.conv_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
     load_state(store, new)
-    return notices + read_stepping(params, store)  # the speed (the step is checked above)
+    return notices + read_stepping(params, store) + link_widgets(params, LINK)
 
 
 read_url_once("conv", _from_url)
@@ -51,7 +54,7 @@ with settings_area:
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
                 "the flipped kernel actually applied.", icon=":material/flip:")
     result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
-    write_url(views.conv_to_params(store))
+    write_url({**views.conv_to_params(store), **widget_link(LINK)})
     if pending(store, conv_size_question(result)):
         held_back("The output size")
     else:

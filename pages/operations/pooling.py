@@ -61,9 +61,9 @@ with settings_area:
     with col_x:
         a, b, c = st.columns(3)
         store["n_c"], store["n_r"], store["n_w"] = x3.shape
-        n_c = a.number_input("Channels", 1, 4, key=ug.widget(store, "n_c"))
-        n_r = b.number_input("Rows", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_r"))
-        n_w = c.number_input("Columns", 1, views.LIMITS["2d"]["input"], key=ug.widget(store, "n_w"))
+        n_c = ug.whole(a, "Channels", 1, 4, store, "n_c")
+        n_r = ug.whole(b, "Rows", 1, views.LIMITS["2d"]["input"], store, "n_r")
+        n_w = ug.whole(c, "Columns", 1, views.LIMITS["2d"]["input"], store, "n_w")
         if (n_c, n_r, n_w) != x3.shape:
             new = np.zeros((n_c, n_r, n_w))
             sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
@@ -83,12 +83,12 @@ with settings_area:
         ug.changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
                                                     key=ug.widget(store, "mode")))
         a, b = st.columns(2)
-        ug.changed(store, "kh", a.number_input("Window rows", 1, 7, key=ug.widget(store, "kh")))
-        ug.changed(store, "kw", b.number_input("Window cols", 1, 7, key=ug.widget(store, "kw")))
-        ug.changed(store, "sh", a.number_input("Stride ↓", 1, 7, key=ug.widget(store, "sh")))
-        ug.changed(store, "sw", b.number_input("Stride →", 1, 7, key=ug.widget(store, "sw")))
-        ug.changed(store, "ph", a.number_input("Padding rows", 0, 3, key=ug.widget(store, "ph")))
-        ug.changed(store, "pw", b.number_input("Padding cols", 0, 3, key=ug.widget(store, "pw")))
+        ug.whole(a, "Window rows", 1, 7, store, "kh")
+        ug.whole(b, "Window cols", 1, 7, store, "kw")
+        ug.whole(a, "Stride ↓", 1, 7, store, "sh", " (a stride of 0 would never move the window)")
+        ug.whole(b, "Stride →", 1, 7, store, "sw", " (a stride of 0 would never move the window)")
+        ug.whole(a, "Padding rows", 0, 3, store, "ph")
+        ug.whole(b, "Padding cols", 0, 3, store, "pw")
         st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                    "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
 

@@ -16,6 +16,7 @@ from cnnviz.ui.grids import (
     read_stepping,
     read_url_once,
     step_and_settings,
+    whole,
     widget,
     write_url,
 )
@@ -66,8 +67,8 @@ with settings_area:
             a, b = st.columns(2)
             shape = store[name].shape
             store[f"{name}_r"], store[f"{name}_c"] = shape
-            r = a.number_input(f"{label} rows", 1, cap, key=widget(store, f"{name}_r"))
-            c = b.number_input(f"{label} cols", 1, cap, key=widget(store, f"{name}_c"))
+            r = whole(a, f"{label} rows", 1, cap, store, f"{name}_r")
+            c = whole(b, f"{label} cols", 1, cap, store, f"{name}_c")
             if (r, c) != shape:
                 new = np.zeros((r, c))
                 new[: min(r, shape[0]), : min(c, shape[1])] = store[name][: min(r, shape[0]), : min(c, shape[1])]
@@ -80,8 +81,8 @@ with settings_area:
         a, b = st.columns(2)
         for label, n1, n2, lo, hi in (("Stride", "sh", "sw", 1, 4), ("Padding", "ph", "pw", 0, 4),
                                       ("Output padding", "oph", "opw", 0, 3), ("Dilation", "dh", "dw", 1, 3)):
-            changed(store, n1, a.number_input(f"{label} ↓", lo, hi, key=widget(store, n1)))
-            changed(store, n2, b.number_input(f"{label} →", lo, hi, key=widget(store, n2)))
+            whole(a, f"{label} ↓", lo, hi, store, n1)
+            whole(b, f"{label} →", lo, hi, store, n2)
         changed(store, "bias", float(st.number_input("Bias", -100.0, 100.0, step=1.0, format="%g", key=widget(store, "bias"))))
 
     cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),

@@ -16,13 +16,13 @@ from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.ui import attribution_views as av
 from cnnviz.ui import faithfulness_views as fv
-from cnnviz.ui.grids import page_store, read_url_once, write_url
+from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.network_views import pick_fit
 from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.pictures import picture
-from cnnviz.ui.settings import current
+from cnnviz.ui.settings import current, start
 from cnnviz.urlstate import choice, read_params
 
 settings = current()
@@ -34,7 +34,8 @@ def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
                                          "fit": choice(tuple(FITS))})
     store.update(vals)
-    return notices + av.read_attribution_link(params, vals.get("model", store["model"]))
+    return notices + av.read_attribution_link(params, vals.get("model", store["model"])) + link_widgets(
+        params, av.widgets_link())
 
 
 read_url_once("attribution", _from_url)
@@ -67,8 +68,8 @@ preds = ins.predict(net, x, top=5, device=str(device))
 labels = net.labels
 
 t1, t2 = st.columns([2, 3])
-target_kind = t1.segmented_control("Explain", ["predicted class", "another class", "a channel / unit"],
-                                   default="predicted class", required=True, key="attr_target_kind")
+target_kind = t1.segmented_control("Explain", ["predicted class", "another class", "a channel / unit"], required=True,
+                                   key="attr_target_kind", **start("attr_target_kind", "predicted class", "default"))
 unit_target = None
 if target_kind == "another class":
     target = t2.selectbox("Class (type to search)", range(len(labels)), index=preds[min(1, len(preds) - 1)].index,
@@ -92,13 +93,13 @@ else:
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
 
 m1, m2 = st.columns([3, 2], vertical_alignment="bottom")  # the button label whole, projected too
-methods = m1.multiselect("Methods", registry.names(), default=["guided-backprop", "gradcam", "saliency"],
-                         format_func=registry.title, key="attr_methods")
+methods = m1.multiselect("Methods", registry.names(), **start("attr_methods", ["guided-backprop", "gradcam", "saliency"],
+                                                                   "default"), format_func=registry.title, key="attr_methods")
 m2.button("Where does this class live?", on_click=av.every_method, key="attr_every", help=av.EVERY_HELP)
 o1, o2, o3 = st.columns(3)
-alpha = o1.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="attr_alpha")
-sign = o2.segmented_control("Show", ["positive", "negative", "absolute"], default="absolute", required=True,
-                            key="attr_sign", help="Grad-CAM is non-negative by construction.")
+alpha = o1.slider("Overlay opacity", 0.0, 1.0, step=0.05, key="attr_alpha", **start("attr_alpha", 0.6))
+sign = o2.segmented_control("Show", av.SIGNS, required=True, key="attr_sign", **start("attr_sign", "absolute", "default"),
+                            help="Grad-CAM is non-negative by construction.")
 cam_layer = av.cam_layer_choice(o3, net, f"attr_cam_{model_name}")  # None: no spatial layer, no CAM methods
 options = av.method_settings(seen.shape[:2])  # {setting: value}, each method's own, from the registry
 av.rectifier_note(net)
@@ -139,7 +140,7 @@ if values is None:  # stopped: the maps it had finished
 av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=preds, network=net.title)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if not net.takes_digits else {}), **({"fit": fit} if fit != "own" else {}),
-           **av.attribution_link(methods, target_kind or "", target)})
+           **av.attribution_link(methods, target_kind or "", target), **widget_link(av.widgets_link())})
 fv.faithfulness_section(net, x, None if unit_target else int(target), values or {}, seen, labels[int(target)], sty,
                        str(device), share=shareable)
 av.sanity_section(net, x, int(target), seen, labels[int(target)], sty, share=shareable)

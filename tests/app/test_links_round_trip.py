@@ -71,11 +71,16 @@ def _transposed(at):
 def _networks(at):
     by_label(at.selectbox, "Sample photo").set_value("Coffee").run()
     by_label(at.number_input, "Unit row").set_value(3).run()
+    at.toggle(key="net_ch_overlay").set_value(True).run()
+    at.slider(key="net_alpha").set_value(0.8).run()
 
 
 def _architectures(at):
     by_label(at.number_input, "Input size (pixels)").set_value(256).run()
     by_label(at.number_input, "Batch size").set_value(8).run()
+    at.number_input(key="inc_C in").set_value(192).run()  # the calculators
+    at.number_input(key="stack_n").set_value(2).run()
+    at.number_input(key="fc_kernel k").set_value(3).run()
 
 
 def _training(at):
@@ -85,6 +90,8 @@ def _training(at):
 
 def _attribution(at):
     by_label(at.multiselect, "Methods").set_value(["saliency", "occlusion"]).run()
+    at.slider(key="attr_alpha").set_value(0.3).run()
+    at.number_input(key="attr_steps").set_value(16).run()  # integrated gradients' integration steps
 
 
 def _fantasy(at):
@@ -132,6 +139,35 @@ def test_a_page_reopened_from_its_link_shows_the_same_view(file, change):
     assert _text(fresh) == _text(at)
 
 
+@pytest.fixture
+def state_warnings():
+    """Streamlit's "created with a default value but also had its value set via the Session State API" warnings,
+    every one (Streamlit logs only the first per process, and only under a server: both lifted here)."""
+    from unittest import mock
+
+    from streamlit.elements.lib import policies
+
+    seen: list[str] = []
+    check = policies.check_session_state_rules
+
+    def every_time(*args, **kwargs):
+        policies._shown_default_value_warning = False
+        return check(*args, **kwargs)
+
+    with mock.patch.object(policies.runtime, "exists", return_value=True), \
+            mock.patch.object(policies._LOGGER, "warning", lambda msg, *a, **k: seen.append(msg % a)), \
+            mock.patch.object(policies, "check_session_state_rules", every_time):
+        yield seen
+
+
+@pytest.mark.parametrize("file, change", CASES, ids=[c[0].split("/")[1] for c in CASES])
+def test_a_page_opened_from_its_link_gives_no_widget_two_starting_values(file, change, state_warnings):
+    at = open_page(file)
+    change(at)  # a callback may set a widget too (Fantasy's objective sets the size and steps)
+    _reopened(at, file)
+    assert not state_warnings
+
+
 @pytest.mark.parametrize("file, query, notice", [
     ("operations/transposed.py", {"x": ";".join([",".join(["1"] * 7)] * 7)}, "7×7 → the top-left 6×6"),
     ("operations/pooling.py", {"x": "|".join(["1,2;3,4"] * 6)}, "6 channels → the first 4"),
@@ -167,3 +203,12 @@ def test_a_fantasy_link_for_a_class_uses_cls_and_reopens_it():
     at = open_page("seeing_inside/fantasy.py", mode="class", cls="130")
     assert by_label(at.selectbox, "Class (type to search)").value == 130
     assert dict(at.query_params).get("cls") in ("130", ["130"])
+
+
+def test_a_toggle_inside_the_step_view_travels_in_the_link():
+    at = open_page("operations/convolution.py")
+    at.toggle(key="conv_hide_zero").set_value(True).run()
+    assert dict(at.query_params).get("hide0") in ("1", ["1"])
+    fresh = _reopened(at, "operations/convolution.py")
+    assert fresh.toggle(key="conv_hide_zero").value is True
+    assert dict(fresh.query_params).get("hide0") in ("1", ["1"])

@@ -102,7 +102,7 @@ def test_arrow_keys_step_and_play_advances(server, watched):
     watched.wait_idle()
 
 
-def _type_into_first_cell(watched, text: str) -> None:
+def _select_first_cell(watched) -> None:
     grid = watched.page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
     grid.locator("canvas").first.wait_for()
@@ -111,6 +111,10 @@ def _type_into_first_cell(watched, text: str) -> None:
     # first data cell: right of the index column, below the header row
     watched.page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
     watched.page.wait_for_timeout(300)
+
+
+def _type_into_first_cell(watched, text: str) -> None:
+    _select_first_cell(watched)
     watched.page.keyboard.type(text, delay=60)  # typing on a selected cell replaces its value
     watched.page.wait_for_timeout(300)
     watched.page.keyboard.press("Enter")
@@ -126,20 +130,28 @@ def test_typing_into_the_input_grid_changes_the_arithmetic(server, watched, arti
     watched.screenshot(artifacts / "convolution_after_typing.png")
 
 
-def test_cells_take_the_numbers_people_type_and_name_the_cell_that_is_not_one(server, watched, artifacts):
+def test_cells_take_the_numbers_people_type_and_put_back_what_is_not_one(server, watched, artifacts):
     _open(server, watched)
     _type_into_first_cell(watched, "1e3")
     _wait_text(watched, "1000×1 + 3×0")
+    watched.wait_idle()
+    _type_into_first_cell(watched, "1e9")
+    _wait_text(watched, "1.000e+09×1 + 3×0")
     watched.wait_idle()
     _type_into_first_cell(watched, "1,5")
     _wait_text(watched, "1.5×1 + 3×0")
     watched.wait_idle()
     _type_into_first_cell(watched, "abc")
-    _wait_text(watched, "the cell at row 0, column 0: 'abc' is not a number")
+    _wait_text(watched, "'abc' is not a number, so it is put back to 1.5")
     watched.wait_idle()
     body = watched.page.inner_text("body")
-    assert "Showing the last valid result" in body and "1.5×1 + 3×0" in body
+    assert "1.5×1 + 3×0" in body and "Showing the last valid result" not in body
     watched.screenshot(artifacts / "convolution_bad_cell.png")
+    _select_first_cell(watched)
+    watched.page.keyboard.press("Delete")  # empties the selected cell
+    _wait_text(watched, "row 0, column 0 was emptied: put back to 1.5")
+    watched.wait_idle()
+    assert "1.5×1 + 3×0" in watched.page.inner_text("body")
 
 
 def test_a_broken_upload_gets_a_message_and_the_sample_stays(server, watched, artifacts, tmp_path):
@@ -200,7 +212,7 @@ def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
     watched.page.get_by_text("gallery of channels").click()
     watched.wait_idle()
     watched.page.get_by_text("Optimisation settings").click()
-    steps = watched.page.get_by_label("Steps")
+    steps = watched.page.get_by_label("Steps", exact=True)
     steps.fill("24")
     steps.press("Enter")
     watched.wait_idle()

@@ -182,6 +182,16 @@ def test_fantasy_cli_writes_an_image(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_a_class_image_starts_small_unless_told_otherwise(tmp_path):
+    out = tmp_path / "f.png"
+    p = run("fantasy", "--class", "130", "--coarse-steps", "2", "--steps", "2", "-o", str(out))
+    assert "2 steps at 128 px, then 2 steps at 224 px" in p.stdout and Image.open(out).size == (224, 224)
+    p = run("fantasy", "--class", "130", "--coarse-steps", "0", "--steps", "2", "--size", "96", "-o", str(out))
+    assert "saved" in p.stdout and "then" not in p.stdout and Image.open(out).size == (96, 96)
+    bad = run("fantasy", "--class", "130", "--coarse-size", "300", "--steps", "2", "-o", str(out), check=False)
+    assert bad.returncode == 2 and "--coarse-size must be from 32 to 223 px" in bad.stderr
+
+
 def test_train_lenet_prints_one_json_line_per_epoch(tmp_path):
     out = tmp_path / "w.pt"
     p = run("train-lenet", "--epochs", "2", "--json", "--out", str(out))

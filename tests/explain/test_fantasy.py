@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from cnnviz.explain import fantasy as fa
@@ -110,3 +111,51 @@ def test_class_and_unit_objectives_and_regularisers_run_and_leave_the_model_froz
     model = get("efficientnet_lite0").module()
     assert not any(p.requires_grad for p in model.parameters())
     assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("nesterov, reference", [(True, torch.optim.NAdam), (False, torch.optim.Adam)],
+                         ids=["NAdam", "Adam"])
+def test_the_optimiser_steps_exactly_as_torch_optim_does(nesterov, reference):
+    gen = torch.Generator().manual_seed(1)
+    ours = [torch.randn(5, 7, generator=gen, requires_grad=True), torch.randn(3, generator=gen, requires_grad=True)]
+    theirs = [t.detach().clone().requires_grad_(True) for t in ours]
+    goal = [torch.randn(5, 7, generator=gen), torch.randn(3, generator=gen)]
+    steppers = ((ours, fa.Moments(ours, 0.1, nesterov)), (theirs, reference(theirs, lr=0.1)))
+    for _ in range(60):
+        for params, opt in steppers:
+            opt.zero_grad()
+            sum(((p - g) ** 4).sum() + p.sin().sum() for p, g in zip(params, goal, strict=True)).backward()
+            opt.step()
+    for a, b in zip(ours, theirs, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_coarse_step_sees_the_full_picture_sampled_coarser():
+    """Fourier: a spectrum with nothing at or above the small side's Nyquist frequency gives, at the small side,
+    exactly every second pixel of the full picture; MACO: close to the full picture averaged down."""
+    gen = torch.Generator().manual_seed(0)
+    pic = fa.SpectrumImage(64, gen, "fourier", 1, 1.0)
+    fy = torch.fft.fftfreq(64).abs()[:, None] * 64
+    fx = torch.fft.rfftfreq(64)[None, :] * 64
+    low = ((fy < 16) & (fx < 16)).to(torch.float32)[None, None, :, :, None]
+    with torch.no_grad():
+        pic.spectrum.copy_(torch.randn(pic.spectrum.shape, generator=gen) * low)
+        assert torch.allclose(pic(32), pic()[:, :, ::2, ::2], atol=1e-5)
+        maco = fa.SpectrumImage(224, gen, "maco", 1, 2.0)
+        assert (maco(112) - F.interpolate(maco(), size=112, mode="area")).abs().mean() < 0.01
+        assert maco(112).shape == (1, 3, 112, 112) and maco(300).shape == (1, 3, 224, 224)
+
+
+def test_the_default_class_schedule_starts_small_and_ends_at_full_size(monkeypatch):
+    cfg = fa.FantasyConfig(target="class", class_index=130, seed=0,
+                           **{**fa.COARSE_TO_FINE, "steps": 2, "coarse_steps": 3})
+    sizes = []
+    transform = fa.transform
+
+    def seen(img, *args):
+        sizes.append(img.shape[-1])
+        return transform(img, *args)
+
+    monkeypatch.setattr(fa, "transform", seen)
+    res = fa.fantasy(cfg)
+    assert sizes == [128, 128, 128, 224, 224] and res.image.shape == (224, 224, 3) and len(res.history) == 5

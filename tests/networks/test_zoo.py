@@ -69,6 +69,14 @@ def test_preprocessing_is_described_with_the_exact_tensor_size():
     assert get("resnet18").preprocess(load_sample("Chelsea the cat")).shape == (1, 3, 224, 224)
 
 
+def test_imagenet_class_names_are_torchvisions():
+    from torchvision.models import ResNet18_Weights
+
+    from cnnviz.networks.specs import imagenet_labels
+
+    assert imagenet_labels() == tuple(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
 def test_imagenet_preprocessing_matches_torchvision_transforms():
     from PIL import Image
     from torchvision.models import ResNet18_Weights

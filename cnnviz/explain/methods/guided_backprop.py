@@ -4,12 +4,13 @@ and a positive gradient (the rule is applied at every rectifier call: cnnviz.exp
 from __future__ import annotations
 
 import torch
-from captum.attr import Saliency
 
 from cnnviz.explain.method import Method, Request
 
 
 def compute(req: Request) -> torch.Tensor:
+    from captum.attr import Saliency  # here, not at the top: listing the methods needs no captum
+
     return Saliency(req.forward("guided")).attribute(req.leaf(), abs=False)[0].sum(0)
 
 

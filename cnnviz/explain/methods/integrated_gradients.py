@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import torch
-from captum.attr import IntegratedGradients
 
 from cnnviz.explain.method import Method, Request, Setting
 
 
 def compute(req: Request) -> torch.Tensor:
+    from captum.attr import IntegratedGradients  # here, not at the top: listing the methods needs no captum
+
     ig = IntegratedGradients(req.forward())
     return ig.attribute(req.leaf(), baselines=req.baseline(), n_steps=req.options.steps)[0].sum(0)
 

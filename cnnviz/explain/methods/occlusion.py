@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from captum.attr import Occlusion
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.method import Method, Request, Setting
@@ -19,6 +18,8 @@ def check(x: torch.Tensor, window: int, stride: int) -> None:
 
 
 def compute(req: Request) -> torch.Tensor:
+    from captum.attr import Occlusion  # here, not at the top: listing the methods needs no captum
+
     o = req.options
     check(req.x, o.window, o.stride)
     c = req.x.shape[1]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import torch
-from captum.attr import Saliency
 
 from cnnviz.explain.method import Method, Request
 
 
 def compute(req: Request) -> torch.Tensor:
+    from captum.attr import Saliency  # here, not at the top: listing the methods needs no captum
+
     return Saliency(req.forward()).attribute(req.leaf(), abs=True)[0].sum(0)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from captum.attr import Saliency
 
 from cnnviz.explain.method import Method, Request, Setting
 from cnnviz.learn.seeding import noisy_copies
@@ -12,6 +11,8 @@ from cnnviz.learn.seeding import noisy_copies
 def compute(req: Request) -> torch.Tensor:
     """Noise σ = `noise` × the input's range, from a generator seeded per call: the same seed gives the same map
     whatever other sessions are doing."""
+    from captum.attr import Saliency  # here, not at the top: listing the methods needs no captum
+
     o, x = req.options, req.x.detach()
     gen = torch.Generator().manual_seed(o.seed)
     xs = noisy_copies(x, o.samples, o.noise * float(x.max() - x.min()), gen).requires_grad_(True)
