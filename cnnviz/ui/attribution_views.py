@@ -12,12 +12,16 @@ from PIL import Image
 
 from cnnviz.explain import attribution as at
 from cnnviz.explain import methods as registry
+from cnnviz.explain.faithfulness import STEPS
 from cnnviz.explain.method import Setting
 from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.faithfulness_views import CANVAS
+from cnnviz.ui.grids import clamp_widget
 from cnnviz.ui.settings import start
+from cnnviz.urlstate import choice, int_in, number_in
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -97,7 +101,7 @@ def partial_maps(signature: tuple) -> dict[str, np.ndarray]:
 
 def read_attribution_link(params: dict, model: str) -> list[str]:
     """The methods and the explained class of a link, put where the page's widgets start from."""
-    from cnnviz.urlstate import int_in, read_params
+    from cnnviz.urlstate import read_params
 
     def methods(t: str) -> list[str]:
         chosen = [m for m in t.split(",") if m]
@@ -121,17 +125,24 @@ SIGNS = ("positive", "negative", "absolute")  # what the maps show of the attrib
 def _setting_parser(s: Setting) -> Callable[[str], Any]:
     """A link's value of one method setting, checked against the setting's whole range (the page then fits a range
     tied to the input, as it does for a value kept from a larger network)."""
-    from cnnviz.urlstate import choice, int_in, number_in
-
     return choice(s.choices) if s.choices else number_in(s.low, s.high) if s.step else int_in(int(s.low), int(s.high))
 
 
-def widgets_link() -> dict[str, tuple[str, Callable[[str], Any]]]:
-    """The page's display widgets and every registered method's settings: url key → (widget key, parser)."""
-    from cnnviz.urlstate import choice, number_in
+def _sanity_methods(t: str) -> list[str]:
+    chosen = [m for m in t.split(",") if m]
+    if not chosen or any(m not in SANITY_METHODS for m in chosen):
+        raise ValueError(f"use some of {', '.join(SANITY_METHODS)}")
+    return chosen
 
+
+def widgets_link(model: str) -> dict[str, tuple[str, Callable[[str], Any]]]:
+    """The page's display widgets, every registered method's settings, the CAM layer of `model`, the faithfulness
+    measure's and the sanity check's settings: url key → (widget key, parser)."""
     return {"alpha": ("attr_alpha", number_in(0, 1)), "show": ("attr_sign", choice(SIGNS)),
-            **{s.name: (f"attr_{s.name}", _setting_parser(s)) for m in registry.every() for s in m.settings}}
+            **{s.name: (f"attr_{s.name}", _setting_parser(s)) for m in registry.every() for s in m.settings},
+            "cam": (f"attr_cam_{model}", str), "faith_steps": ("faith_steps", int_in(*STEPS)),
+            "canvas": ("faith_base", choice(tuple(CANVAS))), "sanity": ("san_methods", _sanity_methods),
+            "depth": ("san_depth", int_in(1, 999))}
 
 
 def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
@@ -172,7 +183,9 @@ def cam_layer_choice(where, net, key: str) -> str | None:
     if not spatial:
         where.caption("No layer here has a height and width: the CAM family and guided Grad-CAM are left out.")
         return None
-    return where.selectbox("Grad-CAM layer", spatial, index=spatial.index(net.default_cam_layer), key=key)
+    if st.session_state.get(key, spatial[0]) not in spatial:  # a linked layer this network does not have
+        st.session_state.pop(key)
+    return where.selectbox("Grad-CAM layer", spatial, key=key, **start(key, spatial.index(net.default_cam_layer), "index"))
 
 
 def rectifier_note(net) -> None:
@@ -245,11 +258,12 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
                     "randomises one more group of layers, and the curve is each map's Spearman rank correlation "
                     "(of |map|) with the original — near 1 means the method did not notice.")
         a, b = st.columns([3, 2])
-        methods = a.multiselect("Methods to check", SANITY_METHODS, default=["saliency", "guided-backprop", "gradcam"],
-                                format_func=registry.title, key="san_methods")
+        methods = a.multiselect("Methods to check", SANITY_METHODS, format_func=registry.title, key="san_methods",
+                                **start("san_methods", ["saliency", "guided-backprop", "gradcam"], "default"))
         groups = layer_groups(net.model)
-        depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), min(8, len(groups)),
-                         key="san_depth")
+        clamp_widget("san_depth", len(groups))
+        depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), key="san_depth",
+                         **start("san_depth", min(8, len(groups))))
         import hashlib
 
         key = (net.key, hashlib.sha1(x.numpy().tobytes()).hexdigest(), int(target), tuple(methods), depth)

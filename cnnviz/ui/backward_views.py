@@ -18,14 +18,28 @@ from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export, slide_button
 from cnnviz.ui.grids import (
+    clamp_widget,
     grid_editor,
+    link_widgets,
     load_state,
     stepping_fragment,
+    widget_link,
     write_url,
 )
-from cnnviz.urlstate import encode_array
+from cnnviz.ui.settings import start
+from cnnviz.urlstate import choice, encode_array, int_in
 
 EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
+
+
+POOL_GRADIENTS = ("ones", "ascending", "random")
+# the one-hot cell and the pooling tab's upstream gradient: url key → (widget key, parser)
+LINK = {"hot_f": ("hot_f", int_in(0, 63)), "hot_r": ("hot_r", int_in(0, 999)), "hot_c": ("hot_c", int_in(0, 999)),
+        "pool_g": ("bw_pool_g", choice(POOL_GRADIENTS))}
+
+
+def read_link(params: dict) -> list[str]:
+    return link_widgets(params, LINK)
 
 
 def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, step_area=None) -> ConvGradResult:
@@ -48,9 +62,11 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                            grids=("g",))
                 st.rerun()
             oc = st.columns(3, vertical_alignment="bottom")
-            hot_f = oc[0].number_input("filter", 0, f_ - 1, 0) if f_ > 1 else 0
-            hot_r = oc[1].number_input("row", 0, oh - 1, 0, key="hot_r")
-            hot_c = oc[2].number_input("col", 0, ow - 1, 0, key="hot_c")
+            for key, hi in (("hot_f", f_ - 1), ("hot_r", oh - 1), ("hot_c", ow - 1)):
+                clamp_widget(key, hi)  # a linked cell past a smaller output's edge
+            hot_f = oc[0].number_input("filter", 0, f_ - 1, key="hot_f", **start("hot_f", 0)) if f_ > 1 else 0
+            hot_r = oc[1].number_input("row", 0, oh - 1, key="hot_r", **start("hot_r", 0))
+            hot_c = oc[2].number_input("col", 0, ow - 1, key="hot_c", **start("hot_c", 0))
             if st.button("One-hot at this cell", key="bw_g_onehot"):
                 g1 = np.zeros(fwd.output.shape)
                 g1[hot_f, hot_r, hot_c] = 1.0
@@ -77,7 +93,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
             st.stop()
         grad = store["_last_grad"] if errors else conv_backward(fwd, store["g"])
         store["_last_grad"] = grad
-        write_url({**views.conv_to_params(conv), "g": encode_array(grad.grad_output)})
+        write_url({**views.conv_to_params(conv), "g": encode_array(grad.grad_output), **widget_link(LINK)})
         if fwd.config.activation != "none":
             st.info(f"The forward pass ends in {fwd.config.activation}: ∂L/∂Y is first multiplied by its derivative "
                     "at each output (see the ReLU tab for the mask); the grids below use that product.")
@@ -222,8 +238,8 @@ def pool_tab(tab_pool, pool: dict, store: dict, sty: Style) -> None:
                     f"{pfwd.config.window[0]}×{pfwd.config.window[1]}, stride {pfwd.config.stride[0]}×{pfwd.config.stride[1]}"
                     + (" (overlapping)" if pfwd.config.stride[0] < pfwd.config.window[0] else "") + ".")
         st.page_link("pages/operations/pooling.py", label="Change it on the Pooling page", icon=":material/edit:")
-        gsel = st.segmented_control("Upstream gradient", ["ones", "ascending", "random"], default="ascending",
-                                    key="bw_pool_g", required=True)
+        gsel = st.segmented_control("Upstream gradient", POOL_GRADIENTS, key="bw_pool_g", required=True,
+                                    **start("bw_pool_g", "ascending", "default"))
         gp = {"ones": np.ones(pfwd.output.shape),
               "ascending": np.arange(1, pfwd.output.size + 1, dtype=float).reshape(pfwd.output.shape),
               "random": np.random.default_rng(7).integers(-3, 4, pfwd.output.shape).astype(float)}[gsel]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import streamlit as st
 
 from cnnviz.detect.real import DETECTORS
 from cnnviz.images import SAMPLE_PHOTOS
-from cnnviz.ui.grids import link_widgets, set_grid, widget_link
+from cnnviz.ui.grids import link_widgets, read_stepping, set_grid, widget_link
 from cnnviz.urlstate import choice, decode_array, encode_array, flag, int_in, number, number_in, read_params
 
 BOXES = ("a", "b", "roi_box", "anchor", "gt")  # store keys of the box inputs (widgets det_<name>_0…3)
@@ -62,7 +61,8 @@ def read_arithmetic(params: dict, store: dict) -> list[str]:
             notices.append("URL parameter fm ignored (the feature map is 1–12 cells a side); using the default.")
         else:
             set_grid(store, "fm", vals["fm"])
-    return notices + link_widgets(params, ARITHMETIC)
+    steppers = read_stepping(params, store["nms"], "nms") + read_stepping(params, store["roi"], "bin")
+    return notices + steppers + link_widgets(params, ARITHMETIC)
 
 
 def arithmetic_link(store: dict) -> dict[str, str]:
@@ -115,9 +115,3 @@ def photo_link(store: dict) -> dict[str, str]:
         out["at"] = ",".join(f"{v:.0f}" for v in store["anchor_xy"])
     return out
 
-
-def clamp_widget(key: str, hi: int) -> None:
-    """A linked position past a smaller grid's edge moves to the edge (the widget would refuse it)."""
-    v = st.session_state.get(key)
-    if isinstance(v, int) and v > hi:
-        st.session_state[key] = hi

@@ -15,8 +15,7 @@ from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING,
 from cnnviz.present.figures import answer_hidden
 from cnnviz.present.numbers import fmt
 from cnnviz.ui.charts import chart
-from cnnviz.ui.detection_link import clamp_widget
-from cnnviz.ui.grids import grid_editor, stepping_fragment
+from cnnviz.ui.grids import clamp_widget, grid_editor, stepping_fragment
 from cnnviz.ui.settings import start
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"

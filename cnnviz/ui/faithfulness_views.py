@@ -19,6 +19,7 @@ from cnnviz.networks.network import Network
 from cnnviz.present.colours import Style
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.settings import start
 
 CANVAS = {"blur": "a blurred copy", "mean": "the mean colour"}
 THUMBS = (0.10, 0.25, 0.50)
@@ -48,10 +49,10 @@ def faithfulness_section(net: Network, x: torch.Tensor, target: int | None, maps
             st.info("Choose at least one method above: its map is what gets measured.")
             return
         a, b, c = st.columns([1, 2, 2])
-        steps = int(a.number_input("Steps", fa.STEPS[0], fa.STEPS[1], 20, key="faith_steps",
+        steps = int(a.number_input("Steps", fa.STEPS[0], fa.STEPS[1], key="faith_steps", **start("faith_steps", 20),
                                    help="Equal steps from none to all of the pixels (5–100)"))
         baseline = str(b.segmented_control("Removed pixels become", list(CANVAS), format_func=CANVAS.__getitem__,
-                                           default="blur", required=True, key="faith_base"))
+                                           required=True, key="faith_base", **start("faith_base", "blur", "default")))
         photo = hashlib.sha1(np.ascontiguousarray(x.numpy()).tobytes()).hexdigest()
         key = (net.key, photo, int(target), tuple(maps), steps, baseline)
         kept = st.session_state.get(_KEPT)

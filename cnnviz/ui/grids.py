@@ -368,6 +368,13 @@ def link_in_fragment(url_key: str, widget_key: str) -> Callable[[], None]:
     return write
 
 
+def clamp_widget(key: str, hi: int) -> None:
+    """A linked position past a smaller grid's edge moves to the edge (the widget would refuse it)."""
+    v = st.session_state.get(key)
+    if isinstance(v, int) and v > hi:
+        st.session_state[key] = hi
+
+
 def link_widgets(params: dict, spec: dict[str, tuple[str, Callable[[str], Any]]]) -> list[str]:
     """Start widgets where a link says: {url key: (widget key, parser)}; a bad value keeps the default, with a notice."""
     from cnnviz.urlstate import read_params
@@ -385,7 +392,8 @@ def widget_link(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, 
         v = st.session_state.get(key)
         if v is None:
             continue
-        out[k] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+        out[k] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else \
+            ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
     return out
 
 

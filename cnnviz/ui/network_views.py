@@ -25,11 +25,13 @@ from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import flag, number_in
+from cnnviz.urlstate import choice, flag, number_in
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
 # the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)
-LINK = {"overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1))}
+ORDERS, SCALES = ("index", "mean", "max"), ("channel", "layer")
+LINK = {"overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1)),
+        "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES))}
 PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
 _pictures = KeyedCache(PICTURES_KEPT)
 
@@ -95,10 +97,10 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
     maps = ins.feature_maps(net, x, (info.node,) + ((before,) if before else ()), device=device)
     fmap = maps[info.node]
     o1, o2, o3 = st.columns(3)
-    order_by = o1.segmented_control("Order channels by", ["index", "mean", "max"], default="index", required=True,
-                                    key="net_order")
-    scale = o2.segmented_control("Colour scale", ["channel", "layer"], default="channel", required=True, key="net_scale",
-                                 format_func=lambda s: f"per {s}")
+    order_by = o1.segmented_control("Order channels by", ORDERS, required=True, key="net_order",
+                                    **start("net_order", "index", "default"))
+    scale = o2.segmented_control("Colour scale", SCALES, required=True, key="net_scale",
+                                 **start("net_scale", "channel", "default"), format_func=lambda s: f"per {s}")
     order = ins.channel_order(fmap, order_by)
     if fmap.shape[1] * fmap.shape[2] == 1 and scale == "channel":
         scale = "layer"  # one value per channel: a scale of its own would paint every tile the same

@@ -5,8 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from cnnviz.learn.training import LIMITS
+from cnnviz.learn.transfer import BACKBONES, available_backbones
 from cnnviz.learn.transfer import LIMITS as TRANSFER_LIMITS
 from cnnviz.urlstate import choice, flag, int_in, number_in
+
+
+def _backbone(t: str) -> str:
+    if t not in BACKBONES:
+        raise ValueError(f"must be one of {', '.join(BACKBONES)}")
+    if t not in available_backbones():
+        raise ValueError("its weights are not on this machine")
+    return t
+
+
+def _name(t: str) -> str:
+    if not 1 <= len(t.strip()) <= 40:
+        raise ValueError("a class name is 1–40 characters")
+    return t.strip()
+
 
 LINK: dict[str, tuple[str, Any]] = {
     # LeNet-5, live
@@ -20,4 +36,8 @@ LINK: dict[str, tuple[str, Any]] = {
     "tl_data": ("tl_source", choice(("demo", "mine"))), "tl_n": ("tl_ndemo", int_in(4, 24)),
     "tl_strategy": ("tl_strategy", choice(("head", "last-k", "all"))), "tl_epochs": ("tl_epochs", int_in(1, TRANSFER_LIMITS["epochs"])),
     "tl_lr": ("tl_lr", number_in(1e-5, 1e-1)), "tl_compare": ("tl_compare", flag),
+    "tl_bb": ("tl_backbone", _backbone), "tl_classes": ("tl_nclasses", int_in(*TRANSFER_LIMITS["classes"])),
+    **{f"tl_name{c + 1}": (f"tl_name_{c}", _name) for c in range(TRANSFER_LIMITS["classes"][1])},
+    **{f"tl_k_{bb}": (f"tl_k_{bb}", int_in(1, 64)) for bb in BACKBONES},  # k blocks, per backbone
 }
+

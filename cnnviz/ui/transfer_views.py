@@ -15,6 +15,7 @@ from cnnviz.networks.network import get
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import predictions_figure, strategy_curves
 from cnnviz.ui.charts import chart
+from cnnviz.ui.grids import clamp_widget
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.settings import start
@@ -42,14 +43,14 @@ def transfer_tab(sty: Style, device: str) -> None:
                    "person's digit; the 8 held-out digits per class are different photos from the training ones "
                    "(LeNet-5's held-out MNIST digits), so the held-out accuracy measures what was learned.")
     else:
-        n_classes = st.number_input("Classes", 2, 10, 2, key="tl_nclasses")
+        n_classes = st.number_input("Classes", *T.LIMITS["classes"], key="tl_nclasses", **start("tl_nclasses", 2))
         images, labels, names, problems = [], [], [], []
         decoded: dict = st.session_state.setdefault("_tl_photos", {})  # decoded once per upload, this session
         present = set()
         cols = st.columns(min(int(n_classes), 4))
         for c in range(int(n_classes)):
             with cols[c % len(cols)]:
-                name = st.text_input(f"Class {c + 1} name", f"class {c + 1}", key=f"tl_name_{c}")
+                name = st.text_input(f"Class {c + 1} name", key=f"tl_name_{c}", **start(f"tl_name_{c}", f"class {c + 1}"))
                 files = st.file_uploader(f"Photos of '{name}'", type=UPLOAD_TYPES, max_upload_size=MAX_PHOTO_MB, accept_multiple_files=True,
                                          key=f"tl_files_{c}")
                 names.append(name)
@@ -73,8 +74,9 @@ def transfer_tab(sty: Style, device: str) -> None:
         "head": "(a) frozen backbone, new linear head", "last-k": "(b) fine-tune the last k blocks",
         "all": "(c) fine-tune all, early layers at lr ÷ 10"}.__getitem__)
     n_blocks = T.BACKBONES[bb].block_count()
-    k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, min(2, n_blocks), key=f"tl_k_{bb}",
-                  disabled=strategy != "last-k")
+    clamp_widget(f"tl_k_{bb}", n_blocks)  # a linked k past this backbone's blocks
+    k = s2.slider(f"k (of {n_blocks} blocks)", 1, n_blocks, key=f"tl_k_{bb}", disabled=strategy != "last-k",
+                  **start(f"tl_k_{bb}", min(2, n_blocks)))
     epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], key="tl_epochs", **start("tl_epochs", 8))
     lr = s4.number_input("Learning rate", 1e-5, 1e-1, format="%.5f", key="tl_lr", **start("tl_lr", 1e-3))
     compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz.errors import GridError
 from cnnviz.grids import views
 from cnnviz.present.numbers import fmt
-from cnnviz.ui.backward_views import conv_tab, pool_tab, relu_tab
+from cnnviz.ui.backward_views import conv_tab, pool_tab, read_link, relu_tab
 from cnnviz.ui.grids import (
     load_state,
     page_store,
@@ -34,7 +34,7 @@ def _from_url(params: dict) -> list[str]:
             store["g_url"] = decode_array(params["g"], 3)
         except (GridError, ValueError) as e:
             notices.append(f"URL parameter g ignored ({e}); using all ones.")
-    return notices
+    return notices + read_link(params)
 
 
 read_url_once("backward", _from_url)

@@ -34,8 +34,8 @@ def _from_url(params: dict) -> list[str]:
     vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
                                          "fit": choice(tuple(FITS))})
     store.update(vals)
-    return notices + av.read_attribution_link(params, vals.get("model", store["model"])) + link_widgets(
-        params, av.widgets_link())
+    model = vals.get("model", store["model"])
+    return notices + av.read_attribution_link(params, model) + link_widgets(params, av.widgets_link(model))
 
 
 read_url_once("attribution", _from_url)
@@ -140,7 +140,7 @@ if values is None:  # stopped: the maps it had finished
 av.show_maps(values or {}, seen, sign, alpha, what, net.key, sty, predictions=preds, network=net.title)
 write_url({**({"model": net.link_name} if net.link_name else {}),
            **({"sample": store["sample"]} if not net.takes_digits else {}), **({"fit": fit} if fit != "own" else {}),
-           **av.attribution_link(methods, target_kind or "", target), **widget_link(av.widgets_link())})
+           **av.attribution_link(methods, target_kind or "", target), **widget_link(av.widgets_link(net.key))})
 fv.faithfulness_section(net, x, None if unit_target else int(target), values or {}, seen, labels[int(target)], sty,
                        str(device), share=shareable)
 av.sanity_section(net, x, int(target), seen, labels[int(target)], sty, share=shareable)

@@ -61,6 +61,8 @@ def _activations(at):
 
 def _backward(at):
     _click(at, "Next", 2)
+    at.number_input(key="hot_r").set_value(2).run()  # the one-hot cell
+    at.button_group(key="bw_pool_g").set_value("random").run()  # the pooling tab's upstream gradient
 
 
 def _transposed(at):
@@ -86,6 +88,11 @@ def _architectures(at):
 def _training(at):
     at.checkbox(key="tl_compare").check().run()  # the LeNet-5 settings are a form: they apply on Start
     at.number_input(key="tl_epochs").set_value(3).run()
+    at.radio(key="tl_strategy").set_value("last-k").run()  # transfer learning: strategy, k blocks, photos, names
+    at.slider(key="tl_k_efficientnet_lite0").set_value(3).run()
+    at.button_group(key="tl_source").set_value("mine").run()
+    at.number_input(key="tl_nclasses").set_value(3).run()
+    at.text_input(key="tl_name_1").input("teapots").run()
 
 
 def _attribution(at):
@@ -104,6 +111,9 @@ def _detection(at):
     at.number_input(key="det_a_2").set_value(9.5).run()
     at.number_input(key="det_as").set_value(32).run()
     at.selectbox(key="det_rscale").set_value(0.5).run()
+    for _ in range(2):
+        at.button(key="det_nms_next").click().run()  # the NMS stepper's step and speed
+    at.select_slider(key="det_nms_speed").set_value(2).run()
 
 
 def _digits(at):
