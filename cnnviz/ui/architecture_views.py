@@ -14,6 +14,7 @@ from cnnviz.present.figures import shared_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import link_widgets, widget_link
 from cnnviz.ui.settings import start
+from cnnviz.ui.tables import data_table
 from cnnviz.urlstate import int_in
 
 
@@ -92,7 +93,7 @@ def calculators() -> None:
             rows.append({"version": version, "branch": "total", "convolutions": "", "out channels":
                          sum(b.out_channels for b in brs), "parameters": sum(b.params for b in brs),
                          "multiplications": sum(b.mults for b in brs)})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+        data_table(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                                     "multiplications": st.column_config.NumberColumn(format="localized")})
         naive_m = sum(b.mults for b in A.inception(h, w, c, b1, b3, b5, r3, r5, pp, bottleneck=False))
@@ -105,7 +106,7 @@ def calculators() -> None:
         n, ch = (int(col.number_input(lbl, 1, hi, key=f"stack_{u}", **start(f"stack_{u}", v)))
                  for col, (lbl, v, u, hi) in zip((s1, s2), _STACK, strict=True))
         r = A.stack_vs_large(n, ch)
-        st.dataframe(pd.DataFrame([
+        data_table(pd.DataFrame([
             {"design": f"{n} × 3×3 conv", "receptive field": f"{r['receptive_field']}×{r['receptive_field']}",
              "parameters (no bias)": r["stack_params"], "formula": f"{n} · 9 · C² = {n} · 9 · {ch}²",
              "non-linearities": r["stack_nonlinearities"]},
@@ -119,7 +120,7 @@ def calculators() -> None:
         fh, fw, fc, fo, fk = (int(fcols[i].number_input(lbl, 1, 4096, key=f"fc_{lbl}", **start(f"fc_{lbl}", v)))
                               for i, (lbl, v, _) in enumerate(_FC))
         r = A.fc_vs_conv(fh, fw, fc, fo, fk)
-        st.dataframe(pd.DataFrame([
+        data_table(pd.DataFrame([
             {"layer": "fully connected", "parameters": r["fc_params"], "inputs per output unit": r["connections_per_output_fc"],
              "formula": f"({fh}·{fw}·{fc}) · ({fh}·{fw}·{fo}) + {fh}·{fw}·{fo}"},
             {"layer": f"{fk}×{fk} convolution", "parameters": r["conv_params"], "inputs per output unit":
@@ -158,6 +159,6 @@ def comparison(sty: Style) -> None:
     fig = shared_figure(("architecture comparison", sty), bubbles)
     chart(fig, config={"displaylogo": False}, key="arch_compare")
     st.caption("Bubble area ∝ parameters. LeNet-5 is not an ImageNet model.")
-    st.dataframe(cmp, hide_index=True, width="stretch",
+    data_table(cmp, hide_index=True, width="stretch",
                  column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                                 "MACs": st.column_config.NumberColumn(format="localized")})

@@ -17,6 +17,7 @@ from cnnviz.present.numbers import fmt
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clamp_widget, grid_editor, stepping_fragment
 from cnnviz.ui.settings import start
+from cnnviz.ui.tables import data_table
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"
                "30 40 80 90 0.40\n58 28 96 76 0.55")
@@ -157,7 +158,7 @@ def anchors_tab(store: dict, sty: Style) -> None:
               False) for n, bx in enumerate(here)]
     shown.append(([0, 0, w, h], "#000000", "image", True))
     chart(boxes_figure(shown, (w, h), sty, height=520), key="det_anchor_fig", config={"displaylogo": False})
-    st.dataframe(pd.DataFrame([{"size": sizes[n % len(sizes)], "ratio h/w": ratios[n // len(sizes)],
+    data_table(pd.DataFrame([{"size": sizes[n % len(sizes)], "ratio h/w": ratios[n // len(sizes)],
                                 "x1": bx[0], "y1": bx[1], "x2": bx[2], "y2": bx[3],
                                 "width": bx[2] - bx[0], "height": bx[3] - bx[1]} for n, bx in enumerate(here)]),
                  hide_index=True)
@@ -335,7 +336,7 @@ def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: dict, st
                    f"the photo. Every dot is a position of this {level.rows}×{level.cols} map; each lays "
                    f"**{level.per_position} anchors** there, so the map has {level.boxes.shape[0]:,} and the "
                    f"detector {total:,} over all {len(levels)} maps. Click a dot to move.")
-    right.dataframe(pd.DataFrame({"anchor": range(1, len(boxes) + 1),
+    data_table(where=right, data=pd.DataFrame({"anchor": range(1, len(boxes) + 1),
                                   "width px": np.round(boxes[:, 2] - boxes[:, 0], 1),
                                   "height px": np.round(boxes[:, 3] - boxes[:, 1], 1),
                                   "height ÷ width": np.round((boxes[:, 3] - boxes[:, 1]) /

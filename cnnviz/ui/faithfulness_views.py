@@ -20,6 +20,7 @@ from cnnviz.present.colours import Style
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.settings import start
+from cnnviz.ui.tables import data_table
 
 CANVAS = {"blur": "a blurred copy", "mean": "the mean colour"}
 THUMBS = (0.10, 0.25, 0.50)
@@ -115,13 +116,13 @@ def _show(result: fa.Faithfulness, seen: np.ndarray, maps: dict[str, np.ndarray]
     t1, t2 = st.columns(2)
     order = result.ranking("deletion")
     t1.markdown("**Areas under the curves** (best deletion first)")
-    t1.dataframe(pd.DataFrame({"Map": [_name(m) for m in order],
+    data_table(where=t1, data=pd.DataFrame({"Map": [_name(m) for m in order],
                                "Deletion area ↓": [round(result.curves[m].deletion_auc, 3) for m in order],
                                "Insertion area ↑": [round(result.curves[m].insertion_auc, 3) for m in order]}),
                  hide_index=True, width="stretch")
     places = fa.disagreements(result)
     t2.markdown("**Where the metrics disagree**")
-    t2.dataframe(pd.DataFrame({"Map": [_name(m) for m, _, _ in places], "By deletion": [d for _, d, _ in places],
+    data_table(where=t2, data=pd.DataFrame({"Map": [_name(m) for m, _, _ in places], "By deletion": [d for _, d, _ in places],
                                "By insertion": [i for _, _, i in places],
                                "": ["≠ disagree" if d != i else "" for _, d, i in places]}),
                  hide_index=True, width="stretch")

@@ -19,6 +19,7 @@ from cnnviz.ui.grids import clamp_widget
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.settings import start
+from cnnviz.ui.tables import data_table
 
 
 def transfer_tab(sty: Style, device: str) -> None:
@@ -150,7 +151,7 @@ def transfer_tab(sty: Style, device: str) -> None:
                  "training loss (first → last epoch)": f"{r.history[0]['loss']:.4g} → {r.history[-1]['loss']:.4g}",
                  "held-out accuracy": f"{100 * r.heldout_accuracy:.1f} %",
                  "seconds": f"{r.seconds:.1f}"} for s, r in results.items() if r.history]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        data_table(rows, hide_index=True, width="stretch")
         chart(strategy_curves({s_: r.history for s_, r in results.items()}, sty),
                         config={"displaylogo": False}, key="tl_curves")
         st.caption(f"Backbone: {get(tl['backbone']).title}.")

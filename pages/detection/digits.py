@@ -10,6 +10,7 @@ from cnnviz.ui.detection_link import digits_link, read_digits
 from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.pictures import decode_upload
 from cnnviz.ui.settings import current, start
+from cnnviz.ui.tables import data_table
 
 sty = current().style
 store = page_store("digits", lambda: {"seed": 1})
@@ -75,5 +76,5 @@ with right:
     st.markdown(f"**{len(cells):,} cells** predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
                 f"**{len(dets)}**." + (f" {views.truth_summary(truth, dets)}." if truth is not None else ""))
 st.subheader("The best-scoring cells and what became of them")
-st.dataframe(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
+data_table(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
 write_url(digits_link(store))

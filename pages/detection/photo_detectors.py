@@ -9,6 +9,7 @@ from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current, start
+from cnnviz.ui.tables import data_table
 
 sty = current().style
 store = page_store("photo_detectors", lambda: {"sample": "Coffee"})
@@ -51,7 +52,7 @@ with left:
                  f"({' + '.join(f'{a}×{r}×{c}' for a, r, c in rpn.levels)} over the FPN levels); the 50 with the "
                  "highest objectness, before its NMS. Stage two classifies each surviving proposal.")
 with right:
-    st.dataframe([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
+    data_table([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
                   for f in shown], hide_index=True, width="stretch")
 anchors_section(name, photo, photo_id, store, sty)
 write_url(photo_link(store))

@@ -21,6 +21,7 @@ from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
 from cnnviz.ui.model_choice import this_session
 from cnnviz.ui.own_network import own_network_panel
 from cnnviz.ui.settings import current, start
+from cnnviz.ui.tables import data_table
 from cnnviz.urlstate import choice, int_in, read_params
 
 sty = current().style
@@ -102,7 +103,7 @@ if selected:
     if st.button("Show the whole table", key="arch_all"):
         store.pop("block", None)
         st.rerun()
-st.dataframe(df, hide_index=True, width="stretch", height=min(36 * (len(df) + 1) + 4, 560),
+data_table(df, hide_index=True, width="stretch", height=min(36 * (len(df) + 1) + 4, 560),
              column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                             "MACs": st.column_config.NumberColumn(format="localized")})
 st.download_button("Table as CSV", df.to_csv(index=False), file_name=f"{arch}_layers.csv", mime="text/csv",
@@ -129,7 +130,7 @@ if pair:
         with col:
             st.markdown(f"**{A.ARCHS[name].title}** — input {'×'.join(map(str, t.input_size))}, "
                         f"{t.params:,} parameters, {human(t.macs)} MACs")
-            st.dataframe(pd.DataFrame([{"layer": r.name, "type": r.type, "kernel": r.kernel,
+            data_table(pd.DataFrame([{"layer": r.name, "type": r.type, "kernel": r.kernel,
                                         "output": "×".join(map(str, r.output_shape)), "params": r.params}
                                        for r in t.rows if r.params or "Pool" in r.type or "Sub" in r.type]),
                          hide_index=True, width="stretch")

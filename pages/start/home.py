@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz.pagemap import PAGES, SECTIONS
 from cnnviz.ui.background import environment_if_started, start_environment
 from cnnviz.ui.settings import current
+from cnnviz.ui.tables import data_table
 
 settings = current()
 
@@ -38,11 +39,11 @@ def _render_environment(info: dict) -> None:
             st.warning(d["notice"])
         st.caption(f"Device setting: {d['choice']} · CUDA available: {'yes' if d['cuda_available'] else 'no'}")
     with c2:
-        st.dataframe(pd.DataFrame({"package": ["python", *info["versions"]],
+        data_table(pd.DataFrame({"package": ["python", *info["versions"]],
                                    "version": [info["python"], *info["versions"].values()]}),
                      hide_index=True, width="stretch")
     icons = {"ready offline": "✅ ready offline", "cached": "✅ cached", "missing": "⬇️ missing"}
-    st.dataframe(pd.DataFrame([{"model": m["title"], "name": m["model"], "weights": icons[m["status"]],
+    data_table(pd.DataFrame([{"model": m["title"], "name": m["model"], "weights": icons[m["status"]],
                                 "parameters": f"{m['parameters']:,}",
                                 "ImageNet top-1": "—" if m["imagenet_top1"] is None else f"{m['imagenet_top1']:.1f} %",
                                 "source": m["detail"], "licence": m["licence"], "how to get it": m["how_to_get"] or "—"}

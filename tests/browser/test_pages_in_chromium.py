@@ -33,6 +33,9 @@ def test_every_page_opens_without_errors_and_is_screenshotted(server, watched, a
         assert "Operations" in nav.inner_text() and "Seeing inside" in nav.inner_text()
     watched.screenshot(artifacts / f"{page.url_path}_{mode}.png")
     _no_exception(watched)
+    from tests.browser.test_projector_in_chromium import CUT_LABELS
+
+    assert watched.page.evaluate(CUT_LABELS) == []  # no label, button or tab ends in "…"
 
 
 def test_a_deep_link_right_after_start_goes_through_the_navigation(fresh_server, watched):
@@ -90,3 +93,17 @@ def test_the_step_reached_in_the_browser_is_in_the_link(server, watched, browser
         other.wait_for_function("() => document.body.innerText.includes('Cell 3 of 25')", timeout=STATE_TIMEOUT_MS)
     finally:
         other.context.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+@pytest.mark.parametrize("page", ALL, ids=lambda p: p.url_path)
+def test_no_label_is_cut_off_on_a_laptop_or_a_large_screen(server, browser, page, size):
+    from tests.browser.conftest import Watched
+    from tests.browser.test_projector_in_chromium import CUT_LABELS
+
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    w = Watched(ctx.new_page())
+    w.page.goto(f"{server.url}/{'' if page is HOME else page.url_path}")
+    w.wait_idle(1200 if page is HOME else 400)
+    assert w.page.evaluate(CUT_LABELS) == []
+    ctx.close()
