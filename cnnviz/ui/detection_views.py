@@ -15,7 +15,7 @@ from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING,
 from cnnviz.present.figures import answer_hidden
 from cnnviz.present.numbers import fmt
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clamp_widget, grid_editor, stepping_fragment
+from cnnviz.ui.grids import clamp_widget, grid_editor, linked_whole, stepping_fragment
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
 
@@ -128,9 +128,9 @@ def anchors_tab(store: dict, sty: Style) -> None:
     st.caption("Faster R-CNN's region proposal network puts k anchors — sizes × aspect ratios — at every position "
                "of the last feature map, and learns for each one an objectness score and a box correction.")
     c = st.columns(5)
-    h = int(c[0].number_input("Image height", 32, 2000, key="det_ah", **start("det_ah", 600)))
-    w = int(c[1].number_input("Image width", 32, 2000, key="det_aw", **start("det_aw", 800)))
-    stride = int(c[2].number_input("Stride (VGG-16 conv5_3: 16)", 1, 64, key="det_as", **start("det_as", 16)))
+    h = linked_whole(c[0], "Image height", 32, 2000, "det_ah", 600)
+    w = linked_whole(c[1], "Image width", 32, 2000, "det_aw", 800)
+    stride = linked_whole(c[2], "Stride (VGG-16 conv5_3: 16)", 1, 64, "det_as", 16)
     sizes_t = c[3].text_input("Sizes (px)", key="det_asz", **start("det_asz", "128, 256, 512"))
     ratios_t = c[4].text_input("Ratios h/w", key="det_ar", **start("det_ar", "0.5, 1, 2"))
     try:
@@ -148,10 +148,10 @@ def anchors_tab(store: dict, sty: Style) -> None:
     p1, p2 = st.columns(2)
     clamp_widget("det_arow", max(fh - 1, 0))
     clamp_widget("det_acol", max(fw - 1, 0))
-    row = int(p1.number_input("Position row", 0, max(fh - 1, 0), key="det_arow",
-                                  **start("det_arow", min(fh // 2, max(fh - 1, 0)))))
-    col = int(p2.number_input("Position column", 0, max(fw - 1, 0), key="det_acol",
-                                  **start("det_acol", min(fw // 2, max(fw - 1, 0)))))
+    row = linked_whole(p1, "Position row", 0, max(fh - 1, 0), "det_arow", min(fh // 2, max(fh - 1, 0)),
+                       f" (the feature map has {fh} rows)")
+    col = linked_whole(p2, "Position column", 0, max(fw - 1, 0), "det_acol", min(fw // 2, max(fw - 1, 0)),
+                       f" (the feature map has {fw} columns)")
     every = B.anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4)
     here = every[row, col]
     shown = [(bx, (CURRENT, SUPPRESSED, KEPT, WAITING)[n % 4], f"{sizes[n % len(sizes)]:g}px · {ratios[n // len(sizes)]:g}",
@@ -179,14 +179,14 @@ def roi_tab(store: dict, sty: Style) -> None:
         c = st.columns(2)
         scale = float(c[0].selectbox("Spatial scale", [1.0, 0.5, 0.25, 0.125, 0.0625], key="det_rscale", **start("det_rscale", 2, "index"),
                                      format_func=lambda v: f"{v:g} (1/{round(1 / v)})"))
-        out_h = int(c[1].number_input("Output size", 1, 4, key="det_rout", **start("det_rout", 2)))
+        out_h = linked_whole(c[1], "Output size", 1, 4, "det_rout", 2, " (the page draws up to 4×4 bins)")
         method = st.segmented_control("Method", ["pool", "align"], required=True, key="det_rmethod",
                                       **start("det_rmethod", "pool", "default"),
                                       format_func={"pool": "RoI pooling", "align": "RoI align"}.__getitem__)
         ratio, aligned = -1, False
         if method == "align":
             d = st.columns(2)
-            ratio = int(d[0].number_input("Sampling ratio (−1: adaptive)", -1, 4, key="det_rratio", **start("det_rratio", 2)))
+            ratio = linked_whole(d[0], "Sampling ratio (−1: adaptive)", -1, 4, "det_rratio", 2)
             aligned = d[1].toggle("Aligned (−0.5 px)", key="det_raligned")
     x = np.asarray(store["fm"], dtype=float)
     try:

@@ -46,26 +46,43 @@ def changed(store: dict, name: str, value: Any) -> Any:
 
 
 def whole(where: Any, label: str, lo: int, hi: int, store: dict, name: str, why: str = "", **kw: Any) -> int:
-    """A whole-number control for `store[name]` whose entries outside lo–hi are answered in words right under it.
+    """`bounded` for a value kept in a page's store (`store[name]`)."""
+    return changed(store, name, bounded(where, label, lo, hi, widget(store, name), lambda: store[name], why, **kw))
+
+
+def bounded(where: Any, label: str, lo: int, hi: int, key: str, kept: Callable[[], int], why: str = "",
+            **kw: Any) -> int:
+    """A whole-number box (widget `key`) whose entries outside lo–hi are answered in words right under it.
 
     A number input bounded in the browser refuses such an entry with a red "!" and no words, while the box keeps
     showing it and the page computes with the old value. Unbounded there, the entry reaches the page, which puts
-    the value in use back in the box and says which limit the entry broke (`why`: the reason for the limit).
+    the value in use (`kept()`) back in the box and says which limit the entry broke (`why`: the reason for it).
     """
-    key = widget(store, name)
 
     def check() -> None:
         v = st.session_state.get(key)
         if v is None or not lo <= v <= hi:
-            st.session_state[key] = store[name]
+            back = min(max(kept(), lo), hi)  # the value in use, inside today's range
+            st.session_state[key] = back
             got = "an empty box" if v is None else f"{v:g}"
-            store[f"_limit_{name}"] = f"{label}: {got} is outside {lo}–{hi}{why}; the page keeps {store[name]}."
+            st.session_state[f"_limit_{key}"] = f"{label}: {got} is outside {lo}–{hi}{why}; the page keeps {back}."
 
     value = where.number_input(label, min_value=None, max_value=None, step=1, key=key, on_change=check, **kw)
-    note = store.pop(f"_limit_{name}", None)
+    note = st.session_state.pop(f"_limit_{key}", None)
     if note:
         where.warning(note, icon=":material/block:")
-    return changed(store, name, int(value if value is not None else store[name]))
+    return int(value if value is not None else kept())
+
+
+def linked_whole(where: Any, label: str, lo: int, hi: int, key: str, default: int, why: str = "", **kw: Any) -> int:
+    """`bounded` for a widget whose value lives under its own key (set by a link, or `default` at first)."""
+    from cnnviz.ui.settings import start
+
+    in_use = f"_in_use_{key}"
+    value = bounded(where, label, lo, hi, key, lambda: int(st.session_state.get(in_use, default)), why,
+                    **start(key, default), **kw)
+    st.session_state[in_use] = value
+    return value
 
 
 def set_grid(store: dict, name: str, value: np.ndarray) -> None:

@@ -14,6 +14,9 @@ CASES = [
     ("operations/pooling.py", "Stride →", 0, "a stride of 0 would never move the window", 2),
     ("operations/transposed.py", "Stride ↓", 0, "outside 1–4", 2),
     ("operations/transposed.py", "Input rows", 7, "outside 1–6", 2),
+    ("detection/detection.py", "Output size", 5, "outside 1–4 (the page draws up to 4×4 bins)", 2),
+    ("detection/detection.py", "Stride (VGG-16 conv5_3: 16)", 0, "outside 1–64", 16),
+    ("detection/detection.py", "Position row", 99, "outside 0–36 (the feature map has 37 rows)", 18),
 ]
 
 
