@@ -379,9 +379,7 @@ def link_in_fragment(url_key: str, widget_key: str) -> Callable[[], None]:
     st.session_state.setdefault("_fragment_url_keys", set()).add(url_key)
 
     def write() -> None:
-        v = st.session_state.get(widget_key)
-        st.query_params[url_key] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(
-            v, float) else str(v)
+        st.query_params[url_key] = link_text(st.session_state.get(widget_key))
     return write
 
 
@@ -409,9 +407,14 @@ def widget_link(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, 
         v = st.session_state.get(key)
         if v is None:
             continue
-        out[k] = ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else \
-            ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+        out[k] = link_text(v)
     return out
+
+
+def link_text(v: Any) -> str:
+    """A widget's value as a link parameter: a flag 0/1, a number without trailing zeros, a list comma-separated."""
+    return ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else \
+        ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
 
 
 def step_and_settings(caption: str) -> tuple[Any, Any]:
