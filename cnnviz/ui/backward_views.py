@@ -72,7 +72,6 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                 g1[hot_f, hot_r, hot_c] = 1.0
                 load_state(store, {"g": g1}, grids=("g",))
                 st.rerun()
-        errors = []
         with left:
             if oh * ow > EDITABLE_CELLS:  # 10×32×32 numbers are not typed by hand: presets, and a summary
                 g_now = np.asarray(store["g"])
@@ -80,19 +79,12 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                         f"Now: min {fmt(g_now.min())}, max {fmt(g_now.max())}, mean {fmt(g_now.mean())}; the "
                         "figures below show the part around each step.", icon=":material/grid_view:")
             elif f_ == 1:
-                _, err = grid_editor(store, "g", "∂L/∂Y", (0,))
-                errors += [err] if err else []
+                grid_editor(store, "g", "∂L/∂Y", (0,))
             else:
                 for f, tab in enumerate(st.tabs([f"filter {f}" for f in range(f_)])):
                     with tab:
-                        _, err = grid_editor(store, "g", f"∂L/∂Y filter {f}", (f,))
-                        errors += [err] if err else []
-        for e in errors:
-            st.error(e)
-        if errors and store.get("_last_grad") is None:
-            st.stop()
-        grad = store["_last_grad"] if errors else conv_backward(fwd, store["g"])
-        store["_last_grad"] = grad
+                        grid_editor(store, "g", f"∂L/∂Y filter {f}", (f,))
+        grad = conv_backward(fwd, store["g"])
         write_url({**views.conv_to_params(conv), "g": encode_array(grad.grad_output), **widget_link(LINK)})
         if fwd.config.activation != "none":
             st.info(f"The forward pass ends in {fwd.config.activation}: ∂L/∂Y is first multiplied by its derivative "

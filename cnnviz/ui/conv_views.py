@@ -84,9 +84,8 @@ def editable(store: dict) -> bool:
                                         and k_shape[0] <= views.MAX_EDIT_CHANNELS)
 
 
-def grids(store: dict) -> list[str]:
-    """Grid sizes and editors for the input and the kernel (or a notice for presets too large to edit); the problems."""
-    errors: list[str] = []
+def grids(store: dict) -> None:
+    """Grid sizes and editors for the input and the kernel (or a notice for presets too large to edit)."""
     multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
     lim = views.LIMITS[store["mode"]]
     x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
@@ -142,12 +141,10 @@ def grids(store: dict) -> list[str]:
                 tabs = st.tabs([f"channel {c}" for c in range(x_shape[0])])
                 for c, tab in enumerate(tabs):
                     with tab:
-                        _, err = grid_editor(store, "x", f"input channel {c}", (c,))
-                        errors += [err] if err else []
+                        grid_editor(store, "x", f"input channel {c}", (c,))
             else:
                 st.markdown("**Input**")
-                _, err = grid_editor(store, "x", "input")
-                errors += [err] if err else []
+                grid_editor(store, "x", "input")
                 text_editor(store, "x", "input")
         with col_k:
             if multi:
@@ -156,12 +153,10 @@ def grids(store: dict) -> list[str]:
                     with tab:
                         for c in range(k_shape[1]):
                             st.caption(f"slice for channel {c}")
-                            _, err = grid_editor(store, "k", f"filter {f} channel {c}", (f, c))
-                            errors += [err] if err else []
+                            grid_editor(store, "k", f"filter {f} channel {c}", (f, c))
             else:
                 st.markdown("**Kernel**")
-                _, err = grid_editor(store, "k", "kernel")
-                errors += [err] if err else []
+                grid_editor(store, "k", "kernel")
                 text_editor(store, "k", "kernel")
                 if not one_d:
                     classic = st.selectbox("Classic kernels", list(CLASSIC_KERNELS), index=None,
@@ -175,7 +170,6 @@ def grids(store: dict) -> list[str]:
             st.info(f"This preset is too large to edit or draw cell by cell: input {' × '.join(map(str, x_shape))} "
                     f"(C×H×W), {k_shape[0]} filters of {' × '.join(map(str, k_shape[1:]))}. Its shapes, parameter count, "
                     "the arithmetic of the current cell and a sample of values are shown below.")
-    return errors
 
 
 def hyper_parameters(store: dict) -> None:

@@ -172,9 +172,7 @@ def roi_tab(store: dict, sty: Style) -> None:
                "align keeps fractions and averages bilinear samples.")
     left, right = st.columns([2, 3], gap="large")
     with left:
-        fm, err = grid_editor(store, "fm", "feature map")
-        if err:
-            st.error(err)
+        grid_editor(store, "fm", "feature map")
         box = _box_inputs(store, "roi_box", "Box in image pixels", CURRENT)
         c = st.columns(2)
         scale = float(c[0].selectbox("Spatial scale", [1.0, 0.5, 0.25, 0.125, 0.0625], key="det_rscale", **start("det_rscale", 2, "index"),

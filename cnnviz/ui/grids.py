@@ -104,9 +104,8 @@ def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> N
     store["playing"] = False
 
 
-def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None
-                ) -> tuple[np.ndarray | None, str | None]:
-    """An editable numeric grid (store[name][index]). Returns (grid, None).
+def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None) -> np.ndarray:
+    """An editable numeric grid (store[name][index]); returns the grid in use.
 
     Cells are text, parsed here (`parse_number`): a number column in the browser silently turned
     "1e3" into 13 and "abc" into nothing. A cell that is not a number (or was emptied) is put back
@@ -155,7 +154,7 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
                                        "1e3 or 1,5.")
         restart_editors(store)
         st.rerun()
-    return arr, None
+    return arr
 
 
 def restart_editors(store: dict) -> None:
@@ -185,17 +184,14 @@ def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarr
                 st.error(str(e))
 
 
-def compute_or_last_good(store: dict, errors: list[str], compute: Callable[[], Any]) -> Any:
-    """Compute the view, or show one clear message per problem and keep the last valid result."""
+def compute_or_last_good(store: dict, compute: Callable[[], Any]) -> Any:
+    """Compute the view, or show the problem in words and keep the last valid result."""
     result = None
-    for e in errors:
-        st.error(e)
-    if not errors:
-        try:
-            result = compute()
-            store["_last_good"] = result
-        except GridError as e:
-            st.error(str(e))
+    try:
+        result = compute()
+        store["_last_good"] = result
+    except GridError as e:
+        st.error(str(e))
     if result is None:
         result = store.get("_last_good")
         if result is None:

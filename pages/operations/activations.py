@@ -75,16 +75,8 @@ with settings_area:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.markdown("**Input grid**")
-        x, err = grid_editor(store, "x", "input")
+        x = grid_editor(store, "x", "input")
         text_editor(store, "x", "input")
-        if err:
-            st.error(err)
-            x = store.get("_last_good")
-            if x is None:
-                st.stop()
-            st.caption("Showing the last valid grid until the input is fixed.")
-        else:
-            store["_last_good"] = x
     with right:
         st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: "
                     + info.derivative.replace("α", f"α = {fmt(slope)}" if fn == "leaky_relu" else "α"))

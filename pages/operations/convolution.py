@@ -47,13 +47,13 @@ step_area, settings_area = step_and_settings(
 with settings_area:
     kind_and_preset(store)
     multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
-    errors = grids(store)
+    grids(store)
     hyper_parameters(store)
     if store["flip"]:
         st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
                 "the flipped kernel actually applied.", icon=":material/flip:")
-    result = compute_or_last_good(store, errors, lambda: views.compute_conv(store))  # or keep the last good one
+    result = compute_or_last_good(store, lambda: views.compute_conv(store))  # or keep the last good one
     write_url({**views.conv_to_params(store), **widget_link(LINK)})
     if pending(store, conv_size_question(result)):
         held_back("The output size")

@@ -57,7 +57,6 @@ with settings_area:
     x = np.asarray(store["x"])
     x3 = x if x.ndim == 3 else x[None]
     col_x, col_hp = st.columns([5, 3], gap="medium")
-    errors = []
     with col_x:
         a, b, c = st.columns(3)
         store["n_c"], store["n_r"], store["n_w"] = x3.shape
@@ -73,11 +72,9 @@ with settings_area:
         if x.ndim == 3:
             for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
                 with tab:
-                    _, err = ug.grid_editor(store, "x", f"channel {ch}", (ch,))
-                    errors += [err] if err else []
+                    ug.grid_editor(store, "x", f"channel {ch}", (ch,))
         else:
-            _, err = ug.grid_editor(store, "x", "input")
-            errors += [err] if err else []
+            ug.grid_editor(store, "x", "input")
             ug.text_editor(store, "x", "input")
     with col_hp:
         ug.changed(store, "mode", st.segmented_control("Pooling", POOL_MODES, format_func=MODE_TITLES.get, required=True,
@@ -92,7 +89,7 @@ with settings_area:
         st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                    "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
 
-    result = ug.compute_or_last_good(store, errors, lambda: views.compute_pool(store))
+    result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
     ug.write_url(views.pool_to_params(store))
 
     cfg = result.config

@@ -61,7 +61,6 @@ step_area, settings_area = step_and_settings(
     "up. It upsamples, as in decoders and segmentation networks.")
 with settings_area:
     col_x, col_k, col_hp = st.columns([2, 2, 3], gap="medium")
-    errors = []
     for col, name, label, cap in ((col_x, "x", "Input", 6), (col_k, "k", "Kernel", 5)):
         with col:
             a, b = st.columns(2)
@@ -75,8 +74,7 @@ with settings_area:
                 load_state(store, {name: new})
                 st.rerun()
             st.markdown(f"**{label}**")
-            _, err = grid_editor(store, name, label.lower())
-            errors += [err] if err else []
+            grid_editor(store, name, label.lower())
     with col_hp:
         a, b = st.columns(2)
         for label, n1, n2, lo, hi in (("Stride", "sh", "sw", 1, 4), ("Padding", "ph", "pw", 0, 4),
@@ -87,7 +85,7 @@ with settings_area:
 
     cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),
                            (store["dh"], store["dw"]))
-    res = compute_or_last_good(store, errors, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
+    res = compute_or_last_good(store, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
     write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
                "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
                "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
