@@ -4,7 +4,9 @@ Streamlit runs the *first* script run of a server process in its old `pages/` mo
 first request is a deep link (a student's /convolution link, right after the teacher starts the
 server), Streamlit shows "Page not found" over the right page. Serving through this command makes
 that first run happen here, at the root, before anyone connects: every visitor's link then goes
-straight through the app's navigation. Nothing else differs from `streamlit run app.py`.
+straight through the app's navigation. Then, with the app already serving, it opens the pages a lecture
+opens first that import torch and build a network (`WARM_PAGES`) once itself, so that their first visitor waits no
+longer than every later one. Nothing else differs from `streamlit run app.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 START_S = 120  # a cold start imports torch and Streamlit: give it time, but not forever
+WARM_PAGES = ("networks", "backward")  # a cold first visit imports torch(vision) and loads a network: ~6 s on 2 cores
 
 
 def _healthy(url: str) -> bool:
@@ -30,7 +33,13 @@ def _healthy(url: str) -> bool:
 
 
 def open_root_once(url: str, timeout: float = START_S) -> None:
-    """One script run of the app at its root over Streamlit's websocket, as a first visitor's would be."""
+    """One script run of the app at its root, as a first visitor's would be."""
+    visit(url, "", timeout)
+
+
+def visit(url: str, page: str, timeout: float = START_S) -> None:
+    """One script run of `page` (its URL path; "" is the root) over Streamlit's websocket, in a session of its own:
+    what it imports, loads and caches is there for every later session of the process."""
     import asyncio
 
     import websockets
@@ -41,7 +50,7 @@ def open_root_once(url: str, timeout: float = START_S) -> None:
         ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**28) as ws:  # type: ignore[list-item]
             msg = BackMsg()
-            msg.rerun_script.page_name = ""
+            msg.rerun_script.page_name = page
             await ws.send(msg.SerializeToString())
             while True:
                 fwd = ForwardMsg()
@@ -76,7 +85,21 @@ def cmd_serve(args) -> None:
             print(f"CNN Explorer is ready: {url}", flush=True)
         except Exception as e:  # noqa: BLE001 - the app still serves; only the first deep link shows a notice
             print(f"warning: could not open the app once at its root ({e.__class__.__name__}: {e})", flush=True)
+        warm(url)
     sys.exit(proc.wait())
+
+
+def warm(url: str, pages: tuple[str, ...] = WARM_PAGES) -> None:
+    """Open `pages` once, after the app is ready (a visitor meanwhile is served at once and shares the work)."""
+    t = time.monotonic()
+    try:
+        for page in pages:
+            visit(url, page)
+    except Exception as e:  # noqa: BLE001 - the pages still work; only their first visitor waits longer
+        print(f"warning: could not open {page} once ({e.__class__.__name__}: {e})", flush=True)
+        return
+    print(f"Opened {', '.join(pages)} once in {time.monotonic() - t:.1f} s: their first visitors wait no longer "
+          "than later ones.", flush=True)
 
 
 def cmd_hall(args) -> None:

@@ -41,14 +41,19 @@ class Server:
             [sys.executable, "-m", "cnnviz", "serve", "--port", str(self.port), "--address", "127.0.0.1", "--",
              "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 150
+        if not self.wait_for("CNN Explorer is ready", 150):
+            self.stop()
+            raise RuntimeError("the app did not become ready within 150 s (see the server log in artifacts/)")
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Whether the server's log shows `text` within `timeout` seconds (False at once if the server stopped)."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
             self.log.flush()
-            if "CNN Explorer is ready" in Path(self.log.name).read_text(errors="replace"):
-                return
+            if text in Path(self.log.name).read_text(errors="replace"):
+                return True
             time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the app did not become ready within 150 s (see the server log in artifacts/)")
+        return False
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -137,3 +137,26 @@ def test_a_projected_step_fits_one_screen_and_steps_from_the_keyboard(server, pr
             timeout=STATE_TIMEOUT_MS)
     projector.wait_idle()
     projector.page.screenshot(path=str(artifacts / f"projector_{path}_step2.png"))
+
+
+@pytest.mark.parametrize("path", STEP_PAGES)
+def test_an_arrow_key_right_after_switching_presentation_on_takes_the_next_step(server, watched, path):
+    """The switch keeps the keyboard focus, and Streamlit leaves keys typed into an input alone."""
+    watched.page.goto(f"{server.url}/{path}")
+    watched.page.get_by_role("button", name="Next").first.wait_for(timeout=STATE_TIMEOUT_MS)
+    watched.wait_idle()
+    watched.page.get_by_text("Presentation mode").click()
+    watched.page.locator(".st-key-step_view").get_by_role("button", name="Next").first.wait_for(
+        timeout=STATE_TIMEOUT_MS)
+    watched.wait_idle()
+    assert watched.page.evaluate("() => document.activeElement.matches('input[type=checkbox]')")
+    watched.page.keyboard.press("ArrowRight")
+    watched.page.wait_for_function(
+        "() => / 2 of \\d+/.test(document.querySelector('.st-key-step_view').innerText)", timeout=STATE_TIMEOUT_MS)
+    watched.wait_idle()
+    watched.page.wait_for_timeout(300)  # had it stepped twice, the second step would show by now
+    assert re.search(r" 2 of \d+", watched.page.locator(".st-key-step_view").inner_text())
+    watched.page.keyboard.press("ArrowRight")  # the focus has left the switch: Streamlit's own shortcut takes it
+    watched.page.wait_for_function(
+        "() => / 3 of \\d+/.test(document.querySelector('.st-key-step_view').innerText)", timeout=STATE_TIMEOUT_MS)
+    assert watched.errors == [], watched.errors
