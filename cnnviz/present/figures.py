@@ -168,7 +168,32 @@ PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # a log axis read without decoding
 
 PROJECTED_HEIGHT = 400  # px: the tallest grid figure in presentation mode (a step view is one 720-px screen)
+PROJECTED_DIGITS = 18  # px: a grid's numbers read from the back of a room, whatever the grid's size
+PROJECTED_CELL = 38  # px: the smallest projected cell, where a 4-character number at 18 px still fits
 APP_FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'  # Streamlit's own, loaded by its page
+
+
+def _sized(panels: Sequence[Panel], st: Style, cell_px: int | None) -> tuple[list[Panel], int, int, int]:
+    """(panels as drawn, cell px, number px, px above and below the cells).
+
+    Projected, numbers are never under PROJECTED_DIGITS px: cells never under PROJECTED_CELL, and a grid with more
+    rows than then fit PROJECTED_HEIGHT shows the window around its step (as `focused` does for any grid over FOCUS).
+    """
+    limit = FOCUS
+    while True:
+        shown = hide_answers(focused(panels, limit))
+        rows = max(p.values.shape[0] for p in shown)
+        title_lines = max((p.title.count("<br>") + 1 for p in shown), default=1)
+        # titles and column numbers above, colour bars below
+        chrome = (125 if st.presentation else 150) + (title_lines - 1) * (st.font_size + 4)
+        if not st.presentation:
+            cell = cell_px or 42
+            return shown, cell, min(st.cell_font_size, max(8, int(cell * 0.42))), chrome
+        cell = max(cell_px or int(np.clip((PROJECTED_HEIGHT - chrome) / max(rows, 3), PROJECTED_CELL, 58)),
+                   PROJECTED_CELL)
+        if max(rows, 3) * cell + chrome <= PROJECTED_HEIGHT or limit <= 3:
+            return shown, cell, max(PROJECTED_DIGITS, min(st.cell_font_size, int(cell * 0.42))), chrome
+        limit = min(limit, rows) - 1
 
 
 def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int | None = None) -> go.Figure:
@@ -178,16 +203,9 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     step view is redrawn on every click, and validation made it ~25× slower.
     """
     st = st or get_style(False)
-    panels = hide_answers(focused(panels))
+    panels, cell, cell_font, chrome = _sized(panels, st, cell_px)
     widths = [p.values.shape[1] for p in panels]
     rows = max(p.values.shape[0] for p in panels)
-    # projected: the whole figure within PROJECTED_HEIGHT px, so a step view fits one 1280×720 screen
-    title_lines = max((p.title.count("<br>") + 1 for p in panels), default=1)
-    chrome = (125 if st.presentation else 150) + (title_lines - 1) * (st.font_size + 4)  # titles and column numbers
-    # above, colour bars below
-    cell = cell_px or (int(np.clip((PROJECTED_HEIGHT - chrome) / max(rows, 3), 30, 58)) if st.presentation else 42)
-    # numbers must fit their cells; projected, never under 14 px (read from the back of a room)
-    cell_font = min(st.cell_font_size, max(14 if st.presentation else 8, int(cell * 0.42)))
     spacing = 0.06
     usable = 1 - spacing * (len(panels) - 1)
     data: list[dict] = []

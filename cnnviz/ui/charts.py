@@ -13,7 +13,7 @@ import streamlit as st
 
 from cnnviz.ui.settings import current
 
-PROJECTED_MIN_PX = 16  # chart text when projected (the floor is 14 px at 1280×720)
+PROJECTED_MIN_PX = 16  # chart text when projected (ticks, legends); a grid's numbers: figures.PROJECTED_DIGITS
 
 
 def legible(fig: go.Figure, size: int = PROJECTED_MIN_PX) -> go.Figure:

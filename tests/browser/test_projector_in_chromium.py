@@ -7,6 +7,8 @@ import re
 import pytest
 
 from cnnviz.pagemap import HOME, PAGES
+from cnnviz.present.figures import PROJECTED_DIGITS
+from cnnviz.ui.charts import PROJECTED_MIN_PX
 from tests.browser.conftest import STATE_TIMEOUT_MS
 
 PROJECTOR = {"width": 1280, "height": 720}
@@ -37,9 +39,9 @@ CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
     && e.scrollWidth > e.clientWidth + 1 && !e.closest('details:not([open])')
     && (s.textOverflow === 'ellipsis' || s.overflow === 'hidden' || s.overflowX === 'hidden');
 }).map(e => e.innerText.trim().slice(0, 40))"""  # text clipped by its box (a label, a button, a tab ending in "…")
-SMALLEST_CHART_TEXT = """() => {
+SMALLEST_CHART_TEXT = """sel => {
   let smallest = 1e9, where = '';
-  for (const t of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot text')) {
+  for (const t of document.querySelectorAll(`[data-testid="stMain"] .js-plotly-plot ${sel}`)) {
     if (!t.textContent.trim()) continue;
     const r = t.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
@@ -101,9 +103,12 @@ def test_a_projected_page_passes_contrast_type_size_and_sidebar_checks(server, p
     cut = projector.page.evaluate(CUT_LABELS)
     if cut:
         problems.append(f"labels cut off: {cut}")
-    smallest, where = projector.page.evaluate(SMALLEST_CHART_TEXT)
-    if smallest < 14:
+    smallest, where = projector.page.evaluate(SMALLEST_CHART_TEXT, "text")  # ticks, titles, legends, colour bars
+    if smallest < PROJECTED_MIN_PX:
         problems.append(f"chart text of {smallest}px: {where!r}")
+    smallest, where = projector.page.evaluate(SMALLEST_CHART_TEXT, ".textpoint text")  # a grid's numbers
+    if smallest < PROJECTED_DIGITS:
+        problems.append(f"grid numbers of {smallest}px: {where!r}")
     results = Axe().run(projector.page, options={"runOnly": ["color-contrast"], "resultTypes": ["violations"]})
     if results.violations_count:
         problems.append(results.generate_report())

@@ -115,3 +115,25 @@ def test_every_number_on_a_grid_cell_has_at_least_4_5_to_1_contrast(presentation
         bg = rgb_on_scale(z, [list(s) for s in h.colorscale], h.zmin, h.zmax)
         ink = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in t.textfont.color], dtype=float)
         assert contrast_ratio(bg, ink).min() >= 4.5
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (5, 5), (7, 7), (8, 8), (9, 9), (12, 12), (16, 16), (32, 32),
+                                   (1, 20), (20, 3)])
+@pytest.mark.parametrize("cell_px", [None, 34])
+def test_projected_grid_numbers_are_at_least_18_px_and_the_figure_fits_its_height(shape, cell_px):
+    from cnnviz.present.figures import PROJECTED_HEIGHT, Panel, grid_figure
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-9, 10, shape).astype(float)
+    r, c = shape[0] // 2, shape[1] // 2
+    panels = [Panel("input", x, outlines=[([(r, c)], "#E69F00")]), Panel("kernel", rng.normal(size=(3, 3))),
+              Panel("output", x[: max(1, shape[0] - 2), : max(1, shape[1] - 2)])]
+    fig = grid_figure(panels, get_style(True), cell_px=cell_px)
+    sizes = [d.textfont.size for d in fig.data if d.text is not None]
+    assert sizes and min(sizes) >= 18
+    assert fig.layout.height <= PROJECTED_HEIGHT or cell_px is not None
+    rows = len(fig.data[0].z)  # the input's heat map
+    if rows < shape[0]:  # a cropped grid says so in its title (rows a–b, columns c–d of H×W)
+        assert any(f"of {shape[0]}×{shape[1]}" in a.text for a in fig.layout.annotations)
+    on_screen = grid_figure(panels, get_style(False), cell_px=cell_px)  # on screen nothing changed
+    assert len(on_screen.data[0].z) == min(shape[0], 15)
