@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.pagemap import HOME, PAGES, SECTIONS
-from cnnviz.ui import classroom
+from cnnviz.ui import classroom, predict
 from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
@@ -30,7 +30,9 @@ nav = {"": [home, typed_home]}
 for section in SECTIONS:
     nav[section] = [_page(p) for p in PAGES if p.section == section]
 page = st.navigation(nav)
-sidebar_settings()
+if sidebar_settings().presentation:  # projected, the step view keeps its one screen: the predict switch waits here
+    with st.sidebar:
+        predict.switch("sidebar")
 classroom.join_from_url()
 classroom.panel()
 classroom.remember_page(page.url_path)

@@ -59,6 +59,37 @@ def conv_state_from_preset(key: str) -> dict[str, Any]:
             "act": p.activation, "slope": 0.01, "step": 0}
 
 
+CONV_PRESET_FIELDS = ("mode", "x", "k", "bias", "sh", "sw", "pad_kind", "pt", "pb", "pl", "pr", "pad_mode", "dh", "dw",
+                      "flip", "act")
+POOL_PRESET_FIELDS = ("x", "kh", "kw", "sh", "sw", "ph", "pw", "mode")
+LINK_DECIMALS_ATOL = 1e-4  # links write grid numbers to 4 decimals: 1/3 comes back as 0.3333, still the preset
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (np.ndarray, list, tuple)) or isinstance(b, (np.ndarray, list, tuple)):
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        return x.shape == y.shape and bool(np.allclose(x, y, rtol=0, atol=LINK_DECIMALS_ATOL))
+    return a == b
+
+
+def _preset_of(s: dict[str, Any], keys, from_preset, fields: tuple[str, ...]) -> str | None:
+    """The preset a state still is — every grid number and setting it fixes unchanged — or None: a preset's name
+    and note describe the page only while that holds (after any edit, and in a link of an edited page, they go)."""
+    for key in keys:
+        p = from_preset(key)
+        if all(_same(s.get(f), p[f]) for f in fields):
+            return key
+    return None
+
+
+def conv_preset_of(s: dict[str, Any]) -> str | None:
+    return _preset_of(s, CONV_PRESETS, conv_state_from_preset, CONV_PRESET_FIELDS)
+
+
+def pool_preset_of(s: dict[str, Any]) -> str | None:
+    return _preset_of(s, POOL_PRESETS, pool_state_from_preset, POOL_PRESET_FIELDS)
+
+
 def default_conv_store() -> dict[str, Any]:
     """The Convolution page's state before a learner touches it (the lecture's worked example)."""
     s = conv_state_from_preset("lecture_7x7")

@@ -13,6 +13,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,9 +23,11 @@ from torch import nn
 from cnnviz.caching import KeyedCache
 from cnnviz.errors import CnnvizError
 from cnnviz.networks.efficientnet_lite import Conv2dSame
-from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import running, tracing
 from cnnviz.present.colours import colour_range, is_signed, to_rgb
+
+if TYPE_CHECKING:  # the handle calls this module; this module only names the handle's type
+    from cnnviz.networks.network import Network
 
 LEAVES = [Conv2dSame]
 _ACT_MODULES = (nn.ReLU, nn.ReLU6, nn.Tanh, nn.Sigmoid)

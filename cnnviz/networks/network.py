@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
@@ -200,6 +201,39 @@ class Network:
 
 _handles: dict[str, Network] = {}
 _handles_lock = threading.Lock()
+SEPARATOR = "@"  # a session's own network: "lenet5@3f9a0c1e" (session_models.register makes them)
+
+
+def is_session_model(name: str) -> bool:
+    return SEPARATOR in name
+
+
+class _SessionNetworks:
+    """The session networks alive now, by key: held weakly (the session's state owns each handle)."""
+
+    def __init__(self) -> None:
+        self._live: weakref.WeakValueDictionary[str, Network] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+
+    def add(self, net: Network) -> None:
+        with self._lock:
+            self._live[net.key] = net
+
+    def get(self, key: str) -> Network | None:
+        with self._lock:
+            return self._live.get(key)
+
+
+live_session_networks = _SessionNetworks()
+
+
+def lookup(name: str) -> Network:
+    """A session network by key, or why it is gone, in words."""
+    net = live_session_networks.get(name)
+    if net is None:
+        raise ModelUnavailable("these weights belonged to a session that has ended or replaced them: "
+                               "train again, or pick a pretrained model")
+    return net
 
 
 def get(net: str) -> Network:
@@ -207,10 +241,8 @@ def get(net: str) -> Network:
     model picker); the engine takes the handle. (Given a handle, it is returned as it is.)"""
     if isinstance(net, Network):
         return net
-    from cnnviz.networks import session_models
-
-    if session_models.is_session_model(net):
-        return session_models.lookup(net)
+    if is_session_model(net):
+        return lookup(net)
     if net not in SPECS:
         raise ModelUnavailable(f"unknown model '{net}': choose from {', '.join(SPECS)}")
     with _handles_lock:

@@ -11,25 +11,15 @@ cached under one session's network can be served to another.
 from __future__ import annotations
 
 import secrets
-import threading
-import weakref
 from typing import TYPE_CHECKING
 
-from cnnviz.errors import ModelUnavailable
-from cnnviz.networks.network import Network
+from cnnviz.networks.network import SEPARATOR, Network, is_session_model, live_session_networks, lookup
 from cnnviz.networks.specs import SPECS, NetworkSpec
 
 if TYPE_CHECKING:  # importing this module must not load torch (the home page lists session networks)
     from torch import nn
 
-SEPARATOR = "@"
-
-_live: weakref.WeakValueDictionary[str, Network] = weakref.WeakValueDictionary()
-_live_lock = threading.Lock()
-
-
-def is_session_model(name: str) -> bool:
-    return SEPARATOR in name
+__all__ = ["SEPARATOR", "base_of", "is_session_model", "lookup", "register"]
 
 
 def base_of(name: str) -> str:
@@ -53,15 +43,5 @@ def register(base: str | NetworkSpec, model: nn.Module, title: str, labels: tupl
         model.eval().requires_grad_(False)
     net = Network(spec, key=f"{spec.name}{SEPARATOR}{secrets.token_hex(4)}", title=title,
                   description=description, module=model, labels=tuple(labels))
-    with _live_lock:
-        _live[net.key] = net
-    return net
-
-
-def lookup(name: str) -> Network:
-    with _live_lock:
-        net = _live.get(name)
-    if net is None:
-        raise ModelUnavailable("these weights belonged to a session that has ended or replaced them: "
-                               "train again, or pick a pretrained model")
+    live_session_networks.add(net)
     return net

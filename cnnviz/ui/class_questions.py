@@ -14,7 +14,7 @@ import secrets
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.classroom.store import ClassroomError, ClassroomUnavailable, View, store
+from cnnviz.classroom.store import ClassroomError, store
 from cnnviz.grids.predict import (
     AnswerError,
     Question,
@@ -25,8 +25,9 @@ from cnnviz.grids.predict import (
     question_to_dict,
 )
 from cnnviz.present.figures import HiddenSpec
-from cnnviz.ui.classroom import STATE, publish
+from cnnviz.ui.classroom import STATE, class_poll, publish, set_extra
 from cnnviz.ui.predict import answer_box, show_verdict
+from cnnviz.ui.settings import current
 
 POLL_REFRESH_S = 1.0  # the teacher's count and histogram while a question is open
 
@@ -35,37 +36,13 @@ def _state() -> dict:
     return st.session_state.setdefault(STATE, {})
 
 
-def _class_view() -> View | None:
-    s = _state()
-    if not s:
-        return None
-    try:
-        return store().view(s["code"])
-    except ClassroomUnavailable:
-        return None
-
-
-def _poll() -> dict | None:
-    """The class's question, open or revealed (None: none, or this session is in no class)."""
-    view = _class_view()
-    return view.poll if view is not None else None
-
-
 def _poll_here(key: str, i: int) -> dict | None:
     """The class's question if it was asked on this stepper at this step."""
-    poll = _poll()
+    poll = class_poll()
     if poll and poll.get("stepper") == key and poll.get("step") == i and poll.get("page") == \
             st.session_state.get("_class_page"):
         return poll
     return None
-
-
-def open_question_key() -> str | None:
-    """The key of the class's unrevealed question (None when there is none, or this session is in no class)."""
-    poll = _poll()
-    if not poll or poll.get("revealed"):
-        return None
-    return question_from_dict(poll["question"]).key
 
 
 def teacher_polling(key: str) -> bool:
@@ -73,23 +50,12 @@ def teacher_polling(key: str) -> bool:
     s = _state()
     if s.get("role") != "teacher":
         return False
-    poll = _poll()
+    poll = class_poll()
     return bool(poll and poll.get("stepper") == key and not poll.get("revealed"))
 
 
 def is_teacher() -> bool:
     return _state().get("role") == "teacher"
-
-
-def set_extra(**changes) -> None:
-    """Change the class-wide state (question, pause) from the teacher's session, keeping what else is there."""
-    s = _state()
-    view = _class_view()
-    extra = {"poll": view.poll if view else None, "paused": view.paused if view else False, **changes}
-    try:
-        store().set_extra(s["code"], s["token"], extra)
-    except ClassroomError as e:
-        st.error(str(e))
 
 
 def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
@@ -176,8 +142,6 @@ def histogram_figure(q: Question, answers: list, revealed: bool) -> go.Figure:
     """The class's answers as bars, large enough for a projector; after Reveal the right answer's bar is green and
     its label says "right answer" (before, nothing gives it away)."""
     from cnnviz.present.figures import APP_FONT
-    from cnnviz.ui.settings import current
-
     big = current().presentation
     size = 22 if big else 15
     bars = histogram(q, answers)

@@ -21,7 +21,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, normalise_code, store
+from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, View, normalise_code, store
+from cnnviz.grids.predict import question_from_dict
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
 from cnnviz.urlstate import is_class_index
@@ -225,10 +226,44 @@ def _photo_png(photo: tuple[np.ndarray, str]) -> bytes:
     return png_bytes(Image.fromarray(np.asarray(photo[0], dtype=np.uint8)))
 
 
+def class_view() -> View | None:
+    """The view of the class this session is in (None: in no class, or the class store is unreachable)."""
+    s = st.session_state.setdefault(STATE, {})
+    if not s:
+        return None
+    try:
+        return store().view(s["code"])
+    except ClassroomUnavailable:
+        return None
+
+
+def class_poll() -> dict | None:
+    """The class's question, open or revealed (None: none, or this session is in no class)."""
+    view = class_view()
+    return view.poll if view is not None else None
+
+
+def open_question_key() -> str | None:
+    """The key of the class's unrevealed question (None when there is none, or this session is in no class)."""
+    poll = class_poll()
+    if not poll or poll.get("revealed"):
+        return None
+    return question_from_dict(poll["question"]).key
+
+
+def set_extra(**changes) -> None:
+    """Change the class-wide state (question, pause) from the teacher's session, keeping what else is there."""
+    s = st.session_state.setdefault(STATE, {})
+    view = class_view()
+    extra = {"poll": view.poll if view else None, "paused": view.paused if view else False, **changes}
+    try:
+        store().set_extra(s["code"], s["token"], extra)
+    except ClassroomError as e:
+        st.error(str(e))
+
+
 def _pause_and_spotlight(s: dict) -> None:
     """Pause following (students explore; nothing is pushed until Resume) and the queue of views students offered."""
-    from cnnviz.ui.class_questions import set_extra
-
     try:
         view = store().view(s["code"])
         offers = store().offers(s["code"], s["token"])

@@ -30,6 +30,7 @@ from cnnviz.ui.grids import (
     grid_editor,
     link_in_fragment,
     load_state,
+    preset_picker,
     text_editor,
     whole,
     widget,
@@ -39,8 +40,9 @@ from cnnviz.urlstate import flag
 MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}
 
 
-def kind_and_preset(store: dict) -> None:
-    """Kind (2-D, 1-D, multi-channel), a preset loaded in one click, Randomise and Clear."""
+def kind_and_preset(store: dict) -> Any:
+    """Kind (2-D, 1-D, multi-channel), Randomise and Clear; returns the place of the preset box, which
+    `conv_preset` fills once every setting of this run is in (it names the preset the page still is)."""
     c_mode, c_preset = st.columns([1, 1], vertical_alignment="top")
     with c_mode:
         mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.__getitem__, key=widget(store, "mode"),
@@ -48,17 +50,7 @@ def kind_and_preset(store: dict) -> None:
         if mode != store["mode"]:
             load_state(store, views.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
             st.rerun()
-    with c_preset:
-        keys = [k for k, p in CONV_PRESETS.items() if p.mode == store["mode"]]
-        current_preset = store.get("preset") if store.get("preset") in keys else None
-        chosen = st.selectbox("Preset (loads in one click)", keys, index=keys.index(current_preset) if current_preset else None,
-                              format_func=lambda k: CONV_PRESETS[k].title, placeholder="Choose an example…",
-                              key=f"preset_{store['version']}")
-        if chosen and chosen != current_preset:
-            load_state(store, views.conv_state_from_preset(chosen))
-            st.rerun()
-        if current_preset:
-            st.caption(CONV_PRESETS[current_preset].note)
+    box = c_preset.container()
     with c_preset:
         row = st.container(horizontal=True)
         if row.button("Randomise", icon=":material/casino:"):
@@ -69,6 +61,12 @@ def kind_and_preset(store: dict) -> None:
         if row.button("Clear", icon=":material/clear_all:"):
             load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0})
             st.rerun()
+    return box
+
+
+def conv_preset(box: Any, store: dict) -> None:
+    preset_picker(box, CONV_PRESETS, [k for k, p in CONV_PRESETS.items() if p.mode == store["mode"]],
+                  views.conv_preset_of(store), store, "preset", views.conv_state_from_preset)
 
 # widgets of the step view (inside its fragment) that a link carries: url key → (widget key, parser)
 LINK: dict[str, tuple[str, Callable[[str], Any]]] = {"hide0": ("conv_hide_zero", flag)}

@@ -104,6 +104,27 @@ def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> N
     store["playing"] = False
 
 
+def preset_picker(where: Any, presets: dict[str, Any], keys: list[str], current: str | None, store: dict, prefix: str,
+                  load: Callable[[str], dict]) -> None:
+    """The preset box and its note: it names the preset the page still computes (`current`: none once a grid number
+    or a setting differs, back when they match again) and loads a chosen one at once (`load(key)` is its state)."""
+    from cnnviz.ui.settings import start
+
+    key = f"{prefix}_{store['version']}"
+    if key in st.session_state and st.session_state[key] != current:
+        st.session_state[key] = current  # the page moved away from the preset it shows, or back to one
+
+    def chosen() -> None:
+        if st.session_state.get(key):
+            load_state(store, load(st.session_state[key]), grids=tuple(g for g in ("x", "k") if g in store))
+
+    where.selectbox("Preset (loads in one click)", keys, format_func=lambda k: presets[k].title,
+                    placeholder="Choose an example…", key=key, on_change=chosen,
+                    **start(key, keys.index(current) if current in keys else None, "index"))
+    if current:
+        where.caption(presets[current].note)
+
+
 def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None) -> np.ndarray:
     """An editable numeric grid (store[name][index]); returns the grid in use.
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from cnnviz.grids.predict import AnswerError, Question, score_text
+from cnnviz.ui.classroom import open_question_key
 
 ON = "_predict"  # this session's switch (from the link, or the toggle)
 SCORE = "_predict_score"  # {"right", "checked", "skipped"}: the session's running score, kept while following
@@ -123,8 +124,6 @@ def ask(store: dict, key: str, questions: list[Question]) -> bool:
 def pending(store: dict, q: Question) -> bool:
     """Predict mode is on and this question is not answered yet, or the teacher has put it to the class and not
     revealed it (a page then holds back what would give it away, such as the output-size formulas)."""
-    from cnnviz.ui.class_questions import open_question_key
-
     return (enabled() and q.key not in store.get("_predicted", {})) or open_question_key() == q.key
 
 

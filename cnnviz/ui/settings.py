@@ -83,7 +83,8 @@ def _init_from_url() -> None:
 
 
 def sidebar_settings() -> Settings:
-    """Draw the sidebar settings (called by app.py on every run, so they persist)."""
+    """Draw the sidebar settings (called by app.py on every run, so they persist; projected, app.py puts the
+    predict-mode switch under them)."""
     _init_from_url()
     st.session_state.setdefault("present", False)
     st.session_state.setdefault("device", "auto")
@@ -93,11 +94,6 @@ def sidebar_settings() -> Settings:
         st.selectbox("Device", device_options(), key="device",
                      help="Where networks run. 'auto' uses CUDA when a GPU is present.")
     s = Settings(bool(st.session_state["present"]), str(st.session_state["device"]))
-    if s.presentation:  # projected, the step view keeps its one screen: the session's switch waits here
-        from cnnviz.ui.predict import switch
-
-        with st.sidebar:
-            switch("sidebar")
     for n in st.session_state.get("_settings_notices", []):
         st.toast(n, icon=":material/info:")
     st.session_state["_settings_notices"] = []

@@ -5,6 +5,7 @@ from cnnviz.grids import views
 from cnnviz.grids.predict import conv_question, conv_size_question
 from cnnviz.ui.conv_views import (
     LINK,
+    conv_preset,
     grids,
     hyper_parameters,
     kernels_on_a_photo,
@@ -45,10 +46,11 @@ step_area, settings_area = step_and_settings(
     "Type numbers into the grids, choose the hyper-parameters, then step through the output cells. "
     "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
 with settings_area:
-    kind_and_preset(store)
+    preset_box = kind_and_preset(store)
     multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
     grids(store)
     hyper_parameters(store)
+    conv_preset(preset_box, store)  # after every setting of this run: the preset the page still is
     if store["flip"]:
         st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "

@@ -35,16 +35,7 @@ step_area, settings_area = ug.step_and_settings(
     "independent — a 3×3 window with stride 2 overlaps, as in AlexNet.")
 with settings_area:
     c1, c2 = st.columns([4, 3], vertical_alignment="bottom")
-    keys = list(POOL_PRESETS)
-    cur = store.get("preset") if store.get("preset") in keys else None
-    chosen = c1.selectbox("Preset (loads in one click)", keys, index=keys.index(cur) if cur else None,
-                          format_func=lambda k: POOL_PRESETS[k].title, placeholder="Choose an example…",
-                          key=f"pool_preset_{store['version']}")
-    if chosen and chosen != cur:
-        ug.load_state(store, views.pool_state_from_preset(chosen), grids=("x",))
-        st.rerun()
-    if cur:
-        c1.caption(POOL_PRESETS[cur].note)
+    preset_box = c1.container()
     row = c2.container(horizontal=True)
     if row.button("Randomise", icon=":material/casino:"):
         ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
@@ -88,6 +79,9 @@ with settings_area:
         ug.whole(b, "Padding cols", 0, 3, store, "pw")
         st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                    "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
+    # after every setting of this run: the preset the page still is
+    ug.preset_picker(preset_box, POOL_PRESETS, list(POOL_PRESETS), views.pool_preset_of(store), store, "pool_preset",
+                     views.pool_state_from_preset)
 
     result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
     ug.write_url(views.pool_to_params(store))

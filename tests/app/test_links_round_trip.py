@@ -222,3 +222,34 @@ def test_a_toggle_inside_the_step_view_travels_in_the_link():
     fresh = _reopened(at, "operations/convolution.py")
     assert fresh.toggle(key="conv_hide_zero").value is True
     assert dict(fresh.query_params).get("hide0") in ("1", ["1"])
+
+
+def _preset_shown(at: AppTest) -> tuple[object, list[str]]:
+    box = by_label(at.selectbox, "Preset (loads in one click)")
+    from cnnviz.grids.presets import CONV_PRESETS, POOL_PRESETS
+
+    notes = {p.note for p in [*CONV_PRESETS.values(), *POOL_PRESETS.values()]}
+    return box.value, [c.value for c in at.caption if c.value in notes]
+
+
+@pytest.mark.parametrize("file,preset,change,then", [
+    ("operations/convolution.py", "grid25_s2", lambda at: by_label(at.number_input, "Stride ↓ (rows)").set_value(3).run(), None),
+    ("operations/convolution.py", "grid25_s2", lambda at: (by_label(at.number_input, "Stride ↓ (rows)").set_value(1).run(),
+                                               by_label(at.number_input, "Stride → (cols)").set_value(1).run()),
+     "grid25_s1"),  # back to a preset's exact settings: it is that preset again
+    ("operations/convolution.py", "seq_smooth", None, "seq_smooth"),  # a kernel of 1/3s comes back from the link as 0.3333s
+    ("operations/pooling.py", "alexnet_overlap", lambda at: by_label(at.number_input, "Stride ↓").set_value(1).run(), None),
+])
+def test_a_preset_name_and_note_show_only_while_the_page_is_that_preset_here_and_in_its_link(file, preset, change,
+                                                                                              then):
+    at = open_page(file, **({"mode": "1d"} if preset.startswith("seq") else {}))  # the box lists the kind's presets
+    by_label(at.selectbox, "Preset (loads in one click)").select(preset).run()
+    value, notes = _preset_shown(at)
+    assert value == preset and len(notes) == 1
+    if change is not None:
+        change(at)
+    expected = (then, 1 if then else 0)
+    value, notes = _preset_shown(at)
+    assert (value, len(notes)) == expected
+    value, notes = _preset_shown(_reopened(at, file))
+    assert (value, len(notes)) == expected
