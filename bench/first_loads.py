@@ -17,8 +17,10 @@ from pathlib import Path
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server
 
-# every chart of the page drawn (Streamlit loads plotly.js, 4.7 MB, the first time a page of a browser tab needs it)
-CHARTS_DRAWN = "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))"
+# every element drawn (no grey placeholder left while its code loads: Streamlit loads plotly.js, 4.7 MB, the first
+# time a page of a browser tab needs it) and every chart drawn
+CHARTS_DRAWN = ("() => !document.querySelector('[data-testid=stMain] [data-testid=stSkeleton]') && "
+                "[...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))")
 PAGES = {"": "CNN Explorer", "networks": "Networks on your photo", "backward": "Backward pass",
          "convolution": "Convolution"}
 
