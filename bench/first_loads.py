@@ -12,44 +12,54 @@ same way beside them. python -m bench.first_loads [--cold] [page ...]   (default
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, IDLE, Server
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, Server
 
-# every element drawn (no grey placeholder left while its code loads: Streamlit loads plotly.js, 4.7 MB, the first
-# time a page of a browser tab needs it) and every chart drawn
-CHARTS_DRAWN = ("() => !document.querySelector('[data-testid=stMain] [data-testid=stSkeleton]') && "
-                "[...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))")
+# Timed inside the page (performance.now(), from navigation start or from the click), when the DOM first shows the
+# state: a test's polling runs on animation frames, which a busy page (plotly.js compiling) delays by seconds.
+# "drawn": the title is the page's and the script has finished; "charts": also no grey placeholder left (an element
+# whose code is still loading: Streamlit loads plotly.js, 4.7 MB, the first time a tab needs it) and every chart drawn.
+WATCH = """() => {
+  window.__marks = {t0: 0};
+  const check = () => {
+    const m = window.__marks, h = document.querySelector('h1');
+    const idle = document.querySelector('[data-test-script-state="notRunning"]');
+    if (!m.title || !h || h.innerText.trim() !== m.title || !idle) return;
+    const now = performance.now() - m.t0;
+    if (m.drawn === undefined) m.drawn = now;
+    const charts = !document.querySelector('[data-testid=stMain] [data-testid=stSkeleton]') &&
+      [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'));
+    if (charts && m.charts === undefined) m.charts = now;
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
+}"""
 PAGES = {"": "CNN Explorer", "networks": "Networks on your photo", "backward": "Backward pass",
          "convolution": "Convolution"}
 
 
+def _timed(page, title: str) -> tuple[float, float]:
+    page.wait_for_function("() => window.__marks && window.__marks.charts !== undefined", timeout=180_000)
+    m = page.evaluate("() => window.__marks")
+    return m["drawn"] / 1000, m["charts"] / 1000
+
+
 def _drawn(page, url: str, title: str) -> tuple[float, float]:
-    """(seconds until the title is drawn and the script has finished, seconds until every chart is drawn too)."""
-    t = time.perf_counter()
+    """A new tab opening `url`: (s until drawn, s until its charts are drawn too), from navigation start."""
+    page.add_init_script(f"document.addEventListener('DOMContentLoaded', {WATCH}); window.__title = {title!r};")
+    page.add_init_script("document.addEventListener('DOMContentLoaded', () => { window.__marks.title = window.__title; })")
     page.goto(url)
-    page.wait_for_function("t => { const h = document.querySelector('h1'); return h && h.innerText.trim() === t; }",
-                           arg=title, timeout=180_000)
-    page.wait_for_selector(IDLE, timeout=180_000)
-    ready = time.perf_counter() - t
-    page.wait_for_function(CHARTS_DRAWN, timeout=180_000)
-    return ready, time.perf_counter() - t
+    return _timed(page, title)
 
 
 def _via_sidebar(page, server_url: str, title: str) -> float:
     """Seconds from clicking the page's sidebar link, in a tab that has shown Pooling, until it and its charts are
     drawn (a learner moving on within the app: Streamlit's code, plotly.js included, is loaded already)."""
-    page.goto(f"{server_url}/pooling")
-    page.wait_for_selector(IDLE, timeout=180_000)
-    page.wait_for_function(CHARTS_DRAWN, timeout=180_000)
-    t = time.perf_counter()
+    _drawn(page, f"{server_url}/pooling", "Pooling")
+    page.evaluate("t => { window.__marks = Object.assign(window.__marks, {title: t, t0: performance.now()}); "
+                  "delete window.__marks.drawn; delete window.__marks.charts; }", title)
     page.get_by_role("link", name=title, exact=True).click()
-    page.wait_for_function("t => { const h = document.querySelector('h1'); return h && h.innerText.trim() === t; }",
-                           arg=title, timeout=180_000)
-    page.wait_for_selector(IDLE, timeout=180_000)
-    page.wait_for_function(CHARTS_DRAWN, timeout=180_000)
-    return time.perf_counter() - t
+    return _timed(page, title)[1]
 
 
 def main(paths: list[str], cold: bool = False) -> None:
