@@ -169,7 +169,7 @@ LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # a l
 
 PROJECTED_HEIGHT = 400  # px: the tallest grid figure in presentation mode (a step view is one 720-px screen)
 PROJECTED_DIGITS = 18  # px: a grid's numbers read from the back of a room, whatever the grid's size
-PROJECTED_CELL = 38  # px: the smallest projected cell, where a 4-character number at 18 px still fits
+PROJECTED_CELL = 35  # px: the smallest projected cell, where a 4-character number at 18 px ("−0.5") still fits
 APP_FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'  # Streamlit's own, loaded by its page
 
 
