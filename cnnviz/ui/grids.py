@@ -224,9 +224,10 @@ def compute_or_last_good(store: dict, compute: Callable[[], Any]) -> Any:
 # Two ways a step key was lost (projected, where the keyboard drives the lecture): pressed while the step buttons
 # are still loading (grey placeholders for a moment after a page opens; Streamlit's own shortcut listens only once its
 # button is drawn), and pressed right after switching Presentation mode on (the switch keeps the focus, and Streamlit
-# leaves keys typed into an input alone). This listener, drawn with the page, takes such a key and clicks the step
-# view's first button of that kind (the page's ← → stepper) once it is drawn; every other key it leaves to Streamlit
-# (one step per key press either way). Keys that move something else (a slider, tabs, a text box) stay theirs.
+# leaves keys typed into an input alone). This listener, drawn with the page, takes such a key and clicks the button
+# of that kind of the page's ← → stepper (its bar, keyed `shortcut_stepper`, is drawn at once) once it is drawn; every
+# other key it leaves to Streamlit (one step per key press either way). Keys that move something else (a slider,
+# tabs, a text box) stay theirs, and so does every key on a page without such a stepper (Home and End scroll there).
 _EARLY_KEYS_JS = """<span data-cnnviz-early-keys></span>
 <style>[data-testid="stElementContainer"]:has([data-cnnviz-early-keys]) { display: none; }</style>
 <script>
@@ -235,18 +236,21 @@ _EARLY_KEYS_JS = """<span data-cnnviz-early-keys></span>
   window.__cnnvizEarlyKeys = true;
   const SUFFIX = {ArrowRight: "_next", ArrowLeft: "_prev", Home: "_first", End: "_last"};
   const button = (suffix) => document.querySelector(
-    `.st-key-step_view [class*="${suffix} "] button, .st-key-step_view [class$="${suffix}"] button`);
+    `.st-key-shortcut_stepper [class*="${suffix} "] button, .st-key-shortcut_stepper [class$="${suffix}"] button`);
   document.addEventListener("keydown", (e) => {
     const suffix = SUFFIX[e.key], t = e.target instanceof Element ? e.target : null;
-    if (!suffix || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!suffix || e.ctrlKey || e.metaKey || e.altKey || !document.querySelector(".st-key-shortcut_stepper")) return;
     const onSwitch = t && t.matches('input[type="checkbox"]');
     if (!onSwitch && t && (t.isContentEditable || t.matches("input, textarea, select")
         || t.closest('[role="slider"], [role="tablist"], [role="radiogroup"], [role="listbox"], [role="grid"]'))) return;
     if (!onSwitch && button(suffix)) return;  // Streamlit's own shortcut takes it
-    e.preventDefault();
-    if (onSwitch) t.blur();
-    const until = performance.now() + 10000;
-    const later = () => { const b = button(suffix); if (b) b.click(); else if (performance.now() < until) setTimeout(later, 50); };
+    if (onSwitch) { e.preventDefault(); t.blur(); }
+    const until = performance.now() + 10000, page = location.pathname;  // never a click on a page opened since
+    const later = () => {
+      if (location.pathname !== page) return;
+      const b = button(suffix);
+      if (b) b.click(); else if (performance.now() < until) setTimeout(later, 50);
+    };
     later();
   }, true);
 })();
@@ -256,7 +260,8 @@ _EARLY_KEYS_JS = """<span data-cnnviz-early-keys></span>
 def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: str = "Cell") -> int:
     """First / previous / play / next / last controls (← → Home End); returns the step."""
     store["step"] = int(np.clip(store.get("step", 0), 0, max(n_steps - 1, 0)))
-    bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small",
+                       key="shortcut_stepper" if shortcuts else None)  # one per page: the early-keys listener's
 
     def go(to: int) -> None:
         if to > store["step"]:
