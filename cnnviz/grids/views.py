@@ -203,7 +203,7 @@ def _possible_or_default(s: dict, base: dict, compute, what: str, notices: list[
 
 def pool_state_from_preset(key: str) -> dict[str, Any]:
     p = POOL_PRESETS[key]
-    return {"preset": key, "x": np.asarray(p.input, dtype=float), "kh": p.window[0], "kw": p.window[1],
+    return {"x": np.asarray(p.input, dtype=float), "kh": p.window[0], "kw": p.window[1],
             "sh": p.stride[0], "sw": p.stride[1], "ph": p.padding[0], "pw": p.padding[1], "mode": p.mode, "step": 0}
 
 

@@ -25,15 +25,11 @@ from cnnviz.grids.predict import (
     question_to_dict,
 )
 from cnnviz.present.figures import HiddenSpec
-from cnnviz.ui.classroom import STATE, class_poll, publish, set_extra
+from cnnviz.ui.classroom import class_poll, publish, set_extra, state
 from cnnviz.ui.predict import answer_box, show_verdict
 from cnnviz.ui.settings import current
 
 POLL_REFRESH_S = 1.0  # the teacher's count and histogram while a question is open
-
-
-def _state() -> dict:
-    return st.session_state.setdefault(STATE, {})
 
 
 def _poll_here(key: str, i: int) -> dict | None:
@@ -47,7 +43,7 @@ def _poll_here(key: str, i: int) -> dict | None:
 
 def teacher_polling(key: str) -> bool:
     """The teacher has an unrevealed question open on this stepper (its fragment then refreshes every second)."""
-    s = _state()
+    s = state()
     if s.get("role") != "teacher":
         return False
     poll = class_poll()
@@ -55,13 +51,13 @@ def teacher_polling(key: str) -> bool:
 
 
 def is_teacher() -> bool:
-    return _state().get("role") == "teacher"
+    return state().get("role") == "teacher"
 
 
 def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
     """Draw the class question of this stepper, if any: (hide the step's answer?, what to hide); None if no class
     question concerns it (the learner's own predict mode then applies)."""
-    s = _state()
+    s = state()
     role = s.get("role")
     if role == "teacher":
         return _teacher(s, key, i, questions)

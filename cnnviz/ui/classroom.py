@@ -228,7 +228,7 @@ def _photo_png(photo: tuple[np.ndarray, str]) -> bytes:
 
 def class_view() -> View | None:
     """The view of the class this session is in (None: in no class, or the class store is unreachable)."""
-    s = st.session_state.setdefault(STATE, {})
+    s = state()
     if not s:
         return None
     try:
@@ -253,7 +253,7 @@ def open_question_key() -> str | None:
 
 def set_extra(**changes) -> None:
     """Change the class-wide state (question, pause) from the teacher's session, keeping what else is there."""
-    s = st.session_state.setdefault(STATE, {})
+    s = state()
     view = class_view()
     extra = {"poll": view.poll if view else None, "paused": view.paused if view else False, **changes}
     try:

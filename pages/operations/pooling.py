@@ -39,10 +39,10 @@ with settings_area:
     row = c2.container(horizontal=True)
     if row.button("Randomise", icon=":material/casino:"):
         ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
-                           "preset": None, "step": 0}, grids=("x",))
+                           "step": 0}, grids=("x",))
         st.rerun()
     if row.button("Clear", icon=":material/clear_all:"):
-        ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "preset": None, "step": 0}, grids=("x",))
+        ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "step": 0}, grids=("x",))
         st.rerun()
 
     x = np.asarray(store["x"])
@@ -58,7 +58,7 @@ with settings_area:
             new = np.zeros((n_c, n_r, n_w))
             sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
             new[sl] = x3[sl]
-            ug.load_state(store, {"x": new if n_c > 1 else new[0], "preset": None, "step": 0}, grids=("x",))
+            ug.load_state(store, {"x": new if n_c > 1 else new[0], "step": 0}, grids=("x",))
             st.rerun()
         if x.ndim == 3:
             for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):
