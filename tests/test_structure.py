@@ -71,3 +71,89 @@ def test_the_engine_and_the_networks_have_no_import_circles():
                     seen.add(nxt)
                     stack.append((nxt, (*path, nxt)))
     assert not circles, circles[:5]
+
+
+PAGE_FILES = [ROOT / "pages" / p.file for p in [HOME, *PAGES]]
+
+
+def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and (getattr(n.func, "id", None) == name or getattr(n.func, "attr", None) == name)]
+
+
+def test_every_page_opens_one_typed_state_and_writes_its_link_through_it():
+    """One page shape: `state = open_page(SomeState)` once at the top, `publish(state)` for its link (Home has none);
+    the page never reaches into the session or the URL itself (its state class does)."""
+    for path in PAGE_FILES:
+        text = path.read_text()
+        tree = ast.parse(text)
+        opened = _calls(tree, "open_page")
+        assert len(opened) == 1, f"{path.name}: opens {len(opened)} page states"
+        top = [n for n in tree.body if isinstance(n, ast.Assign) and n.value is opened[0]]
+        assert top, f"{path.name}: open_page is not a top-level assignment"
+        assert _calls(tree, "publish") or path.name == "home.py", f"{path.name}: never publishes its link"
+        for forbidden in ("st.session_state", "st.query_params", "cache_data", "cache_resource", "page_store",
+                          "write_url", "read_url_once"):
+            assert forbidden not in text, f"{path.name} uses {forbidden}: that belongs to its state or its views"
+
+
+def _page_states() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import cnnviz.ui
+    from cnnviz.ui.page import PageState
+
+    for m in pkgutil.iter_modules(cnnviz.ui.__path__):
+        importlib.import_module(f"cnnviz.ui.{m.name}")
+
+    def below(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *below(sub))]
+    return below(PageState)
+
+
+def test_every_page_state_is_a_dataclass_with_its_own_key_and_its_link_beside_it():
+    import dataclasses
+
+    states = _page_states()
+    concrete = [s for s in states if s.__dataclass_fields__["name"].default]
+    assert len(concrete) >= 13, [s.__name__ for s in concrete]  # one per page
+    keys = [s.session_key() for s in concrete]
+    assert len(set(keys)) == len(keys), keys
+    for cls in states:
+        assert dataclasses.is_dataclass(cls), cls
+        assert cls.__module__.startswith("cnnviz.ui."), cls
+    writers = [p for p in (ROOT / "cnnviz").rglob("*.py") if "write_url(" in p.read_text()]
+    assert writers == [ROOT / "cnnviz" / "ui" / "page.py"], writers  # every page link is written by publish()
+    opened = {re.search(r"open_page\(([\w.]+)\)", p.read_text()).group(1).split(".")[-1] for p in PAGE_FILES}
+    assert opened <= {s.__name__ for s in concrete}, opened
+
+
+def test_a_page_state_refuses_a_name_that_is_not_one_of_its_fields():
+    import pytest
+
+    from cnnviz.ui.pool_views import PoolState
+
+    state = PoolState.initial()
+    state["kh"] = 3  # the generic widget helpers reach fields by name
+    assert state.kh == 3 and state["kh"] == 3 and "kh" in state
+    for bad in (lambda: state.__setitem__("kernel_rows", 3), lambda: state["kernel_rows"],
+                lambda: state.get("kernel_rows")):
+        with pytest.raises(KeyError, match="kernel_rows"):
+            bad()
+
+
+def test_one_caching_policy_keyed_caches_for_shared_work_and_no_streamlit_caches():
+    """Shared results go through caching.KeyedCache (bounded, built once per key); a learner's own results live in
+    their page state; functools.cache only memoises the package's constants over a closed set of keys."""
+    constants = {"paper_alexnet_one_gpu_params", "architectures", "reference_shapes", "parameter_count",
+                 "imagenet_labels", "mnist_split", "_decoded_sample", "_registry"}
+    files = [*(ROOT / "cnnviz").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]
+    for path in files:
+        text = path.read_text()
+        for forbidden in ("st.cache_data", "st.cache_resource", "lru_cache"):
+            assert forbidden not in text, f"{path.relative_to(ROOT)} uses {forbidden}: use a KeyedCache"
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(getattr(d, "id", None) == "cache" for d in node.decorator_list):
+                assert node.name in constants, f"{path.relative_to(ROOT)}: {node.name} is cached with functools"

@@ -6,6 +6,7 @@ round-trip through the URL — so a copied link reopens the same view.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,9 @@ def conv_state_from_preset(key: str) -> dict[str, Any]:
 
 CONV_PRESET_FIELDS = ("mode", "x", "k", "bias", "sh", "sw", "pad_kind", "pt", "pb", "pl", "pr", "pad_mode", "dh", "dw",
                       "flip", "act")
+CONV_FIELDS = (*CONV_PRESET_FIELDS, "preset", "slope", "step")  # a convolution page's state, as its link reader overlays it
 POOL_PRESET_FIELDS = ("x", "kh", "kw", "sh", "sw", "ph", "pw", "mode")
+POOL_FIELDS = (*POOL_PRESET_FIELDS, "step")  # a pooling page's state, as its link reader overlays it
 LINK_DECIMALS_ATOL = 1e-4  # links write grid numbers to 4 decimals: 1/3 comes back as 0.3333, still the preset
 
 
@@ -72,7 +75,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _preset_of(s: dict[str, Any], keys, from_preset, fields: tuple[str, ...]) -> str | None:
+def _preset_of(s: Mapping[str, Any], keys, from_preset, fields: tuple[str, ...]) -> str | None:
     """The preset a state still is — every grid number and setting it fixes unchanged — or None: a preset's name
     and note describe the page only while that holds (after any edit, and in a link of an edited page, they go)."""
     for key in keys:
@@ -82,26 +85,15 @@ def _preset_of(s: dict[str, Any], keys, from_preset, fields: tuple[str, ...]) ->
     return None
 
 
-def conv_preset_of(s: dict[str, Any]) -> str | None:
+def conv_preset_of(s: Mapping[str, Any]) -> str | None:
     return _preset_of(s, CONV_PRESETS, conv_state_from_preset, CONV_PRESET_FIELDS)
 
 
-def pool_preset_of(s: dict[str, Any]) -> str | None:
+def pool_preset_of(s: Mapping[str, Any]) -> str | None:
     return _preset_of(s, POOL_PRESETS, pool_state_from_preset, POOL_PRESET_FIELDS)
 
 
-def default_conv_store() -> dict[str, Any]:
-    """The Convolution page's state before a learner touches it (the lecture's worked example)."""
-    s = conv_state_from_preset("lecture_7x7")
-    return {**s, "version": 0, "x_base": s["x"].copy(), "k_base": s["k"].copy()}
-
-
-def default_pool_store() -> dict[str, Any]:
-    s = pool_state_from_preset("lecture_4x4")
-    return {**s, "version": 0, "x_base": s["x"].copy()}
-
-
-def conv_config(s: dict[str, Any]) -> ConvConfig:
+def conv_config(s: Mapping[str, Any]) -> ConvConfig:
     kind = s["pad_kind"]
     sides = (int(kind),) * 4 if kind.isdigit() else (s["pt"], s["pb"], s["pl"], s["pr"])
     padding = kind if kind in ("valid", "same", "full") else sides
@@ -113,7 +105,7 @@ def conv_config(s: dict[str, Any]) -> ConvConfig:
                       activation=s["act"], leaky_slope=s["slope"])
 
 
-def compute_conv(s: dict[str, Any]) -> ConvResult:
+def compute_conv(s: Mapping[str, Any]) -> ConvResult:
     """The convolution a conv-page state describes (kernel shapes per mode)."""
     x, k = np.asarray(s["x"], dtype=float), np.asarray(s["k"], dtype=float)
     if s["mode"] in ("2d", "1d"):
@@ -123,7 +115,7 @@ def compute_conv(s: dict[str, Any]) -> ConvResult:
     return conv2d(x, k, s["bias"], conv_config(s))
 
 
-def conv_to_params(s: dict[str, Any]) -> dict[str, str]:
+def conv_to_params(s: Mapping[str, Any]) -> dict[str, str]:
     x, k = np.asarray(s["x"]), np.asarray(s["k"])
     big = s["mode"] == "multi" and (max(x.shape[1:]) > LIMITS["multi"]["input"] or x.shape[0] > MAX_EDIT_CHANNELS)
     params = {"mode": s["mode"], "s": f"{s['sh']},{s['sw']}", "d": f"{s['dh']},{s['dw']}",
@@ -151,7 +143,7 @@ def _pads(t: str) -> tuple[str, tuple[int, int, int, int]]:
     return uniform_kind(pads), pads
 
 
-def conv_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def conv_from_params(params: dict[str, str], base: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Overlay URL parameters on `base`; the result is checked by computing it."""
     spec = {"mode": choice(CONV_MODES), "preset": choice(tuple(CONV_PRESETS)), "s": pair_in(1, 8),
             "d": pair_in(1, 4), "p": _pads, "pm": choice(PAD_MODES), "flip": flag, "act": choice(ACTIVATIONS),
@@ -189,7 +181,7 @@ def conv_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict
     return _possible_or_default(s, base, compute_conv, "convolution", notices)
 
 
-def _possible_or_default(s: dict, base: dict, compute, what: str, notices: list[str]) -> tuple[dict, list[str]]:
+def _possible_or_default(s: dict, base: Mapping[str, Any], compute, what: str, notices: list[str]) -> tuple[dict, list[str]]:
     """A state read from a link if it can be computed, else the default with a notice saying why."""
     try:
         compute(s)
@@ -207,23 +199,23 @@ def pool_state_from_preset(key: str) -> dict[str, Any]:
             "sh": p.stride[0], "sw": p.stride[1], "ph": p.padding[0], "pw": p.padding[1], "mode": p.mode, "step": 0}
 
 
-def pool_config(s: dict[str, Any]) -> PoolConfig:
+def pool_config(s: Mapping[str, Any]) -> PoolConfig:
     return PoolConfig((s["kh"], s["kw"]), (s["sh"], s["sw"]), (s["ph"], s["pw"]), s["mode"])
 
 
-def compute_pool(s: dict[str, Any]) -> PoolResult:
+def compute_pool(s: Mapping[str, Any]) -> PoolResult:
     x = np.asarray(s["x"], dtype=float)
     if max(x.shape[-2:]) > LIMITS["2d"]["input"]:
         raise GridError(f"grids are limited to {LIMITS['2d']['input']} cells per side")
     return pool2d(x, pool_config(s))
 
 
-def pool_to_params(s: dict[str, Any]) -> dict[str, str]:
+def pool_to_params(s: Mapping[str, Any]) -> dict[str, str]:
     return {"x": encode_array(s["x"]), "w": f"{s['kh']},{s['kw']}", "s": f"{s['sh']},{s['sw']}",
             "p": f"{s['ph']},{s['pw']}", "mode": s["mode"], "step": str(s.get("step", 0))}
 
 
-def pool_from_params(params: dict[str, str], base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def pool_from_params(params: dict[str, str], base: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     spec = {"preset": choice(tuple(POOL_PRESETS)), "w": pair_in(1, 7), "s": pair_in(1, 7), "p": pair_in(0, 3),
             "mode": choice(POOL_MODES), "step": int_in(0, 100_000)}
     vals, notices = read_params(params, spec)

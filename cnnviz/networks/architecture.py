@@ -11,7 +11,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 
 import torch
 from torch import nn
@@ -304,9 +304,17 @@ def conv_channels(arch: str) -> list[int]:
     return [r.output_shape[0] for r in layer_table(arch).rows if r.type in ("Conv2d", "PartialConv", "Conv2dSame")]
 
 
-@lru_cache(maxsize=64)
+DOTS_KEPT = 64
+_dots = KeyedCache(DOTS_KEPT)
+
+
 def block_dot(arch: str, key: str) -> str | None:
-    """Graphviz DOT of one Inception module or residual block, channel numbers read from the modules."""
+    """Graphviz DOT of one Inception module or residual block, channel numbers read from the modules (made once per
+    block for every session)."""
+    return _dots.get((arch, key), lambda: _block_dot(arch, key))
+
+
+def _block_dot(arch: str, key: str) -> str | None:
     from torchvision.models.googlenet import Inception
     from torchvision.models.resnet import BasicBlock, Bottleneck
 

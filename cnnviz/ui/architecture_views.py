@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,10 +13,10 @@ from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import link_widgets, widget_link
+from cnnviz.ui.page import PageState, link_widgets, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
-from cnnviz.urlstate import int_in
+from cnnviz.urlstate import choice, int_in, read_params
 
 
 def human(n: float, unit: str = "") -> str:
@@ -65,13 +66,49 @@ CALCULATORS = {**{f"inc_{u}": (f"inc_{lbl}", int_in(1, 2048), v) for lbl, v, u i
                **{f"fc_{u}": (f"fc_{lbl}", int_in(1, 4096), v) for lbl, v, u in _FC}}
 
 
-def read_calculators(params: dict) -> list[str]:
-    return link_widgets(params, {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+@dataclass(kw_only=True, eq=False)
+class ArchState(PageState):
+    """The architecture chosen, the diagram block selected, and the link of the view drawn (input size and batch
+    are widgets a link starts; the calculators' values travel only where they differ from their defaults)."""
+
+    name: str = "arch"
+    arch: str = "alexnet-paper"
+    block: str | None = None  # the diagram's selected block: the table shows its rows only
+    shown: dict[str, str] = field(default_factory=dict)
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"arch": choice(tuple(A.ARCHS)), "size": int_in(32, 512),
+                                             "batch": int_in(1, 1024)})
+        self.arch = vals.get("arch", self.arch)
+        if "arch" in vals and "size" in vals:  # the size box starts on the linked size
+            st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
+        if "batch" in vals:
+            st.session_state["arch_batch"] = vals["batch"]
+        return notices + link_widgets(params, {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+
+    def show(self, arch: str, size: int, batch: int) -> None:
+        self.shown = {**({"arch": arch} if arch in A.ARCHS else {}), "size": str(size), "batch": str(batch)}
+
+    def link(self) -> dict[str, str]:
+        now = widget_link({k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+        return {**self.shown, **{k: v for k, v in now.items() if v != str(CALCULATORS[k][2])}}
 
 
-def calculators_link() -> dict[str, str]:
-    now = widget_link({k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
-    return {k: v for k, v in now.items() if v != str(CALCULATORS[k][2])}
+def layer_rows(rows: list, batch: int) -> pd.DataFrame:
+    """The layer table's rows as shown: shapes, parameters, MACs, activation memory per batch, receptive field."""
+    return pd.DataFrame([{"layer": r.name, "type": r.type, "kernel / stride / pad": r.kernel,
+                          "output (C×H×W)": "×".join(map(str, r.output_shape)), "parameters": r.params,
+                          "MACs": r.macs, "activation memory": mb(r.activation_bytes * batch),
+                          "RF (px)": "global" if not math.isfinite(r.rf) else f"{r.rf:g}", "jump": f"{r.jump:g}"}
+                         for r in rows])
+
+
+def paper_rows(name: str) -> tuple[A.Table, pd.DataFrame]:
+    """A network's table and its rows with weights or pooling, for the paper-vs-implementation comparison."""
+    t = A.layer_table(name)
+    return t, pd.DataFrame([{"layer": r.name, "type": r.type, "kernel": r.kernel,
+                             "output": "×".join(map(str, r.output_shape)), "params": r.params}
+                            for r in t.rows if r.params or "Pool" in r.type or "Sub" in r.type])
 
 
 def calculators() -> None:

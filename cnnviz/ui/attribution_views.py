@@ -2,26 +2,153 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 import streamlit as st
+import torch
 from PIL import Image
 
+from cnnviz.caching import KeyedCache
 from cnnviz.explain import attribution as at
 from cnnviz.explain import methods as registry
 from cnnviz.explain.faithfulness import STEPS
-from cnnviz.explain.method import Setting
+from cnnviz.explain.method import Setting, UnitTarget
+from cnnviz.images import SAMPLE_PHOTOS
+from cnnviz.networks import inspect as ins
+from cnnviz.networks.network import Network
+from cnnviz.networks.preprocess import FITS
+from cnnviz.networks.specs import SPECS
 from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.faithfulness_views import CANVAS
 from cnnviz.ui.grids import clamp_widget
+from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.model_choice import NetworkPageState
+from cnnviz.ui.page import link_widgets, widget_link
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, int_in, number_in
+from cnnviz.urlstate import choice, int_in, number_in, read_params
+
+MAPS_KEPT = 64
+
+
+MAPS = KeyedCache(MAPS_KEPT)  # every learner's maps of the same network, photo, method and settings, made once
+
+
+@dataclass(kw_only=True, eq=False)
+class AttrState(NetworkPageState):
+    """The Attributions page: network, picture and fit, the link of the view drawn, and what this learner's heavy
+    jobs left (maps a stopped run finished, slow maps, the last sanity check and faithfulness measure)."""
+
+    name: str = "attr"
+    shown: dict[str, str] = field(default_factory=dict)  # the link parameters of the maps drawn
+    partial: tuple[tuple, dict[str, np.ndarray]] | None = None  # (view signature, the maps finished so far)
+    slow_maps: dict[tuple, np.ndarray] = field(default_factory=dict)  # Score-CAM maps of recent views
+    sanity: tuple[tuple, list] | None = None  # (its settings, the steps done)
+    faithfulness: tuple[tuple, Any] | None = None  # (its settings, the curves)
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
+                                             "fit": choice(tuple(FITS)), "digit": int_in(0, 999)})
+        self.update(vals)
+        return notices + read_attribution_link(params, self.model) + link_widgets(params, widgets_link(self.model))
+
+    def show(self, net: Network, fit: str, methods: list[str], target: Target) -> None:
+        """Record the view the page drew (its link is written from it)."""
+        self.shown = {**self.network_link(net, fit), **attribution_link(methods, target.kind, target.index)}
+
+    def link(self) -> dict[str, str]:
+        return {**self.shown, **widget_link(widgets_link(self.model))}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the maps explain: a class (the predicted one or another), or a channel / unit of a layer."""
+
+    kind: str  # "predicted class" | "another class" | "a channel / unit"
+    index: int  # the class explained (for a unit: the predicted class, used by the checks below the maps)
+    label: str
+    unit: UnitTarget | None = None
+
+    @property
+    def what(self) -> str:
+        u = self.unit
+        return f"{u.layer} ch {u.channel}" + (f" unit {u.unit}" if u.unit else "") if u else self.label
+
+    @property
+    def unit_key(self) -> tuple | None:
+        return (self.unit.layer, self.unit.channel, self.unit.unit) if self.unit else None
+
+
+TARGET_KINDS = ["predicted class", "another class", "a channel / unit"]
+
+
+def pick_target(t1: Any, t2: Any, net: Network, x: torch.Tensor, preds: list, device: str) -> Target:
+    """The "Explain" control: the predicted class, another class (searchable), or a layer's channel — its strongest
+    unit on this picture, or the whole channel's mean."""
+    labels = net.labels
+    kind = t1.segmented_control("Explain", TARGET_KINDS, required=True, key="attr_target_kind",
+                                **start("attr_target_kind", "predicted class", "default")) or TARGET_KINDS[0]
+    if kind == "another class":
+        index = t2.selectbox("Class (type to search)", range(len(labels)), index=preds[min(1, len(preds) - 1)].index,
+                             format_func=lambda i: f"{labels[i]} ({i})", key=f"attr_class_{net.key}")
+        return Target(kind, int(index), labels[int(index)])
+    if kind == "a channel / unit":
+        spatial = [i for i in ins.layers(net) if i.shape[1] > 1]
+        u1, u2, u3 = t2.columns([3, 1, 1])
+        info = u1.selectbox("Layer", spatial, index=len(spatial) // 2, format_func=lambda i: i.label,
+                            key=f"attr_ulayer_{net.key}")
+        ch = int(u2.number_input("Channel", 0, info.shape[0] - 1, 0, key=f"attr_uch_{net.key}"))
+        whole = u3.toggle("Whole channel", value=False, key="attr_uwhole",
+                          help="Off: its strongest unit on this picture; on: the channel's mean")
+        fmap = ins.feature_maps(net, x, (info.node,), device)[info.node][ch]
+        uy, ux = (int(v) for v in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
+        t2.caption(("Mean of the channel" if whole else f"Its strongest unit here: ({uy}, {ux})")
+                   + " · Grad-CAM and guided Grad-CAM explain class scores only.")
+        return Target(kind, preds[0].index, labels[preds[0].index], UnitTarget(info.node, ch, None if whole else (uy, ux)))
+    t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
+    return Target(kind, preds[0].index, labels[preds[0].index])
+
+
+def usable(methods: list[str], target: Target, cam_layer: str | None) -> list[str]:
+    """The chosen methods that can explain this target: a unit leaves out the class-only methods, a network without
+    a spatial layer the CAM family."""
+    if target.unit is not None:
+        return [m for m in methods if not registry.method(m).class_only]
+    if cam_layer is None:
+        return [m for m in methods if not registry.method(m).uses_layer]
+    return methods
+
+
+def compute_maps(store: AttrState, net: Network, x: torch.Tensor, seen: np.ndarray, methods: list[str],
+                 target: Target, cam_layer: str | None, options: dict[str, Any], device: str,
+                 share: bool, preview: Callable[[dict[str, np.ndarray]], None]) -> dict[str, np.ndarray]:
+    """Each method's map, shown as it comes, as a heavy job with Stop: made once for every learner asking for the
+    same one (in this process; in the class or hall too when `share`); a stopped run leaves the maps it finished."""
+    if not methods:
+        return {}
+    photo = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
+    settings = tuple(options.items())
+    signature = (net.key, photo, tuple(methods), target.index, target.unit_key, cam_layer, settings)
+
+    def one(m: str) -> np.ndarray:
+        if registry.method(m).slow:  # a progress bar, and Stop ends it between batches
+            return with_progress(store, registry.title(m), (signature, m), lambda progress: shared_map(
+                share, ("attribution", net.key, photo, m, target.index, cam_layer, device),
+                lambda: at.attribute(net, x, m, target=target.index, layer=cam_layer, device=device,
+                                     progress=progress).values))
+        key = ("attribution", net.key, photo, m, target.index, target.unit_key, cam_layer, settings, device)
+        return MAPS.get(key, lambda: shared_map(share, key, lambda: at.attribute(
+            net, x, m, target=target.unit or target.index, layer=cam_layer, device=device, **options).values))
+
+    values = run_heavy("Attributions", "attr_job", lambda: maps_as_they_come(store, methods, one, signature, preview))
+    return partial_maps(store, signature) if values is None else values  # stopped: the maps it had finished
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -72,16 +199,13 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
                "ReLUs included) on a traced copy sharing the weights; the shared model is never hooked or modified.")
 
 
-_PARTIAL = "_attr_partial"
-
-
-def maps_as_they_come(methods: list[str], one: Callable[[str], np.ndarray], signature: tuple,
+def maps_as_they_come(store: AttrState, methods: list[str], one: Callable[[str], np.ndarray], signature: tuple,
                       preview: Callable[[dict[str, np.ndarray]], None]) -> dict[str, np.ndarray]:
-    """Every method's map, each shown as soon as it is ready; what is finished survives a Stop (see partial_maps)."""
+    """Every method's map, each shown as soon as it is ready; what is finished survives a Stop (`store.partial`)."""
     progress = st.progress(0.0, text="Starting…")
     shown = st.empty()
     out: dict[str, np.ndarray] = {}
-    st.session_state[_PARTIAL] = (signature, out)
+    store.partial = (signature, out)
     for k, method in enumerate(methods):
         progress.progress(k / len(methods), text=f"{registry.title(method)} ({k + 1} of {len(methods)})… "
                                                  f"{k} ready below; Stop keeps them")
@@ -93,16 +217,14 @@ def maps_as_they_come(methods: list[str], one: Callable[[str], np.ndarray], sign
     return out
 
 
-def partial_maps(signature: tuple) -> dict[str, np.ndarray]:
+def partial_maps(store: AttrState, signature: tuple) -> dict[str, np.ndarray]:
     """The maps a stopped run had finished, when they belong to this view."""
-    sig, out = st.session_state.get(_PARTIAL, ((), {}))
-    return dict(out) if sig == signature else {}
+    sig, done = store.partial or ((), {})
+    return dict(done) if sig == signature else {}
 
 
 def read_attribution_link(params: dict, model: str) -> list[str]:
     """The methods and the explained class of a link, put where the page's widgets start from."""
-    from cnnviz.urlstate import read_params
-
     def methods(t: str) -> list[str]:
         chosen = [m for m in t.split(",") if m]
         unknown = [m for m in chosen if m not in registry.names()]
@@ -197,11 +319,9 @@ def rectifier_note(net) -> None:
                 "gradient here.")
 
 
-def shareable(net, source: str) -> bool:
+def shareable(net: Network, source: str) -> bool:
     """Whether a result may be shared with the class or hall: a registry network on a sample photo or a held-out
     digit — never a session's own network, never an upload or a photo the teacher shared."""
-    from cnnviz.images import SAMPLE_PHOTOS
-
     return not net.is_session and (source in SAMPLE_PHOTOS or source.startswith("digit"))
 
 
@@ -220,12 +340,13 @@ def shared_map(share: bool, key: tuple, compute: Callable[[], np.ndarray]) -> np
     return unpack(blob)[1]["values"]
 
 
-def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int], None]], np.ndarray]) -> np.ndarray:
+def with_progress(store: AttrState, method: str, key: tuple,
+                  compute: Callable[[Callable[[int, int], None]], np.ndarray]) -> np.ndarray:
     """A slow map (Score-CAM) with a progress bar; each update is a Streamlit call, so Stop ends it there.
 
     Kept per session by its key (the page's signature): a rerun does not recompute it.
     """
-    done = st.session_state.setdefault("_slow_maps", {})
+    done = store.slow_maps
     if key in done:
         return done[key]
     bar = st.progress(0.0, text=f"{method}: starting…")
@@ -244,11 +365,11 @@ def with_progress(method: str, key: tuple, compute: Callable[[Callable[[int, int
 SANITY_METHODS = [m.name for m in registry.every() if m.in_sanity]  # quick enough to recompute at every step
 
 
-def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style, share: bool = False) -> None:
+def sanity_section(store: AttrState, net: Network, x: torch.Tensor, target: int, seen: np.ndarray, label: str,
+                   sty: Style, share: bool = False) -> None:
     """Adebayo et al.'s cascading randomisation, live: maps side by side per step and their similarity curve."""
     from cnnviz.explain.sanity import cascading, layer_groups, steps_from_blob, steps_to_blob
     from cnnviz.ui.charts import chart
-    from cnnviz.ui.jobs import run_heavy
 
     with st.expander("Sanity check — do these maps depend on what the network learnt?", icon=":material/science:",
                      key="san_open"):
@@ -264,13 +385,11 @@ def sanity_section(net, x, target: int, seen: np.ndarray, label: str, sty: Style
         clamp_widget("san_depth", len(groups))
         depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), key="san_depth",
                          **start("san_depth", min(8, len(groups))))
-        import hashlib
-
         key = (net.key, hashlib.sha1(x.numpy().tobytes()).hexdigest(), int(target), tuple(methods), depth)
-        done = st.session_state.get("_sanity")
+        done = store.sanity
         if st.button("Run the sanity check", icon=":material/play_arrow:", key="san_run", disabled=not methods):
             found: list = []
-            st.session_state["_sanity"] = done = (key, found)
+            store.sanity = done = (key, found)
             bar = st.progress(0.0, text="Sanity check: the original maps…")
 
             def on_step(step, k: int, n: int) -> None:

@@ -6,8 +6,6 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import streamlit as st
-
 from cnnviz.environment import full_info
 
 REFRESH_S = 60  # weights downloaded meanwhile show up as cached after this long
@@ -16,9 +14,13 @@ _lock = threading.Lock()
 _started: dict[str, tuple[float, Future]] = {}
 
 
-@st.cache_resource(show_spinner=False)
+_pool: list[ThreadPoolExecutor] = []  # one worker for the process, started on first use
+
+
 def _executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnnviz-background")
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnnviz-background"))
+    return _pool[0]
 
 
 def environment_if_started(device: str) -> Future | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 import streamlit as st
 
@@ -16,33 +19,67 @@ from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
+from cnnviz.ui.conv_views import ConvState
 from cnnviz.ui.exports import gif_export, slide_button
-from cnnviz.ui.grids import (
-    clamp_widget,
-    grid_editor,
-    link_widgets,
-    load_state,
-    stepping_fragment,
-    widget_link,
-    write_url,
-)
+from cnnviz.ui.grids import clamp_widget, grid_editor, load_state, read_stepping, stepping_fragment
+from cnnviz.ui.page import PageState, Parser, StepState, state_of
+from cnnviz.ui.pool_views import PoolState
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, encode_array, int_in
+from cnnviz.urlstate import choice, decode_array, encode_array, int_in
 
 EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
 
 
 POOL_GRADIENTS = ("ones", "ascending", "random")
-# the one-hot cell and the pooling tab's upstream gradient: url key → (widget key, parser)
-LINK = {"hot_f": ("hot_f", int_in(0, 63)), "hot_r": ("hot_r", int_in(0, 999)), "hot_c": ("hot_c", int_in(0, 999)),
+
+
+@dataclass(kw_only=True, eq=False)
+class BackwardState(PageState):
+    """The upstream gradient ∂L/∂Y and the four steppers; the forward convolution and pooling are the Convolution
+    and Pooling pages' states."""
+
+    # the one-hot cell and the pooling tab's upstream gradient: url key → (widget key, parser)
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = {
+        "hot_f": ("hot_f", int_in(0, 63)), "hot_r": ("hot_r", int_in(0, 999)), "hot_c": ("hot_c", int_in(0, 999)),
         "pool_g": ("bw_pool_g", choice(POOL_GRADIENTS))}
+    STEPPERS: ClassVar[tuple[str, ...]] = ("scatter", "gather", "weight", "poolstep")
+
+    name: str = "backward"
+    g: np.ndarray = field(default_factory=lambda: np.ones((1, 1, 1)))
+    g_base: np.ndarray = field(default_factory=lambda: np.ones((1, 1, 1)))
+    g_shape: tuple[int, ...] | None = None  # the forward output's shape that g was made for
+    g_url: np.ndarray | None = None  # a linked ∂L/∂Y, used once the forward output's shape is known
+    scatter: StepState = field(default_factory=lambda: StepState(name="scatter"))
+    gather: StepState = field(default_factory=lambda: StepState(name="gather"))
+    weight: StepState = field(default_factory=lambda: StepState(name="weight"))
+    poolstep: StepState = field(default_factory=lambda: StepState(name="poolstep"))
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        notices = [n for sub in self.STEPPERS for n in read_stepping(params, self[sub], sub)]
+        if any(k in params for k in ("x", "k", "preset", "mode")):
+            conv = state_of(ConvState)
+            new, notices = views.conv_from_params(params, conv.values_of(views.CONV_FIELDS))
+            load_state(conv, new)
+        if params.get("g"):
+            try:
+                self.g_url = decode_array(params["g"], 3)
+            except (GridError, ValueError) as e:
+                notices.append(f"URL parameter g ignored ({e}); using all ones.")
+        return notices
+
+    def fit_gradient(self, shape: tuple[int, ...]) -> None:
+        """∂L/∂Y for a forward output of this shape: the linked one if it fits, else all ones (a new shape only)."""
+        if self.g_shape != shape:
+            g0, self.g_url = self.g_url, None
+            g0 = g0 if g0 is not None and g0.shape == shape else np.ones(shape)
+            self.g_shape = shape
+            load_state(self, {"g": g0}, grids=("g",))
+
+    def link(self) -> dict[str, str]:
+        return {**views.conv_to_params(state_of(ConvState)), "g": encode_array(np.asarray(self.g, dtype=float))}
 
 
-def read_link(params: dict) -> list[str]:
-    return link_widgets(params, LINK)
-
-
-def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, step_area=None) -> ConvGradResult:
+def conv_tab(tab_conv, fwd: ConvResult, store: BackwardState, sty: Style, step_area=None) -> ConvGradResult:
     """The convolution's gradients: upstream ∂L/∂Y, ∂L/∂X as scatter and as gather (the same numbers), ∂L/∂W per shared weight, ∂L/∂b."""
     c_, h, w = fwd.input.shape
     f_, oh, ow = fwd.output.shape
@@ -74,7 +111,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                 st.rerun()
         with left:
             if oh * ow > EDITABLE_CELLS:  # 10×32×32 numbers are not typed by hand: presets, and a summary
-                g_now = np.asarray(store["g"])
+                g_now = np.asarray(store.g)
                 st.info(f"∂L/∂Y is {f_}×{oh}×{ow} = {g_now.size:,} numbers — too many to type: use a preset. "
                         f"Now: min {fmt(g_now.min())}, max {fmt(g_now.max())}, mean {fmt(g_now.mean())}; the "
                         "figures below show the part around each step.", icon=":material/grid_view:")
@@ -84,8 +121,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
                 for f, tab in enumerate(st.tabs([f"filter {f}" for f in range(f_)])):
                     with tab:
                         grid_editor(store, "g", f"∂L/∂Y filter {f}", (f,))
-        grad = conv_backward(fwd, store["g"])
-        write_url({**views.conv_to_params(conv), "g": encode_array(grad.grad_output), **widget_link(LINK)})
+        grad = conv_backward(fwd, store.g)
         if fwd.config.activation != "none":
             st.info(f"The forward pass ends in {fwd.config.activation}: ∂L/∂Y is first multiplied by its derivative "
                     "at each output (see the ReLU tab for the mask); the grids below use that product.")
@@ -155,13 +191,13 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
         # projected, the scatter is the page's step view, right under the title (step_area)
         with step_area if sty.presentation and step_area is not None else col_s:
             st.markdown("**Scatter:** each output gradient g spreads g × kernel back onto its window.")
-            stepping_fragment(store["scatter"], grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
+            stepping_fragment(store.scatter, grad.n_scatter_steps, "bw_scatter", scatter_view, shortcuts=True,
                               ask=lambda i: scatter_question(grad, i, channel),
                               unit="Output cell", url="scatter")
         with col_g:
             st.markdown("**Gather:** each input cell collects from every window that read it — a full convolution "
                         "with the 180°-rotated kernel.")
-            stepping_fragment(store["gather"], grad.gather.n_steps, "bw_gather", gather_view, shortcuts=False,
+            stepping_fragment(store.gather, grad.gather.n_steps, "bw_gather", gather_view, shortcuts=False,
                               ask=lambda i: conv_question(grad.gather, i, "∂L/∂X (padded)", "∂L/∂X"),
                               unit="Input cell", url="gather")
         st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
@@ -189,7 +225,7 @@ def conv_tab(tab_conv, fwd: ConvResult, conv: dict, store: dict, sty: Style, ste
             if not answer_hidden():
                 st.code(ws.expression(), language=None, wrap_lines=True)
 
-        stepping_fragment(store["weight"], grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight",
+        stepping_fragment(store.weight, grad.n_weight_steps, "bw_weight", weight_view, shortcuts=False, unit="Weight",
                           url="weight", ask=lambda i: weight_question(grad, i))
         st.subheader("∂L/∂b")
         st.code("\n".join(grad.bias_expression(f) for f in range(f_)), language=None, wrap_lines=True)
@@ -217,7 +253,7 @@ def relu_tab(tab_relu, fwd: ConvResult, grad: ConvGradResult, sty: Style) -> Non
         st.caption(f"{int((rg.mask == 0).sum())} of {rg.mask.size} cells block the gradient.")
 
 
-def pool_tab(tab_pool, pool: dict, store: dict, sty: Style) -> None:
+def pool_tab(tab_pool, pool: PoolState, store: BackwardState, sty: Style) -> None:
     """Pooling backward: max routes each gradient to its window's arg-max, average spreads it; overlaps add."""
     with tab_pool:
         try:
@@ -257,6 +293,6 @@ def pool_tab(tab_pool, pool: dict, store: dict, sty: Style) -> None:
             chart(grid_figure(panels, sty, cell_px=38), key="bw_pool_fig", config={"displaylogo": False}, theme=None)
             st.code(s.expression(pfwd.config.mode), language=None, wrap_lines=True)
 
-        stepping_fragment(store["poolstep"], pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window", url="poolstep")
+        stepping_fragment(store.poolstep, pg.n_steps, "bw_pool", pool_view, shortcuts=False, unit="Window", url="poolstep")
         st.download_button("Pooling ∂L/∂X as CSV", grid_to_csv(pg.grad_input[0] if pc == 1 else pg.grad_input),
                            file_name="pool_grad_input.csv", mime="text/csv", icon=":material/table:")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -27,6 +28,9 @@ from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
 from cnnviz.urlstate import is_class_index
 
+if TYPE_CHECKING:
+    from cnnviz.ui.page import StepState
+
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
         "_sidebar_start", "_predict_score"}  # kept when following
@@ -34,7 +38,7 @@ KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_cla
 # in progress stops when its owner goes), a classifier they loaded back
 OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded"}
 POLL_S = 0.75  # students see a change within about this long (a check when nothing changed draws nothing)
-STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its state dict)}}: followed without a page run
+STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its StepState)}}: followed without a page run
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
 
 
@@ -346,7 +350,7 @@ def banner() -> None:
     _follow()
 
 
-def _step_only(s: dict, view) -> dict[str, tuple[str, dict]] | None:
+def _step_only(s: dict, view) -> dict[str, tuple[str, StepState]] | None:
     """{link key: (fragment key, the stepper's state)} to update when the teacher's new view differs from the one this
     student has applied only in steppers' steps and speeds on the page they are on; None otherwise."""
     applied = s.get("applied")
@@ -384,7 +388,7 @@ def _rerun_fragments(keys: list[str]) -> bool:
     return True
 
 
-def _apply_steps(view, steps: dict[str, tuple[str, dict]]) -> bool:
+def _apply_steps(view, steps: dict[str, tuple[str, StepState]]) -> bool:
     """Put the teacher's steps (and speeds) into this student's steppers and rerun just those; False if it can't."""
     try:
         values = {k: float(view.query()[k]) for k in steps}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import streamlit as st
@@ -31,23 +32,76 @@ from cnnviz.ui.grids import (
     link_in_fragment,
     load_state,
     preset_picker,
+    read_stepping,
     text_editor,
     whole,
     widget,
 )
+from cnnviz.ui.page import PageState, Parser
 from cnnviz.urlstate import flag
 
 MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}
 
 
-def kind_and_preset(store: dict) -> Any:
+@dataclass(kw_only=True, eq=False)
+class ConvState(PageState):
+    """The Convolution page: kind, grids, every hyper-parameter and the step; the Backward page differentiates the
+    same convolution."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = {"hide0": ("conv_hide_zero", flag)}
+
+    name: str = "conv"
+    mode: str
+    preset: str | None = None  # the preset loaded last (a multi-channel preset too large to edit links by its name)
+    x: np.ndarray
+    x_base: np.ndarray
+    k: np.ndarray
+    k_base: np.ndarray
+    bias: float | list[float]
+    sh: int
+    sw: int
+    pad_kind: str
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+    pad_mode: str
+    dh: int
+    dw: int
+    flip: bool
+    act: str
+    slope: float
+    x_rows: int = 0  # the shape boxes (set from the grids on every run)
+    x_cols: int = 0
+    k_rows: int = 0
+    k_cols: int = 0
+    channels: int = 1
+    filters: int = 1
+    sel_input: tuple[int, int] | None = None  # the clicked input cell whose outputs are shown
+
+    @classmethod
+    def initial(cls) -> ConvState:
+        """The lecture's worked example."""
+        s = views.conv_state_from_preset("lecture_7x7")
+        return cls(**s, x_base=s["x"].copy(), k_base=s["k"].copy())
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        new, notices = views.conv_from_params(params, self.values_of(views.CONV_FIELDS))
+        load_state(self, new)
+        return notices + read_stepping(params, self)
+
+    def link(self) -> dict[str, str]:
+        return views.conv_to_params(self)
+
+
+def kind_and_preset(store: ConvState) -> Any:
     """Kind (2-D, 1-D, multi-channel), Randomise and Clear; returns the place of the preset box, which
     `conv_preset` fills once every setting of this run is in (it names the preset the page still is)."""
     c_mode, c_preset = st.columns([1, 1], vertical_alignment="top")
     with c_mode:
         mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.__getitem__, key=widget(store, "mode"),
                                     required=True)
-        if mode != store["mode"]:
+        if mode != store.mode:
             load_state(store, views.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
             st.rerun()
     box = c_preset.container()
@@ -64,34 +118,31 @@ def kind_and_preset(store: dict) -> Any:
     return box
 
 
-def conv_preset(box: Any, store: dict) -> None:
-    preset_picker(box, CONV_PRESETS, [k for k, p in CONV_PRESETS.items() if p.mode == store["mode"]],
+def conv_preset(box: Any, store: ConvState) -> None:
+    preset_picker(box, CONV_PRESETS, [k for k, p in CONV_PRESETS.items() if p.mode == store.mode],
                   views.conv_preset_of(store), store, "preset", views.conv_state_from_preset)
 
 # widgets of the step view (inside its fragment) that a link carries: url key → (widget key, parser)
-LINK: dict[str, tuple[str, Callable[[str], Any]]] = {"hide0": ("conv_hide_zero", flag)}
 STRIDE_WHY = " (a stride of 0 would never move the window; the page steps strides up to 8)"
 DILATION_WHY = " (dilation 1 is a plain kernel; the page spreads kernels up to 4 apart)"
 
 
-def editable(store: dict) -> bool:
+def editable(store: ConvState) -> bool:
     """Whether the grids can be edited and drawn cell by cell (large multi-channel presets cannot)."""
     x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
-    return store["mode"] != "multi" or (max(x_shape[1:]) <= views.LIMITS["multi"]["input"]
+    return store.mode != "multi" or (max(x_shape[1:]) <= views.LIMITS["multi"]["input"]
                                         and x_shape[0] <= views.MAX_EDIT_CHANNELS
                                         and k_shape[0] <= views.MAX_EDIT_CHANNELS)
 
 
-def grids(store: dict) -> None:
+def grids(store: ConvState) -> None:
     """Grid sizes and editors for the input and the kernel (or a notice for presets too large to edit)."""
-    multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
-    lim = views.LIMITS[store["mode"]]
+    multi, one_d = store.mode == "multi", store.mode == "1d"
+    lim = views.LIMITS[store.mode]
     x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
     def _size_inputs(name: str, shape: tuple, cap: int, col, label: str) -> tuple[int, int]:
         """Rows/columns number inputs (or length for 1-D) that crop or zero-extend the grid."""
         r_key, c_key = f"{name}_rows", f"{name}_cols"
-        store.setdefault(r_key, shape[-2])
-        store.setdefault(c_key, shape[-1])
         store[r_key], store[c_key] = shape[-2], shape[-1]
         with col:
             if one_d:
@@ -110,9 +161,7 @@ def grids(store: dict) -> None:
         if multi:
             with col_x:
                 a, b = st.columns(2)
-                store.setdefault("channels", x_shape[0])
-                store.setdefault("filters", k_shape[0])
-                store["channels"], store["filters"] = x_shape[0], k_shape[0]
+                store.channels, store.filters = x_shape[0], k_shape[0]
                 n_c = whole(a, "Input channels C", 1, views.MAX_EDIT_CHANNELS, store, "channels")
                 n_f = whole(b, "Filters F", 1, views.MAX_EDIT_CHANNELS, store, "filters")
         rows, cols = _size_inputs("x", x_shape, lim["input"], col_x, "Input")
@@ -159,7 +208,7 @@ def grids(store: dict) -> None:
                 if not one_d:
                     classic = st.selectbox("Classic kernels", list(CLASSIC_KERNELS), index=None,
                                            placeholder="Load a classic…", format_func=lambda k: CLASSIC_KERNELS[k][0],
-                                           key=f"classic_{store['version']}")
+                                           key=f"classic_{store.version}")
                     if classic:
                         load_state(store, {"k": CLASSIC_KERNELS[classic][1], "preset": None, "step": 0})
                         st.rerun()
@@ -170,9 +219,9 @@ def grids(store: dict) -> None:
                     "the arithmetic of the current cell and a sample of values are shown below.")
 
 
-def hyper_parameters(store: dict) -> None:
+def hyper_parameters(store: ConvState) -> None:
     """Stride, dilation, padding (kind, values, mode), flip, bias and activation, each remembered in the store."""
-    multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
+    multi, one_d = store.mode == "multi", store.mode == "1d"
     with st.container(border=True):
         st.markdown("**Hyper-parameters**")
         hp = st.columns([1, 1, 1.1, 1, 1.4, 1.4])
@@ -205,9 +254,10 @@ def hyper_parameters(store: dict) -> None:
             bias = list(np.atleast_1d(store["bias"]).astype(float))
             if editable(store):
                 for f in range(len(bias)):
-                    store[f"bias{f}"] = bias[f]
+                    key = f"w_{store.name}_bias{f}_{store.version}"  # starts from the state's bias of filter f
+                    st.session_state.setdefault(key, bias[f])
                     bias[f] = float(hp[3 + f % 2].number_input(f"Bias of filter {f}", -100.0, 100.0, step=1.0, format="%g",
-                                                               key=widget(store, f"bias{f}")))
+                                                               key=key))
             store["bias"] = bias
         changed(store, "act", hp[5].selectbox("Activation on the output", ACTIVATIONS, key=widget(store, "act"),
                                               format_func=lambda a: "none" if a == "none" else INFO[a].title))
@@ -249,7 +299,7 @@ def shapes_and_formulas(result: ConvResult, multi: bool, one_d: bool) -> None:
                        "their values cannot affect the output.", icon=":material/visibility_off:")
 
 
-def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: bool) -> Callable[[int], None]:
+def step_view(result: ConvResult, store: ConvState, sty: Style, multi: bool, one_d: bool) -> Callable[[int], None]:
     """One output cell: the figure (click to jump / to see what an input feeds), its arithmetic, and the exports."""
     f_, oh, ow = result.output.shape
     c_, h, w = result.input.shape
@@ -271,7 +321,7 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
             channel = st.radio("Show input channel", list(range(c_)), horizontal=True, key="conv_channel",
                                format_func=lambda c: f"channel {c}") or 0
         if drawable:
-            sel = store.get("sel_input")
+            sel = store.sel_input
             fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
                                 lambda: conv_step_figure(result, step, sty, channel, sel))
             event = chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
@@ -280,10 +330,10 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
             if click:
                 kind, r, c = click
                 if kind == "output":
-                    store["step"] = result.step_index(step.filter, r, c)
-                    store["playing"] = False
+                    store.step = result.step_index(step.filter, r, c)
+                    store.playing = False
                 elif kind == "input" and 0 <= r < h and 0 <= c < w:
-                    store["sel_input"] = None if store.get("sel_input") == (r, c) else (r, c)
+                    store.sel_input = None if store.sel_input == (r, c) else (r, c)
                 st.rerun(scope="fragment")
         where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
             f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
@@ -302,7 +352,7 @@ def step_view(result: ConvResult, store: dict, sty: Style, multi: bool, one_d: b
         pads_in_window = sum(t.is_padding for t in step.terms)
         if pads_in_window:
             st.caption(f"{pads_in_window} of the {len(step.terms)} window cells are padding (grey).")
-        sel = store.get("sel_input")
+        sel = store.sel_input
         if sel and drawable:
             feeds = result.outputs_fed_by(*sel)
             st.info(f"Input cell (row {sel[0]}, col {sel[1]}) feeds {len(feeds)} output cell(s): "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -14,31 +17,74 @@ from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
 from cnnviz.present.figures import answer_hidden
 from cnnviz.present.numbers import fmt
+from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clamp_widget, grid_editor, linked_whole, stepping_fragment
+from cnnviz.ui.grids import clamp_widget, grid_editor, linked_whole, read_stepping, set_grid, stepping_fragment
+from cnnviz.ui.page import PageState, Parser, StepState, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
+from cnnviz.urlstate import decode_array, encode_array, read_params
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"
                "30 40 80 90 0.40\n58 28 96 76 0.55")
 
 
-def default_store() -> dict:
-    rng = np.random.default_rng(7)
-    fmap = rng.integers(0, 10, (8, 8)).astype(float)
-    return {"a": [2.0, 2.0, 8.0, 7.0], "b": [5.0, 4.0, 11.0, 10.0], "nms_text": NMS_DEFAULT, "nms_t": 0.5,
-            "nms": {"_name": "det_nms", "step": 0}, "roi": {"_name": "det_roi", "step": 0},
-            "fm": fmap, "fm_base": fmap.copy(), "version": 0, "roi_box": [8.0, 4.0, 27.0, 26.0]}
+def _feature_map() -> np.ndarray:
+    return np.random.default_rng(7).integers(0, 10, (8, 8)).astype(float)
 
 
-def _box_inputs(store: dict, name: str, label: str, colour: str) -> list[float]:
+@dataclass(kw_only=True, eq=False)
+class DetectionState(PageState):
+    """The boxes of each tab, the NMS example, the RoI tab's feature map, the NMS and RoI steppers, and the last
+    result of each that computed (shown while the input is wrong)."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = dl.ARITHMETIC
+
+    name: str = "detection"
+    a: list[float] = field(default_factory=lambda: [2.0, 2.0, 8.0, 7.0])
+    b: list[float] = field(default_factory=lambda: [5.0, 4.0, 11.0, 10.0])
+    nms_text: str = NMS_DEFAULT
+    nms_t: float = 0.5
+    nms: StepState = field(default_factory=lambda: StepState(name="det_nms"))
+    roi: StepState = field(default_factory=lambda: StepState(name="det_roi"))
+    fm: np.ndarray = field(default_factory=_feature_map)
+    fm_base: np.ndarray = field(default_factory=_feature_map)
+    roi_box: list[float] = field(default_factory=lambda: [8.0, 4.0, 27.0, 26.0])
+    anchor: list[float] = field(default_factory=lambda: [20.0, 20.0, 60.0, 50.0])
+    gt: list[float] = field(default_factory=lambda: [26.0, 14.0, 74.0, 58.0])
+    nms_result: tuple[np.ndarray, np.ndarray, B.NmsResult] | None = None
+    roi_result: tuple[str, Any] | None = None  # ("pool" | "align", its result)
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {**{n: dl.box for n in dl.BOXES}, "fm": lambda t: decode_array(t, 2)})
+        for name in dl.BOXES:
+            if name in vals:
+                self[name] = vals[name]
+        if "fm" in vals:
+            if not (1 <= vals["fm"].shape[0] <= 12 and 1 <= vals["fm"].shape[1] <= 12):
+                notices.append("URL parameter fm ignored (the feature map is 1–12 cells a side); using the default.")
+            else:
+                set_grid(self, "fm", vals["fm"])
+        return notices + read_stepping(params, self.nms, "nms") + read_stepping(params, self.roi, "bin")
+
+    def link(self) -> dict[str, str]:
+        out = widget_link(self.WIDGETS)
+        if "boxes" in out:
+            out["boxes"] = ";".join(line.strip() for line in out["boxes"].splitlines() if line.strip())
+        for name in dl.BOXES:
+            out[name] = ",".join(f"{v:g}" for v in self[name])
+        out["fm"] = encode_array(np.asarray(self.fm))
+        return out
+
+
+def _box_inputs(store: PageState, name: str, label: str, colour: str) -> list[float]:
     st.markdown(f"**{label}** <span style='color:{colour}'>■</span>", unsafe_allow_html=True)
     cols = st.columns(4)
     return [float(c.number_input(t, -1000.0, 1000.0, float(store[name][k]), 0.5, format="%g", key=f"det_{name}_{k}"))
             for k, (c, t) in enumerate(zip(cols, ("x1", "y1", "x2", "y2")))]
 
 
-def iou_tab(store: dict, sty: Style) -> None:
+def iou_tab(store: DetectionState, sty: Style) -> None:
     st.caption("Intersection over union: how much two boxes agree, from 0 (apart) to 1 (the same box). "
                "Detectors use it to match predictions to objects and to remove duplicates.")
     left, right = st.columns([2, 3], gap="large")
@@ -73,7 +119,7 @@ def _parse_nms(text: str) -> tuple[np.ndarray, np.ndarray]:
     return vals[:, :4], vals[:, 4]
 
 
-def nms_tab(store: dict, sty: Style) -> None:
+def nms_tab(store: DetectionState, sty: Style) -> None:
     st.caption("A detector proposes many overlapping boxes for one object. Non-maximum suppression keeps the "
                "best-scoring box, removes every box overlapping it by more than the threshold, and repeats.")
     left, right = st.columns([2, 3], gap="large")
@@ -84,13 +130,13 @@ def nms_tab(store: dict, sty: Style) -> None:
     try:
         boxes, scores = _parse_nms(text)
         res = B.nms(boxes, scores, t)
-        store["nms_text"], store["nms_t"], store["_nms"] = text, t, (boxes, scores, res)
+        store.nms_text, store.nms_t, store.nms_result = text, t, (boxes, scores, res)
     except CnnvizError as e:
         left.error(f"{e}. Showing the last valid boxes.")
-    if "_nms" not in store:  # the typed boxes never parsed: the default example
+    if store.nms_result is None:  # the typed boxes never parsed: the default example
         default_boxes, default_scores = _parse_nms(NMS_DEFAULT)
-        store["_nms"] = (default_boxes, default_scores, B.nms(default_boxes, default_scores, 0.5))
-    boxes, scores, res = store["_nms"]
+        store.nms_result = (default_boxes, default_scores, B.nms(default_boxes, default_scores, 0.5))
+    boxes, scores, res = store.nms_result
     extent = (float(boxes[:, 2].max()) * 1.1, float(boxes[:, 3].max()) * 1.1)
 
     def view(i: int) -> None:
@@ -120,11 +166,11 @@ def nms_tab(store: dict, sty: Style) -> None:
                 f"{', '.join(f'#{j}' for j in step.survivors) or 'none'}\nkept so far: {kept}", language=None)
 
     with right:
-        stepping_fragment(store["nms"], len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms",
+        stepping_fragment(store.nms, len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms",
                           ask=lambda i: nms_question(boxes, scores, res, i, float(store["nms_t"])))
 
 
-def anchors_tab(store: dict, sty: Style) -> None:
+def anchors_tab(store: DetectionState, sty: Style) -> None:
     st.caption("Faster R-CNN's region proposal network puts k anchors — sizes × aspect ratios — at every position "
                "of the last feature map, and learns for each one an objectness score and a box correction.")
     c = st.columns(5)
@@ -166,7 +212,7 @@ def anchors_tab(store: dict, sty: Style) -> None:
                "s·√r, rounded as torchvision's AnchorGenerator rounds them.")
 
 
-def roi_tab(store: dict, sty: Style) -> None:
+def roi_tab(store: DetectionState, sty: Style) -> None:
     st.caption("A region proposal, in image pixels, is mapped onto the feature map by the spatial scale and cut into "
                "a fixed grid of bins. RoI pooling rounds the box to whole cells and takes each bin's maximum; RoI "
                "align keeps fractions and averages bilinear samples.")
@@ -191,16 +237,16 @@ def roi_tab(store: dict, sty: Style) -> None:
         if method == "pool":
             res_p = R.roi_pool_one(x, box, (out_h, out_h), scale)
             store["roi_box"] = box
-            store["_roi"] = ("pool", res_p)
+            store.roi_result = ("pool", res_p)
         else:
             res_a = R.roi_align_one(x, box, (out_h, out_h), scale, ratio if ratio != 0 else -1, aligned)
             store["roi_box"] = box
-            store["_roi"] = ("align", res_a)
+            store.roi_result = ("align", res_a)
     except CnnvizError as e:
         left.error(f"{e}. Showing the last valid result.")
-    if "_roi" not in store:
+    if store.roi_result is None:
         return
-    kind, res = store["_roi"]
+    kind, res = store.roi_result
 
     def view(i: int) -> None:
         if kind == "pool":
@@ -229,16 +275,14 @@ def roi_tab(store: dict, sty: Style) -> None:
         st.code(text, language=None, wrap_lines=True)
 
     with right:
-        stepping_fragment(store["roi"], len(res.bins), "det_roi", view, shortcuts=False, unit="Bin", url="bin")
+        stepping_fragment(store.roi, len(res.bins), "det_roi", view, shortcuts=False, unit="Bin", url="bin")
 
 
-def coding_tab(store: dict, sty: Style) -> None:
+def coding_tab(store: DetectionState, sty: Style) -> None:
     st.caption("A detector does not output boxes: it outputs corrections (deltas) to an anchor. The centre moves by "
                "a fraction of the anchor's size, the width and height scale by an exponential.")
     left, right = st.columns([2, 3], gap="large")
     with left:
-        store.setdefault("anchor", [20.0, 20.0, 60.0, 50.0])
-        store.setdefault("gt", [26.0, 14.0, 74.0, 58.0])
         anchor = _box_inputs(store, "anchor", "Anchor (proposal)", WAITING)
         gt = _box_inputs(store, "gt", "Object (ground truth)", KEPT)
     try:
@@ -265,81 +309,3 @@ def coding_tab(store: dict, sty: Style) -> None:
     top = max(anchor[2], gt[2], anchor[3], gt[3]) * 1.1
     chart(right, boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
                        key="det_code_fig", config={"displaylogo": False})
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def shared_detector(name: str):
-    """One frozen torchvision detector per process, shared by every session (never modified)."""
-    from cnnviz.detect import real
-
-    return real.load(name)
-
-
-def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
-    """The photo with each detection's box and 'label score' drawn on it."""
-    from PIL import Image, ImageDraw
-
-    img = Image.fromarray(np.asarray(photo, dtype=np.uint8)).convert("RGB")
-    d = ImageDraw.Draw(img)
-    width = max(2, img.width // 200)
-    for f in found:
-        x1, y1, x2, y2 = f.box
-        d.rectangle((x1, y1, x2, y2), outline=KEPT, width=width)
-        text = f"{f.label} {f.score:.2f}"
-        tw = d.textlength(text)
-        d.rectangle((x1, max(0, y1 - 14), x1 + tw + 6, max(14, y1)), fill=KEPT)
-        d.text((x1 + 3, max(0, y1 - 13)), text, fill="#FFFFFF")
-    return np.asarray(img)
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def shared_architecture(name: str):
-    """The detector's layers with random weights (no download): enough for its anchors, shared read-only."""
-    from cnnviz.detect import real
-
-    return real.architecture(name)
-
-
-def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: dict, sty: Style) -> None:
-    """Click a position on the photo: the anchors the detector lays there, at each of its feature maps."""
-    from cnnviz.detect import real
-    from cnnviz.present.detection_figures import anchors_on_photo_figure
-
-    st.subheader("Anchors at a position")
-    if store.get("anchors_of") != (name, photo_id):
-        with st.spinner("Laying the anchors over the photo…"):
-            store["anchor_levels"] = real.anchor_levels(photo, shared_architecture(name))
-        store["anchors_of"], store["anchor_xy"] = (name, photo_id), store.pop("anchor_xy_link", None)
-    levels: list[real.AnchorLevel] = store["anchor_levels"]
-    h, w = photo.shape[:2]
-    if st.session_state.get("pd_anchor_level") not in range(len(levels)):
-        st.session_state.pop("pd_anchor_level", None)
-    names = [f"map {i + 1}: {lv.rows}×{lv.cols}, every {lv.stride[0]:.0f} px" for i, lv in enumerate(levels)]
-    k = st.segmented_control("Feature map", range(len(levels)), format_func=names.__getitem__, required=True,
-                             key="pd_anchor_level", **start("pd_anchor_level", 0, "default"))
-    level = levels[int(k)]
-    fig_key = f"pd_anchor_fig_{k}"
-    event = st.session_state.get(fig_key)
-    points = event["selection"]["points"] if event else []
-    if points and points[0].get("curve_number", 1) == 1:
-        store["anchor_xy"] = (float(points[0]["x"]), float(points[0]["y"]))
-    x, y = store.get("anchor_xy") or (w / 2, h / 2)
-    row, col, boxes = level.at(x, y)
-    cx, cy = level.centres[row * level.cols + col]
-    left, right = st.columns([3, 2], gap="large")
-    chart(left, anchors_on_photo_figure(photo, level.centres, boxes, (cx, cy), sty), key=fig_key,
-                      on_select="rerun", selection_mode="points", config={"displaylogo": False})
-    total = sum(lv.boxes.shape[0] for lv in levels)
-    right.markdown(f"**Position row {row}, column {col}** of map {int(k) + 1} — centre ({cx:.0f}, {cy:.0f}) px in "
-                   f"the photo. Every dot is a position of this {level.rows}×{level.cols} map; each lays "
-                   f"**{level.per_position} anchors** there, so the map has {level.boxes.shape[0]:,} and the "
-                   f"detector {total:,} over all {len(levels)} maps. Click a dot to move.")
-    data_table(where=right, data=pd.DataFrame({"anchor": range(1, len(boxes) + 1),
-                                  "width px": np.round(boxes[:, 2] - boxes[:, 0], 1),
-                                  "height px": np.round(boxes[:, 3] - boxes[:, 1], 1),
-                                  "height ÷ width": np.round((boxes[:, 3] - boxes[:, 1]) /
-                                                             np.maximum(boxes[:, 2] - boxes[:, 0], 1e-9), 2)}),
-                    hide_index=True, width="stretch", height=300)
-    right.caption("Anchors depend on the architecture only (sizes, ratios, the feature maps' strides), not on the "
-                  "weights: they are laid here even without the detector's file. The detector then scores each one "
-                  "and corrects its box (the Box coding tab of Detection arithmetic).")

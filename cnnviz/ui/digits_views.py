@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from cnnviz.caching import KeyedCache
 from cnnviz.detect import digits as D
 from cnnviz.detect.boxes import box_iou
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING
+from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
+from cnnviz.ui.page import PageState, Parser, widget_link
+from cnnviz.urlstate import int_in, read_params
+
+_detector = KeyedCache(1)
 
 
-@st.cache_resource(show_spinner=False)
+@dataclass(kw_only=True, eq=False)
+class DigitsState(PageState):
+    """The generated scene's number and the strokes drawn (the scene kind and both thresholds are linked widgets)."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = dl.DIGITS
+
+    name: str = "digits"
+    seed: int = 1
+    strokes: list[list[tuple[float, float]]] = field(default_factory=list)
+    canvas_id: int = 0  # a fresh drawing chart for each stroke (no old selection outline left behind)
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"seed": int_in(0, 9999), "strokes": dl.strokes})
+        self.seed = vals.get("seed", self.seed)
+        self.strokes = vals.get("strokes", self.strokes)
+        return notices
+
+    def link(self) -> dict[str, str]:
+        out = widget_link(self.WIDGETS) | {"seed": str(self.seed)}
+        if self.strokes:
+            out["strokes"] = ";".join(" ".join(f"{x:.0f},{y:.0f}" for x, y in s) for s in self.strokes)
+        return out
+
+    def new_scene(self) -> None:
+        """Another generated scene, chosen at random (its number box starts from it)."""
+        self.seed = int(np.random.default_rng().integers(0, 10_000))
+        st.session_state.pop("dig_seed", None)
+
+
 def detector() -> D.DigitDetector:
     """One frozen detector for the whole process (it is never modified: eval mode, no gradients)."""
-    return D.load()
+    return _detector.get("digits", D.load)
 
 
 def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.Detection], threshold: float,
@@ -107,29 +144,29 @@ def _canvas_figure(image: np.ndarray) -> go.Figure:
     return fig
 
 
-def drawn_scene(store: dict, where) -> np.ndarray:
+def drawn_scene(store: DigitsState, where) -> np.ndarray:
     """A scene the learner draws: each drag on the black canvas is one pen stroke (Undo / Clear beside it)."""
-    strokes: list = store.setdefault("strokes", [])
-    key = f"dig_draw_{store.setdefault('canvas_id', 0)}"
+    strokes = store.strokes
+    key = f"dig_draw_{store.canvas_id}"
     event = st.session_state.get(key)
     for lasso in (event["selection"]["lasso"] if event else []):
         stroke = list(zip(lasso["x"], lasso["y"]))
         if len(stroke) > 1 and stroke not in strokes:
             strokes.append(stroke)
-            store["canvas_id"] += 1  # a fresh chart for the next stroke: no old selection outline left behind
+            store.canvas_id += 1  # a fresh chart for the next stroke: no old selection outline left behind
     image = D.draw_strokes(strokes)
     with where:
-        chart(_canvas_figure(image), key=f"dig_draw_{store['canvas_id']}", on_select="rerun",
+        chart(_canvas_figure(image), key=f"dig_draw_{store.canvas_id}", on_select="rerun",
                         selection_mode="lasso", config={"displaylogo": False, "modeBarButtons": [["lasso2d"]]})
         a, b, c = st.columns([2, 1, 1], vertical_alignment="center")
         a.caption(f"**{len(strokes)} stroke(s).** Drag on the black canvas to draw digits about a third of its "
                   f"height ({D.DRAW_SIDE} px canvas, like the smallest training scenes); each drag is one pen stroke.")
         if b.button("Undo", icon=":material/undo:", key="dig_undo", disabled=not strokes):
             strokes.pop()
-            store["canvas_id"] += 1
+            store.canvas_id += 1
             st.rerun()
         if c.button("Clear", icon=":material/delete:", key="dig_clear", disabled=not strokes):
             strokes.clear()
-            store["canvas_id"] += 1
+            store.canvas_id += 1
             st.rerun()
     return image

@@ -4,6 +4,7 @@ map, with the areas, thumbnails, the numbers in words and where the two metrics 
 from __future__ import annotations
 
 import hashlib
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,14 +25,19 @@ from cnnviz.ui.tables import data_table
 
 CANVAS = {"blur": "a blurred copy", "mean": "the mean colour"}
 THUMBS = (0.10, 0.25, 0.50)
-_KEPT = "_faithfulness"
 
 
 def _name(m: str) -> str:
     return "Random map (3 seeds)" if m == fa.RANDOM else registry.title(m)
 
 
-def faithfulness_section(net: Network, x: torch.Tensor, target: int | None, maps: dict[str, np.ndarray],
+class KeepsMeasure(Protocol):
+    """The page state that keeps the last measure (the Attributions page's)."""
+
+    faithfulness: tuple[tuple, Any] | None
+
+
+def faithfulness_section(store: KeepsMeasure, net: Network, x: torch.Tensor, target: int | None, maps: dict[str, np.ndarray],
                          seen: np.ndarray, label: str, sty: Style, device: str, share: bool = False) -> None:
     """The expander: settings, a Measure button (a heavy job with progress and Stop, computed once per class when
     shareable), then the curves, the areas, the thumbnails and the words, for the maps on the page."""
@@ -56,9 +62,9 @@ def faithfulness_section(net: Network, x: torch.Tensor, target: int | None, maps
                                            required=True, key="faith_base", **start("faith_base", "blur", "default")))
         photo = hashlib.sha1(np.ascontiguousarray(x.numpy()).tobytes()).hexdigest()
         key = (net.key, photo, int(target), tuple(maps), steps, baseline)
-        kept = st.session_state.get(_KEPT)
+        kept = store.faithfulness
         if c.button("Measure the maps", icon=":material/play_arrow:", key="faith_run", type="primary"):
-            kept = _measure(net, x, int(target), maps, steps, baseline, device, key, share)
+            kept = _measure(store, net, x, int(target), maps, steps, baseline, device, key, share)
         if not kept or kept[0] != key:
             st.caption(f"Explains the class **{label}**: {len(maps)} map(s) and the random map, "
                        f"{2 * (steps - 1)} perturbed pictures each, in batches — a few seconds per map on a CPU.")
@@ -66,7 +72,7 @@ def faithfulness_section(net: Network, x: torch.Tensor, target: int | None, maps
         _show(kept[1], seen, maps, label, sty)
 
 
-def _measure(net: Network, x: torch.Tensor, target: int, maps: dict[str, np.ndarray], steps: int, baseline: str,
+def _measure(store: KeepsMeasure, net: Network, x: torch.Tensor, target: int, maps: dict[str, np.ndarray], steps: int, baseline: str,
              device: str, key: tuple, share: bool) -> tuple | None:
     bar = st.progress(0.0, text="Deletion and insertion: starting…")
 
@@ -89,8 +95,8 @@ def _measure(net: Network, x: torch.Tensor, target: int, maps: dict[str, np.ndar
         blob = work()
     bar.empty()
     if blob is None:
-        return st.session_state.get(_KEPT)  # stopped: the last result stays
-    st.session_state[_KEPT] = kept = (key, fa.from_blob(blob))
+        return store.faithfulness  # stopped: the last result stays
+    store.faithfulness = kept = (key, fa.from_blob(blob))
     return kept
 
 

@@ -1,11 +1,13 @@
-"""What a Fantasy-images link carries: the network, the objective and every optimisation setting."""
+"""The Fantasy images page: its state (the link carries the network, the objective and every optimisation
+setting), its settings, the images made once for every learner asking, and the results."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,11 +15,15 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.explain import fantasy as fa
+from cnnviz.networks.network import Network
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
+from cnnviz.ui.jobs import heavy_job
+from cnnviz.ui.model_choice import NetworkPageState
+from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, flag, int_in, number_in
+from cnnviz.urlstate import choice, flag, int_in, number_in, read_params
 
 SIZES = (64, 96, 128, 160, 224)
 MAX_IMAGES = 4
@@ -53,6 +59,67 @@ LINK: dict[str, tuple[str, Any]] = {
     **{f"decay_{p}": (f"fa_decay_{p}", number_in(0.5, 3.0)) for p in fa.PARAMETERISATIONS},
 }
 MODEL = choice(tuple(SPECS))
+DEFAULT_LAYER = "_blocks.5.depthwise_act"
+
+
+@dataclass(kw_only=True, eq=False)
+class FantasyState(NetworkPageState):
+    """The network and layer (the objective and every setting are linked widgets, `WIDGETS`), and the last images
+    made (a stopped run keeps what it had)."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = LINK
+
+    name: str = "fantasy"
+    layer: str = DEFAULT_LAYER
+    link_model: str | None = "efficientnet_lite0"  # the network's link name (None: a session's own, never linked)
+    shown_layer: str | None = None  # the layer of the objective drawn (None for a class)
+    results: dict[str, Any] = field(default_factory=dict)  # {"mode", "layer", "class", "node", "class_name", "items"}
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"model": MODEL, "layer": str})
+        self.update(vals)
+        return notices
+
+    def show(self, net: Network, layer: str | None) -> None:
+        self.link_model, self.shown_layer = net.link_name, layer
+
+    def link(self) -> dict[str, str]:
+        return {**({"model": self.link_model} if self.link_model else {}),
+                **({"layer": self.shown_layer} if self.shown_layer else {})}
+
+
+def make_images(store: FantasyState, net: Network, channels: list[int | None],
+                config: Callable[[int | None], fa.FantasyConfig], head: dict[str, Any], device: str) -> None:
+    """The images of one press of Dream, as a heavy job with live progress; made once for every learner asking
+    for the same (in the class or hall too), never shared from a session's own network; a stop keeps what it had."""
+    configs = [config(ch) for ch in channels]
+
+    def dream() -> bytes | None:
+        """Every image of this press; bytes to share, or None when stopped (never shared)."""
+        with heavy_job("Gallery" if head["mode"] == "gallery" else "Fantasy image", "fa_job"):
+            live = LiveProgress(len(configs))
+            results: list = []
+            for k, (ch, cfg) in enumerate(zip(channels, configs, strict=True)):
+
+                def keep(partial: fa.FantasyResult, done=list(results), ch=ch) -> None:  # what Stop leaves
+                    store.results = {**head, "items": [*done, (ch, partial, None, None)]}
+
+                report = live.reporter(k, f"channel {ch} · " if len(channels) > 1 else "",
+                                       cfg.coarse_steps + cfg.steps, keep)
+                res = fa.fantasy(cfg, device=device, on_step=report)
+                first = fa.activation(cfg, fa.start_noise(cfg), device)
+                last = fa.activation(cfg, fa.image_tensor(res.image), device)
+                results.append((ch, res, first, last))
+                store.results = {**head, "items": list(results)}
+            live.clear()
+        return fa.made_to_blob(results)
+
+    if net.is_session:  # a network of this session only: never shared
+        dream()
+        return
+    blob = made_once(dream_key(net.key, configs, device), dream)  # the same images for everyone who asks
+    if blob is not None:
+        store.results = {**head, "items": fa.made_from_blob(blob)}
 
 
 def mode_defaults() -> None:
@@ -171,9 +238,9 @@ def _curve(values: list[float], height: int) -> None:
     chart(fig)
 
 
-def show_results(store: dict) -> None:
+def show_results(store: FantasyState) -> None:
     """The last images made (a gallery, or one image with its objective curve); a stopped gallery shows what it has."""
-    res = store.get("results") or {}
+    res = store.results
     if res.get("items"):
         items = res["items"]
         if len(items) > 1:

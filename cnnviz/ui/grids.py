@@ -1,4 +1,4 @@
-"""Streamlit pieces shared by the grid pages: editable grids, page state, stepping, URL state."""
+"""Streamlit pieces shared by the grid pages: editable grids, stepping (their state is a page's `PageState`)."""
 
 from __future__ import annotations
 
@@ -14,38 +14,27 @@ from cnnviz.errors import GridError
 from cnnviz.grids.predict import Question
 from cnnviz.grids.text import cell_text, format_grid, parse_grid, parse_number
 from cnnviz.present.figures import hiding
+from cnnviz.ui.page import PageState, StepState, link_text
 
 
-def page_store(name: str, defaults: Callable[[], dict]) -> dict:
-    """Per-session state of a page, kept in a plain dict so it survives visits to other pages.
-
-    (Streamlit deletes the state of widgets that are not drawn in a run; values kept here
-    are not widgets, so a learner's grids are still there when they come back.)
-    """
-    key = f"_page_{name}"
-    if key not in st.session_state:
-        st.session_state[key] = dict(defaults(), _name=name)
-    return st.session_state[key]
-
-
-def widget(store: dict, name: str) -> str:
+def widget(store: PageState, name: str) -> str:
     """Key for a widget whose value lives in `store[name]`.
 
     The widget starts from the stored value (after a page switch, a preset or a URL);
     `changed(store, name)` copies the widget's value back.
     """
-    key = f"w_{store['_name']}_{name}_{store.get('version', 0)}"
+    key = f"w_{store.name}_{name}_{store.version}"
     if key not in st.session_state:
         st.session_state[key] = store[name]
     return key
 
 
-def changed(store: dict, name: str, value: Any) -> Any:
+def changed(store: PageState, name: str, value: Any) -> Any:
     store[name] = value
     return value
 
 
-def whole(where: Any, label: str, lo: int, hi: int, store: dict, name: str, why: str = "", **kw: Any) -> int:
+def whole(where: Any, label: str, lo: int, hi: int, store: PageState, name: str, why: str = "", **kw: Any) -> int:
     """`bounded` for a value kept in a page's store (`store[name]`)."""
     return changed(store, name, bounded(where, label, lo, hi, widget(store, name), lambda: store[name], why, **kw))
 
@@ -85,32 +74,33 @@ def linked_whole(where: Any, label: str, lo: int, hi: int, key: str, default: in
     return value
 
 
-def set_grid(store: dict, name: str, value: np.ndarray) -> None:
+def set_grid(store: PageState, name: str, value: np.ndarray) -> None:
     """Replace a grid programmatically (preset, randomise, resize): editors start afresh."""
     arr = np.asarray(value, dtype=np.float64)
     store[name] = arr
     store[f"{name}_base"] = arr.copy()
-    store["version"] = store.get("version", 0) + 1
+    store.version += 1
 
 
-def load_state(store: dict, new: dict, grids: tuple[str, ...] = ("x", "k")) -> None:
+def load_state(store: PageState, new: dict, grids: tuple[str, ...] = ("x", "k")) -> None:
     """Replace a page's whole state (preset, URL, mode switch): widgets and editors restart from it."""
     store.update(new)
     for g in grids:
         store[g] = np.array(store[g], dtype=np.float64, copy=True)
         store[f"{g}_base"] = store[g].copy()
-    store["version"] = store.get("version", 0) + 1
-    store.pop("sel_input", None)
-    store["playing"] = False
+    store.version += 1
+    if "sel_input" in store:
+        store["sel_input"] = None
+    store.playing = False
 
 
-def preset_picker(where: Any, presets: dict[str, Any], keys: list[str], current: str | None, store: dict, prefix: str,
+def preset_picker(where: Any, presets: dict[str, Any], keys: list[str], current: str | None, store: PageState, prefix: str,
                   load: Callable[[str], dict]) -> None:
     """The preset box and its note: it names the preset the page still computes (`current`: none once a grid number
     or a setting differs, back when they match again) and loads a chosen one at once (`load(key)` is its state)."""
     from cnnviz.ui.settings import start
 
-    key = f"{prefix}_{store['version']}"
+    key = f"{prefix}_{store.version}"
     if key in st.session_state and st.session_state[key] != current:
         st.session_state[key] = current  # the page moved away from the preset it shows, or back to one
 
@@ -125,7 +115,7 @@ def preset_picker(where: Any, presets: dict[str, Any], keys: list[str], current:
         where.caption(presets[current].note)
 
 
-def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str | None = None) -> np.ndarray:
+def grid_editor(store: PageState, name: str, label: str, index: tuple = (), help: str | None = None) -> np.ndarray:
     """An editable numeric grid (store[name][index]); returns the grid in use.
 
     Cells are text, parsed here (`parse_number`): a number column in the browser silently turned
@@ -142,10 +132,10 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
     cfg = {str(j): st.column_config.TextColumn(str(j), width=64 if big else 52)
            for j in range(base.shape[1])}
     editor = f"ed_{name}_{'_'.join(map(str, index))}"
-    edited = st.data_editor(df, key=f"{editor}_{store.get('version', 0)}",
+    edited = st.data_editor(df, key=f"{editor}_{store.version}",
                             hide_index=False, num_rows="fixed", column_config=cfg, width="content",
                             row_height=46 if big else None)
-    put_back = store.pop(f"_put_back_{editor}", None)
+    put_back = store.put_back.pop(editor, None)
     if put_back:
         st.warning(put_back, icon=":material/undo:")
     arr = np.array(base, dtype=np.float64, copy=True)
@@ -171,28 +161,28 @@ def grid_editor(store: dict, name: str, label: str, index: tuple = (), help: str
         store[name] = arr
     if problems:
         more = f" (and {len(problems) - 1} more cells)" if len(problems) > 1 else ""
-        store[f"_put_back_{editor}"] = (f"{label[:1].upper()}{label[1:]}, {problems[0]}{more}. Type a number like 3, -0.5, "
+        store.put_back[editor] = (f"{label[:1].upper()}{label[1:]}, {problems[0]}{more}. Type a number like 3, -0.5, "
                                        "1e3 or 1,5.")
         restart_editors(store)
         st.rerun()
     return arr
 
 
-def restart_editors(store: dict) -> None:
+def restart_editors(store: PageState) -> None:
     """Every grid editor of the page starts again from the grids in use (its typed cells gone)."""
-    for key in [k for k in store if k.endswith("_base")]:
+    for key in [k for k in store.field_names() if k.endswith("_base")]:
         grid = key[: -len("_base")]
         if grid in store:
             store[key] = np.array(store[grid], dtype=np.float64, copy=True)
-    store["version"] = store.get("version", 0) + 1
+    store.version += 1
 
 
-def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarray], str | None] | None = None) -> None:
+def text_editor(store: PageState, name: str, label: str, on_apply: Callable[[np.ndarray], str | None] | None = None) -> None:
     """'Edit as text': paste rows of numbers; a bad cell gets a message naming it."""
     with st.popover(f"Edit {label} as text", icon=":material/edit_note:"):
         text = st.text_area(f"{label} (rows on lines, values separated by spaces or commas)",
-                            format_grid(store[name]), key=f"txt_{name}_{store.get('version', 0)}", height=160)
-        if st.button("Apply", key=f"apply_{name}_{store.get('version', 0)}"):
+                            format_grid(store[name]), key=f"txt_{name}_{store.version}", height=160)
+        if st.button("Apply", key=f"apply_{name}_{store.version}"):
             try:
                 arr = parse_grid(text, label)
                 msg = on_apply(arr) if on_apply else None
@@ -205,16 +195,16 @@ def text_editor(store: dict, name: str, label: str, on_apply: Callable[[np.ndarr
                 st.error(str(e))
 
 
-def compute_or_last_good(store: dict, compute: Callable[[], Any]) -> Any:
+def compute_or_last_good(store: PageState, compute: Callable[[], Any]) -> Any:
     """Compute the view, or show the problem in words and keep the last valid result."""
     result = None
     try:
         result = compute()
-        store["_last_good"] = result
+        store.last_good = result
     except GridError as e:
         st.error(str(e))
     if result is None:
-        result = store.get("_last_good")
+        result = store.last_good
         if result is None:
             st.stop()
         st.caption("Showing the last valid result until the input is fixed.")
@@ -257,41 +247,41 @@ _EARLY_KEYS_JS = """<span data-cnnviz-early-keys></span>
 </script>"""
 
 
-def stepper(store: dict, n_steps: int, key: str, shortcuts: bool = True, unit: str = "Cell") -> int:
+def stepper(store: StepState, n_steps: int, key: str, shortcuts: bool = True, unit: str = "Cell") -> int:
     """First / previous / play / next / last controls (← → Home End); returns the step."""
-    store["step"] = int(np.clip(store.get("step", 0), 0, max(n_steps - 1, 0)))
+    store.step = int(np.clip(store.step, 0, max(n_steps - 1, 0)))
     bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small",
                        key="shortcut_stepper" if shortcuts else None)  # one per page: the early-keys listener's
 
     def go(to: int) -> None:
-        if to > store["step"]:
+        if to > store.step:
             from cnnviz.ui.predict import skipped
 
             skipped(store)  # moving on from an unanswered prediction counts as skipped
-        store["step"] = int(np.clip(to, 0, n_steps - 1))
-        store["playing"] = False
+        store.step = int(np.clip(to, 0, n_steps - 1))
+        store.playing = False
 
     bar.button("First", icon=":material/first_page:", key=f"{key}_first", help=f"First {unit.lower()} (Home key)",
                on_click=go, args=(0,), shortcut="Home" if shortcuts else None)
     bar.button("Back", icon=":material/chevron_left:", key=f"{key}_prev", help=f"Previous {unit.lower()} (← key)",
-               on_click=lambda: go(store["step"] - 1), shortcut="Left" if shortcuts else None)
-    playing = store.get("playing", False)
+               on_click=lambda: go(store.step - 1), shortcut="Left" if shortcuts else None)
+    playing = store.playing
     if bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
                   key=f"{key}_play", help="Play / pause (Space)", shortcut="Space" if shortcuts else None, type="primary"):
-        store["playing"] = not playing
-        if store["playing"] and store["step"] >= n_steps - 1:
-            store["step"] = 0
-        store["_last_tick"] = time.monotonic()
+        store.playing = not playing
+        if store.playing and store.step >= n_steps - 1:
+            store.step = 0
+        store.last_tick = time.monotonic()
         st.rerun()  # a full rerun re-creates the fragment with (or without) its timer
     bar.button("Next", icon=":material/chevron_right:", key=f"{key}_next", help=f"Next {unit.lower()} (→ key)",
-               on_click=lambda: go(store["step"] + 1), shortcut="Right" if shortcuts else None)
+               on_click=lambda: go(store.step + 1), shortcut="Right" if shortcuts else None)
     bar.button("Last", icon=":material/last_page:", key=f"{key}_last", help=f"Last {unit.lower()} (End key)", on_click=go,
                args=(n_steps - 1,), shortcut="End" if shortcuts else None)
     with bar.container(width=220):
-        store["speed"] = st.select_slider("Speed (per second)", [0.5, 1, 2, 4], value=store.get("speed", 1),
+        store.speed = st.select_slider("Speed (per second)", [0.5, 1, 2, 4], value=store.speed,
                                           key=f"{key}_speed", help=f"{unit}s per second while playing")
-    bar.markdown(f"**{unit} {store['step'] + 1} of {n_steps}**")
-    return store["step"]
+    bar.markdown(f"**{unit} {store.step + 1} of {n_steps}**")
+    return store.step
 
 
 SPEEDS = (0.5, 1, 2, 4)
@@ -302,7 +292,7 @@ def step_url_keys(url: str) -> tuple[str, str]:
     return url, "speed" if url == "step" else f"{url}_speed"
 
 
-def read_stepping(params: dict, store: dict, url: str = "step") -> list[str]:
+def read_stepping(params: dict, store: StepState, url: str = "step") -> list[str]:
     """A stepper's step and speed from a link (the page's own reader checks the step against its grid)."""
     from cnnviz.urlstate import choice, int_in, read_params
 
@@ -310,13 +300,13 @@ def read_stepping(params: dict, store: dict, url: str = "step") -> list[str]:
     vals, notices = read_params(params, {step_key: int_in(0, 100_000),
                                          speed_key: choice(tuple(f"{v:g}" for v in SPEEDS))})
     if step_key in vals:
-        store["step"] = vals[step_key]
+        store.step = vals[step_key]
     if speed_key in vals:
-        store["speed"] = float(vals[speed_key]) if vals[speed_key] == "0.5" else int(vals[speed_key])
+        store.speed = float(vals[speed_key]) if vals[speed_key] == "0.5" else int(vals[speed_key])
     return notices
 
 
-def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
+def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[int], None], shortcuts: bool = True,
                       unit: str = "Cell", url: str = "step", ask: Callable[[int], Question | None] | None = None,
                       size: Callable[[], Question] | None = None) -> None:
     """A stepper and the view it drives, rerun on their own (and on a timer while playing).
@@ -338,7 +328,7 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
 
     from cnnviz.ui import class_questions
 
-    every = 0.9 / store.get("speed", 1) if store.get("playing") else (
+    every = 0.9 / store.speed if store.playing else (
         class_questions.POLL_REFRESH_S if class_questions.teacher_polling(key) else None)
 
     @st.fragment(run_every=every, key=key)
@@ -349,7 +339,7 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
         if ask is not None and not current().presentation:  # projected, it is in the sidebar (one screen)
             predict.switch(key)
         i = stepper(store, n_steps, key, shortcuts, unit)
-        for k, v in ((step_key, str(i)), (speed_key, f"{store.get('speed', 1):g}")):
+        for k, v in ((step_key, str(i)), (speed_key, f"{store.speed:g}")):
             if st.query_params.get(k) != v:
                 st.query_params[k] = v
         from cnnviz.ui.classroom import publish
@@ -370,21 +360,21 @@ def stepping_fragment(store: dict, n_steps: int, key: str, body: Callable[[int],
     _fragment()
 
 
-def advance_if_playing(store: dict, n_steps: int) -> None:
+def advance_if_playing(store: StepState, n_steps: int) -> None:
     """Called at the top of a run_every fragment: one step per tick, stop at the end."""
-    if not store.get("playing"):
+    if not store.playing:
         return
     now = time.monotonic()
-    if now - store.get("_last_tick", 0) >= 0.9 / store.get("speed", 1):
-        store["_last_tick"] = now
-        if store["step"] >= n_steps - 1:
-            store["playing"] = False
+    if now - store.last_tick >= 0.9 / store.speed:
+        store.last_tick = now
+        if store.step >= n_steps - 1:
+            store.playing = False
             st.rerun()  # stop the timer
         else:
-            store["step"] += 1
+            store.step += 1
 
 
-def clicked_cell(event: Any, store: dict, key: str) -> tuple[str, int, int] | None:
+def clicked_cell(event: Any, store: PageState, key: str) -> tuple[str, int, int] | None:
     """The newly clicked (panel, row, col) from a plotly selection event, once per click."""
     try:
         points = event.selection.points if event else []
@@ -395,36 +385,12 @@ def clicked_cell(event: Any, store: dict, key: str) -> tuple[str, int, int] | No
         cd = p.get("customdata") if isinstance(p, dict) else None
         if cd and cd[0]:
             sel = (str(cd[0]), int(cd[1]), int(cd[2]))
-    if sel is None or store.get(f"_last_click_{key}") == sel:
+    if sel is None or store.last_click.get(key) == sel:
         if sel is None:
-            store.pop(f"_last_click_{key}", None)
+            store.last_click.pop(key, None)
         return None
-    store[f"_last_click_{key}"] = sel
+    store.last_click[key] = sel
     return sel
-
-
-def read_url_once(page: str, parse: Callable[[dict], list[str]]) -> None:
-    """First visit of a page in a session: apply URL parameters; show notices for bad ones."""
-    flag = f"_url_read_{page}"
-    if flag in st.session_state:
-        return
-    st.session_state[flag] = True
-    params = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    from cnnviz.ui.predict import read_link
-
-    for notice in parse(params) + read_link(params):  # predict=1: one switch for every stepper
-        st.toast(notice, icon=":material/link_off:")
-
-
-def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device", "class", "predict")) -> None:
-    """Make the URL describe the current view (only keys that changed are written)."""
-    keep = keep + tuple(st.session_state.get("_fragment_url_keys", ()))  # written by the steppers themselves
-    for k in list(st.query_params.keys()):
-        if k not in params and k not in keep:
-            del st.query_params[k]
-    for k, v in params.items():
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
 
 
 def link_in_fragment(url_key: str, widget_key: str) -> Callable[[], None]:
@@ -442,33 +408,6 @@ def clamp_widget(key: str, hi: int) -> None:
     v = st.session_state.get(key)
     if isinstance(v, int) and v > hi:
         st.session_state[key] = hi
-
-
-def link_widgets(params: dict, spec: dict[str, tuple[str, Callable[[str], Any]]]) -> list[str]:
-    """Start widgets where a link says: {url key: (widget key, parser)}; a bad value keeps the default, with a notice."""
-    from cnnviz.urlstate import read_params
-
-    vals, notices = read_params(params, {k: parse for k, (_, parse) in spec.items()})
-    for k, v in vals.items():
-        st.session_state[spec[k][0]] = v
-    return notices
-
-
-def widget_link(spec: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, str]:
-    """The link parameters of those widgets, read back from their current values."""
-    out = {}
-    for k, (key, _) in spec.items():
-        v = st.session_state.get(key)
-        if v is None:
-            continue
-        out[k] = link_text(v)
-    return out
-
-
-def link_text(v: Any) -> str:
-    """A widget's value as a link parameter: a flag 0/1, a number without trailing zeros, a list comma-separated."""
-    return ("1" if v else "0") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else \
-        ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
 
 
 def step_and_settings(caption: str) -> tuple[Any, Any]:

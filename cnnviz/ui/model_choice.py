@@ -10,10 +10,12 @@ cnnviz.networks.session_models).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
 from cnnviz.networks.network import Network, all_networks
+from cnnviz.ui.page import PageState
 
 _KEY = "_session_models"
 _ADOPTED = "_adopted_model"
@@ -34,6 +36,24 @@ def this_session() -> list[Network]:
     return list(st.session_state.get(_KEY, {}).values())
 
 
+@dataclass(kw_only=True, eq=False)
+class NetworkPageState(PageState):
+    """What every page on a real network keeps: the network, the sample photo or held-out digit, and the fit."""
+
+    model: str = "efficientnet_lite0"
+    sample: str = "Chelsea the cat"
+    digit: int = 0
+    fit: str = "own"
+    adopted_seen: str | None = None  # the network adopted last (trained or loaded) that the picker has followed
+
+    def network_link(self, net: Network, fit: str) -> dict[str, str]:
+        """The network and picture parameters of a link: a registry network (a session's own never travels), the
+        sample photo or the digit, and the fit in use when it is not the network's own."""
+        return {**({"model": net.link_name} if net.link_name else {}),
+                **({"sample": self.sample} if not net.takes_digits else {"digit": str(self.digit)}),
+                **({"fit": fit} if fit != "own" else {})}
+
+
 def network_title(net: Network) -> str:
     """How a picker names a network: ★ for this session's, a note where the weights are missing."""
     if net.is_session:
@@ -47,18 +67,18 @@ def offered(accept: Callable[[Network], bool] = lambda net: True, available_only
     return pretrained + [n for n in this_session() if accept(n)]
 
 
-def current_key(store: dict, options: list[str], default: str) -> str:
+def current_key(store: NetworkPageState, options: list[str], default: str) -> str:
     """The network a page should show: one adopted since its last visit, else its last choice, else `default`."""
     fresh = st.session_state.get(_ADOPTED)
-    if fresh and fresh in options and store.get("_adopted_seen") != fresh:
-        store["model"] = fresh
-    store["_adopted_seen"] = fresh
-    if store.get("model") not in options:
-        store["model"] = default if default in options else options[0]
-    return store["model"]
+    if fresh and fresh in options and store.adopted_seen != fresh:
+        store.model = fresh
+    store.adopted_seen = fresh
+    if store.model not in options:
+        store.model = default if default in options else options[0]
+    return store.model
 
 
-def pick_network(container, store: dict, key: str, help: str, accept: Callable[[Network], bool] = lambda net: True,
+def pick_network(container, store: NetworkPageState, key: str, help: str, accept: Callable[[Network], bool] = lambda net: True,
                  available_only: bool = False, default: str = "efficientnet_lite0") -> Network:
     """The page's model select box: starts on `current_key`, remembers the choice in `store`, returns the handle.
 
@@ -73,5 +93,5 @@ def pick_network(container, store: dict, key: str, help: str, accept: Callable[[
         st.session_state[key] = wanted
     chosen = container.selectbox("Model", options, index=options.index(wanted),
                                  format_func=titles.__getitem__, key=key, help=help)
-    store["model"] = chosen
+    store.model = chosen
     return nets[chosen]

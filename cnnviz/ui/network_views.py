@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
 import numpy as np
 import streamlit as st
 import torch
 from PIL import Image
 
 from cnnviz.caching import KeyedCache
+from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.inspect import LayerInfo
 from cnnviz.networks.network import Network
 from cnnviz.networks.preprocess import FITS
+from cnnviz.networks.specs import SPECS
 from cnnviz.present.colours import Style, legend_bar
 from cnnviz.present.figures import (
     feature_map_figure,
@@ -24,29 +29,63 @@ from cnnviz.present.overlay import draw_box, overlay
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clicked_cell
+from cnnviz.ui.model_choice import NetworkPageState
+from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, flag, number_in
+from cnnviz.urlstate import choice, flag, int_in, number_in, read_params
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
 # the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)
 ORDERS, SCALES = ("index", "mean", "max"), ("channel", "layer")
-LINK = {"overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1)),
-        "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES))}
 PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
 _pictures = KeyedCache(PICTURES_KEPT)
 
 
-def pick_fit(net: Network, store: dict, prefix: str) -> str:
+@dataclass(kw_only=True, eq=False)
+class NetworksState(NetworkPageState):
+    """The Networks page: network, picture and fit (kept across visits), the layer, channel and unit a link asks
+    for (used once, when the page first draws its pickers), and the link of the view last drawn."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = {
+        "overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1)),
+        "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES))}
+
+    name: str = "networks"
+    linked: dict[str, Any] = field(default_factory=dict)  # {"layer", "channel", "unit"} from a link, until used
+    shown: dict[str, str] = field(default_factory=dict)  # the link parameters of the view drawn
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
+                                             "layer": str, "channel": int_in(0, 4096), "unit": str,
+                                             "digit": int_in(0, 999), "fit": choice(tuple(FITS))})
+        self.update({k: v for k, v in vals.items() if k in ("model", "sample", "digit", "fit")})
+        self.linked = {k: v for k, v in vals.items() if k in ("layer", "channel", "unit")}
+        return notices
+
+    def show(self, net: Network, fit: str, layer: str, channel: int, unit: tuple[int, int]) -> None:
+        """Record the view the page drew (its link is written from it)."""
+        self.shown = {**self.network_link(net, fit), "layer": layer, "channel": str(channel), "unit": f"{unit[0]},{unit[1]}"}
+
+    def take_linked(self) -> dict[str, Any]:
+        """The linked layer, channel and unit, once (later runs keep the learner's own choices)."""
+        linked, self.linked = self.linked, {}
+        return linked
+
+    def link(self) -> dict[str, str]:
+        return dict(self.shown)
+
+
+def pick_fit(net: Network, store: NetworkPageState, prefix: str) -> str:
     """How a photo is fitted into the network's square input: its own preprocessing (default), squash or pad."""
     if net.preprocessing.grayscale:  # digits are centred on a square canvas already
         return "own"
-    fit = st.segmented_control("Fit the photo", list(FITS), default=store.get("fit", "own"), required=True,
+    fit = st.segmented_control("Fit the photo", list(FITS), default=store.fit, required=True,
                                format_func=FITS.__getitem__, key=f"{prefix}_fit",
                                help="What the network was trained with is its own preprocessing: resize the "
                                     "shorter side, then crop the centre (drawn on the photo). Squashing distorts "
                                     "shapes; padding adds borders. Compare the predictions.")
-    store["fit"] = fit or "own"
-    return store["fit"]
+    store.fit = fit or "own"
+    return store.fit
 
 
 def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty: Style, device: str,
@@ -130,7 +169,7 @@ def colour_legend(values: np.ndarray, scale: str, sty: Style) -> None:
 
 
 def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, order: np.ndarray, url: dict,
-              store: dict, sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
+              store: NetworksState, sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
     """A channel (number box, strongest first) and a unit (click on the map, or row / column boxes)."""
     ranked = [int(c) for c in order]
     wanted = int(url.get("channel", ranked[0]))

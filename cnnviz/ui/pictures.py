@@ -16,6 +16,8 @@ from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image,
 from cnnviz.networks import registry
 from cnnviz.networks.lenet import heldout_digits
 from cnnviz.networks.network import Network
+from cnnviz.ui.model_choice import NetworkPageState
+from cnnviz.ui.page import PageState
 from cnnviz.ui.settings import start
 
 
@@ -29,7 +31,7 @@ def decode_upload(f) -> tuple[np.ndarray, str] | None:
         return None
 
 
-def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = True) -> tuple[np.ndarray, str]:
+def digit_picture(net: Network, store: NetworkPageState, prefix: str, allow_upload: bool = True) -> tuple[np.ndarray, str]:
     """A held-out MNIST digit (shown dark on light, like ink on paper) or an uploaded digit photo."""
     xte, yte = heldout_digits()
     src = "Held-out MNIST digit"
@@ -45,9 +47,9 @@ def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = T
         if up is None:
             st.info("No digit photo chosen yet: drop one above. Until then, the held-out digit below is used.",
                     icon=":material/upload:")
-    store["digit"] = int(st.slider("Held-out digit number (not seen in training)", 0, len(yte) - 1,
-                                   value=int(store.get("digit", 0)), key=f"{prefix}_digit"))
-    k = store["digit"]
+    store.digit = int(st.slider("Held-out digit number (not seen in training)", 0, len(yte) - 1,
+                                value=store.digit, key=f"{prefix}_digit"))
+    k = store.digit
     accuracy = registry.lenet_accuracy() or 0
     st.caption(f"True label: **{int(yte[k])}**" + (
         " · your LeNet-5 never trained on it either" if net.is_session else
@@ -55,7 +57,7 @@ def digit_picture(net: Network, store: dict, prefix: str, allow_upload: bool = T
     return np.repeat((255 - xte[k])[..., None], 3, axis=-1), f"digit{k}"
 
 
-def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.ndarray, str]:
+def photo_picture(store: PageState, prefix: str, camera: bool = True) -> tuple[np.ndarray, str]:
     """A sample photo, an upload or (optionally) the camera; the sample while the others give nothing."""
     tabs = st.tabs(["Sample photo", "Upload"] + (["Camera"] if camera else []))
     with tabs[0]:
@@ -85,7 +87,7 @@ def photo_picture(store: dict, prefix: str, camera: bool = True) -> tuple[np.nda
     return load_sample(store["sample"]), store["sample"]
 
 
-def picture(net: Network, store: dict, prefix: str, camera: bool = True) -> tuple[np.ndarray, str]:
+def picture(net: Network, store: NetworkPageState, prefix: str, camera: bool = True) -> tuple[np.ndarray, str]:
     """The picture for `net`: digits for LeNet-5, photos for the ImageNet networks; (RGB uint8, stable id)."""
     if net.takes_digits:
         return digit_picture(net, store, prefix)

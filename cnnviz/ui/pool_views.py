@@ -1,11 +1,50 @@
-"""Pieces of the Pooling page."""
+"""The Pooling page's state (and its link) and its pieces."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
 
+from cnnviz.grids import views
 from cnnviz.grids.pool import PoolResult
 from cnnviz.grids.shapes import pool_output_formula
+from cnnviz.ui.grids import load_state, read_stepping
+from cnnviz.ui.page import PageState
+
+
+@dataclass(kw_only=True, eq=False)
+class PoolState(PageState):
+    """The Pooling page: its input (1–4 channels), window, stride, padding and mode; the Backward page's pooling
+    tab pools the same."""
+
+    name: str = "pool"
+    x: np.ndarray
+    x_base: np.ndarray
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    mode: str
+    n_c: int = 1  # the shape boxes (set from x on every run)
+    n_r: int = 0
+    n_w: int = 0
+
+    @classmethod
+    def initial(cls) -> PoolState:
+        s = views.pool_state_from_preset("lecture_4x4")
+        return cls(**s, x_base=s["x"].copy())
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        new, notices = views.pool_from_params(params, self.values_of(views.POOL_FIELDS))
+        load_state(self, new, grids=("x",))
+        return notices + read_stepping(params, self)  # the speed (the step is checked above)
+
+    def link(self) -> dict[str, str]:
+        return views.pool_to_params(self)
 
 
 def formulas(result: PoolResult) -> None:

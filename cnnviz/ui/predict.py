@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from cnnviz.grids.predict import AnswerError, Question, score_text
 from cnnviz.ui.classroom import open_question_key
+
+if TYPE_CHECKING:
+    from cnnviz.ui.page import StepState
 
 ON = "_predict"  # this session's switch (from the link, or the toggle)
 SCORE = "_predict_score"  # {"right", "checked", "skipped"}: the session's running score, kept while following
@@ -57,10 +61,10 @@ def switch(key: str) -> None:
         del st.query_params[URL_KEY]
 
 
-def skipped(store: dict) -> None:
+def skipped(store: StepState) -> None:
     """The learner moved on from a question they did not answer: counted as skipped (once)."""
-    pending = store.pop("_pending_question", None)
-    if pending and pending not in store.get("_predicted", {}):
+    pending, store.pending_question = store.pending_question, None
+    if pending and pending not in store.predicted:
         score()["skipped"] += 1
 
 
@@ -96,14 +100,14 @@ def answer_box(q: Question, form_key: str, button: str = "Check") -> tuple[bool,
             return True, None
 
 
-def ask(store: dict, key: str, questions: list[Question]) -> bool:
+def ask(store: StepState, key: str, questions: list[Question]) -> bool:
     """Each question in turn, until one is unanswered: True when every answer is revealed (the step may be shown)."""
-    done: dict[str, tuple[bool, str]] = store.setdefault("_predicted", {})
+    done = store.predicted
     for q in questions:
         if q.key in done:
             show_verdict(*done[q.key])
             continue
-        store["_pending_question"] = q.key
+        store.pending_question = q.key
         _, given = answer_box(q, _form_key(key, q))
         if given is None:
             st.caption(f"Your score: {score_text(**score())}")
@@ -121,10 +125,10 @@ def ask(store: dict, key: str, questions: list[Question]) -> bool:
     return True
 
 
-def pending(store: dict, q: Question) -> bool:
+def pending(store: StepState, q: Question) -> bool:
     """Predict mode is on and this question is not answered yet, or the teacher has put it to the class and not
     revealed it (a page then holds back what would give it away, such as the output-size formulas)."""
-    return (enabled() and q.key not in store.get("_predicted", {})) or open_question_key() == q.key
+    return (enabled() and q.key not in store.predicted) or open_question_key() == q.key
 
 
 def held_back(what: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import streamlit as st
 
@@ -9,16 +11,80 @@ from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig
 from cnnviz.grids.predict import conv_question, transposed_question, transposed_size_question
 from cnnviz.grids.shapes import transposed_output_formula
-from cnnviz.grids.transposed import TransposedResult, conv_matrix
+from cnnviz.grids.text import grid_to_url
+from cnnviz.grids.transposed import TransposedConfig, TransposedResult, conv_matrix
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_figure, retitled
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export, slide_button
-from cnnviz.ui.grids import (
-    stepping_fragment,
-)
+from cnnviz.ui.grids import load_state, read_stepping, stepping_fragment
+from cnnviz.ui.page import PageState, StepState
+from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
+
+X0 = np.array([[1.0, 2], [3, 4]])
+K0 = np.array([[1.0, 0, 1], [0, 1, 0], [1, 0, 1]])
+CAPS = {"x": (6, "input"), "k": (5, "kernel")}  # largest side of each grid
+
+
+@dataclass(kw_only=True, eq=False)
+class TransposedState(PageState):
+    """Input, kernel, stride, padding, output padding, dilation and bias; the scatter's stepper is the page's, the
+    direct convolution's is `direct`."""
+
+    name: str = "transposed"
+    x: np.ndarray = field(default_factory=X0.copy)
+    x_base: np.ndarray = field(default_factory=X0.copy)
+    k: np.ndarray = field(default_factory=K0.copy)
+    k_base: np.ndarray = field(default_factory=K0.copy)
+    x_r: int = 2  # the shape boxes (set from the grids on every run)
+    x_c: int = 2
+    k_r: int = 3
+    k_c: int = 3
+    sh: int = 2
+    sw: int = 2
+    ph: int = 0
+    pw: int = 0
+    oph: int = 0
+    opw: int = 0
+    dh: int = 1
+    dw: int = 1
+    bias: float = 0.0
+    direct: StepState = field(default_factory=lambda: StepState(name="tdirect"))
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        vals, notices = read_params(params, {"x": lambda t: decode_array(t, 2), "k": lambda t: decode_array(t, 2),
+                                             "s": pair_in(1, 4), "p": pair_in(0, 4), "op": pair_in(0, 3),
+                                             "d": pair_in(1, 3), "b": number})
+        for name, (cap, what) in CAPS.items():
+            if name in vals:
+                vals[name], cut = fit_grid(vals[name], cap, cap, what)
+                notices += [cut] if cut else []
+        notices += read_stepping(params, self) + read_stepping(params, self.direct, "direct")
+        new = self.values_of(("x", "k"))
+        if "b" in vals:
+            new["bias"] = vals["b"]
+        for key, names in (("s", ("sh", "sw")), ("p", ("ph", "pw")), ("op", ("oph", "opw")), ("d", ("dh", "dw"))):
+            if key in vals:
+                new[names[0]], new[names[1]] = vals[key]
+        new.update({k: vals[k] for k in ("x", "k") if k in vals})
+        load_state(self, new)
+        return notices
+
+    def config(self) -> TransposedConfig:
+        return TransposedConfig((self.sh, self.sw), (self.ph, self.pw), (self.oph, self.opw), (self.dh, self.dw))
+
+    def link(self) -> dict[str, str]:
+        """The view in use: the last result that computed (a wrong setting is not written into the link)."""
+        res: TransposedResult | None = self.last_good
+        if res is None:
+            return {}
+        cfg = res.config
+        return {"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]),
+                "s": f"{cfg.stride[0]},{cfg.stride[1]}", "p": f"{cfg.padding[0]},{cfg.padding[1]}",
+                "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
+                "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(res.bias[0]):g}"}
 
 
 def formulas(res: TransposedResult) -> None:
@@ -39,7 +105,7 @@ def formulas(res: TransposedResult) -> None:
                     f"canvas; padding P crops P cells from each side of it (outlined in blue).")
 
 
-def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
+def scatter_section(res: TransposedResult, store: TransposedState, sty: Style) -> None:
     """Each input cell scattering value × kernel onto the canvas, stepped, with the cropped border outlined."""
     crop_t, crop_l, crop_h, crop_w = res.crop
     crop_cells = [(r, c) for r in range(crop_t, crop_t + crop_h) for c in range(crop_l, crop_l + crop_w)]
@@ -78,7 +144,7 @@ def scatter_section(res: TransposedResult, store: dict, sty: Style) -> None:
                       size=lambda: transposed_size_question(res))
 
 
-def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
+def direct_section(res: TransposedResult, store: TransposedState, sty: Style) -> None:
     """The same canvas as a stride-1 convolution of the zero-inserted, padded input with the kernel rotated by 180°."""
     cfg = res.config
     kh, kw = res.weight.shape[2:]
@@ -102,13 +168,13 @@ def direct_section(res: TransposedResult, store: dict, sty: Style) -> None:
             st.code(ds.expression(), language=None, wrap_lines=True)
 
 
-    stepping_fragment(store["direct"], res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell",
+    stepping_fragment(store.direct, res.direct.n_steps, "tr_direct", direct_view, shortcuts=False, unit="Canvas cell",
                       url="direct", ask=lambda i: conv_question(res.direct, i, "canvas", "= canvas"))
     st.success(f"Direct convolution and scatter agree on all {res.canvas.size} canvas cells (largest difference "
                f"{fmt(float(np.max(np.abs(res.direct.output - res.canvas))))}).", icon=":material/check_circle:")
 
 
-def matrix_section(res: TransposedResult, store: dict, sty: Style) -> None:
+def matrix_section(res: TransposedResult, store: TransposedState, sty: Style) -> None:
     """Convolution as a sparse matrix M and the transposed convolution as multiplication by Mᵀ, checked."""
     cfg = res.config
     h, w = res.input.shape[1:]
@@ -124,7 +190,7 @@ def matrix_section(res: TransposedResult, store: dict, sty: Style) -> None:
                     f"(flattened: {oh * ow} numbers) to {h}×{w} ({h * w} numbers): it is the {h * w}×{oh * ow} matrix M "
                     "below, mostly zeros (sparse connectivity) with the kernel's weights repeated on every row "
                     "(parameter sharing). The transposed convolution is multiplication by Mᵀ.")
-        row = store.get("step", 0) % (h * w)
+        row = store.step % (h * w)
         cols = [(row, c) for c in range(oh * ow) if m.matrix[row, c] != 0]
         chart(grid_figure([Panel(f"M ({h * w}×{oh * ow}): row {row} = input cell "
                                            f"({row // w}, {row % w}) of the scatter", m.matrix,

@@ -2,13 +2,11 @@
 import streamlit as st
 
 from cnnviz.ui import detection_views as views
-from cnnviz.ui.detection_link import arithmetic_link, read_arithmetic
-from cnnviz.ui.grids import page_store, read_url_once, write_url
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
 
 sty = current().style
-store = page_store("detection", views.default_store)
-read_url_once("detection", lambda params: read_arithmetic(params, store))
+store = open_page(views.DetectionState)
 
 st.title("Detection arithmetic")
 st.caption("The numbers inside object detectors (R-CNN → Fast R-CNN → Faster R-CNN, YOLO / SSD), each computed "
@@ -25,4 +23,4 @@ with tabs[3]:
     views.roi_tab(store, sty)
 with tabs[4]:
     views.coding_tab(store, sty)
-write_url(arithmetic_link(store))
+publish(store)

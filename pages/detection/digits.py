@@ -1,20 +1,17 @@
 """Detecting digits: a small YOLO-style detector trained here, every grid cell's prediction, threshold and NMS."""
-import numpy as np
 import streamlit as st
 
 from cnnviz.detect import digits as D
 from cnnviz.errors import ModelUnavailable
 from cnnviz.ui import digits_views as views
 from cnnviz.ui.charts import chart
-from cnnviz.ui.detection_link import digits_link, read_digits
-from cnnviz.ui.grids import page_store, read_url_once, write_url
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import decode_upload
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
 
 sty = current().style
-store = page_store("digits", lambda: {"seed": 1})
-read_url_once("digits", lambda params: read_digits(params, store))
+store = open_page(views.DigitsState)
 
 st.title("Detecting digits")
 st.caption("A single-shot detector, YOLO-style, trained by this project on scenes of handwritten digits: the picture "
@@ -43,12 +40,11 @@ with right:
     truth = None
     if source == "generated":
         a, b = st.columns([2, 1], vertical_alignment="bottom")
-        store["seed"] = int(a.number_input("Scene number", 0, 9999, int(store["seed"]), key="dig_seed"))
+        store.seed = int(a.number_input("Scene number", 0, 9999, store.seed, key="dig_seed"))
         if b.button("New scene", icon=":material/casino:", key="dig_new"):
-            store["seed"] = int(np.random.default_rng().integers(0, 10_000))
-            st.session_state.pop("dig_seed", None)
+            store.new_scene()
             st.rerun()
-        truth = D.scenes(1, "heldout", 50_000 + store["seed"])[0]
+        truth = D.scenes(1, "heldout", 50_000 + store.seed)[0]
         gray = truth.image
     elif source == "draw":
         gray = views.drawn_scene(store, left)
@@ -58,7 +54,7 @@ with right:
         got = decode_upload(up) if up is not None else None
         if not got:
             st.info("No photo yet: showing a generated scene until you choose one.", icon=":material/upload:")
-            truth = D.scenes(1, "heldout", 50_000 + store["seed"])[0]
+            truth = D.scenes(1, "heldout", 50_000 + store.seed)[0]
             gray = truth.image
         else:
             gray = D.photo_to_scene(got[0])
@@ -77,4 +73,4 @@ with right:
                 f"**{len(dets)}**." + (f" {views.truth_summary(truth, dets)}." if truth is not None else ""))
 st.subheader("The best-scoring cells and what became of them")
 data_table(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
-write_url(digits_link(store))
+publish(store)

@@ -3,17 +3,15 @@ import streamlit as st
 
 from cnnviz.detect import real
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui.detection_link import photo_link, read_photo
-from cnnviz.ui.detection_views import anchors_section, draw_found, shared_detector
-from cnnviz.ui.grids import page_store, read_url_once, write_url
 from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.page import open_page, publish
+from cnnviz.ui.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found, shared_detector
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
 
 sty = current().style
-store = page_store("photo_detectors", lambda: {"sample": "Coffee"})
-read_url_once("photo_detectors", lambda params: read_photo(params, store))
+store = open_page(PhotoDetectorsState)
 
 st.title("Detectors on your photo")
 st.caption("Two of torchvision's detectors trained on COCO's 80 kinds of object: Faster R-CNN, two-stage (region "
@@ -29,7 +27,7 @@ if not real.cache_path(name).is_file():
     left.caption("This machine has no internet, or the file was never fetched: the Detecting digits page works "
                  "offline, and the anchors below need no weights.")
     anchors_section(name, photo, photo_id, store, sty)
-    write_url(photo_link(store))
+    publish(store)
     st.stop()
 with right:
     threshold = st.slider("Score threshold", 0.05, 0.95, step=0.05, key="pd_t", **start("pd_t", 0.5))
@@ -55,4 +53,4 @@ with right:
     data_table([{"object": f.label, "score": round(f.score, 3), "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)}
                   for f in shown], hide_index=True, width="stretch")
 anchors_section(name, photo, photo_id, store, sty)
-write_url(photo_link(store))
+publish(store)

@@ -1,46 +1,30 @@
 """Architectures layer by layer: tables, diagrams, paper variants, calculators and a comparison."""
-import math
 
-import pandas as pd
 import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.networks.paper_models import DIFFERENCES
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.architecture_views import (
+    ArchState,
     calculators,
-    calculators_link,
     comparison,
     diagram_figure,
     human,
+    layer_rows,
     mb,
-    read_calculators,
+    paper_rows,
 )
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clicked_cell, page_store, read_url_once, write_url
+from cnnviz.ui.grids import clicked_cell
 from cnnviz.ui.model_choice import this_session
 from cnnviz.ui.own_network import own_network_panel
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
-from cnnviz.urlstate import choice, int_in, read_params
 
 sty = current().style
-store = page_store("arch", lambda: {"arch": "alexnet-paper"})
-
-
-def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"arch": choice(tuple(A.ARCHS)), "size": int_in(32, 512),
-                                         "batch": int_in(1, 1024)})
-    store.update(vals)
-    if "arch" in vals and "size" in vals:  # the size box starts on the linked size
-        st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
-    if "batch" in vals:
-        st.session_state["arch_batch"] = vals["batch"]
-    return notices + read_calculators(params)
-
-
-read_url_once("architectures", _from_url)
-
+store = open_page(ArchState)
 
 st.title("Architectures")
 st.caption("Every number below is read off the real PyTorch modules: the model is built, traced and run on a dummy "
@@ -50,9 +34,9 @@ st.caption("Every number below is read off the real PyTorch modules: the model i
 archs = {**A.ARCHS, **{n.key: A.arch_of(n) for n in this_session()}}  # ★ yours too, never in links
 names = list(archs)
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
-arch = c1.selectbox("Architecture", names, index=names.index(store["arch"] if store["arch"] in archs else "alexnet-paper"),
+arch = c1.selectbox("Architecture", names, index=names.index(store.arch if store.arch in archs else "alexnet-paper"),
                     format_func=lambda n: archs[n].title, key="arch_pick")
-store["arch"] = arch
+store.arch = arch
 spec = archs[arch]
 with c1:
     own_network_panel("arch")  # a .pt2 of your own: offered (★) in the list above once opened
@@ -68,8 +52,8 @@ except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
     table = A.layer_table(spec)
-write_url({**({"arch": arch} if arch in A.ARCHS else {}), "size": str(table.input_size[1]), "batch": str(int(batch)),
-           **calculators_link()})
+store.show(arch, table.input_size[1], int(batch))
+publish(store)
 tot = table.totals(int(batch))
 m = st.columns(5)
 m[0].metric("Parameters", f"{table.params:,}", help=f"{mb(tot['parameter_bytes'])} as float32")
@@ -87,21 +71,17 @@ ev = chart(fig, on_select="rerun", selection_mode="points", key=f"arch_diagram_{
                      config={"displaylogo": False})
 click = clicked_cell(ev, store, f"arch_{arch}")
 if click:
-    store["block"] = bl[click[1]].key
-selected = store.get("block") if any(b.key == store.get("block") for b in bl) else None
+    store.block = bl[click[1]].key
+selected = store.block if any(b.key == store.block for b in bl) else None
 st.caption("Blue: convolutions · orange: pooling · pink: fully connected · grey: other. "
            + (f"Selected: **{selected}**." if selected else "No block selected: the whole table is shown."))
 
 # ---- the table ----------------------------------------------------------------------------
 rows = [r for r in table.rows if selected is None or A.block_key(r.name) == selected]
-df = pd.DataFrame([{"layer": r.name, "type": r.type, "kernel / stride / pad": r.kernel,
-                    "output (C×H×W)": "×".join(map(str, r.output_shape)), "parameters": r.params,
-                    "MACs": r.macs, "activation memory": mb(r.activation_bytes * batch),
-                    "RF (px)": "global" if not math.isfinite(r.rf) else f"{r.rf:g}", "jump": f"{r.jump:g}"}
-                   for r in rows])
+df = layer_rows(rows, int(batch))
 if selected:
     if st.button("Show the whole table", key="arch_all"):
-        store.pop("block", None)
+        store.block = None
         st.rerun()
 data_table(df, hide_index=True, width="stretch", height=min(36 * (len(df) + 1) + 4, 560),
              column_config={"parameters": st.column_config.NumberColumn(format="localized"),
@@ -126,14 +106,11 @@ if pair:
     st.subheader("The paper's network beside the one you can run")
     cols = st.columns(2)
     for col, name in zip(cols, pair):
-        t = A.layer_table(name)
+        t, rows_df = paper_rows(name)
         with col:
             st.markdown(f"**{A.ARCHS[name].title}** — input {'×'.join(map(str, t.input_size))}, "
                         f"{t.params:,} parameters, {human(t.macs)} MACs")
-            data_table(pd.DataFrame([{"layer": r.name, "type": r.type, "kernel": r.kernel,
-                                        "output": "×".join(map(str, r.output_shape)), "params": r.params}
-                                       for r in t.rows if r.params or "Pool" in r.type or "Sub" in r.type]),
-                         hide_index=True, width="stretch")
+            data_table(rows_df, hide_index=True, width="stretch")
     paper_ch, impl_ch = A.conv_channels(pair[0]), A.conv_channels(pair[1])
     key = "alexnet" if "alexnet" in pair[0] else "lenet5"
     st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES[key])

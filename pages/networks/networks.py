@@ -3,32 +3,16 @@ import streamlit as st
 
 from cnnviz.devices import device_name, resolve_device
 from cnnviz.errors import ModelUnavailable
-from cnnviz.images import SAMPLE_PHOTOS
-from cnnviz.networks.preprocess import FITS
-from cnnviz.networks.specs import SPECS
 from cnnviz.ui import network_views as views
-from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.own_weights import own_weights_panel
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import picture, weights_missing
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import choice, int_in, read_params
 
 settings = current()
 sty = settings.style
-store = page_store("networks", lambda: {"model": "efficientnet_lite0", "sample": "Chelsea the cat", "digit": 0})
-
-
-def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"model": choice(tuple(SPECS)), "sample": choice(tuple(SAMPLE_PHOTOS)),
-                                         "layer": str, "channel": int_in(0, 4096), "unit": str,
-                                         "digit": int_in(0, 999), "fit": choice(tuple(FITS))})
-    store.update({k: v for k, v in vals.items() if k in ("model", "sample", "digit", "fit")})
-    store["url"] = vals
-    return notices + link_widgets(params, views.LINK)
-
-
-read_url_once("networks", _from_url)
+store = open_page(views.NetworksState)
 
 st.title("Networks on your photo")
 st.caption("Real pretrained networks: what they predict, what every layer computes, and which pixels each unit "
@@ -57,7 +41,7 @@ x = net.preprocess(photo, fit)
 seen = views.input_and_predictions(net, photo, x, sty, device, fit)
 
 st.header("Feature maps")
-url = store.pop("url", {})
+url = store.take_linked()
 info = views.pick_layer(net, url)
 fmap, order = views.feature_maps(net, info, x, sty, device)
 
@@ -68,7 +52,5 @@ with left:
 with right:
     views.receptive_field(net, info, x, channel, unit, seen, sty, device)
 views.rf_chart(net, info, sty)
-write_url({**({"model": net.link_name} if net.link_name else {}),
-           **({"sample": store["sample"]} if not net.takes_digits else {"digit": str(store.get("digit", 0))}),
-           "layer": info.node, "channel": str(channel), "unit": f"{unit[0]},{unit[1]}",
-           **({"fit": fit} if fit != "own" else {}), **widget_link(views.LINK)})
+store.show(net, fit, info.node, channel, unit)
+publish(store)

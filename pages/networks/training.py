@@ -2,14 +2,14 @@
 import streamlit as st
 
 from cnnviz.devices import resolve_device
-from cnnviz.ui.grids import link_widgets, read_url_once, widget_link, write_url
 from cnnviz.ui.lenet_live import lenet_tab
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
-from cnnviz.ui.training_link import LINK
+from cnnviz.ui.training_views import TrainingState
 from cnnviz.ui.transfer_views import transfer_tab
 
 settings = current()
-read_url_once("training", lambda params: link_widgets(params, LINK))
+store = open_page(TrainingState)
 device, _ = resolve_device(settings.device)
 st.title("Training")
 st.caption("Train LeNet-5 on 4,000 MNIST digits and watch it learn: the loss falling, accuracy on 1,000 held-out "
@@ -20,4 +20,4 @@ with tab_lenet:
     lenet_tab(settings.style)
 with tab_transfer:
     transfer_tab(settings.style, str(device))
-write_url(widget_link(LINK))
+publish(store)

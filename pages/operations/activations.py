@@ -10,45 +10,27 @@ from cnnviz.grids.activations import (
     saturation_threshold,
 )
 from cnnviz.grids.predict import activation_question
-from cnnviz.grids.text import grid_to_csv, grid_to_url
+from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import Panel, activation_figure, answer_hidden, grid_figure
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import render_panels
+from cnnviz.ui.activation_views import LECTURE_RELU, ActState
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import slide_button
 from cnnviz.ui.grids import (
     changed,
     grid_editor,
     load_state,
-    page_store,
-    read_stepping,
-    read_url_once,
     step_and_settings,
     stepping_fragment,
     text_editor,
     widget,
-    write_url,
 )
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import choice, decode_array, fit_grid, number, read_params
 
 sty = current().style
-LECTURE_RELU = np.array([[-2, 3, -1], [4, -5, 6], [-7, 8, -9]], dtype=float)
-store = page_store("act", lambda: {"x": LECTURE_RELU.copy(), "x_base": LECTURE_RELU.copy(), "fn": "relu",
-                                   "slope": 0.1, "version": 0})
-
-
-def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"fn": choice(tuple(INFO)), "slope": number,
-                                         "x": lambda t: decode_array(t, 2)})
-    if "x" in vals:
-        vals["x"], cut = fit_grid(vals["x"], 16, 16, "grid")
-        notices += [cut] if cut else []
-    load_state(store, {**{k: store[k] for k in ("x", "fn", "slope")}, **vals}, grids=("x",))
-    return notices + read_stepping(params, store)
-
-
-read_url_once("act", _from_url)
+store = open_page(ActState)
 
 st.title("Activations")
 step_area, settings_area = step_and_settings(
@@ -58,7 +40,7 @@ with step_area:
     c1, c2, c3 = st.columns([5, 2, 3], vertical_alignment="bottom")
     changed(store, "fn", c1.segmented_control("Function", list(INFO), format_func=lambda k: INFO[k].title,
                                               required=True, key=widget(store, "fn")))
-    if store["fn"] == "leaky_relu":
+    if store.fn == "leaky_relu":
         changed(store, "slope", float(c2.number_input("Slope α", 0.0, 1.0, step=0.01, format="%g",
                                                       key=widget(store, "slope"))))
     row = c3.container(horizontal=True)
@@ -69,7 +51,7 @@ with step_area:
         load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
         st.rerun()
 
-fn, slope = store["fn"], store["slope"]
+fn, slope = store.fn, store.slope
 info = INFO[fn]
 with settings_area:
     left, right = st.columns([2, 3], gap="large")
@@ -117,4 +99,4 @@ with step_area:
         st.markdown(f"**{int((x <= 0).sum())} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
     st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv",
                        icon=":material/table:")
-write_url({"fn": fn, "x": grid_to_url(x), **({"slope": str(slope)} if fn == "leaky_relu" else {})})
+publish(store)

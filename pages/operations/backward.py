@@ -1,43 +1,19 @@
 """Backward pass: gradients of convolution, ReLU and pooling, stepped with real numbers."""
-import numpy as np
 import streamlit as st
 
 from cnnviz.errors import GridError
 from cnnviz.grids import views
 from cnnviz.present.numbers import fmt
-from cnnviz.ui.backward_views import conv_tab, pool_tab, read_link, relu_tab
-from cnnviz.ui.grids import (
-    load_state,
-    page_store,
-    read_stepping,
-    read_url_once,
-    step_and_settings,
-)
+from cnnviz.ui.backward_views import BackwardState, conv_tab, pool_tab, relu_tab
+from cnnviz.ui.conv_views import ConvState
+from cnnviz.ui.grids import step_and_settings
+from cnnviz.ui.page import open_page, publish, state_of
+from cnnviz.ui.pool_views import PoolState
 from cnnviz.ui.settings import current
-from cnnviz.urlstate import decode_array
 
 sty = current().style
-conv = page_store("conv", views.default_conv_store)
-pool = page_store("pool", views.default_pool_store)
-store = page_store("backward", lambda: {"version": 0, "scatter": {}, "gather": {}, "weight": {}, "poolstep": {}})
-for sub in ("scatter", "gather", "weight", "poolstep"):
-    store[sub].setdefault("_name", sub)
-
-
-def _from_url(params: dict) -> list[str]:
-    notices = [n for sub in ("scatter", "gather", "weight", "poolstep") for n in read_stepping(params, store[sub], sub)]
-    if any(k in params for k in ("x", "k", "preset", "mode")):
-        new, notices = views.conv_from_params(params, {k: conv[k] for k in conv if not k.startswith("_")})
-        load_state(conv, new)
-    if params.get("g"):
-        try:
-            store["g_url"] = decode_array(params["g"], 3)
-        except (GridError, ValueError) as e:
-            notices.append(f"URL parameter g ignored ({e}); using all ones.")
-    return notices + read_link(params)
-
-
-read_url_once("backward", _from_url)
+store = open_page(BackwardState)
+conv, pool = state_of(ConvState), state_of(PoolState)  # the forward pass: the Convolution and Pooling pages' own
 
 st.title("Backward pass")
 step_area, settings_area = step_and_settings(
@@ -65,16 +41,12 @@ with settings_area:
                    + f" → output {f_}×{oh}×{ow}.")
         b.page_link("pages/operations/convolution.py", label="Change it on the Convolution page", icon=":material/edit:")
 
-    # ---- upstream gradient ------------------------------------------------------------------
-    if store.get("g_shape") != fwd.output.shape:
-        g0 = store.pop("g_url", None)
-        g0 = g0 if g0 is not None and g0.shape == fwd.output.shape else np.ones(fwd.output.shape)
-        store["g_shape"] = fwd.output.shape
-        load_state(store, {"g": g0}, grids=("g",))
+    store.fit_gradient(fwd.output.shape)  # the upstream gradient
 
     tab_conv, tab_relu, tab_pool = st.tabs(["Convolution", "ReLU", "Max / average pooling"])
 
-    grad = conv_tab(tab_conv, fwd, conv, store, sty, step_area)
+    grad = conv_tab(tab_conv, fwd, store, sty, step_area)
+    publish(store)  # before the pooling tab, which stops the page when the Pooling page's settings do not compute
 
     relu_tab(tab_relu, fwd, grad, sty)
 

@@ -4,7 +4,7 @@ import streamlit as st
 from cnnviz.grids import views
 from cnnviz.grids.predict import conv_question, conv_size_question
 from cnnviz.ui.conv_views import (
-    LINK,
+    ConvState,
     conv_preset,
     grids,
     hyper_parameters,
@@ -13,33 +13,14 @@ from cnnviz.ui.conv_views import (
     shapes_and_formulas,
     step_view,
 )
-from cnnviz.ui.grids import (
-    compute_or_last_good,
-    link_widgets,
-    load_state,
-    page_store,
-    read_stepping,
-    read_url_once,
-    step_and_settings,
-    stepping_fragment,
-    widget_link,
-    write_url,
-)
+from cnnviz.ui.grids import compute_or_last_good, step_and_settings, stepping_fragment
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
 
 settings = current()
 sty = settings.style
-store = page_store("conv", views.default_conv_store)
-
-
-def _from_url(params: dict) -> list[str]:
-    new, notices = views.conv_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
-    load_state(store, new)
-    return notices + read_stepping(params, store) + link_widgets(params, LINK)
-
-
-read_url_once("conv", _from_url)
+store = open_page(ConvState)
 
 st.title("Convolution")
 step_area, settings_area = step_and_settings(
@@ -47,16 +28,16 @@ step_area, settings_area = step_and_settings(
     "Click an output cell to jump to it; click an input cell to see which outputs it feeds.")
 with settings_area:
     preset_box = kind_and_preset(store)
-    multi, one_d = store["mode"] == "multi", store["mode"] == "1d"
+    multi, one_d = store.mode == "multi", store.mode == "1d"
     grids(store)
     hyper_parameters(store)
     conv_preset(preset_box, store)  # after every setting of this run: the preset the page still is
-    if store["flip"]:
+    if store.flip:
         st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
                 "the flipped kernel actually applied.", icon=":material/flip:")
     result = compute_or_last_good(store, lambda: views.compute_conv(store))  # or keep the last good one
-    write_url({**views.conv_to_params(store), **widget_link(LINK)})
+    publish(store)
     if pending(store, conv_size_question(result)):
         held_back("The output size")
     else:

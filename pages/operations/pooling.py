@@ -12,22 +12,14 @@ from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grids as ug
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import gif_export, slide_button
-from cnnviz.ui.pool_views import formulas
+from cnnviz.ui.page import open_page, publish
+from cnnviz.ui.pool_views import PoolState, formulas
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
-store = ug.page_store("pool", views.default_pool_store)
-
-
-def _from_url(params: dict) -> list[str]:
-    new, notices = views.pool_from_params(params, {k: store[k] for k in store if not k.startswith("_")})
-    ug.load_state(store, new, grids=("x",))
-    return notices + ug.read_stepping(params, store)  # the speed (the step is checked above)
-
-
-ug.read_url_once("pool", _from_url)
+store = open_page(PoolState)
 
 st.title("Pooling")
 step_area, settings_area = ug.step_and_settings(
@@ -38,19 +30,19 @@ with settings_area:
     preset_box = c1.container()
     row = c2.container(horizontal=True)
     if row.button("Randomise", icon=":material/casino:"):
-        ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, np.shape(store["x"])).astype(float),
+        ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, store.x.shape).astype(float),
                            "step": 0}, grids=("x",))
         st.rerun()
     if row.button("Clear", icon=":material/clear_all:"):
-        ug.load_state(store, {"x": np.zeros(np.shape(store["x"])), "step": 0}, grids=("x",))
+        ug.load_state(store, {"x": np.zeros(store.x.shape), "step": 0}, grids=("x",))
         st.rerun()
 
-    x = np.asarray(store["x"])
+    x = np.asarray(store.x)
     x3 = x if x.ndim == 3 else x[None]
     col_x, col_hp = st.columns([5, 3], gap="medium")
     with col_x:
         a, b, c = st.columns(3)
-        store["n_c"], store["n_r"], store["n_w"] = x3.shape
+        store.n_c, store.n_r, store.n_w = x3.shape
         n_c = ug.whole(a, "Channels", 1, 4, store, "n_c")
         n_r = ug.whole(b, "Rows", 1, views.LIMITS["2d"]["input"], store, "n_r")
         n_w = ug.whole(c, "Columns", 1, views.LIMITS["2d"]["input"], store, "n_w")
@@ -84,7 +76,7 @@ with settings_area:
                      views.pool_state_from_preset)
 
     result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
-    ug.write_url(views.pool_to_params(store))
+    publish(store)
 
     cfg = result.config
     c_, h, w = result.input.shape
@@ -107,8 +99,8 @@ def stepping(i: int) -> None:
                             config={"displaylogo": False}, theme=None)
     click = ug.clicked_cell(event, store, "pool")
     if click and click[0] == "output":
-        store["step"] = step.channel * oh * ow + click[1] * ow + click[2]
-        store["playing"] = False
+        store.step = step.channel * oh * ow + click[1] * ow + click[2]
+        store.playing = False
         st.rerun(scope="fragment")
     where = f"output[{step.channel}][{step.out_row}, {step.out_col}]" if c_ > 1 else \
         f"output[{step.out_row}, {step.out_col}]"

@@ -3,8 +3,8 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.grids.predict import transposed_size_question
-from cnnviz.grids.text import grid_to_csv, grid_to_url
-from cnnviz.grids.transposed import TransposedConfig, conv_transpose2d
+from cnnviz.grids.text import grid_to_csv
+from cnnviz.grids.transposed import conv_transpose2d
 from cnnviz.present.figures import Panel, grid_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import (
@@ -12,48 +12,17 @@ from cnnviz.ui.grids import (
     compute_or_last_good,
     grid_editor,
     load_state,
-    page_store,
-    read_stepping,
-    read_url_once,
     step_and_settings,
     whole,
     widget,
-    write_url,
 )
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
-from cnnviz.ui.transposed_views import direct_section, formulas, matrix_section, scatter_section
-from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
+from cnnviz.ui.transposed_views import CAPS, TransposedState, direct_section, formulas, matrix_section, scatter_section
 
 sty = current().style
-X0 = np.array([[1.0, 2], [3, 4]])
-K0 = np.array([[1.0, 0, 1], [0, 1, 0], [1, 0, 1]])
-store = page_store("transposed", lambda: {"x": X0.copy(), "x_base": X0.copy(), "k": K0.copy(), "k_base": K0.copy(),
-                                          "sh": 2, "sw": 2, "ph": 0, "pw": 0, "oph": 0, "opw": 0, "dh": 1, "dw": 1,
-                                          "bias": 0.0, "version": 0, "direct": {"_name": "tdirect"}})
-
-
-def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"x": lambda t: decode_array(t, 2), "k": lambda t: decode_array(t, 2),
-                                         "s": pair_in(1, 4), "p": pair_in(0, 4), "op": pair_in(0, 3), "d": pair_in(1, 3),
-                                         "b": number})
-    for name, cap, what in (("x", 6, "input"), ("k", 5, "kernel")):
-        if name in vals:
-            vals[name], cut = fit_grid(vals[name], cap, cap, what)
-            notices += [cut] if cut else []
-    notices += read_stepping(params, store) + read_stepping(params, store["direct"], "direct")
-    new = {k: store[k] for k in ("x", "k")}
-    if "b" in vals:
-        new["bias"] = vals["b"]
-    for key, names in (("s", ("sh", "sw")), ("p", ("ph", "pw")), ("op", ("oph", "opw")), ("d", ("dh", "dw"))):
-        if key in vals:
-            new[names[0]], new[names[1]] = vals[key]
-    new.update({k: vals[k] for k in ("x", "k") if k in vals})
-    load_state(store, new)
-    return notices
-
-
-read_url_once("transposed", _from_url)
+store = open_page(TransposedState)
 
 st.title("Transposed convolution")
 step_area, settings_area = step_and_settings(
@@ -61,7 +30,8 @@ step_area, settings_area = step_and_settings(
     "up. It upsamples, as in decoders and segmentation networks.")
 with settings_area:
     col_x, col_k, col_hp = st.columns([2, 2, 3], gap="medium")
-    for col, name, label, cap in ((col_x, "x", "Input", 6), (col_k, "k", "Kernel", 5)):
+    for col, name, label in ((col_x, "x", "Input"), (col_k, "k", "Kernel")):
+        cap = CAPS[name][0]
         with col:
             a, b = st.columns(2)
             shape = store[name].shape
@@ -83,12 +53,8 @@ with settings_area:
             whole(b, f"{label} →", lo, hi, store, n2)
         changed(store, "bias", float(st.number_input("Bias", -100.0, 100.0, step=1.0, format="%g", key=widget(store, "bias"))))
 
-    cfg = TransposedConfig((store["sh"], store["sw"]), (store["ph"], store["pw"]), (store["oph"], store["opw"]),
-                           (store["dh"], store["dw"]))
-    res = compute_or_last_good(store, lambda: conv_transpose2d(store["x"], store["k"], store["bias"], cfg))
-    write_url({"x": grid_to_url(res.input[0]), "k": grid_to_url(res.weight[0, 0]), "s": f"{cfg.stride[0]},{cfg.stride[1]}",
-               "p": f"{cfg.padding[0]},{cfg.padding[1]}", "op": f"{cfg.output_padding[0]},{cfg.output_padding[1]}",
-               "d": f"{cfg.dilation[0]},{cfg.dilation[1]}", "b": f"{float(store['bias']):g}"})
+    res = compute_or_last_good(store, lambda: conv_transpose2d(store.x, store.k, store.bias, store.config()))
+    publish(store)
 
     if pending(store, transposed_size_question(res)):
         held_back("The output size")

@@ -6,25 +6,14 @@ from cnnviz.devices import device_name, resolve_device
 from cnnviz.explain import fantasy as fa
 from cnnviz.networks import inspect as ins
 from cnnviz.ui import fantasy_views as fv
-from cnnviz.ui.grids import link_widgets, page_store, read_url_once, widget_link, write_url
-from cnnviz.ui.jobs import heavy_job
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.own_network import own_network_panel
+from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current, start
-from cnnviz.urlstate import read_params
 
 settings = current()
-store = page_store("fantasy", lambda: {"results": {}})
+store = open_page(fv.FantasyState)
 MAX_GALLERY = 16
-
-
-def _from_url(params: dict) -> list[str]:
-    vals, notices = read_params(params, {"model": fv.MODEL, "layer": str})
-    store.update(vals)
-    return notices + link_widgets(params, fv.LINK)
-
-
-read_url_once("fantasy", _from_url)
 
 st.title("Fantasy images")
 st.caption("Start from noise and change the picture, step by step, so that a chosen class, channel or unit fires as "
@@ -47,13 +36,12 @@ c3.caption(f"Runs on **{device_name(device)}**" + (f" — {notice}" if notice el
 
 layers = [i for i in ins.layers(net) if i.shape[1] > 1 and i.kind in ("ReLU", "ReLU6", "add (residual)",
                                                                "concatenate (branches)", "Conv")]
-wanted_layer = store.get("layer", "_blocks.5.depthwise_act")
-default_layer = next((k for k, i in enumerate(layers) if i.node == wanted_layer), len(layers) // 2)
+default_layer = next((k for k, i in enumerate(layers) if i.node == store.layer), len(layers) // 2)
 layer = channel = unit = class_index = None
 if mode != "class":
     l1, l2, l3 = st.columns([3, 1, 1])
     info = l1.selectbox("Layer", layers, index=default_layer, format_func=lambda i: i.label, key=f"fa_layer_{model}")
-    layer = store["layer"] = info.node
+    layer = store.layer = info.node
     if mode == "gallery":
         n_gallery = int(l2.number_input("Channels", 2, MAX_GALLERY, key="fa_n", **start("fa_n", 8)))
     else:
@@ -83,35 +71,8 @@ if st.button("Dream", type="primary", icon=":material/auto_awesome:", key="fa_ru
     channels = list(range(min(n_gallery, info.shape[0]))) if mode == "gallery" else [channel]
     head = {"mode": mode, "layer": layer, "class": class_index, "node": fa.target_node(config(channels[0])),
             "class_name": net.labels[class_index] if mode == "class" else None}
-
-    def dream() -> bytes | None:
-        """Every image of this press, as a heavy job; bytes to share, or None when stopped (never shared)."""
-        with heavy_job("Gallery" if mode == "gallery" else "Fantasy image", "fa_job"):
-            live = fv.LiveProgress(len(channels))
-            results: list = []
-            for k, ch in enumerate(channels):
-                cfg = config(ch)
-
-                def keep(partial: fa.FantasyResult, done=list(results), ch=ch) -> None:  # what Stop leaves
-                    store["results"] = {**head, "items": [*done, (ch, partial, None, None)]}
-
-                report = live.reporter(k, f"channel {ch} · " if len(channels) > 1 else "", cfg.coarse_steps + cfg.steps,
-                                       keep)
-                res = fa.fantasy(cfg, device=str(device), on_step=report)
-                start = fa.activation(cfg, fa.start_noise(cfg), str(device))
-                end = fa.activation(cfg, fa.image_tensor(res.image), str(device))
-                results.append((ch, res, start, end))
-                store["results"] = {**head, "items": list(results)}
-            live.clear()
-        return fa.made_to_blob(results)
-
-    if net.is_session:  # a network of this session only: never shared
-        dream()
-    else:  # the same images for everyone who asks: made once in the class (or the hall), then shared
-        blob = fv.made_once(fv.dream_key(net.key, [config(ch) for ch in channels], str(device)), dream)
-        if blob is not None:
-            store["results"] = {**head, "items": fa.made_from_blob(blob)}
+    fv.make_images(store, net, channels, config, head, str(device))
 
 fv.show_results(store)
-write_url({**({"model": net.link_name} if net.link_name else {}), **({"layer": layer} if layer else {}),
-           **widget_link(fv.LINK)})
+store.show(net, layer)
+publish(store)

@@ -21,7 +21,7 @@ def _stopped_after_two() -> None:
     import numpy as np
     import streamlit as st
 
-    from cnnviz.ui.attribution_views import maps_as_they_come, partial_maps
+    from cnnviz.ui.attribution_views import AttrState, maps_as_they_come, partial_maps
 
     class Stopped(Exception):
         pass
@@ -31,11 +31,12 @@ def _stopped_after_two() -> None:
             raise Stopped  # what a Stop click does to a running script: it ends mid-way
         return np.ones((4, 4))
 
+    store = AttrState()
     try:
-        maps_as_they_come(["saliency", "gradcam", "occlusion"], one, ("sig",), lambda done: None)
+        maps_as_they_come(store, ["saliency", "gradcam", "occlusion"], one, ("sig",), lambda done: None)
     except Stopped:
         pass
-    st.write(f"kept: {sorted(partial_maps(('sig',)))}; other view: {sorted(partial_maps(('other',)))}")
+    st.write(f"kept: {sorted(partial_maps(store, ('sig',)))}; other view: {sorted(partial_maps(store, ('other',)))}")
 
 
 def test_a_stopped_comparison_keeps_the_maps_it_finished():
@@ -46,17 +47,17 @@ def test_a_stopped_comparison_keeps_the_maps_it_finished():
 
 def _fantasy_stopped_at_step_20() -> None:
     from cnnviz.explain import fantasy as fa
-    from cnnviz.ui.fantasy_views import LiveProgress, show_results
+    from cnnviz.ui.fantasy_views import FantasyState, LiveProgress, show_results
 
     class Stopped(Exception):
         pass
 
-    store: dict = {}
+    store = FantasyState()
     cfg = fa.FantasyConfig(layer="_blocks.2.depthwise_act", channel=1, size=64, steps=40)
     live = LiveProgress(1)
 
     def keep(partial: fa.FantasyResult) -> None:
-        store["results"] = {"mode": "channel", "layer": cfg.layer, "class": None, "node": fa.target_node(cfg),
+        store.results = {"mode": "channel", "layer": cfg.layer, "class": None, "node": fa.target_node(cfg),
                             "class_name": None, "items": [(1, partial, None, None)]}
 
     report = live.reporter(0, "", cfg.steps, keep)

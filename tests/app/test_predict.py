@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.ui.page import StepState
 from tests.app.test_pages_render import open_page
 
 pytestmark = pytest.mark.app
@@ -24,7 +25,7 @@ STEPPERS = [
 ]
 
 
-def stepper_store(at: AppTest, key: str) -> dict:
+def stepper_store(at: AppTest, key: str) -> StepState:
     """The stepper's own state, as the page registered it for following."""
     for steppers in at.session_state["_class_steppers"].values():
         for frag, store in steppers.values():
@@ -35,7 +36,7 @@ def stepper_store(at: AppTest, key: str) -> dict:
 
 def open_answer(at: AppTest, key: str) -> str:
     """The true answer of the question the stepper asks now (as the page would reveal it)."""
-    return stepper_store(at, key)["_pending_question"].split("|", 1)[1]
+    return stepper_store(at, key).pending_question.split("|", 1)[1]
 
 
 def answer(at: AppTest, key: str, text: str) -> None:

@@ -1,12 +1,15 @@
-"""What a Training link carries: LeNet-5's settings and the transfer-learning settings (never the photos)."""
+"""The Training page's state: its link carries LeNet-5's settings and the transfer-learning settings (never the
+photos); the runs themselves are the learner's own (kept while following, see cnnviz.ui.classroom.OWN)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from cnnviz.learn.training import LIMITS
 from cnnviz.learn.transfer import BACKBONES, available_backbones
 from cnnviz.learn.transfer import LIMITS as TRANSFER_LIMITS
+from cnnviz.ui.page import PageState, Parser
 from cnnviz.urlstate import choice, flag, int_in, number_in
 
 
@@ -41,3 +44,12 @@ LINK: dict[str, tuple[str, Any]] = {
     **{f"tl_k_{bb}": (f"tl_k_{bb}", int_in(1, 64)) for bb in BACKBONES},  # k blocks, per backbone
 }
 
+
+
+@dataclass(kw_only=True, eq=False)
+class TrainingState(PageState):
+    """Every setting of the page is a widget its link starts (`WIDGETS`)."""
+
+    WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = LINK
+
+    name: str = "training"
