@@ -73,6 +73,15 @@ def saturation_threshold(name: str, grad_below: float = 0.01) -> float | None:
     return float(xs[idx]) if d[idx] < grad_below else None
 
 
+def cells_without_gradient(name: str, x: np.ndarray) -> int | None:
+    """How many cells pass (almost) no gradient back: saturated ones (|x| beyond `saturation_threshold`), or for
+    ReLU those ≤ 0; None for a function that passes some gradient everywhere (Leaky ReLU, none)."""
+    thr = saturation_threshold(name)
+    if thr is not None:
+        return int((np.abs(np.asarray(x)) > thr).sum())
+    return int((np.asarray(x) <= 0).sum()) if name == "relu" else None
+
+
 def cell_arithmetic(name: str, x: float, slope: float = 0.01) -> tuple[str, str]:
     """(the value, the derivative) of one cell written out with its numbers, e.g. 'ReLU(−3) = max(0, −3) = 0'.
 

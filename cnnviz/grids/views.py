@@ -42,6 +42,15 @@ LIMITS = {"2d": {"input": 16, "kernel": 7}, "1d": {"input": 32, "kernel": 7}, "m
 MAX_EDIT_CHANNELS = 4
 
 
+def resized(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`a` cropped or zero-extended to `shape` (the same number of axes): the top-left cells kept, new cells 0."""
+    a = np.asarray(a, dtype=float)
+    out = np.zeros(shape)
+    keep = tuple(slice(0, min(p, q)) for p, q in zip(shape, a.shape, strict=True))
+    out[keep] = a[keep]
+    return out
+
+
 def conv_state_from_preset(key: str) -> dict[str, Any]:
     p = CONV_PRESETS[key]
     x = np.asarray(p.input, dtype=float)

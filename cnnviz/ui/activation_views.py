@@ -35,5 +35,11 @@ class ActState(PageState):
         load_state(self, {**self.values_of(("x", "fn", "slope")), **vals}, grids=("x",))
         return notices + read_stepping(params, self)
 
+    def new_input(self, x: np.ndarray) -> None:
+        load_state(self, {"x": x}, grids=("x",))
+
+    def randomise(self) -> None:
+        self.new_input(np.random.default_rng().normal(0, 4, (4, 5)).round(1))
+
     def link(self) -> dict[str, str]:
         return {"fn": self.fn, "x": grid_to_url(self.x), **({"slope": str(self.slope)} if self.fn == "leaky_relu" else {})}

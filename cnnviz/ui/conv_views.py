@@ -173,11 +173,7 @@ def grids(store: ConvState) -> None:
         else:
             want_x, want_k = (rows, cols), (krows, kcols)
         if want_x != x_shape or want_k != k_shape:
-            x_new = np.zeros(want_x)
-            k_new = np.zeros(want_k)
-            xs = tuple(slice(0, min(a, b)) for a, b in zip(want_x, x_shape))
-            ks = tuple(slice(0, min(a, b)) for a, b in zip(want_k, k_shape))
-            x_new[xs], k_new[ks] = np.asarray(store["x"])[xs], np.asarray(store["k"])[ks]
+            x_new, k_new = views.resized(store.x, want_x), views.resized(store.k, want_k)
             bias = store["bias"]
             if multi:
                 bias = (list(np.atleast_1d(bias)) + [0.0] * 8)[: want_k[0]]

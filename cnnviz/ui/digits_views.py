@@ -144,6 +144,14 @@ def _canvas_figure(image: np.ndarray) -> go.Figure:
     return fig
 
 
+def counts_text(cells: list[D.CellPrediction], dets: list[D.Detection], threshold: float,
+                truth: D.Scene | None) -> str:
+    """How many cells predicted a box, scored over the threshold, and survived NMS; against the truth if known."""
+    above = sum(c.score >= threshold for c in cells)
+    return (f"**{len(cells):,} cells** predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
+            f"**{len(dets)}**." + (f" {truth_summary(truth, dets)}." if truth is not None else ""))
+
+
 def drawn_scene(store: DigitsState, where) -> np.ndarray:
     """A scene the learner draws: each drag on the black canvas is one pen stroke (Undo / Clear beside it)."""
     strokes = store.strokes

@@ -46,6 +46,24 @@ class PoolState(PageState):
     def link(self) -> dict[str, str]:
         return views.pool_to_params(self)
 
+    def channels(self) -> np.ndarray:
+        """The input as channels × rows × columns (a single channel is kept as a 2-D grid)."""
+        return self.x if self.x.ndim == 3 else self.x[None]
+
+    def new_input(self, x: np.ndarray) -> None:
+        load_state(self, {"x": x, "step": 0}, grids=("x",))
+
+    def randomise(self) -> None:
+        self.new_input(np.random.default_rng().integers(0, 10, self.x.shape).astype(float))
+
+    def clear(self) -> None:
+        self.new_input(np.zeros(self.x.shape))
+
+    def resize(self, shape: tuple[int, int, int]) -> None:
+        """Channels, rows and columns as the boxes say: cells kept where they still are, new ones 0."""
+        new = views.resized(self.channels(), shape)
+        self.new_input(new if shape[0] > 1 else new[0])
+
 
 def formulas(result: PoolResult) -> None:
     """The output-size formula per axis with this configuration's numbers, and whether windows overlap."""

@@ -68,9 +68,7 @@ with left:
     st.caption("Green: final boxes (digit · score) and the cell that predicted each · orange dashed: boxes over the "
                "threshold removed by NMS · blue dotted: where the digits really are (generated scenes).")
 with right:
-    above = sum(c.score >= threshold for c in cells)
-    st.markdown(f"**{len(cells):,} cells** predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
-                f"**{len(dets)}**." + (f" {views.truth_summary(truth, dets)}." if truth is not None else ""))
+    st.markdown(views.counts_text(cells, dets, threshold, truth))
 st.subheader("The best-scoring cells and what became of them")
 data_table(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
 publish(store)

@@ -1,5 +1,4 @@
 """Activation functions on a grid, with each function, its derivative and where it saturates."""
-import numpy as np
 import streamlit as st
 
 from cnnviz.grids.activations import (
@@ -7,6 +6,7 @@ from cnnviz.grids.activations import (
     activation_derivative,
     apply_activation,
     cell_arithmetic,
+    cells_without_gradient,
     saturation_threshold,
 )
 from cnnviz.grids.predict import activation_question
@@ -20,7 +20,6 @@ from cnnviz.ui.exports import slide_button
 from cnnviz.ui.grids import (
     changed,
     grid_editor,
-    load_state,
     step_and_settings,
     stepping_fragment,
     text_editor,
@@ -45,10 +44,10 @@ with step_area:
                                                       key=widget(store, "slope"))))
     row = c3.container(horizontal=True)
     if row.button("Lecture example"):
-        load_state(store, {"x": LECTURE_RELU}, grids=("x",))
+        store.new_input(LECTURE_RELU)
         st.rerun()
     if row.button("Randomise", icon=":material/casino:"):
-        load_state(store, {"x": np.random.default_rng().normal(0, 4, (4, 5)).round(1)}, grids=("x",))
+        store.randomise()
         st.rerun()
 
 fn, slope = store.fn, store.slope
@@ -62,7 +61,7 @@ with settings_area:
     with right:
         st.markdown(f"**{info.title}(x) = {info.formula}** · derivative: "
                     + info.derivative.replace("α", f"α = {fmt(slope)}" if fn == "leaky_relu" else "α"))
-        chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(np.abs(x).max()) + 1), points=x),
+        chart(activation_figure(fn, sty, slope, x_range=max(6.0, float(abs(x).max()) + 1), points=x),
               config={"displaylogo": False}, key="act_curve")
         thr = saturation_threshold(fn)
         st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
@@ -91,12 +90,12 @@ def cell_view(i: int) -> None:
 
 with step_area:
     stepping_fragment(store, x.size, "act", cell_view, ask=lambda i: activation_question(fn, info.title, x, i, slope))
+    blocked = cells_without_gradient(fn, x)
     if thr is not None:
-        n_sat = int((np.abs(x) > thr).sum())
-        st.markdown(f"**{n_sat} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows "
+        st.markdown(f"**{blocked} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows "
                     "back through them.")
-    elif fn == "relu":
-        st.markdown(f"**{int((x <= 0).sum())} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
+    elif blocked is not None:
+        st.markdown(f"**{blocked} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
     st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv",
                        icon=":material/table:")
 publish(store)

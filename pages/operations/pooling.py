@@ -1,5 +1,4 @@
 """Pooling: max / average / sum / L2 with independent window and stride, stepped cell by cell."""
-import numpy as np
 import streamlit as st
 
 from cnnviz.grids import views
@@ -30,15 +29,13 @@ with settings_area:
     preset_box = c1.container()
     row = c2.container(horizontal=True)
     if row.button("Randomise", icon=":material/casino:"):
-        ug.load_state(store, {"x": np.random.default_rng().integers(0, 10, store.x.shape).astype(float),
-                           "step": 0}, grids=("x",))
+        store.randomise()
         st.rerun()
     if row.button("Clear", icon=":material/clear_all:"):
-        ug.load_state(store, {"x": np.zeros(store.x.shape), "step": 0}, grids=("x",))
+        store.clear()
         st.rerun()
 
-    x = np.asarray(store.x)
-    x3 = x if x.ndim == 3 else x[None]
+    x, x3 = store.x, store.channels()
     col_x, col_hp = st.columns([5, 3], gap="medium")
     with col_x:
         a, b, c = st.columns(3)
@@ -47,10 +44,7 @@ with settings_area:
         n_r = ug.whole(b, "Rows", 1, views.LIMITS["2d"]["input"], store, "n_r")
         n_w = ug.whole(c, "Columns", 1, views.LIMITS["2d"]["input"], store, "n_w")
         if (n_c, n_r, n_w) != x3.shape:
-            new = np.zeros((n_c, n_r, n_w))
-            sl = tuple(slice(0, min(p, q)) for p, q in zip((n_c, n_r, n_w), x3.shape))
-            new[sl] = x3[sl]
-            ug.load_state(store, {"x": new if n_c > 1 else new[0], "step": 0}, grids=("x",))
+            store.resize((n_c, n_r, n_w))
             st.rerun()
         if x.ndim == 3:
             for ch, tab in enumerate(st.tabs([f"channel {k}" for k in range(x.shape[0])])):

@@ -1,10 +1,10 @@
 """Transposed convolution: each input cell scatters a scaled kernel; its direct-convolution twin; the matrix."""
-import numpy as np
 import streamlit as st
 
 from cnnviz.grids.predict import transposed_size_question
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.grids.transposed import conv_transpose2d
+from cnnviz.grids.views import resized
 from cnnviz.present.figures import Panel, grid_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import (
@@ -39,9 +39,7 @@ with settings_area:
             r = whole(a, f"{label} rows", 1, cap, store, f"{name}_r")
             c = whole(b, f"{label} cols", 1, cap, store, f"{name}_c")
             if (r, c) != shape:
-                new = np.zeros((r, c))
-                new[: min(r, shape[0]), : min(c, shape[1])] = store[name][: min(r, shape[0]), : min(c, shape[1])]
-                load_state(store, {name: new})
+                load_state(store, {name: resized(store[name], (r, c))})
                 st.rerun()
             st.markdown(f"**{label}**")
             grid_editor(store, name, label.lower())
