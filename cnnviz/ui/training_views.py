@@ -3,7 +3,7 @@ photos); the runs themselves are the learner's own (kept while following, see cn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cnnviz.learn.training import LIMITS
@@ -48,8 +48,15 @@ LINK: dict[str, tuple[str, Any]] = {
 
 @dataclass(kw_only=True, eq=False)
 class TrainingState(PageState):
-    """Every setting of the page is a widget its link starts (`WIDGETS`)."""
+    """Every setting of the page is a widget its link starts (`WIDGETS`); the transfer tab keeps the photos decoded,
+    the backbone features computed, and the last run's results as shown (the runs themselves are the learner's own,
+    outside the page state: following a teacher replaces this state and leaves them running)."""
 
     WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = LINK
 
     name: str = "training"
+    photos: dict[str, Any] = field(default_factory=dict)  # upload id → decoded photo
+    features: dict[Any, Any] = field(default_factory=dict)  # backbone features of the photos, shared by runs
+    shown_run: Any = None  # the transfer run whose results are below
+    notice: str | None = None  # how that run ended, when it stopped early
+    results: dict[str, Any] | None = None

@@ -20,9 +20,10 @@ from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
+from cnnviz.ui.training_views import TrainingState
 
 
-def transfer_tab(sty: Style, device: str) -> None:
+def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
     """Transfer learning on the learner's photos (or the demo set) with three strategies compared."""
     backbones = T.available_backbones()
     b1, b2 = st.columns([2, 3], vertical_alignment="bottom")
@@ -46,7 +47,7 @@ def transfer_tab(sty: Style, device: str) -> None:
     else:
         n_classes = st.number_input("Classes", *T.LIMITS["classes"], key="tl_nclasses", **start("tl_nclasses", 2))
         images, labels, names, problems = [], [], [], []
-        decoded: dict = st.session_state.setdefault("_tl_photos", {})  # decoded once per upload, this session
+        decoded = store.photos  # decoded once per upload, this session
         present = set()
         cols = st.columns(min(int(n_classes), 4))
         for c in range(int(n_classes)):
@@ -90,7 +91,7 @@ def transfer_tab(sty: Style, device: str) -> None:
             owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
             st.session_state["_tl_run"] = tl_run = T.TransferRun(
                 ds, order, k=int(k), epochs=int(epochs), lr=float(lr), name=bb, device=str(device),
-                feature_cache=st.session_state.setdefault("_tl_features", {})).start(owner)
+                feature_cache=store.features).start(owner)
             tl_busy = True
         except CnnvizError as e:
             st.error(str(e))
@@ -98,18 +99,18 @@ def transfer_tab(sty: Style, device: str) -> None:
     def _finish(r: T.TransferRun) -> None:
         """A run has ended: keep its results (and the held-out photos judged by the first strategy)."""
         snap = r.snapshot()
-        st.session_state["_tl_from"] = r
-        st.session_state["_tl_notice"] = (snap.error and f"Training stopped: {snap.error}") or (
+        store.shown_run = r
+        store.notice = (snap.error and f"Training stopped: {snap.error}") or (
             snap.stopped and f"Stopped after {snap.seconds:.0f} s; finished strategies are kept.") or None
         main = r.strategies[0]
         if main not in snap.results:
-            st.session_state.pop("_tl", None)  # an earlier run's results must not pass for this one's
+            store.results = None  # an earlier run's results must not pass for this one's
             return
         held = [r.ds.images[i] for i in r.test_idx]
         probs = snap.results[main].predict(held, device=str(device))
         gallery = [(resize_max(im, 160), r.ds.labels[i], int(p.argmax()), float(p.max()))
                    for im, i, p in zip(held, r.test_idx, probs)]
-        st.session_state["_tl"] = {"results": snap.results, "main": main, "n_train": len(r.train_idx),
+        store.results = {"results": snap.results, "main": main, "n_train": len(r.train_idx),
                                    "n_test": len(r.test_idx), "backbone": snap.results[main].backbone,
                                    "heldout": gallery}
 
@@ -119,7 +120,7 @@ def transfer_tab(sty: Style, device: str) -> None:
         if r is None:
             return
         if not r.running:
-            if st.session_state.get("_tl_from") is not r:
+            if store.shown_run is not r:
                 _finish(r)
                 st.rerun()  # draws the results and stops this fragment's timer
             return
@@ -139,9 +140,9 @@ def transfer_tab(sty: Style, device: str) -> None:
 
     with st.container():  # its own block: the live fragment above changes its element count
         transfer_live()
-    if st.session_state.get("_tl_notice") and not tl_busy:
-        st.warning(st.session_state["_tl_notice"], icon=":material/info:")
-    tl = st.session_state.get("_tl") if not tl_busy else None
+    if store.notice and not tl_busy:
+        st.warning(store.notice, icon=":material/info:")
+    tl = store.results if not tl_busy else None
     if tl:
         results, main = tl["results"], tl["main"]
         st.markdown(f"**Split:** {tl['n_train']} training images, {tl['n_test']} held out. An epoch is one pass over "

@@ -19,5 +19,5 @@ tab_lenet, tab_transfer = st.tabs(["LeNet-5, live", "Transfer learning on your p
 with tab_lenet:
     lenet_tab(settings.style)
 with tab_transfer:
-    transfer_tab(settings.style, str(device))
+    transfer_tab(store, settings.style, str(device))
 publish(store)

@@ -284,7 +284,7 @@ def test_a_transfer_classifier_is_downloaded_loaded_back_and_used_on_the_network
     at.button(key="tl_train").click().run(timeout=120)
     at.session_state["_tl_run"].join(300)  # trains beside the page
     at.run()
-    clf = at.session_state["_tl"]["results"]["head"].classifier
+    clf = at.session_state["_page_training"].results["results"]["head"].classifier
     at.button(key="tl_use").click().run()
     assert not at.exception and any("3-class classifier" in s.value for s in at.success)
     at.switch_page("pages/networks/networks.py").run(timeout=60)
@@ -309,7 +309,7 @@ def test_transfer_learning_on_the_demo_set_compares_strategies():
     at.run()
     assert not at.exception
     assert any("Split:" in m.value for m in at.markdown)
-    assert len(at.session_state["_tl"]["results"]) == 3
+    assert len(at.session_state["_page_training"].results["results"]) == 3
 
 
 def test_detection_page_steps_nms_and_roi_bins_and_keeps_the_last_good_input():
