@@ -161,8 +161,8 @@ def grid_editor(store: PageState, name: str, label: str, index: tuple = (), help
         store[name] = arr
     if problems:
         more = f" (and {len(problems) - 1} more cells)" if len(problems) > 1 else ""
-        store.put_back[editor] = (f"{label[:1].upper()}{label[1:]}, {problems[0]}{more}. Type a number like 3, -0.5, "
-                                       "1e3 or 1,5.")
+        store.put_back[editor] = (f"{label[:1].upper()}{label[1:]}, {problems[0]}{more}. Type a number like 3, "
+                                  "-0.5, 1e3 or 1,5.")
         restart_editors(store)
         st.rerun()
     return arr
