@@ -31,6 +31,8 @@ class StepState(Mapping[str, Any]):
     second, silent copy of a value.
     """
 
+    _field_names: ClassVar[frozenset[str] | None] = None
+
     name: str = ""
     version: int = 0  # bumped when the state is replaced as a whole: widgets and editors restart from it
     step: int = 0
@@ -50,7 +52,12 @@ class StepState(Mapping[str, Any]):
 
     @classmethod
     def field_names(cls) -> frozenset[str]:
-        return frozenset(f.name for f in dataclasses.fields(cls))
+        """The class's field names, worked out once per class (helpers ask on every widget of every run)."""
+        names = cls.__dict__.get("_field_names")
+        if names is None:
+            names = frozenset(f.name for f in dataclasses.fields(cls))
+            cls._field_names = names
+        return names
 
     def __getitem__(self, key: str) -> Any:
         self._check(key)
@@ -64,10 +71,10 @@ class StepState(Mapping[str, Any]):
         return isinstance(key, str) and key in self.field_names()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(f.name for f in dataclasses.fields(self))
+        return iter(self.field_names())
 
     def __len__(self) -> int:
-        return len(dataclasses.fields(self))
+        return len(self.field_names())
 
     def get(self, key: str, default: Any = None) -> Any:
         self._check(key)
