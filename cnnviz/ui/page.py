@@ -26,9 +26,9 @@ S = TypeVar("S", bound="PageState")
 class StepState(Mapping[str, Any]):
     """What one ← → stepper keeps: its step, playback, the clicks it acted on and the predictions made at it.
 
-    Generic widget helpers and the engine's view functions reach fields by name (`state["step"]`: a read-only
-    mapping of the fields); a name that is not a field is an error, never a new key, so a typo cannot start a
-    second, silent copy of a value.
+    Generic widget helpers and the engine's view functions reach fields by name (`state["step"]`: the state is a
+    mapping of its fields, each settable by name); a name that is not a field is an error, never a new key, so a
+    typo cannot start a second, silent copy of a value.
     """
 
     _field_names: ClassVar[frozenset[str] | None] = None
