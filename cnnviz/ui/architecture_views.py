@@ -66,6 +66,9 @@ CALCULATORS = {**{f"inc_{u}": (f"inc_{lbl}", int_in(1, 2048), v) for lbl, v, u i
                **{f"fc_{u}": (f"fc_{lbl}", int_in(1, 4096), v) for lbl, v, u in _FC}}
 
 
+CALCULATOR_WIDGETS = {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()}  # link key → (widget, parser)
+
+
 @dataclass(kw_only=True, eq=False)
 class ArchState(PageState):
     """The architecture chosen, the diagram block selected, and the link of the view drawn (input size and batch
@@ -84,13 +87,13 @@ class ArchState(PageState):
             st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
         if "batch" in vals:
             st.session_state["arch_batch"] = vals["batch"]
-        return notices + link_widgets(params, {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+        return notices + link_widgets(params, CALCULATOR_WIDGETS)
 
     def show(self, arch: str, size: int, batch: int) -> None:
         self.shown = {**({"arch": arch} if arch in A.ARCHS else {}), "size": str(size), "batch": str(batch)}
 
     def link(self) -> dict[str, str]:
-        now = widget_link({k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()})
+        now = widget_link(CALCULATOR_WIDGETS)
         return {**self.shown, **{k: v for k, v in now.items() if v != str(CALCULATORS[k][2])}}
 
 
