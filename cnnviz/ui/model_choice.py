@@ -82,16 +82,25 @@ def pick_network(container, store: NetworkPageState, key: str, help: str, accept
                  available_only: bool = False, default: str = "efficientnet_lite0") -> Network:
     """The page's model select box: starts on `current_key`, remembers the choice in `store`, returns the handle.
 
-    Titles are worked out here, in the script run: a format function reading session state
-    would be called outside it (AppTest formats options after the run).
+    The learner's pick reaches `store` through the box's callback, which Streamlit runs before the script, so the
+    script only moves the box when the page's choice changed elsewhere (a link, the teacher, a network adopted
+    since the last run) — never back over a pick. Titles are worked out here, in the script run: a format function
+    reading session state would be called outside it (AppTest formats options after the run).
     """
     nets = {n.key: n for n in offered(accept, available_only)}
     options = list(nets)
     titles = {k: network_title(n) for k, n in nets.items()}
     wanted = current_key(store, options, default)
-    if st.session_state.get(key, wanted) != wanted:  # a network adopted since the last run: the box follows it
+    if st.session_state.get(key) != wanted:
         st.session_state[key] = wanted
-    chosen = container.selectbox("Model", options, index=options.index(wanted),
-                                 format_func=titles.__getitem__, key=key, help=help)
-    store.model = chosen
-    return nets[chosen]
+    container.selectbox("Model", options, format_func=titles.__getitem__, key=key, help=help,
+                        on_change=_take_pick, args=(type(store), key))
+    return nets[store.model]
+
+
+def _take_pick(cls: type[NetworkPageState], key: str) -> None:
+    """The box's callback: the learner's pick becomes the page's choice (the state looked up now: following the
+    teacher may have replaced the one the box was drawn with)."""
+    from cnnviz.ui.page import state_of
+
+    state_of(cls).model = st.session_state[key]
