@@ -82,6 +82,51 @@ def cmd_transfer(args) -> None:
           + (f"; saved {args.out}" if args.out else ""))
 
 
+def cmd_deep(args) -> None:
+    """The Going deep page's engine: the network at initialisation, then trained (and lesioned) in the foreground."""
+    from cnnviz.learn import depth
+
+    cfg = depth.DepthConfig(depth=args.depth, width=args.width, activation=args.activation, init=args.init,
+                            norm=args.norm, skip=args.skip, stride_at=args.stride_at, clip=args.clip,
+                            optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, batch_size=args.batch_size,
+                            epochs=args.epochs, seed=args.seed).check()
+    init = depth.at_init(cfg)
+    if not args.json:
+        print(f"{cfg.label()}\nat initialisation: {init.sentence()}", flush=True)
+    result, _ = depth.train_run(cfg, lesion=args.lesion)
+    out = {"config": result.config, "grad_norms_at_init": init.grad_norms, "activation_stats_at_init": init.stats,
+           "history": result.history, "evals": result.evals, "heldout_accuracy": result.heldout_accuracy,
+           "train_accuracy": result.train_accuracy, "nan_at_step": result.nan_at_step,
+           "seconds": round(result.seconds, 2), **({"lesion": result.lesion} if args.lesion else {})}
+    if args.json:
+        print(json.dumps(out))
+        return
+    if result.message():
+        print(result.message())
+    else:
+        print(f"held-out accuracy {100 * (result.heldout_accuracy or 0):.1f} %, training accuracy "
+              f"{100 * (result.train_accuracy or 0):.1f} % in {result.seconds:.1f} s")
+    for k, acc in enumerate(result.lesion or [], start=1):
+        print(f"block {k:3d} deleted: " + ("— (a plain block that changes the size has no identity)" if acc is None
+                                           else f"{100 * acc:.1f} %"))
+
+
+def _register_deep(sub) -> None:
+    from cnnviz.learn.depth import CHOICES, DepthConfig
+
+    d = DepthConfig()
+    p = sub.add_parser("deep", help="the Going deep lab: a CNN of 1–100 blocks on the digits, its gradients at "
+                                    "initialisation and while training (defaults: the residual + batch-norm preset)")
+    for name, kind in (("depth", int), ("width", int), ("stride-at", int), ("clip", float), ("lr", float),
+                       ("batch-size", int), ("epochs", int), ("seed", int)):
+        p.add_argument(f"--{name}", type=kind, default=getattr(d, name.replace("-", "_")))
+    for name in ("activation", "init", "norm", "skip", "optimizer", "schedule"):
+        p.add_argument(f"--{name}", default=getattr(d, name), choices=CHOICES[name])
+    p.add_argument("--lesion", action="store_true", help="after training, delete each block in turn (its identity "
+                                                          "path kept) and measure the held-out accuracy")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_deep)
+
 
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
@@ -116,3 +161,4 @@ def register(sub) -> None:
     p.add_argument("--out", default=None, help="save the trained classifier (what changed + class names) here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transfer)
+    _register_deep(sub)

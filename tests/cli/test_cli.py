@@ -225,3 +225,17 @@ def test_rf_and_layers_need_only_the_architecture(command, model, tmp_path):
     assert rows[0]["name"] == "features.0"
     if command == "rf" and model == "vgg16":
         assert {"name": "features.30", "rf": 212.0, "jump": 32.0, "start": 15.5} in rows  # pool5: 212 px, jump 32
+
+
+def test_cli_deep_trains_the_asked_network_and_answers_in_json():
+    out = run("deep", "--depth", "3", "--width", "8", "--epochs", "1", "--batch-size", "256", "--lesion", "--json")
+    data = json.loads(out.stdout)
+    assert len(data["grad_norms_at_init"]) == 3 and len(data["activation_stats_at_init"]) == 3
+    assert set(data["activation_stats_at_init"][0]) == {"mean", "std", "saturated", "dead"}
+    assert data["history"][0]["step"] == 1 and len(data["history"][0]["grad_norms"]) == 3
+    assert 0 <= data["heldout_accuracy"] <= 1 and data["nan_at_step"] is None and len(data["lesion"]) == 3
+
+
+def test_cli_deep_refuses_settings_out_of_range_in_words():
+    out = run("deep", "--depth", "0", check=False)
+    assert out.returncode == 2 and "depth must be 1–100" in out.stderr
