@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -516,6 +517,9 @@ def train_shared(cfg: DepthConfig, stopping=lambda: False, lock: Any = None, res
     return shared
 
 
+_SERIALS = itertools.count(1)
+
+
 class DepthRuns:
     """Runs of several settings one after another in a background thread (a preset compares up to four), each
     reported as it trains."""
@@ -524,6 +528,7 @@ class DepthRuns:
         from cnnviz.learn.background_run import BackgroundRun
 
         self.configs, self.lesion = tuple(c.check() for c in configs), lesion
+        self.serial = next(_SERIALS)  # tells runs apart for the page (an id() can come back after a run is freed)
         self.results = [DepthResult(asdict(c), math.ceil(len(digits()[1]) / c.batch_size)) for c in self.configs]
         runs = self
 

@@ -26,8 +26,9 @@ class Step:
     epoch: int  # 0-based
     batch: int  # 1-based within the epoch
     batches: int  # per epoch
-    loss: float
+    loss: float  # the batch's mean loss
     grad_norm: float  # the global gradient norm before any clipping
+    size: int  # examples in the batch (the last of an epoch may be smaller)
 
     @property
     def epochs_done(self) -> float:
@@ -54,6 +55,23 @@ class Schedule:
         if self.kind == "one-cycle":
             return torch.optim.lr_scheduler.OneCycleLR(opt, [g["lr"] for g in opt.param_groups], total_steps=total_steps)
         return None
+
+
+class LossWindow:
+    """The mean training loss of the batches since the last time it was read: every point of a loss curve then
+    averages the same kind of window, whatever the point's place in its epoch."""
+
+    def __init__(self) -> None:
+        self._sum, self._n = 0.0, 0
+
+    def add(self, step: Step) -> None:
+        self._sum += step.loss * step.size
+        self._n += step.size
+
+    def take(self) -> float:
+        mean = self._sum / self._n if self._n else math.nan
+        self._sum, self._n = 0.0, 0
+        return mean
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
@@ -95,7 +113,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.O
                 if clip > 0:
                     torch.nn.utils.clip_grads_with_norm_(params, clip, total)
                 norm = float(total)
-                step = Step(index, epoch, b + 1, batches, loss.item(), norm)
+                step = Step(index, epoch, b + 1, batches, loss.item(), norm, len(idx))
                 if after_backward:
                     after_backward(step)
                 opt.step()

@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.learn import loop
 from cnnviz.learn.background_run import BackgroundRun
 from cnnviz.learn.seeding import GeneratorDropout, init_parameters
 from cnnviz.networks import lenet
-from cnnviz.networks.tracing import running, runs_networks
+from cnnviz.networks.tracing import runs_networks
 
 LIMITS: dict[str, Any] = {"epochs": 30, "batch_size": (8, 512), "lr": (1e-5, 1.0)}
 
@@ -78,7 +78,7 @@ def expected_seconds(config: TrainConfig) -> float | None:
 @dataclass
 class Snapshot:
     epoch: float
-    history: list[dict]  # per half epoch: epoch, loss, train_acc, heldout_acc
+    history: list[dict]  # per half epoch: epoch, loss (mean of the batches since the previous point), train_acc, heldout_acc
     grad_norms: dict[str, float]
     filters: np.ndarray  # [6,5,5] first-layer kernels
     digit_maps: np.ndarray  # [6,28,28] C1 feature maps of one held-out digit
@@ -110,6 +110,9 @@ class LeNetRun(BackgroundRun):
         self.xtr, self.xte = lenet.to_tensor(xtr), lenet.to_tensor(xte)
         self.ytr, self.yte = torch.tensor(ytr), torch.tensor(yte)
         self.digit = self.xte[:1]
+        self._history: list[dict] = []  # per half epoch: epoch, loss (mean since the previous point), accuracies
+        self._norms: dict[str, float] = {}
+        self._window = loop.LossWindow()
         self._snapshot = self._make_snapshot(0.0, [], {}, False)
 
     def snapshot(self) -> Snapshot:
@@ -126,51 +129,40 @@ class LeNetRun(BackgroundRun):
     def _run(self) -> None:
         cfg = self.config
         try:
-            opt = (torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-                   if cfg.optimizer == "adam" else
-                   torch.optim.SGD(self.model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay))
-            gen = self.gen
-            history: list[dict] = []
-            n = len(self.ytr)
-            batches = range(0, n, cfg.batch_size)
-            total_steps = cfg.epochs * len(batches)
-            sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, total_steps) if cfg.schedule == "cosine"
-                     else None)
-            report_at = {max(1, len(batches) // 2), len(batches)}  # twice an epoch
-            for epoch in range(cfg.epochs):
-                perm = torch.randperm(n, generator=gen)
-                loss_sum, seen = 0.0, 0
-                for b, i in enumerate(batches, start=1):
-                    if self.stopping():
-                        with self._lock:
-                            self._snapshot = self._make_snapshot(epoch + b / len(batches), history, {}, True, True)
-                        return
-                    idx = perm[i : i + cfg.batch_size]
-                    with running():  # batch by batch: a trace elsewhere never meets this run
-                        xb = lenet.shift(self.xtr[idx], gen) if cfg.augment else self.xtr[idx]
-                        self.model.train()
-                        opt.zero_grad()
-                        loss = F.cross_entropy(self.model(xb), self.ytr[idx])
-                        loss.backward()
-                        norms = {name: float(p.grad.norm()) for name, p in self.model.named_parameters()
-                                 if name.endswith("weight") and p.grad is not None}
-                        opt.step()
-                        if sched is not None:
-                            sched.step()
-                    loss_sum += loss.item() * len(idx)
-                    seen += len(idx)
-                    if b in report_at:
-                        history.append({"epoch": epoch + b / len(batches), "loss": loss_sum / seen,
-                                        "train_acc": lenet.accuracy(self.model, self.xtr[:1000], self.ytr[:1000]),
-                                        "heldout_acc": lenet.accuracy(self.model, self.xte, self.yte)})
-                        with self._lock:
-                            self._snapshot = self._make_snapshot(epoch + b / len(batches), history, norms, False)
+            end = loop.train(self.model, self.xtr, self.ytr,
+                             loop.make_optimizer(cfg.optimizer, self.model.parameters(), cfg.lr, cfg.weight_decay),
+                             epochs=cfg.epochs, batch_size=cfg.batch_size, gen=self.gen,
+                             schedule=loop.Schedule(cfg.schedule), stopping=self.stopping,
+                             augment=(lambda xb: lenet.shift(xb, self.gen)) if cfg.augment else None,
+                             after_backward=self._record_gradients, after_step=self._report)
             with self._lock:
-                self._snapshot = self._make_snapshot(float(cfg.epochs), history, norms, True)
-            _record_epoch_time(self.seconds / cfg.epochs, cfg.batch_size)
+                last = self._snapshot
+                if end.nan_at_step is not None:
+                    error = f"the {end.nan_in} became NaN or infinite at step {end.nan_at_step}: try a smaller learning rate"
+                    self._snapshot = self._make_snapshot(last.epoch, self._history, {}, True, False, error)
+                    return
+                epoch = last.epoch if end.stopped else float(cfg.epochs)
+                self._snapshot = self._make_snapshot(epoch, self._history, self._norms, True, end.stopped)
+            if not end.stopped:
+                _record_epoch_time(self.seconds / cfg.epochs, cfg.batch_size)
         except Exception as e:  # noqa: BLE001 - reported to the page, never a traceback
             with self._lock:
                 self._snapshot = self._make_snapshot(0.0, [], {}, True, False, f"{e.__class__.__name__}: {e}")
+
+    def _record_gradients(self, step: loop.Step) -> None:
+        self._window.add(step)
+        self._norms = {name: float(p.grad.norm()) for name, p in self.model.named_parameters()
+                       if name.endswith("weight") and p.grad is not None}
+
+    def _report(self, step: loop.Step) -> None:
+        """Twice an epoch: the loss of the batches since the previous point, and both accuracies."""
+        if step.batch not in {max(1, step.batches // 2), step.batches}:
+            return
+        self._history.append({"epoch": step.epochs_done, "loss": self._window.take(),
+                              "train_acc": lenet.accuracy(self.model, self.xtr[:1000], self.ytr[:1000]),
+                              "heldout_acc": lenet.accuracy(self.model, self.xte, self.yte)})
+        with self._lock:
+            self._snapshot = self._make_snapshot(step.epochs_done, self._history, self._norms, False)
 
     def _clean_copy(self) -> nn.Module:
         """The trained weights in a plain LeNet5 (nn.Dropout, no generator attached)."""

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz.networks.tracing import running, runs_networks
+from cnnviz.learn import loop
+from cnnviz.networks.tracing import runs_networks
 
 SPLIT_SEED = 0
 N_TRAIN = 4000
@@ -116,24 +117,14 @@ def train_lenet(epochs: int = 12, lr: float = 1e-3, optimizer: str = "adam", see
     xtr, xte = to_tensor(digits_tr), to_tensor(digits_te)
     ytr, yte = torch.tensor(labels_tr), torch.tensor(labels_te)
     model = LeNet5()
-    opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
-           torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))
     report = TrainReport(epochs, lr, optimizer, seed)
+    opt = loop.make_optimizer(optimizer, model.parameters(), lr, weight_decay)
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
-        model.train()
-        perm = torch.randperm(len(ytr), generator=gen)
-        total = 0.0
-        for i in range(0, len(ytr), batch_size):
-            idx = perm[i : i + batch_size]
-            with running():
-                xb = shift(xtr[idx], gen) if augment else xtr[idx]
-                opt.zero_grad()
-                loss = F.cross_entropy(model(xb), ytr[idx])
-                loss.backward()
-                opt.step()
-            total += loss.item() * len(idx)
-        row = {"epoch": epoch, "loss": total / len(ytr), "train_acc": accuracy(model, xtr, ytr),
+        window = loop.LossWindow()
+        loop.train(model, xtr, ytr, opt, epochs=1, batch_size=batch_size, gen=gen,
+                   augment=(lambda xb: shift(xb, gen)) if augment else None, after_backward=window.add)
+        row = {"epoch": epoch, "loss": window.take(), "train_acc": accuracy(model, xtr, ytr),
                "heldout_acc": accuracy(model, xte, yte), "seconds": time.perf_counter() - t0}
         report.history.append(row)
         if callback:

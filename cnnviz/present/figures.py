@@ -483,7 +483,8 @@ def training_curves(history: list[dict], sty: Style) -> go.Figure:
     """Loss (left axis) and training / held-out accuracy (right axis, 0–100 %) against epochs."""
     ep = [h["epoch"] for h in history]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ep, y=[h["loss"] for h in history], name="training loss", yaxis="y",
+    fig.add_trace(go.Scatter(x=ep, y=[h["loss"] for h in history], name="training loss (mean since the last point)",
+                             yaxis="y",
                              line={"color": "#D55E00", "width": 3}))
     fig.add_trace(go.Scatter(x=ep, y=[h["train_acc"] for h in history], name="training accuracy", yaxis="y2",
                              line={"color": "#56B4E9", "width": 3, "dash": "dot"}))

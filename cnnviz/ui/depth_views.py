@@ -74,6 +74,7 @@ class DepthState(PageState):
     learn_guess: str | None = None  # "yes" / "no": will the next run learn? (asked before it starts)
     guessed_run: int | None = None  # id of the run the guess was made for
     verdict: tuple[bool, str] | None = None
+    ended_run: int | None = None  # id of the last run whose end was taken in (comparison, verdict)
 
 
 def config_from_widgets() -> D.DepthConfig:
@@ -193,6 +194,8 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
     st.subheader("Training, live")
     runs: D.DepthRuns | None = st.session_state.get(RUNS)
     busy = runs is not None and runs.running
+    if runs is not None and not busy and state.ended_run != runs.serial:
+        _finished(state, runs, runs.snapshot())
     guess = None
     if predict.enabled() and not busy:
         guess = st.radio("Predict first: will this network learn (≥ 50 % of the held-out digits right)?",
@@ -207,7 +210,7 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
         configs = preset.runs if many and preset is not None else (cfg,)
         owner = st.session_state.setdefault("_run_owner", RunOwner())  # the runs stop when this session ends
         st.session_state[RUNS] = runs = D.DepthRuns(configs, lesion=bool(many and preset and preset.lesion)).start(owner)
-        state.learn_guess, state.guessed_run, state.verdict = guess, id(runs) if guess else None, None
+        state.learn_guess, state.guessed_run, state.verdict = guess, runs.serial if guess else None, None
         if many:
             st.session_state[COMPARED] = []  # a preset's networks are compared with each other
         busy = True
@@ -227,8 +230,7 @@ def _live(state: DepthState, sty: Style, busy: bool) -> None:
             return
         results = runs.snapshot()
         if busy and not runs.running:
-            _finished(state, runs, results)
-            st.rerun()  # the runs ended: a full rerun draws the verdict and stops this timer
+            st.rerun()  # the runs ended: a full rerun takes them in, draws the verdict and stops this timer
         _progress(runs, results)
         current = next((r for r in results if not r.done), results[-1])
         if current.history:
@@ -271,10 +273,12 @@ def _progress(runs: D.DepthRuns, results: list[D.DepthResult]) -> None:
 
 
 def _finished(state: DepthState, runs: D.DepthRuns, results: list[D.DepthResult]) -> None:
-    """Finished runs join the comparison (four at most, the oldest leaves); the prediction gets its verdict."""
+    """Finished runs join the comparison (four at most, the oldest leaves); the prediction gets its verdict. Once
+    per run."""
+    state.ended_run = runs.serial
     kept = [r for r in st.session_state.get(COMPARED, []) if r.config not in [x.config for x in results]]
     st.session_state[COMPARED] = (kept + [r for r in results if r.done and not r.stopped])[-MAX_COMPARED:]
-    if state.guessed_run == id(runs) and state.learn_guess and results:
+    if state.guessed_run == runs.serial and state.learn_guess and results:
         state.verdict = D.learn_verdict(state.learn_guess, results[0])
         sc = predict.score()
         sc["checked"] += 1

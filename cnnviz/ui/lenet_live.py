@@ -79,7 +79,8 @@ def lenet_tab(sty: Style) -> None:
         if s.history:
             chart(training_curves(s.history, sty), config={"displaylogo": False}, key="train_curves")
             last = s.history[-1]
-            st.caption(f"Latest: loss {last['loss']:.4f} · training accuracy {100 * last['train_acc']:.1f} % · "
+            st.caption(f"Latest: loss {last['loss']:.4f} (the mean of the batches since the previous point; a point "
+                       f"every half epoch) · training accuracy {100 * last['train_acc']:.1f} % · "
                        f"held-out accuracy {100 * last['heldout_acc']:.1f} %")
         c1, c2, c3 = st.columns(3)
         with c1:

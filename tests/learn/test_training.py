@@ -65,3 +65,30 @@ def test_settings_outside_the_limits_get_one_message():
                          (dict(lr=5.0), "learning rate"), (dict(schedule="step"), "schedule must be")):
         with pytest.raises(CnnvizError, match=message):
             TrainConfig(**bad).check()
+
+
+def test_every_loss_point_averages_the_batches_since_the_previous_point():
+    """Issue 46, item 3: the whole-epoch point used to average the epoch's early batches too."""
+    from cnnviz.learn import loop
+
+    steps: list[loop.Step] = []
+    run = LeNetRun(TrainConfig(epochs=2, batch_size=256))
+    record = run._record_gradients
+    run._record_gradients = lambda step: (steps.append(step), record(step))[1]  # type: ignore[method-assign]
+    run.start().join(120)
+    history = run.snapshot().history
+    assert len(history) == 4 and len(steps) == 2 * 16
+    bounds = [0, 8, 16, 24, 32]  # 16 batches an epoch: points after batches 8 and 16 of each
+    for point, (a, b) in zip(history, zip(bounds, bounds[1:]), strict=True):
+        window = steps[a:b]
+        expected = sum(s.loss * s.size for s in window) / sum(s.size for s in window)
+        assert point["loss"] == pytest.approx(expected, rel=1e-12)
+        assert point["epoch"] == pytest.approx(window[-1].epochs_done)
+
+
+def test_the_loss_curve_says_which_window_its_points_average():
+    from cnnviz.present.colours import style
+    from cnnviz.present.figures import training_curves
+
+    fig = training_curves([{"epoch": 0.5, "loss": 1.0, "train_acc": 0.5, "heldout_acc": 0.5}], style(False))
+    assert fig.data[0].name == "training loss (mean since the last point)"
