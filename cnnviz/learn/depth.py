@@ -222,6 +222,14 @@ class InitReport:
         return gradient_sentence(self.grad_norms)
 
 
+def init_table(cfg: DepthConfig, report: InitReport) -> list[dict[str, str]]:
+    """One row per block: its activations' mean and spread, the share saturated or dead, and ‖∂L/∂W‖."""
+    share = "dead" if cfg.activation == "relu" else "saturated"
+    return [{"block": str(k), "mean": f"{s['mean']:.3g}", "std": f"{s['std']:.3g}",
+             share: f"{100 * (s[share] or 0):.1f} %", "‖∂L/∂W‖": f"{g:.3g}"}
+            for k, (s, g) in enumerate(zip(report.stats, report.grad_norms, strict=True), start=1)]
+
+
 def gradient_sentence(norms: list[float]) -> str:
     """What the gradient profile means for learning, written from the numbers."""
     if len(norms) < 2:

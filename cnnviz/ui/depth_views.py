@@ -167,6 +167,8 @@ def init_section(state: DepthState, cfg: D.DepthConfig, sty: Style) -> None:
             chart(figs.gradient_profile_figure({cfg.label(): report.grad_norms}, sty), key="dp_grad_fig",
                   config={"displaylogo": False})
             st.markdown(f"**{report.sentence()}**")
+            with st.expander("The numbers, block by block"):
+                st.dataframe(D.init_table(cfg, report), hide_index=True)
 
 
 def _asked(state: DepthState, key: str, q: Any) -> bool:
@@ -244,7 +246,9 @@ def _live(state: DepthState, sty: Style, busy: bool) -> None:
                     chart(figs.bars_figure(current.update_ratios, sty, "‖ΔW‖ / ‖W‖ (log)", log=True),
                           key="dp_ratios", config={"displaylogo": False})
                     st.caption("Around 10⁻³ per step is healthy; far below, a block is frozen; near 1, it is "
-                               "rewritten at every step.")
+                               "rewritten at every step." + (" Late in a one-cycle schedule the learning rate is "
+                                                             "almost 0, so every ratio is small." if
+                                                             current.config["schedule"] == "one-cycle" else ""))
         for r in results:
             if r.lesion:
                 _lesion(r, sty)

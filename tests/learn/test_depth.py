@@ -221,3 +221,12 @@ def test_the_degradation_problem_a_deeper_plain_network_trains_worse_and_a_resid
     assert plain32.train_accuracy is not None and plain8.train_accuracy is not None
     assert plain32.train_accuracy < plain8.train_accuracy - 0.05
     assert residual32.train_accuracy is not None and residual32.train_accuracy > plain32.train_accuracy + 0.05
+
+
+def test_the_init_table_shows_each_blocks_measured_numbers():
+    cfg = D.DepthConfig(depth=3, activation="tanh", norm="none", skip="none")
+    report = D.at_init(cfg)
+    rows = D.init_table(cfg, report)
+    assert [r["block"] for r in rows] == ["1", "2", "3"] and "saturated" in rows[0] and "dead" not in rows[0]
+    assert rows[2]["‖∂L/∂W‖"] == f"{report.grad_norms[2]:.3g}"
+    assert rows[0]["std"] == f"{report.stats[0]['std']:.3g}"
