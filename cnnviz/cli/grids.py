@@ -71,6 +71,46 @@ def cmd_pool(args) -> None:
     emit(args, payload, print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
 
 
+def cmd_shift(args) -> None:
+    """Shift the input, compare f(shift(x)) with the shifted output (equivariance) and with f(x) (invariance)."""
+    from cnnviz.grids.conv import ConvConfig
+    from cnnviz.grids.pool import PoolConfig
+    from cnnviz.grids.shift import conv_shift, pool_shift
+
+    x = json_arg(args.input, "input")
+    shift = _signed_pair(args.shift, "--shift")
+    if args.op == "conv":
+        if args.kernel is None:
+            raise CnnvizError("--op conv needs --kernel")
+        res = conv_shift(x, json_arg(args.kernel, "kernel"), ConvConfig(
+            stride=pair(args.stride or "1", "--stride"), padding=int(args.padding),
+            dilation=pair(args.dilation, "--dilation")), shift)
+    else:
+        window = pair(args.window, "--window")
+        res = pool_shift(x, PoolConfig(window, pair(args.stride, "--stride") if args.stride else window,
+                                       pair(args.padding, "--padding"), args.op.removesuffix("pool")), shift)
+    squeeze = (lambda a: a[0]) if x.ndim == 2 and res.output.shape[0] == 1 else (lambda a: a)
+    payload = {"f_of_shifted": squeeze(res.f_of_shifted).tolist(),
+               "shifted_f": None if res.shifted_f is None else squeeze(res.shifted_f).tolist(),
+               "agree": None if res.agree is None else squeeze(res.agree).tolist(),
+               "agree_cells": res.agree_cells, "compared_cells": res.compared_cells,
+               "output_shift": None if res.output_shift is None else list(res.output_shift),
+               "unchanged_cells": int(res.unchanged.sum()), "summary": res.summary()}
+    text = f"f(shift(x))\n{print_grid(res.f_of_shifted)}\n" + (
+        f"shifted f(x)\n{print_grid(res.shifted_f)}\n" if res.shifted_f is not None else "") + res.summary()
+    emit(args, payload, text)
+
+
+def _signed_pair(text: str, name: str) -> tuple[int, int]:
+    try:
+        parts = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise CnnvizError(f"{name} takes DY,DX: two whole numbers (got '{text}')") from None
+    if len(parts) != 2:
+        raise CnnvizError(f"{name} takes DY,DX: two whole numbers (got '{text}')")
+    return parts[0], parts[1]
+
+
 def cmd_grad(args) -> None:
     from cnnviz.grids.backward import conv_backward
     from cnnviz.grids.conv import conv2d
@@ -145,6 +185,18 @@ def register(sub) -> None:
     p = sub.add_parser("conv1d", help="1-D convolution of a JSON sequence")
     _add_conv_args(p, one_d=True)
     p.set_defaults(func=cmd_conv1d)
+    p = sub.add_parser("shift", help="shift the input: f(shift(x)) beside the shifted output (equivariance) and "
+                                     "the output itself (invariance), cell by cell")
+    p.add_argument("--op", required=True, choices=["conv", "maxpool", "avgpool"])
+    p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
+    p.add_argument("--kernel", default=None, help="JSON array (conv)")
+    p.add_argument("--window", default="2", help="K or KH,KW (pooling)")
+    p.add_argument("--stride", default=None, help="S or SH,SW (default: 1 for conv, the window for pooling)")
+    p.add_argument("--padding", default="0", help="N: zero padding on every side")
+    p.add_argument("--dilation", default="1", help="D or DH,DW (conv)")
+    p.add_argument("--shift", required=True, help="DY,DX: down and right (negative: up and left), each −3…3")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shift)
     p = sub.add_parser("pool", help="max / average / sum / L2 pooling of a JSON grid")
     p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
     p.add_argument("--window", default="2", help="K or KH,KW")

@@ -239,3 +239,18 @@ def test_cli_deep_trains_the_asked_network_and_answers_in_json():
 def test_cli_deep_refuses_settings_out_of_range_in_words():
     out = run("deep", "--depth", "0", check=False)
     assert out.returncode == 2 and "depth must be 1–100" in out.stderr
+
+
+def test_cli_shift_compares_the_shifted_output_cell_by_cell():
+    grid = "[[1,2,3,0],[4,5,6,0],[7,8,9,0],[0,0,0,0]]"
+    data = json.loads(run("shift", "--op", "conv", "--input", grid, "--kernel", "[[1,0],[0,-1]]", "--shift", "1,0",
+                          "--json").stdout)
+    assert data["output_shift"] == [1, 0] and data["compared_cells"] == 9 and data["agree_cells"] == 7
+    assert data["agree"][0] == [False, False, True]  # the top row: shifted-in zeros and the border
+    pooled = json.loads(run("shift", "--op", "maxpool", "--input", grid, "--shift", "1,0", "--json").stdout)
+    assert pooled["output_shift"] is None and pooled["shifted_f"] is None and pooled["unchanged_cells"] == 2
+
+
+def test_cli_shift_refuses_bad_shifts_in_words():
+    out = run("shift", "--op", "maxpool", "--input", "[[1,2],[3,4]]", "--shift", "5,0", check=False)
+    assert out.returncode == 2 and "−3…3" in out.stderr
