@@ -113,13 +113,32 @@ def pool_shift(x: np.ndarray, config: PoolConfig, shift: tuple[int, int]) -> Shi
     return compare_shift(lambda g: pool2d(g, config).output, first.input, shift, config.stride)
 
 
-def rotation_check(x: np.ndarray, config: PoolConfig) -> tuple[int, int, bool]:
+def rotation_check(x: np.ndarray, config: PoolConfig) -> tuple[int, int, bool] | None:
     """The notes' claim that pooling gives rotation invariance, put to the test: (output cells unchanged when the
-    input is rotated by 90°, output cells, whether the pooled output merely rotates with it)."""
+    input is rotated by 90°, output cells, whether the pooled output merely rotates with it); None when the turned
+    grid pools to another shape (or no longer fits the window), so nothing can be compared."""
     first = pool2d(x, config)
-    turned = pool2d(np.rot90(first.input, axes=(-2, -1)).copy(), config).output
+    try:
+        turned = pool2d(np.rot90(first.input, axes=(-2, -1)).copy(), config).output
+    except GridError:  # turned, a tall grid may no longer fit a tall window
+        return None
     if turned.shape != first.output.shape:
-        return 0, first.output.size, False
+        return None
     same = int(np.isclose(turned, first.output, rtol=0, atol=ATOL).sum())
-    rotates = bool(np.allclose(turned, np.rot90(first.output, axes=(-2, -1)), rtol=0, atol=ATOL))
+    expected = np.rot90(first.output, axes=(-2, -1))
+    rotates = expected.shape == turned.shape and bool(np.allclose(turned, expected, rtol=0, atol=ATOL))
     return same, first.output.size, rotates
+
+
+def rotation_sentence(x: np.ndarray, config: PoolConfig) -> str:
+    """The notes' rotation claim, answered from this grid's numbers."""
+    claim = "**Rotation?** One set of notes says pooling's biggest advantage is rotational invariance. Turned by 90°, "
+    check = rotation_check(x, config)
+    if check is None:
+        return claim + "this grid pools to another shape altogether: nothing to compare, and no invariance."
+    same, total, rotates = check
+    return (claim + f"this input keeps {same} of its {total} pooled values"
+            + (" — the pooled output turns with the input instead: pooling is no more rotation-invariant than the "
+               "grid it pools." if rotates else
+               " — pooling follows the input's content, not its orientation: no rotation invariance.")
+            + ("" if same < total else " (this grid is symmetric enough to look the same turned)"))

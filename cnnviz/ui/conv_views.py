@@ -38,6 +38,7 @@ from cnnviz.ui.grids import (
     widget,
 )
 from cnnviz.ui.page import PageState, Parser
+from cnnviz.ui.shift_views import read_shift, shift_link
 from cnnviz.urlstate import flag
 
 MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}
@@ -78,6 +79,8 @@ class ConvState(PageState):
     channels: int = 1
     filters: int = 1
     sel_input: tuple[int, int] | None = None  # the clicked input cell whose outputs are shown
+    shift_dy: int = 0  # the "Shift the input" panel's shift (rows down, columns right)
+    shift_dx: int = 0
 
     @classmethod
     def initial(cls) -> ConvState:
@@ -88,10 +91,10 @@ class ConvState(PageState):
     def read_link(self, params: dict[str, str]) -> list[str]:
         new, notices = views.conv_from_params(params, self.values_of(views.CONV_FIELDS))
         load_state(self, new)
-        return notices + read_stepping(params, self)
+        return notices + read_stepping(params, self) + read_shift(params, self)
 
     def link(self) -> dict[str, str]:
-        return views.conv_to_params(self)
+        return {**views.conv_to_params(self), **shift_link(self)}
 
 
 def kind_and_preset(store: ConvState) -> Any:

@@ -29,6 +29,14 @@ def widget(store: PageState, name: str) -> str:
     return key
 
 
+def take_widget(store: PageState, name: str, lo: int, hi: int) -> None:
+    """Take a box's new value into `store[name]` before the box is drawn (Streamlit has it from the browser before
+    the script runs): for a box drawn below the point where the page writes its link."""
+    value = st.session_state.get(f"w_{store.name}_{name}_{store.version}")
+    if isinstance(value, (int, float)) and lo <= value <= hi:
+        store[name] = int(value)
+
+
 def changed(store: PageState, name: str, value: Any) -> Any:
     store[name] = value
     return value

@@ -12,6 +12,7 @@ from cnnviz.grids.pool import PoolResult
 from cnnviz.grids.shapes import pool_output_formula
 from cnnviz.ui.grids import load_state, read_stepping
 from cnnviz.ui.page import PageState
+from cnnviz.ui.shift_views import read_shift, shift_link
 
 
 @dataclass(kw_only=True, eq=False)
@@ -32,6 +33,8 @@ class PoolState(PageState):
     n_c: int = 1  # the shape boxes (set from x on every run)
     n_r: int = 0
     n_w: int = 0
+    shift_dy: int = 0  # the "Shift the input" panel's shift (rows down, columns right)
+    shift_dx: int = 0
 
     @classmethod
     def initial(cls) -> PoolState:
@@ -41,10 +44,10 @@ class PoolState(PageState):
     def read_link(self, params: dict[str, str]) -> list[str]:
         new, notices = views.pool_from_params(params, self.values_of(views.POOL_FIELDS))
         load_state(self, new, grids=("x",))
-        return notices + read_stepping(params, self)  # the speed (the step is checked above)
+        return notices + read_stepping(params, self) + read_shift(params, self)  # the speed (the step is checked above)
 
     def link(self) -> dict[str, str]:
-        return views.pool_to_params(self)
+        return {**views.pool_to_params(self), **shift_link(self)}
 
     def channels(self) -> np.ndarray:
         """The input as channels × rows × columns (a single channel is kept as a 2-D grid)."""

@@ -3,6 +3,7 @@ import streamlit as st
 
 from cnnviz.grids import views
 from cnnviz.grids.predict import conv_question, conv_size_question
+from cnnviz.grids.shift import conv_shift
 from cnnviz.ui.conv_views import (
     ConvState,
     conv_preset,
@@ -17,6 +18,7 @@ from cnnviz.ui.grids import compute_or_last_good, step_and_settings, stepping_fr
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
+from cnnviz.ui.shift_views import shift_panel, take_shift
 
 settings = current()
 sty = settings.style
@@ -37,6 +39,7 @@ with settings_area:
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
                 "the flipped kernel actually applied.", icon=":material/flip:")
     result = compute_or_last_good(store, lambda: views.compute_conv(store))  # or keep the last good one
+    take_shift(store)  # the shift panel's boxes are drawn below: their values go into this run's link
     publish(store)
     if pending(store, conv_size_question(result)):
         held_back("The output size")
@@ -45,4 +48,6 @@ with settings_area:
 with step_area:
     stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d),
                       ask=lambda i: conv_question(result, i), size=lambda: conv_size_question(result))
+if not one_d:
+    shift_panel(store, lambda shift: conv_shift(result.input, result.weight, result.config, shift, result.bias), sty)
 kernels_on_a_photo(result, sty, one_d)

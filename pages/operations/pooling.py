@@ -5,6 +5,7 @@ from cnnviz.grids import views
 from cnnviz.grids.pool import POOL_MODES
 from cnnviz.grids.predict import pool_question, pool_size_question
 from cnnviz.grids.presets import POOL_PRESETS
+from cnnviz.grids.shift import pool_shift, rotation_sentence
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import answer_hidden, pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
@@ -15,6 +16,7 @@ from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pool_views import PoolState, formulas
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
+from cnnviz.ui.shift_views import shift_panel, take_shift
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
@@ -70,6 +72,7 @@ with settings_area:
                      views.pool_state_from_preset)
 
     result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
+    take_shift(store)  # the shift panel's boxes are drawn below: their values go into this run's link
     publish(store)
 
     cfg = result.config
@@ -120,3 +123,5 @@ def stepping(i: int) -> None:
 with step_area:
     ug.stepping_fragment(store, result.n_steps, "pool", stepping, ask=lambda i: pool_question(result, i),
                          size=lambda: pool_size_question(result))
+shift_panel(store, lambda shift: pool_shift(result.input, cfg, shift), sty,
+            extra=lambda: rotation_sentence(result.input, cfg))

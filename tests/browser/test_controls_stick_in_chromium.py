@@ -193,3 +193,26 @@ def test_going_deep_a_preset_picked_with_the_mouse_runs_and_compares_and_its_lin
         _no_exception(fresh)
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("path", ["convolution", "pooling"])
+def test_the_shift_panel_moves_with_the_mouse_and_its_link_reopens_it(server, watched, browser, artifacts, path):
+    watched.page.goto(f"{server.url}/{path}")
+    watched.wait_idle(800)
+    watched.page.get_by_text("Shift the input: equivariance and invariance").click()
+    watched.wait_idle()
+    box = watched.page.get_by_role("spinbutton", name="Shift ↓ (rows)")
+    box.fill("1")
+    box.press("Enter")
+    watched.wait_idle(800)
+    assert "shift=1%2C0" in watched.page.url or "shift=1,0" in watched.page.url
+    body = watched.page.locator('[data-testid="stMain"]').inner_text()
+    assert "f(shift(x))" in body and ("equals the output shifted by" in body or "not a multiple of the stride" in body)
+    _no_exception(watched)
+    watched.screenshot(artifacts / f"{path}_shift.png")
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        assert fresh.page.get_by_role("spinbutton", name="Shift ↓ (rows)").input_value() == "1"
+        _no_exception(fresh)
+    finally:
+        ctx.close()

@@ -92,7 +92,9 @@ def test_the_notes_max_pooling_figure_most_outputs_stay_under_a_one_cell_shift()
 def test_max_pooling_does_not_give_rotation_invariance():
     """One set of notes claims it does: a 90° turn of the input moves the pooled maxima with it instead."""
     x = np.array([[9, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]], dtype=float)
-    same, total, rotates = rotation_check(x, PoolConfig((2, 2), (2, 2), (0, 0), "max"))
+    check = rotation_check(x, PoolConfig((2, 2), (2, 2), (0, 0), "max"))
+    assert check is not None
+    same, total, rotates = check
     assert total == 4 and same == 0 and rotates  # the output turns with the input: equivariant, not invariant
 
 
@@ -106,3 +108,24 @@ def test_shifts_beyond_three_cells_and_other_borders_are_refused_in_words():
         conv_shift(np.ones((5, 5)), np.ones((2, 2)), ConvConfig(), (4, 0))
     with pytest.raises(GridError, match="zero padding"):
         conv_shift(np.ones((5, 5)), np.ones((2, 2)), ConvConfig(padding=1, pad_mode="reflect"), (1, 0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+       st.integers(1, 3), st.integers(0, 10_000))
+def test_the_rotation_check_answers_for_any_grid_and_window(h, w, kh, kw, sh, sw, seed):
+    from cnnviz.grids.shift import rotation_sentence
+
+    if kh > h or kw > w:
+        return
+    x = np.random.default_rng(seed).integers(0, 9, (h, w)).astype(float)
+    cfg = PoolConfig((kh, kw), (sh, sw), (0, 0), "max")
+    check = rotation_check(x, cfg)
+    pooled = F.max_pool2d(torch.tensor(x)[None, None], (kh, kw), (sh, sw))[0].numpy()
+    turned = (F.max_pool2d(torch.tensor(np.rot90(x).copy())[None, None], (kh, kw), (sh, sw))[0].numpy()
+              if kh <= w and kw <= h else None)  # the turned grid may no longer fit the window
+    if turned is None or turned.shape != pooled.shape:
+        assert check is None
+    else:
+        assert check is not None and check[0] == int(np.isclose(turned, pooled).sum()) and check[1] == pooled.size
+    assert "Rotation?" in rotation_sentence(x, cfg)
