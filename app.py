@@ -29,7 +29,7 @@ typed_home = st.Page(lambda: st.switch_page(home), title=HOME.title, url_path=HO
 nav = {"": [home, typed_home]}
 for section in SECTIONS:
     nav[section] = [_page(p) for p in PAGES if p.section == section]
-page = st.navigation(nav)
+page = st.navigation(nav, expanded=True)  # every section in view: 16 pages would collapse to ten behind "View more"
 if sidebar_settings().presentation:  # projected, the step view keeps its one screen: the predict switch waits here
     with st.sidebar:
         predict.switch("sidebar")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cnnviz.cli.common import add_own_weights, device_of, ints, layer_of, model_arg, read_photo
+from cnnviz.cli.common import add_own_weights, device_of, emit, ints, layer_of, model_arg, read_photo
 from cnnviz.errors import CnnvizError
 
 
@@ -174,6 +174,24 @@ def cmd_download(args) -> None:
 
 
 
+def cmd_shift_photo(args) -> None:
+    """A real network's top-1 class as its window moves one pixel at a time (or the photo turns, or zooms)."""
+    from cnnviz.networks import shift_sweep as S
+    from cnnviz.networks.network import get
+
+    net, photo, device = get(args.model), read_photo(args.image), str(device_of(args))
+    if args.rotate:
+        sweep = S.rotate_sweep(net, photo, list(range(-30, 31, 5)), device)
+    elif args.scale:
+        sweep = S.scale_sweep(net, photo, [round(0.7 + 0.05 * i, 2) for i in range(13)], device)
+    else:
+        sweep = S.shift_sweep(net, photo, args.max_shift, device)
+    unit = {"shift": " px", "rotate": "°", "scale": "×"}[sweep.kind]
+    text = "\n".join(f"{p.value:g}{unit}: {p.top1} ({100 * p.probability:.1f} %)" for p in sweep.points)
+    emit(args, sweep.as_dict(), text + f"\nconsistency {sweep.consistency:.3f} (the share with the first's top-1), "
+                                       f"{sweep.flips} flips")
+
+
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
     p = sub.add_parser("info", help="device, library versions and every model's weight status")
@@ -190,6 +208,16 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--json", action="store_true", help='print [{"label", "index", "probability"}, ...]')
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("shift-photo", help="the top-1 class as a 224-px window moves 0…S pixels (or --rotate −30…30°, "
+                                           "--scale 0.7…1.3): real CNNs are not shift-invariant")
+    p.add_argument("image")
+    p.add_argument("--model", default="mobilenet_v2", type=model_arg)
+    p.add_argument("--max-shift", type=int, default=32)
+    p.add_argument("--rotate", action="store_true", help="turn the centre window by −30…30° in steps of 5°")
+    p.add_argument("--scale", action="store_true", help="zoom the centre window 0.7…1.3× in steps of 0.05")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shift_photo)
     p = sub.add_parser("featuremaps", help="every channel of one layer as a PNG montage")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)

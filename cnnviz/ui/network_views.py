@@ -48,7 +48,9 @@ class NetworksState(NetworkPageState):
 
     WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = {
         "overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1)),
-        "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES))}
+        "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES)),
+        "sweep": ("net_sweep_kind", choice(("shift", "rotate", "scale"))), "sweep_max": ("net_sweep_max", int_in(1, 32)),
+        "sweep_on": ("net_sweep_on", flag), "sweep_layer": ("net_sweep_layer_shift", int_in(1, 32))}
 
     name: str = "networks"
     linked: dict[str, Any] = field(default_factory=dict)  # {"layer", "channel", "unit"} from a link, until used

@@ -9,6 +9,7 @@ from cnnviz.ui.own_weights import own_weights_panel
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import picture, weights_missing
 from cnnviz.ui.settings import current
+from cnnviz.ui.shift_photo_views import shift_photo_section
 
 settings = current()
 sty = settings.style
@@ -52,5 +53,6 @@ with left:
 with right:
     views.receptive_field(net, info, x, channel, unit, seen, sty, device)
 views.rf_chart(net, info, sty)
+shift_photo_section(net, photo, sty, device)
 store.show(net, fit, info.node, channel, unit)
 publish(store)

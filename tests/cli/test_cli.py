@@ -254,3 +254,11 @@ def test_cli_shift_compares_the_shifted_output_cell_by_cell():
 def test_cli_shift_refuses_bad_shifts_in_words():
     out = run("shift", "--op", "maxpool", "--input", "[[1,2],[3,4]]", "--shift", "5,0", check=False)
     assert out.returncode == 2 and "−3…3" in out.stderr
+
+
+def test_cli_shift_photo_answers_the_sweep_in_json_and_refuses_big_shifts():
+    data = json.loads(run("shift-photo", "assets/photos/astronaut.png", "--max-shift", "4", "--json").stdout)
+    assert [p["shift"] for p in data["shifts"]] == [0, 1, 2, 3, 4] and 0 < data["consistency"] <= 1
+    assert set(data["shifts"][0]) == {"shift", "top1", "index", "probability"}
+    out = run("shift-photo", "assets/photos/astronaut.png", "--max-shift", "40", check=False)
+    assert out.returncode == 2 and "0–32 pixels" in out.stderr

@@ -1,0 +1,45 @@
+"""Charts of a real network under a moving window: the top-1 class and its probability at each point of a sweep, and
+how closely each layer's feature map moves with its input."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from cnnviz.networks.shift_sweep import Sweep
+from cnnviz.present.colours import Style
+
+CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross")  # told apart without colour too
+AXIS = {"shift": "shift of the window (pixels right and down)", "rotate": "rotation (degrees)",
+        "scale": "scale (× the centre window)"}
+
+
+def sweep_figure(sweep: Sweep, sty: Style) -> go.Figure:
+    """The top-1 probability at each point, one marker style per top-1 class, a grey line through all of them."""
+    fig = go.Figure(go.Scatter(x=[p.value for p in sweep.points], y=[p.probability for p in sweep.points],
+                               mode="lines", line={"color": "#BBBBBB", "width": 1}, showlegend=False, hoverinfo="skip"))
+    classes = list(dict.fromkeys(p.top1 for p in sweep.points))
+    for i, name in enumerate(classes):
+        pts = [p for p in sweep.points if p.top1 == name]
+        fig.add_trace(go.Scatter(x=[p.value for p in pts], y=[p.probability for p in pts], mode="markers", name=name,
+                                 marker={"color": CLASS_COLOURS[i % 7], "symbol": SYMBOLS[i % 7], "size": 10},
+                                 hovertemplate=f"{name}: %{{y:.1%}} at %{{x}}<extra></extra>"))
+    line = round(sty.font_size * 1.7)
+    fig.update_layout(height=340 + line * len(classes), font={"size": sty.font_size},
+                      xaxis={"title": AXIS[sweep.kind]}, yaxis={"title": "top-1 probability", "range": [0, 1.02],
+                                                                 "tickformat": ".0%"},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                      margin={"l": 70, "r": 20, "t": 30, "b": 60 + line * len(classes)})
+    return fig
+
+
+def agreement_figure(rows: list[tuple[str, float, int]], sty: Style) -> go.Figure:
+    """Cosine similarity of each layer's map for the shifted and the original window, input side first."""
+    fig = go.Figure(go.Scatter(x=list(range(1, len(rows) + 1)), y=[c for _, c, _ in rows], mode="lines+markers",
+                               marker={"color": "#009E73", "size": 9}, customdata=[[n, d] for n, _, d in rows],
+                               hovertemplate="%{customdata[0]}: %{y:.3f} (moved back %{customdata[1]} cells)"
+                                             "<extra></extra>"))
+    fig.update_layout(height=320, font={"size": sty.font_size}, margin={"l": 70, "r": 20, "t": 30, "b": 60},
+                      xaxis={"title": "layer (input side first)"},
+                      yaxis={"title": "cosine similarity", "range": [min(0.0, *(c for _, c, _ in rows)), 1.02]})
+    return fig
