@@ -14,7 +14,7 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.settings import start
 
-KINDS = {"shift": "Shift, pixel by pixel", "rotate": "Rotate −30…30°", "scale": "Zoom 0.7…1.3×"}
+KINDS = {"shift": "Shift", "rotate": "Rotate", "scale": "Zoom"}
 
 
 def shift_photo_section(net: Network, photo: np.ndarray, sty: Style, device: str) -> None:
@@ -29,7 +29,9 @@ def shift_photo_section(net: Network, photo: np.ndarray, sty: Style, device: str
                "class of many ImageNet photos — see for yourself.")
     a, b, c = st.columns([2, 2, 1], vertical_alignment="bottom")
     kind = a.segmented_control("Move the window", list(KINDS), format_func=KINDS.__getitem__, required=True,
-                               key="net_sweep_kind", **start("net_sweep_kind", "shift", "default"))
+                               key="net_sweep_kind", **start("net_sweep_kind", "shift", "default"),
+                               help="Shift: 0…S pixels, one at a time. Rotate: −30…30° in steps of 5°. Zoom: 0.7…1.3× "
+                                    "in steps of 0.05.")
     most = b.slider("Largest shift S (pixels)", 1, S.MAX_SHIFT, key="net_sweep_max",
                     **start("net_sweep_max", S.MAX_SHIFT), disabled=kind != "shift")
     if not c.toggle("Sweep", key="net_sweep_on", help="Runs 13–33 forward passes of the network (seconds on a CPU)"):

@@ -218,3 +218,22 @@ def test_the_shift_panel_moves_with_the_mouse_and_its_link_reopens_it(server, wa
         _no_exception(fresh)
     finally:
         ctx.close()
+
+
+def test_the_photo_sweep_runs_from_a_click_and_its_link_reopens_it(server, watched, browser, artifacts):
+    watched.page.goto(f"{server.url}/networks?model=mobilenet_v2&sample=Astronaut")
+    watched.wait_idle(800)
+    watched.page.get_by_text("Sweep", exact=True).click()
+    watched.page.get_by_text("Consistency").first.wait_for(timeout=120_000)
+    watched.wait_idle(1500)
+    body = watched.page.locator('[data-testid="stMain"]').inner_text()
+    assert "not shift-invariant here" in body and "cosine similarity" in body
+    assert "sweep_on=1" in watched.page.url
+    _no_exception(watched)
+    watched.screenshot(artifacts / "networks_shift_the_photo.png")
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        fresh.page.get_by_text("Consistency").first.wait_for(timeout=120_000)
+        _no_exception(fresh)
+    finally:
+        ctx.close()
