@@ -606,3 +606,26 @@ def learn_verdict(guess: str, result: DepthResult) -> tuple[bool, str]:
     said = "It learned" if learned else "It did not learn"
     right = (guess == "yes") == learned
     return right, f"{'Right' if right else 'Not quite'}: {said} — {how} (chance is about 10 %; we call ≥ 50 % learning)."
+
+
+def finished_run(cfg: DepthConfig) -> DepthResult | None:
+    """A run of exactly these settings and seed that someone finished and shared (a teacher who prepared the lesson,
+    a classmate), or None: what lets "Will this network learn?" be put to a class with its answer known."""
+    from cnnviz.classroom.results import results, unpack
+
+    for lesion in (False, True):
+        blob = results().get(share_key(cfg, lesion))
+        if blob is not None:
+            return DepthResult.from_dict(unpack(blob)[0])
+    return None
+
+
+def learn_question(cfg: DepthConfig, result: DepthResult) -> Question:
+    """"Will this network learn?" with the answer a finished run of the same settings gave."""
+    acc = result.heldout_accuracy
+    learned = acc is not None and acc >= LEARNED
+    how = f"its run ends with {100 * acc:.1f} % of the held-out digits right" if acc is not None else \
+        (result.message() or "its run did not finish")
+    return Question(f"Will this network ({cfg.label()}) learn — at least half of the held-out digits right after "
+                    f"{cfg.epochs} epochs?", "yes" if learned else "no",
+                    f"{how} (chance is about 10 %).", choices=("yes", "no"))

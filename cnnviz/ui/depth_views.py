@@ -198,11 +198,12 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
     busy = runs is not None and runs.running
     if runs is not None and not busy and state.ended_run != runs.serial:
         _finished(state, runs, runs.snapshot())
+    class_open = _class_question(cfg)
     guess = None
-    if predict.enabled() and not busy:
+    if predict.enabled() and not busy and not class_open:
         guess = st.radio("Predict first: will this network learn (≥ 50 % of the held-out digits right)?",
                          ["yes", "no"], index=None, horizontal=True, key="dp_guess")
-    blocked = busy or (predict.enabled() and guess is None)
+    blocked = busy or class_open or (predict.enabled() and guess is None)
     a, b, _ = st.columns([1, 1, 2])
     one = a.button("Train this network", type="primary", icon=":material/play_arrow:", disabled=blocked,
                    key="dp_train")
@@ -218,7 +219,23 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
         busy = True
     if state.verdict is not None:
         predict.show_verdict(*state.verdict)
+    if class_open:
+        st.info("The runs and their results wait until the answer is revealed.", icon=":material/visibility_off:")
+        return
     _live(state, sty, busy)
+
+
+def _class_question(cfg: D.DepthConfig) -> bool:
+    """"Will this network learn?" put to the class, once a run of these settings is in the class's shared results
+    (its answer known); True while it is open and unrevealed (nobody trains until the reveal)."""
+    known = D.finished_run(cfg)
+    if known is None:
+        if class_questions.is_teacher():
+            st.caption("To ask the class “Will this network learn?”, train it once first (before the lesson): its "
+                       "result is then the class's, and the question can wait for their answers.")
+        return False
+    asked = class_questions.stepper("dp_learn", 0, [D.learn_question(cfg, known)])
+    return bool(asked and asked[0])
 
 
 def _live(state: DepthState, sty: Style, busy: bool) -> None:

@@ -94,3 +94,35 @@ def test_a_student_follows_the_teachers_preset_and_settings():
     assert any(t.value == "Going deep" for t in at.title)
     assert at.selectbox(key="dp_preset").value == "vanishing" and at.selectbox(key="dp_act").value == "sigmoid"
     store().close(code, token)
+
+
+def test_will_it_learn_is_put_to_the_class_once_a_run_of_its_settings_is_known():
+    from tests.app.test_ask_the_class import student, texts
+
+    tiny = {"depth": "2", "width": "4", "epochs": "1", "batch_size": "256"}
+    cfg = D.DepthConfig(depth=2, width=4, epochs=1, batch_size=256)
+    D.train_shared(cfg)  # the teacher prepared the lesson: the run is the class's
+    from cnnviz.classroom.store import store
+
+    code, token = store().open()
+    try:
+        teacher = open_page("depth.py", **tiny)
+        teacher.session_state["_class"] = {"role": "teacher", "code": code, "token": token}
+        teacher.run()
+        next(b for b in teacher.button if b.label == "Ask the class" and "dp_learn" in str(b.key)).click().run()
+        assert not teacher.exception, [e.value for e in teacher.exception]
+        assert teacher.button(key="dp_train").disabled  # nobody trains until the reveal
+        ann = student(code, "ann")
+        assert "Will this network" in texts(ann) and "wait until the answer is revealed" in texts(ann)
+        choice = next(r for r in ann.radio if str(r.key).startswith("class_") and r.label == "Your prediction")
+        choice.set_value("no")
+        next(b for b in ann.button if b.label == "Send" and b.proto.form_id == choice.proto.form_id).click().run()
+        assert not ann.exception, [e.value for e in ann.exception]
+        teacher.run()
+        assert "1 answered" in texts(teacher)
+        next(b for b in teacher.button if b.label == "Reveal").click().run()
+        ann.run()
+        assert "held-out digits right" in texts(ann)
+        assert not ann.button(key="dp_train").disabled
+    finally:
+        store().close(code, token)
