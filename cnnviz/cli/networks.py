@@ -192,6 +192,19 @@ def cmd_shift_photo(args) -> None:
                                        f"{sweep.flips} flips")
 
 
+def _register_shift_photo(sub) -> None:
+    p = sub.add_parser("shift-photo", help="the top-1 class as a 224-px window moves 0…S pixels (or --rotate −30…30°, "
+                                           "--scale 0.7…1.3): real CNNs are not shift-invariant")
+    p.add_argument("image")
+    p.add_argument("--model", default="mobilenet_v2", type=model_arg)
+    p.add_argument("--max-shift", type=int, default=32)
+    p.add_argument("--rotate", action="store_true", help="turn the centre window by −30…30° in steps of 5°")
+    p.add_argument("--scale", action="store_true", help="zoom the centre window 0.7…1.3× in steps of 0.05")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shift_photo)
+
+
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
     p = sub.add_parser("info", help="device, library versions and every model's weight status")
@@ -208,16 +221,7 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--json", action="store_true", help='print [{"label", "index", "probability"}, ...]')
     p.set_defaults(func=cmd_predict)
-    p = sub.add_parser("shift-photo", help="the top-1 class as a 224-px window moves 0…S pixels (or --rotate −30…30°, "
-                                           "--scale 0.7…1.3): real CNNs are not shift-invariant")
-    p.add_argument("image")
-    p.add_argument("--model", default="mobilenet_v2", type=model_arg)
-    p.add_argument("--max-shift", type=int, default=32)
-    p.add_argument("--rotate", action="store_true", help="turn the centre window by −30…30° in steps of 5°")
-    p.add_argument("--scale", action="store_true", help="zoom the centre window 0.7…1.3× in steps of 0.05")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_shift_photo)
+    _register_shift_photo(sub)
     p = sub.add_parser("featuremaps", help="every channel of one layer as a PNG montage")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
