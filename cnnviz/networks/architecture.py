@@ -218,7 +218,22 @@ def top1(arch: str) -> tuple[float | None, str]:
     if arch in TORCHVISION_WEIGHTS:
         v = _meta_top1(TORCHVISION_WEIGHTS[arch])
         return v, f"torchvision weights metadata ({TORCHVISION_WEIGHTS[arch]})"
-    return None, ""
+    if spec.input_size[0] == 1:
+        return None, "— not an ImageNet network: it reads 32×32 digits"
+    return None, "— no published ImageNet accuracy for these weights"
+
+
+def comparison_rows() -> list[dict[str, object]]:
+    """Every architecture's parameters, MACs, depth and ImageNet top-1 — a dash and the reason where there is none
+    (a table never shows "None")."""
+    rows = []
+    for name, arch in ARCHS.items():
+        t = layer_table(name)
+        acc, src = top1(name)
+        rows.append({"architecture": arch.title, "parameters": t.params, "MACs": t.macs, "depth": t.depth,
+                     "ImageNet top-1 %": f"{acc:.1f}" if acc is not None else "—", "accuracy source": src,
+                     "top1": acc})
+    return rows
 
 
 # ---- calculators --------------------------------------------------------------------------

@@ -354,6 +354,12 @@ def rf_box(info: LayerInfo, row: int, col: int, size: tuple[int, int]) -> tuple[
     return max(cy - half, 0.0), max(cx - half, 0.0), min(cy + half, h - 1.0), min(cx + half, w - 1.0)
 
 
+def strongest_channels(fmap: np.ndarray, n: int = 5) -> list[int]:
+    """The n channels of a [C,H,W] map with the highest mean activation, strongest first — whatever order the
+    montage is drawn in."""
+    return [int(c) for c in channel_order(fmap, "mean")[:n]]
+
+
 def channel_order(fmap: np.ndarray, by: str = "index") -> np.ndarray:
     if by == "mean":
         return np.argsort(-fmap.mean(axis=(1, 2)), kind="stable")

@@ -1,4 +1,5 @@
-""""Where does this class live?" as one 1920×1080 PNG: every method's map on one photo, one colour scale, the top-5.
+""""Where does this class live?" as one 1920×1080 PNG: every method's map on one photo, one colour map (each map
+scaled on its own), the top-5.
 
 Made for a slide: the photo and the network's top-5 on the left (the explained class marked),
 the maps in a grid sized to fill the rest, each over the same photo with the same colour map and

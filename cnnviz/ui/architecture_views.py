@@ -174,17 +174,11 @@ def calculators() -> None:
 def comparison(sty: Style) -> None:
     """Parameters, MACs, depth and ImageNet accuracy of every architecture (bubble chart and table)."""
     st.header("Comparison")
-    cmp_rows = []
-    for name in A.ARCHS:
-        t = A.layer_table(name)
-        acc, src = A.top1(name)
-        cmp_rows.append({"architecture": A.ARCHS[name].title, "parameters": t.params, "MACs": t.macs, "depth": t.depth,
-                         "ImageNet top-1 %": acc, "accuracy source": src})
-    cmp = pd.DataFrame(cmp_rows)
-    with_acc = cmp.dropna(subset=["ImageNet top-1 %"])
+    cmp = pd.DataFrame(A.comparison_rows())
+    with_acc = cmp.dropna(subset=["top1"])
     def bubbles() -> go.Figure:
         fig = go.Figure(go.Scatter(
-            x=with_acc["MACs"], y=with_acc["ImageNet top-1 %"], mode="markers+text", text=with_acc["architecture"],
+            x=with_acc["MACs"], y=with_acc["top1"], mode="markers+text", text=with_acc["architecture"],
             textposition="top center", marker={"size": [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]],
                                                "color": "#0072B2", "opacity": 0.7},
             hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
@@ -199,6 +193,6 @@ def comparison(sty: Style) -> None:
     fig = shared_figure(("architecture comparison", sty), bubbles)
     chart(fig, config={"displaylogo": False}, key="arch_compare")
     st.caption("Bubble area ∝ parameters. LeNet-5 is not an ImageNet model.")
-    data_table(cmp, hide_index=True, width="stretch",
+    data_table(cmp.drop(columns=["top1"]), hide_index=True, width="stretch",
                  column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                                 "MACs": st.column_config.NumberColumn(format="localized")})

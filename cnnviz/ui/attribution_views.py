@@ -156,8 +156,9 @@ def _png(rgb: np.ndarray) -> bytes:
 
 
 EVERY_METHOD = [m.name for m in registry.every() if not m.slow]  # Score-CAM alone takes half a minute: by hand
-EVERY_HELP = ("Every method at once on this photo and class, on one colour scale (Score-CAM, slow, can be added by "
-              "hand); below them, one PNG slide of them all with the top-5")
+EVERY_HELP = ("Every method at once on this photo and class, in one colour map, each map scaled on its own (the methods "
+              "measure different quantities, so their raw values are not comparable; Score-CAM, slow, can be added "
+              "by hand); below them, one PNG slide of them all with the top-5")
 
 
 def every_method() -> None:

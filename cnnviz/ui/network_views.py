@@ -173,9 +173,10 @@ def colour_legend(values: np.ndarray, scale: str, sty: Style) -> None:
 def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, order: np.ndarray, url: dict,
               store: NetworksState, sty: Style, seen: np.ndarray) -> tuple[int, tuple[int, int]]:
     """A channel (number box, strongest first) and a unit (click on the map, or row / column boxes)."""
-    ranked = [int(c) for c in order]
+    ranked = ins.strongest_channels(fmap)
     wanted = int(url.get("channel", ranked[0]))
-    channel = int(st.number_input(f"Channel (0–{fmap.shape[0] - 1}); the strongest: {', '.join(map(str, ranked[:5]))}",
+    channel = int(st.number_input(f"Channel (0–{fmap.shape[0] - 1}); the strongest (highest mean): "
+                                  f"{', '.join(map(str, ranked))}",
                                   0, fmap.shape[0] - 1, wanted if wanted < fmap.shape[0] else ranked[0],
                                   key=f"net_channel_{net.key}_{info.node}"))
     uk = f"net_unit_{net.key}_{info.node}"

@@ -33,17 +33,20 @@ def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
                 " (see the home page; `python -m cnnviz download NAME`). ") if missing_bb else "")
     st.caption(f"Limits: {T.LIMITS['classes'][0]}–{T.LIMITS['classes'][1]} classes, at most "
                f"{T.LIMITS['images_per_class']} images per class, {T.LIMITS['epochs']} epochs; photos are shrunk to "
-               f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). A quarter of each class is "
-               "held out. Photos stay in memory, never on disk, and are dropped with your session.")
+               f"{T.LIMITS['side']} px on their longer side (the networks see 224×224). Of your photos, a quarter of each "
+               "class is held out (the demo set holds out photos of its own, below). Photos stay in memory, never on disk, and are dropped with your session.")
     source = st.segmented_control("Data", ["demo", "mine"], required=True, key="tl_source", **start("tl_source", "demo", "default"),
                                   format_func={"demo": "Demo set (handwritten 4, 7, 9)", "mine": "My photos"}.__getitem__)
     ds = None
     if source == "demo":
         n_demo = st.slider("Training images per class", 4, 24, key="tl_ndemo", **start("tl_ndemo", 12))
         ds = T.demo_dataset(n_demo)
-        st.caption("DEMO: can ImageNet features tell handwritten 4, 7 and 9 apart? Every image is a different "
-                   "person's digit; the 8 held-out digits per class are different photos from the training ones "
-                   "(LeNet-5's held-out MNIST digits), so the held-out accuracy measures what was learned.")
+        held = len(ds.heldout or []) // len(ds.classes)
+        st.caption(f"DEMO: can ImageNet features tell handwritten 4, 7 and 9 apart? Every image is a different "
+                   f"person's digit; {n_demo} per class train and {held} per class are held out ({len(ds.heldout or [])} "
+                   f"of {len(ds.labels)}, {100 * len(ds.heldout or []) / len(ds.labels):.0f} %) — different photos from "
+                   "the training ones (LeNet-5's held-out MNIST digits), so the held-out accuracy measures what was "
+                   "learned.")
     else:
         n_classes = st.number_input("Classes", *T.LIMITS["classes"], key="tl_nclasses", **start("tl_nclasses", 2))
         images, labels, names, problems = [], [], [], []
@@ -147,7 +150,7 @@ def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
         results, main = tl["results"], tl["main"]
         st.markdown(f"**Split:** {tl['n_train']} training images, {tl['n_test']} held out. An epoch is one pass over "
                     f"the training images, {T.BATCH} at a time.")
-        rows = [{"strategy": s, "trainable parameters": r.trainable_params, "of": r.total_params,
+        rows = [{"strategy": s, "trainable parameters": f"{r.trainable_params:,}", "of": f"{r.total_params:,}",
                  "trainable layers": "; ".join(r.trainable_layers),
                  "training loss (first → last epoch)": f"{r.history[0]['loss']:.4g} → {r.history[-1]['loss']:.4g}",
                  "held-out accuracy": f"{100 * r.heldout_accuracy:.1f} %",

@@ -127,3 +127,15 @@ def test_arch_and_inception_cli():
     assert inc["bottleneck"]["out_channels"] == 480 and inc["naive"]["mults"] > inc["bottleneck"]["mults"]
     p = run("arch", "alexnet", "--input-size", "32,32")
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_the_comparison_never_shows_none_and_says_why_a_network_has_no_imagenet_accuracy():
+    """Issue 46, item 7: both LeNet-5 rows showed "None" for their ImageNet top-1."""
+    from cnnviz.networks.architecture import comparison_rows
+
+    rows = comparison_rows()
+    lenets = [r for r in rows if str(r["architecture"]).startswith("LeNet")]
+    assert len(lenets) == 2
+    for r in lenets:
+        assert r["ImageNet top-1 %"] == "—" and "not an ImageNet network" in str(r["accuracy source"])
+    assert all(r[k] is not None for r in rows for k in r if k != "top1")

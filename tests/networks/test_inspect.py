@@ -150,3 +150,16 @@ def test_layers_have_readable_names_with_the_module_path_as_a_detail():
     assert lenet["a1"].title == "5×5 conv → Tanh" and lenet["s2"].title == "average pool 2×2"
     resnet = {i.node: i for i in ins.layers(get("resnet18"))}
     assert resnet["layer2.1.relu_1"].title == "layer2 · block 1 · add (residual) → ReLU"
+
+
+def test_the_strongest_channels_are_ranked_by_mean_whatever_the_montage_order():
+    """Issue 46, item 2: the channel box listed the first five of the montage's order (by index) as "the strongest"."""
+    rng = np.random.default_rng(3)
+    fmap = rng.normal(size=(24, 5, 5))
+    fmap[17] += 3
+    fmap[4] += 2
+    strongest = ins.strongest_channels(fmap)
+    assert strongest[:2] == [17, 4] and len(strongest) == 5
+    means = fmap.mean(axis=(1, 2))
+    assert all(means[a] >= means[b] for a, b in zip(strongest, strongest[1:]))
+    assert strongest != list(ins.channel_order(fmap, "index")[:5])
