@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cnnviz.pagemap import HOME, PAGES
 
@@ -206,15 +207,19 @@ def test_the_shift_panel_moves_with_the_mouse_and_its_link_reopens_it(server, wa
     box = watched.page.get_by_role("spinbutton", name="Shift ↓ (rows)")
     box.fill("1")
     box.press("Enter")
+    watched.page.wait_for_url(re.compile(r"shift=1(%2C|,)0"), timeout=60_000)  # the rerun after Enter, however slow
+    watched.page.get_by_text(re.compile("equals the output shifted by|not a multiple of the stride")).wait_for(
+        timeout=60_000)
     watched.wait_idle(800)
-    assert "shift=1%2C0" in watched.page.url or "shift=1,0" in watched.page.url
     body = watched.page.locator('[data-testid="stMain"]').inner_text()
     assert "f(shift(x))" in body and ("equals the output shifted by" in body or "not a multiple of the stride" in body)
     _no_exception(watched)
     watched.screenshot(artifacts / f"{path}_shift.png")
     ctx, fresh = _reopen(browser, watched.page.url)
     try:
-        assert fresh.page.get_by_role("spinbutton", name="Shift ↓ (rows)").input_value() == "1"
+        fresh.page.wait_for_function(  # the summary names the shift once the reopened page has drawn it
+            "() => /shifted by \\(1, 0\\)|shift of \\(1, 0\\)/.test(document.body.innerText)", timeout=60_000)
+        expect(fresh.page.get_by_role("spinbutton", name="Shift ↓ (rows)")).to_have_value("1", timeout=60_000)
         _no_exception(fresh)
     finally:
         ctx.close()
