@@ -75,10 +75,10 @@ def cmd_shift(args) -> None:
     """Shift the input, compare f(shift(x)) with the shifted output (equivariance) and with f(x) (invariance)."""
     from cnnviz.grids.conv import ConvConfig
     from cnnviz.grids.pool import PoolConfig
-    from cnnviz.grids.shift import conv_shift, pool_shift
+    from cnnviz.grids.shift import conv_shift, parse_shift, pool_shift
 
     x = json_arg(args.input, "input")
-    shift = _signed_pair(args.shift, "--shift")
+    shift = parse_shift(args.shift)
     if args.op == "conv":
         if args.kernel is None:
             raise CnnvizError("--op conv needs --kernel")
@@ -99,16 +99,6 @@ def cmd_shift(args) -> None:
     text = f"f(shift(x))\n{print_grid(res.f_of_shifted)}\n" + (
         f"shifted f(x)\n{print_grid(res.shifted_f)}\n" if res.shifted_f is not None else "") + res.summary()
     emit(args, payload, text)
-
-
-def _signed_pair(text: str, name: str) -> tuple[int, int]:
-    try:
-        parts = [int(t) for t in text.split(",")]
-    except ValueError:
-        raise CnnvizError(f"{name} takes DY,DX: two whole numbers (got '{text}')") from None
-    if len(parts) != 2:
-        raise CnnvizError(f"{name} takes DY,DX: two whole numbers (got '{text}')")
-    return parts[0], parts[1]
 
 
 def cmd_grad(args) -> None:

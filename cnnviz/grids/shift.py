@@ -26,6 +26,22 @@ SHIFTED_IN = "shifted in: its counterpart in the original output lies outside it
 BORDER = "its window reaches the edge: there it sees padding or the zeros shifted in, where the original saw input"
 
 
+def parse_shift(text: str) -> tuple[int, int]:
+    """"DY,DX" (down and right; negative: up and left), each −3…3 — what the CLI's --shift and a link's shift= take."""
+    parts = str(text).split(",")
+    try:
+        dy, dx = (int(p) for p in parts)
+    except ValueError:
+        raise GridError(f"a shift is DY,DX: two whole numbers (got '{text}')") from None
+    check_shift(dy, dx)
+    return dy, dx
+
+
+def check_shift(dy: int, dx: int) -> None:
+    if not (abs(dy) <= MAX_SHIFT and abs(dx) <= MAX_SHIFT):
+        raise GridError(f"shift each way by −{MAX_SHIFT}…{MAX_SHIFT} cells (got {dy}, {dx})")
+
+
 def shift_grid(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """x moved down by dy and right by dx (negative: up, left) on its last two axes; cells shifted in are zeros."""
     out = np.zeros_like(x)
@@ -69,6 +85,18 @@ class ShiftComparison:
         h, w = self.output.shape[1:]
         return SHIFTED_IN if not (0 <= i - ody < h and 0 <= j - odx < w) else BORDER
 
+    @property
+    def came_in(self) -> np.ndarray:
+        """[H,W]: True where the shifted input holds a zero that came from outside the grid."""
+        return shifted_in(self.input_shifted.shape[-2:], *self.shift)
+
+    def reasons(self, f: int = 0) -> dict[str, int]:
+        """How many cells of filter `f` differ for each reason (shifted in first, then the border)."""
+        if self.agree is None:
+            return {}
+        whys = [self.why(f, i, j) for (i, j), ok in np.ndenumerate(self.agree[f]) if not ok]
+        return {why: whys.count(why) for why in (SHIFTED_IN, BORDER) if why in whys}
+
     def summary(self) -> str:
         """The comparison in one or two sentences."""
         dy, dx = self.shift
@@ -85,8 +113,7 @@ def compare_shift(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, shift: t
                   stride: tuple[int, int]) -> ShiftComparison:
     """The comparison for any grid operation `f` ([C,H,W] → [F,oh,ow]) of the given stride."""
     dy, dx = shift
-    if not (abs(dy) <= MAX_SHIFT and abs(dx) <= MAX_SHIFT):
-        raise GridError(f"shift each way by −{MAX_SHIFT}…{MAX_SHIFT} cells (got {dy}, {dx})")
+    check_shift(dy, dx)
     xs = shift_grid(x, dy, dx)
     out, moved = f(x), f(xs)
     if moved.shape != out.shape:

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import itertools
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -307,6 +308,12 @@ class DepthResult:
     def label(self) -> str:
         return DepthConfig.from_dict(self.config).label()
 
+    def lesion_kept(self) -> float | None:
+        """The mean held-out accuracy with one block deleted, as a share of the accuracy with every block (over the
+        blocks that can be deleted)."""
+        kept = [a for a in (self.lesion or []) if a is not None]
+        return sum(kept) / len(kept) / self.heldout_accuracy if kept and self.heldout_accuracy else None
+
     def message(self) -> str | None:
         """Why the run ended early, in words (None when it did not)."""
         if self.error:
@@ -327,21 +334,11 @@ class DepthResult:
         return cls(**d)
 
 
-@runs_networks
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """The fraction right, in eval mode (batch norm uses its running statistics)."""
-    model.eval()
-    with torch.no_grad():
-        return float((model(x).argmax(1) == y).float().mean())
-
-
 class Recorder:
     """The loop's hooks for one run: the gradient profile of every step, the update ratios and held-out accuracy at
     each evaluation, written into `result` (the caller holds `lock` while reading it)."""
 
     def __init__(self, model: DeepNet, result: DepthResult, lock: Any = None) -> None:
-        import threading
-
         self.model, self.result, self.lock = model, result, lock or threading.Lock()
         self._before: list[torch.Tensor] | None = None
         self._losses: list[float] = []
@@ -363,7 +360,7 @@ class Recorder:
                   for b, w in zip(self.model.each_block(), self._before, strict=True)]
         self._before = None
         _, _, xte, yte = digits()
-        acc = accuracy(self.model, xte, yte)
+        acc = lenet.accuracy(self.model, xte, yte)  # eval mode: batch norm uses its running statistics
         window, self._losses = self._losses, []
         with self.lock:
             self.result.update_ratios = ratios
@@ -384,7 +381,7 @@ def train_run(cfg: DepthConfig, stopping=lambda: False, lock: Any = None, result
                      schedule=loop.Schedule(cfg.schedule), clip=cfg.clip, stopping=stopping,
                      after_backward=rec.after_backward, after_step=rec.after_step)
     finished = end.nan_at_step is None and not end.stopped
-    final = {"heldout": accuracy(model, xte, yte), "train": accuracy(model, xtr, ytr)} if finished else {}
+    final = {"heldout": lenet.accuracy(model, xte, yte), "train": lenet.accuracy(model, xtr, ytr)} if finished else {}
     lesioned = lesion_accuracies(model) if finished and lesion else None
     with rec.lock:
         result.nan_at_step, result.nan_in, result.stopped = end.nan_at_step, end.nan_in, end.stopped
@@ -407,14 +404,10 @@ def lesion_accuracies(model: DeepNet) -> list[float | None]:
             continue
         block.deleted = True
         try:
-            out.append(accuracy(model, xte, yte))
+            out.append(lenet.accuracy(model, xte, yte))
         finally:
             block.deleted = False
     return out
-
-
-def config_with(base: DepthConfig, **changes: Any) -> DepthConfig:
-    return replace(base, **changes).check()
 
 
 # -- presets: the lecture notes' claims, one click each ---------------------------------------------------------------

@@ -38,7 +38,7 @@ class Preprocess:
             return self
         return replace(self, resize="exact" if fit == "squash" else "pad", resize_to=self.size)
 
-    def _fill(self) -> int | tuple[int, ...]:
+    def fill(self) -> int | tuple[int, ...]:
         """The padding colour: the mean (zero after normalising); white before a digit is inverted to black."""
         if self.invert:
             return 255
@@ -67,7 +67,7 @@ class Preprocess:
             img = img.resize((self.size, self.size), Image.Resampling.BILINEAR)
         elif self.resize == "pad":
             inner = img.resize(self._longer_side(*img.size), Image.Resampling.BILINEAR)
-            canvas = Image.new(img.mode, (self.size, self.size), self._fill())
+            canvas = Image.new(img.mode, (self.size, self.size), self.fill())
             canvas.paste(inner, ((self.size - inner.width) // 2, (self.size - inner.height) // 2))
             img = canvas
         else:

@@ -115,9 +115,9 @@ def _centre_square(rgb: np.ndarray, side: int) -> Image.Image:
 def rotate_sweep(net: Network, rgb: np.ndarray, angles: list[float], device: str = "cpu") -> Sweep:
     """The centre window turned by each angle (bilinear; corners filled with the network's mean colour)."""
     size = net.input_size[1]
-    fill = tuple(int(round(m * net.preprocessing.scale)) for m in net.preprocessing.mean)
     base = _centre_square(rgb, size)
-    wins = np.stack([np.asarray(base.rotate(a, Image.Resampling.BILINEAR, fillcolor=fill)) for a in angles])
+    wins = np.stack([np.asarray(base.rotate(a, Image.Resampling.BILINEAR, fillcolor=net.preprocessing.fill()))
+                     for a in angles])
     return top1_of(net, wins, [float(a) for a in angles], "rotate", device)
 
 
@@ -125,7 +125,7 @@ def scale_sweep(net: Network, rgb: np.ndarray, scales: list[float], device: str 
     """The centre window at each scale: > 1 zooms in (a smaller centre square enlarged), < 1 zooms out (the window
     shrunk and framed by the network's mean colour)."""
     size = net.input_size[1]
-    fill = tuple(int(round(m * net.preprocessing.scale)) for m in net.preprocessing.mean)
+    fill = net.preprocessing.fill()
     base = _centre_square(rgb, size)
     wins = []
     for s in scales:

@@ -312,9 +312,9 @@ def _lesion(r: D.DepthResult, sty: Style) -> None:
     chart(figs.bars_figure(r.lesion or [], sty, "held-out accuracy with the block deleted",
                            reference=r.heldout_accuracy, reference_text="nothing deleted"),
           key=f"dp_lesion_{r.label}", config={"displaylogo": False})
-    kept = [a for a in (r.lesion or []) if a is not None]
-    if kept and r.heldout_accuracy:
-        st.caption(f"Deleting one block keeps on average {100 * sum(kept) / len(kept) / r.heldout_accuracy:.0f} % of "
+    kept = r.lesion_kept()
+    if kept is not None and r.heldout_accuracy:
+        st.caption(f"Deleting one block keeps on average {100 * kept:.0f} % of "
                    f"its accuracy ({100 * r.heldout_accuracy:.1f} % with every block)."
                    + (" A plain block that halves the map has no identity to keep: no bar." if None in (r.lesion or [])
                       else ""))

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
-from cnnviz.grids.shift import BORDER, MAX_SHIFT, SHIFTED_IN, ShiftComparison
+from cnnviz.grids.shift import MAX_SHIFT, ShiftComparison, parse_shift
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, grid_figure
 from cnnviz.ui.charts import chart
@@ -20,17 +20,9 @@ from cnnviz.urlstate import read_params
 WHY = " (the panel shifts by up to 3 cells each way)"
 
 
-def _shift_pair(text: str) -> tuple[int, int]:
-    dy, _, dx = text.partition(",")
-    shift = (int(dy), int(dx))
-    if not all(-MAX_SHIFT <= v <= MAX_SHIFT for v in shift):
-        raise ValueError(f"each part must be −{MAX_SHIFT}…{MAX_SHIFT}")
-    return shift
-
-
 def read_shift(params: dict[str, str], state: PageState) -> list[str]:
     """`shift=DY,DX` from a link (a bad value keeps no shift, with a notice)."""
-    vals, notices = read_params(params, {"shift": _shift_pair})
+    vals, notices = read_params(params, {"shift": parse_shift})
     if "shift" in vals:
         state["shift_dy"], state["shift_dx"] = vals["shift"]
     return notices
@@ -66,7 +58,7 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
         chart(grid_figure(_panels(res, sty), sty), config={"displaylogo": False, "staticPlot": True},
               key=f"{store.name}_shift_fig", theme=None)
         st.markdown(res.summary())
-        reasons = _reasons(res)
+        reasons = res.reasons()
         if reasons:
             st.markdown("\n".join(f"- **{n} cell{'s' if n != 1 else ''}**: {why}" for why, n in reasons.items()))
         if extra is not None:
@@ -76,7 +68,7 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
 def _panels(res: ShiftComparison, sty: Style) -> list[Panel]:
     dy, dx = res.shift
     panels = [Panel(f"input shifted by ({dy}, {dx}); grey: shifted in", res.input_shifted[0],
-                    pad_mask=_shifted_in(res)),
+                    pad_mask=res.came_in),
               Panel("f(shift(x))", res.f_of_shifted[0], outlines=[(_cells(res.agree, False), sty.target_colour)]
                     if res.agree is not None else [])]
     if res.shifted_f is not None and res.output_shift is not None:
@@ -86,23 +78,7 @@ def _panels(res: ShiftComparison, sty: Style) -> list[Panel]:
     return panels
 
 
-def _shifted_in(res: ShiftComparison) -> np.ndarray:
-    from cnnviz.grids.shift import shifted_in
-
-    return shifted_in(res.input_shifted.shape[-2:], *res.shift)
-
-
 def _cells(mask: np.ndarray | None, value: bool) -> list[tuple[int, int]]:
     if mask is None:
         return []
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(mask[0] == value), strict=True)]
-
-
-def _reasons(res: ShiftComparison) -> dict[str, int]:
-    """How many cells differ for each reason (first filter)."""
-    out: dict[str, int] = {}
-    for (f, i, j), ok in np.ndenumerate(res.agree if res.agree is not None else np.ones((1, 0, 0), bool)):
-        why = res.why(f, i, j)
-        if f == 0 and why is not None:
-            out[why] = out.get(why, 0) + 1
-    return {k: out[k] for k in (SHIFTED_IN, BORDER) if k in out}
