@@ -75,6 +75,7 @@ class DepthState(PageState):
     guessed_run: int | None = None  # id of the run the guess was made for
     verdict: tuple[bool, str] | None = None
     ended_run: int | None = None  # id of the last run whose end was taken in (comparison, verdict)
+    profile_held: bool = False  # the largest-gradient question is open: no gradient profile anywhere on the page
 
 
 def config_from_widgets() -> D.DepthConfig:
@@ -163,7 +164,8 @@ def init_section(state: DepthState, cfg: D.DepthConfig, sty: Style) -> None:
     with right:
         st.markdown("**What each block gets back**: ‖∂L/∂W‖ of its convolution")
         q = D.largest_gradient_question(cfg, report)
-        if not _asked(state, "dp_init", q):
+        state.profile_held = _asked(state, "dp_init", q)
+        if not state.profile_held:
             chart(figs.gradient_profile_figure({cfg.label(): report.grad_norms}, sty), key="dp_grad_fig",
                   config={"displaylogo": False})
             st.markdown(f"**{report.sentence()}**")
@@ -245,14 +247,14 @@ def _live(state: DepthState, sty: Style, busy: bool) -> None:
         if runs is None:
             st.info("Choose the settings (or a preset) and press **Train this network**.",
                     icon=":material/model_training:")
-            compare_section(sty)
+            compare_section(sty, held=state.profile_held)
             return
         results = runs.snapshot()
         if busy and not runs.running:
             st.rerun()  # the runs ended: a full rerun takes them in, draws the verdict and stops this timer
         _progress(runs, results)
         current = next((r for r in results if not r.done), results[-1])
-        if current.history:
+        if current.history and not state.profile_held:  # its first step is the gradient at initialisation
             left, right = st.columns(2)
             with left:
                 st.markdown(f"**‖∂L/∂W‖ of every block at every step** — {current.label}")
@@ -269,7 +271,7 @@ def _live(state: DepthState, sty: Style, busy: bool) -> None:
         for r in results:
             if r.lesion:
                 _lesion(r, sty)
-        compare_section(sty, results)
+        compare_section(sty, results, held=state.profile_held)
 
     live()
 
@@ -320,8 +322,10 @@ def _lesion(r: D.DepthResult, sty: Style) -> None:
                       else ""))
 
 
-def compare_section(sty: Style, running: list[D.DepthResult] | None = None) -> None:
-    """Up to four runs on one chart: held-out accuracy and loss, and the gradient profile at initialisation."""
+def compare_section(sty: Style, running: list[D.DepthResult] | None = None, held: bool = False) -> None:
+    """Up to four runs on one chart: held-out accuracy and loss, and the gradient profile at initialisation (held
+    back, with its column, while the largest-gradient question above is open: a compared run may have the same
+    settings)."""
     compared: list[D.DepthResult] = list(st.session_state.get(COMPARED, []))
     shown = {r.label: r for r in compared}
     for r in running or []:
@@ -337,17 +341,24 @@ def compare_section(sty: Style, running: list[D.DepthResult] | None = None) -> N
         st.caption("A point every half epoch: the held-out accuracy then, and the training loss averaged over the "
                    "batches since the previous point.")
     with right:
-        profiles: dict[str, Sequence[float]] = {r.label: D.at_init_shared(D.DepthConfig.from_dict(r.config)).grad_norms for r in runs}
-        chart(figs.gradient_profile_figure(profiles, sty, "‖∂L/∂W‖ at initialisation (log)"), key="dp_profiles",
-              config={"displaylogo": False})
+        if held:
+            st.caption("The gradient profiles at initialisation wait until the question above is answered.")
+        else:
+            profiles: dict[str, Sequence[float]] = {r.label: _init_of(r).grad_norms for r in runs}
+            chart(figs.gradient_profile_figure(profiles, sty, "‖∂L/∂W‖ at initialisation (log)"), key="dp_profiles",
+                  config={"displaylogo": False})
     st.dataframe([{"run": r.label, "held-out accuracy": _pct(r.heldout_accuracy), "training accuracy":
-                   _pct(r.train_accuracy), "first ÷ last block's gradient at init":
-                   D.ratio_text(D.at_init_shared(D.DepthConfig.from_dict(r.config)).ratio),
+                   _pct(r.train_accuracy),
+                   **({} if held else {"first ÷ last block's gradient at init": D.ratio_text(_init_of(r).ratio)}),
                    "seconds": f"{r.seconds:.1f}", "ended": r.message() or ("done" if r.done else "training")}
                   for r in runs], hide_index=True)
     if compared and st.button("Clear the comparison", key="dp_clear"):
         st.session_state[COMPARED] = []
         st.rerun()
+
+
+def _init_of(r: D.DepthResult) -> D.InitReport:
+    return D.at_init_shared(D.DepthConfig.from_dict(r.config))
 
 
 def _pct(v: float | None) -> str:

@@ -40,8 +40,9 @@ def shift_link(state: PageState) -> dict[str, str]:
 
 
 def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComparison], sty: Style,
-                extra: Callable[[], str] | None = None) -> None:
-    """Two shift boxes, then the four grids (first channel, first filter) and the comparison in words."""
+                extra: Callable[[], str] | None = None, held: bool = False) -> None:
+    """Two shift boxes, then the four grids (first channel, first filter) and the comparison in words — held back
+    while the stepper's question is open (`held`: its outputs would give the answer away)."""
     shifted = (store["shift_dy"], store["shift_dx"]) != (0, 0)
     with st.expander("Shift the input: equivariance and invariance", expanded=shifted,
                      icon=":material/open_with:"):
@@ -50,6 +51,9 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
         dx = whole(b, "Shift → (columns)", -MAX_SHIFT, MAX_SHIFT, store, "shift_dx", WHY)
         note.caption("Cells shifted in are zeros (marked). Equivariance: f(shift(x)) equals f(x) shifted by the "
                      "shift ÷ stride. Invariance: f(shift(x)) equals f(x).")
+        if held:
+            st.caption("The shifted outputs wait until the step's prediction above is answered (predict first).")
+            return
         try:
             res = compare((dy, dx))
         except CnnvizError as e:

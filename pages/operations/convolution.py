@@ -49,5 +49,6 @@ with step_area:
     stepping_fragment(store, result.n_steps, "conv", step_view(result, store, sty, multi, one_d),
                       ask=lambda i: conv_question(result, i), size=lambda: conv_size_question(result))
 if not one_d:
-    shift_panel(store, lambda shift: conv_shift(result.input, result.weight, result.config, shift, result.bias), sty)
+    shift_panel(store, lambda shift: conv_shift(result.input, result.weight, result.config, shift, result.bias), sty,
+                held=pending(store, conv_size_question(result)) or pending(store, conv_question(result, store.step)))
 kernels_on_a_photo(result, sty, one_d)

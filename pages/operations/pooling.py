@@ -124,4 +124,5 @@ with step_area:
     ug.stepping_fragment(store, result.n_steps, "pool", stepping, ask=lambda i: pool_question(result, i),
                          size=lambda: pool_size_question(result))
 shift_panel(store, lambda shift: pool_shift(result.input, cfg, shift), sty,
-            extra=lambda: rotation_sentence(result.input, cfg))
+            extra=lambda: rotation_sentence(result.input, cfg),
+            held=pending(store, pool_size_question(result)) or pending(store, pool_question(result, store.step)))

@@ -126,3 +126,18 @@ def test_will_it_learn_is_put_to_the_class_once_a_run_of_its_settings_is_known()
         assert not ann.button(key="dp_train").disabled
     finally:
         store().close(code, token)
+
+
+def test_in_predict_mode_no_gradient_profile_shows_anywhere_before_the_answer():
+    """A compared run of the same settings must not give "which block has the largest gradient?" away."""
+    at = open_page("depth.py", depth="2", width="4", epochs="1", batch_size="256")
+    at.button(key="dp_train").click().run()
+    at.session_state["_depth_runs"].run.join(120)
+    at.run()
+    assert any(c.proto.id for c in at.get("plotly_chart"))
+    at.toggle(key=next(t.key for t in at.toggle if str(t.key).startswith("dp_init_predict"))).set_value(True).run()
+    assert not at.exception
+    texts = " ".join(c.value for c in at.caption)
+    assert "wait until the question above is answered" in texts
+    assert all("gradient at init" not in str(df.value.columns) for df in at.dataframe)
+    assert len(at.get("plotly_chart")) == 2  # the activations and the accuracy curves only
