@@ -3,6 +3,8 @@ how closely each layer's feature map moves with its input."""
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 from cnnviz.networks.shift_sweep import Sweep
@@ -24,12 +26,12 @@ def sweep_figure(sweep: Sweep, sty: Style) -> go.Figure:
         fig.add_trace(go.Scatter(x=[p.value for p in pts], y=[p.probability for p in pts], mode="markers", name=name,
                                  marker={"color": CLASS_COLOURS[i % 7], "symbol": SYMBOLS[i % 7], "size": 10},
                                  hovertemplate=f"{name}: %{{y:.1%}} at %{{x}}<extra></extra>"))
-    line = round(sty.font_size * 1.7)
-    fig.update_layout(height=340 + line * len(classes), font={"size": sty.font_size},
+    line = round(sty.font_size * 1.7) * math.ceil(len(classes) / 4)  # short class names: about four to a row
+    fig.update_layout(height=340 + line, font={"size": sty.font_size},
                       xaxis={"title": AXIS[sweep.kind]}, yaxis={"title": "top-1 probability", "range": [0, 1.02],
                                                                  "tickformat": ".0%"},
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
-                      margin={"l": 70, "r": 20, "t": 30, "b": 60 + line * len(classes)})
+                      margin={"l": 70, "r": 20, "t": 30, "b": 60 + line})
     return fig
 
 

@@ -49,7 +49,7 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
         a, b, note = st.columns([1, 1, 4], vertical_alignment="bottom")
         dy = whole(a, "Shift ↓ (rows)", -MAX_SHIFT, MAX_SHIFT, store, "shift_dy", WHY)
         dx = whole(b, "Shift → (columns)", -MAX_SHIFT, MAX_SHIFT, store, "shift_dx", WHY)
-        note.caption("Cells shifted in are zeros (marked). Equivariance: f(shift(x)) equals f(x) shifted by the "
+        note.caption("Cells shifted in are zeros (grey). Equivariance: f(shift(x)) equals f(x) shifted by the "
                      "shift ÷ stride. Invariance: f(shift(x)) equals f(x).")
         if held:
             st.caption("The shifted outputs wait until the step's prediction above is answered (predict first).")
@@ -71,7 +71,7 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
 
 def _panels(res: ShiftComparison, sty: Style) -> list[Panel]:
     dy, dx = res.shift
-    panels = [Panel(f"input shifted by ({dy}, {dx}); grey: shifted in", res.input_shifted[0],
+    panels = [Panel(f"x shifted by ({dy}, {dx})", res.input_shifted[0],  # as short as the other titles: projected
                     pad_mask=res.came_in),
               Panel("f(shift(x))", res.f_of_shifted[0], outlines=[(_cells(res.agree, False), sty.target_colour)]
                     if res.agree is not None else [])]
