@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +90,13 @@ def choice(options) -> Callable[[str], str]:
             raise ValueError(f"must be one of {', '.join(options)}")
         return t
     return parse
+
+
+def node_name(t: str) -> str:
+    """A layer's node name (letters, digits, '_' and '.'): the page checks it names a layer of its network."""
+    if not re.fullmatch(r"[A-Za-z0-9_.]{1,80}", t):
+        raise ValueError("must be a layer's name, such as features_3_conv_0")
+    return t
 
 
 def flag(t: str) -> bool:

@@ -17,6 +17,8 @@ import numpy as np
 from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig, conv2d
 from cnnviz.grids.pool import PoolConfig, pool2d
+from cnnviz.grids.predict import Question
+from cnnviz.present.numbers import fmt
 
 MAX_SHIFT = 3
 ATOL = 1e-9
@@ -124,6 +126,31 @@ def compare_shift(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, shift: t
     agree = np.isclose(moved, shifted_f, rtol=0, atol=ATOL) if shifted_f is not None else None
     return ShiftComparison((dy, dx), xs, out, moved, output_shift, shifted_f, agree,
                            np.isclose(moved, out, rtol=0, atol=ATOL))
+
+
+STAYS, CHANGES = "yes", "no"
+
+
+def shift_question(res: ShiftComparison) -> Question | None:
+    """Predict, then see: will the strongest cell of f(x) (first filter) keep its value under the shift? None when
+    there is no shift to ask about."""
+    if res.shift == (0, 0):
+        return None
+    out = res.output[0]
+    i, j = (int(k) for k in np.unravel_index(int(np.argmax(np.abs(out))), out.shape))
+    was, now = out[i, j], res.f_of_shifted[0, i, j]
+    kept = bool(res.unchanged[0, i, j])
+    because = f"f(shift(x))[{i}, {j}] = {fmt(now)}" + (" — the same number." if kept else f", not {fmt(was)}.")
+    if res.output_shift is not None and res.output_shift != (0, 0):
+        ody, odx = res.output_shift
+        because += f" The output moves with its input, by ({ody}, {odx}) cells"
+        because += ": what changes is where a value sits, not the values." if not kept else \
+            ", yet this cell's neighbourhood held the same value."
+    elif res.output_shift is None:
+        because += " The shift is not a multiple of the stride, so the windows now cover other cells."
+    dy, dx = res.shift
+    return Question(f"Will output[{i}, {j}] still be {fmt(was)} after the shift by ({dy}, {dx})?",
+                    STAYS if kept else CHANGES, because, choices=(STAYS, CHANGES))
 
 
 def conv_shift(x: np.ndarray, kernel: np.ndarray, config: ConvConfig, shift: tuple[int, int],

@@ -141,12 +141,28 @@ def scale_sweep(net: Network, rgb: np.ndarray, scales: list[float], device: str 
     return top1_of(net, np.stack(wins), [float(s) for s in scales], "scale", device)
 
 
+@dataclass(frozen=True)
+class LayerPair:
+    """One layer's map for the window at offset 0 and for the window at `shift`, the latter moved back by
+    round(shift ÷ the layer's jump) cells; both cropped to the cells that have a counterpart."""
+
+    node: str
+    original: np.ndarray  # [C,h-d,w-d]
+    moved_back: np.ndarray
+    cells: int  # d: how many cells the shifted map was moved back
+
+    @property
+    def cosine(self) -> float:
+        """1.0 where the layer moved exactly with its input."""
+        a, b = self.original.ravel(), self.moved_back.ravel()
+        den = float(np.linalg.norm(a) * np.linalg.norm(b))
+        return float(a @ b) / den if den > 0 else 0.0
+
+
 @runs_networks
-def layer_agreement(net: Network, rgb: np.ndarray, shift: int, nodes: tuple[str, ...],
-                    device: str = "cpu") -> list[tuple[str, float, int]]:
-    """Per layer: (node, cosine similarity, cells shifted back) between the feature map of the window at offset 0 and
-    the one at offset `shift`, moved back by round(shift ÷ the layer's jump) cells — 1.0 where the layer still moves
-    exactly with its input."""
+def layer_pairs(net: Network, rgb: np.ndarray, shift: int, nodes: tuple[str, ...],
+                device: str = "cpu") -> list[LayerPair]:
+    """The aligned pair of every given layer with a spatial map larger than the shift moved back."""
     _check(net)
     wins = shift_windows(rgb, shift, net.input_size[1])[[0, shift]]
     extractor = net.extractor(nodes, device)
@@ -154,17 +170,19 @@ def layer_agreement(net: Network, rgb: np.ndarray, shift: int, nodes: tuple[str,
         maps = extractor(_to_input(net, wins).to(device))
     out = []
     for node in nodes:
-        f = maps[node].float().cpu()
-        if f.ndim != 4:
-            continue
+        f = maps[node].double().cpu().numpy()
         d = int(round(shift / net.layer(node).jump))
-        h, w = f.shape[-2:]
-        if d >= min(h, w):
+        if f.ndim != 4 or d >= min(f.shape[-2:]):
             continue
-        a, b = f[0, :, d:, d:].flatten(), f[1, :, : h - d, : w - d].flatten()
-        cos = float(torch.nn.functional.cosine_similarity(a, b, dim=0))
-        out.append((node, cos, d))
+        h, w = f.shape[-2:]
+        out.append(LayerPair(node, f[0, :, d:, d:], f[1, :, : h - d, : w - d], d))
     return out
+
+
+def layer_agreement(net: Network, rgb: np.ndarray, shift: int, nodes: tuple[str, ...],
+                    device: str = "cpu") -> list[tuple[str, float, int]]:
+    """Per layer: (node, cosine similarity, cells moved back) of `layer_pairs`."""
+    return [(p.node, p.cosine, p.cells) for p in layer_pairs(net, rgb, shift, nodes, device)]
 
 
 _SWEEPS = KeyedCache(32)
@@ -190,6 +208,10 @@ def sweep(net: Network, rgb: np.ndarray, kind: str, max_shift: int = MAX_SHIFT, 
 def agreement_by_depth(net: Network, rgb: np.ndarray, shift: int, device: str = "cpu",
                        most: int = 16) -> list[tuple[str, float, int]]:
     """`layer_agreement` for up to `most` layers spread evenly from input to output."""
+    return layer_agreement(net, rgb, shift, spread_layers(net, most), device)
+
+
+def spread_layers(net: Network, most: int = 16) -> tuple[str, ...]:
+    """Up to `most` layers with spatial maps, spread evenly from input to output."""
     maps = [info for info in net.layers() if len(info.shape) == 3 and info.shape[1] > 1]
-    picked = tuple(info.node for info in maps[:: max(1, len(maps) // most)])
-    return layer_agreement(net, rgb, shift, picked, device)
+    return tuple(info.node for info in maps[:: max(1, len(maps) // most)])

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from cnnviz.networks.shift_sweep import Sweep
-from cnnviz.present.colours import Style
+from cnnviz.networks.shift_sweep import LayerPair, Sweep
+from cnnviz.present.colours import Style, plotly_scale
 
 CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross")  # told apart without colour too
@@ -44,4 +45,22 @@ def agreement_figure(rows: list[tuple[str, float, int]], sty: Style) -> go.Figur
     fig.update_layout(height=320, font={"size": sty.font_size}, margin={"l": 70, "r": 20, "t": 30, "b": 60},
                       xaxis={"title": "layer (input side first)"},
                       yaxis={"title": "cosine similarity", "range": [min(0.0, *(c for _, c, _ in rows)), 1.02]})
+    return fig
+
+
+def pair_figure(pair: LayerPair, sty: Style) -> go.Figure:
+    """The layer's map (mean over channels) for the original window and for the shifted one moved back, one colour
+    range: equal maps mean the layer moved exactly with its input."""
+    a, b = pair.original.mean(axis=0), pair.moved_back.mean(axis=0)
+    lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+    fig = make_subplots(1, 2, subplot_titles=("original window", f"shifted window, moved back {pair.cells} cells"),
+                        horizontal_spacing=0.06)
+    for k, m in enumerate((a, b), start=1):
+        fig.add_trace(go.Heatmap(z=m, zmin=lo, zmax=hi, colorscale=plotly_scale(sty.sequential), showscale=k == 2,
+                                 hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"), 1, k)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{k}" if k > 1 else "x", showgrid=False, row=1, col=k)
+        fig.update_xaxes(showgrid=False, constrain="domain", row=1, col=k)
+    fig.update_layout(height=400 if sty.presentation else 340, font={"size": sty.font_size},
+                      margin={"l": 40, "r": 20, "t": 50, "b": 30})
+    fig.update_annotations(font={"size": sty.font_size})
     return fig

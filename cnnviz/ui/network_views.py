@@ -32,7 +32,7 @@ from cnnviz.ui.grids import clicked_cell
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, flag, int_in, number_in, read_params
+from cnnviz.urlstate import choice, flag, int_in, node_name, number_in, read_params
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
 # the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)
@@ -50,7 +50,8 @@ class NetworksState(NetworkPageState):
         "overlay": ("net_ch_overlay", flag), "rf_alpha": ("net_alpha", number_in(0, 1)),
         "order": ("net_order", choice(ORDERS)), "scale": ("net_scale", choice(SCALES)),
         "sweep": ("net_sweep_kind", choice(("shift", "rotate", "scale"))), "sweep_max": ("net_sweep_max", int_in(1, 32)),
-        "sweep_on": ("net_sweep_on", flag), "sweep_layer": ("net_sweep_layer_shift", int_in(1, 32))}
+        "sweep_on": ("net_sweep_on", flag), "sweep_layer": ("net_sweep_layer_shift", int_in(1, 32)),
+        "sweep_pair": ("net_sweep_pair_layer", node_name)}
 
     name: str = "networks"
     linked: dict[str, Any] = field(default_factory=dict)  # {"layer", "channel", "unit"} from a link, until used

@@ -12,7 +12,7 @@ from cnnviz.grids.pool import PoolResult
 from cnnviz.grids.shapes import pool_output_formula
 from cnnviz.ui.grids import load_state, read_stepping
 from cnnviz.ui.page import PageState
-from cnnviz.ui.shift_views import read_shift, shift_link
+from cnnviz.ui.shift_views import read_shift, read_turn, shift_link, turn_link
 
 
 @dataclass(kw_only=True, eq=False)
@@ -35,6 +35,7 @@ class PoolState(PageState):
     n_w: int = 0
     shift_dy: int = 0  # the "Shift the input" panel's shift (rows down, columns right)
     shift_dx: int = 0
+    turn: int = 0  # the learned-invariance panel's rotation of the stroke (degrees)
 
     @classmethod
     def initial(cls) -> PoolState:
@@ -44,10 +45,11 @@ class PoolState(PageState):
     def read_link(self, params: dict[str, str]) -> list[str]:
         new, notices = views.pool_from_params(params, self.values_of(views.POOL_FIELDS))
         load_state(self, new, grids=("x",))
-        return notices + read_stepping(params, self) + read_shift(params, self)  # the speed (the step is checked above)
+        return notices + read_stepping(params, self) + read_shift(params, self) \
+            + read_turn(params, self)  # the speed (the step is checked above)
 
     def link(self) -> dict[str, str]:
-        return {**views.pool_to_params(self), **shift_link(self)}
+        return {**views.pool_to_params(self), **shift_link(self), **turn_link(self)}
 
     def channels(self) -> np.ndarray:
         """The input as channels × rows × columns (a single channel is kept as a 2-D grid)."""

@@ -9,7 +9,7 @@ import streamlit as st
 from cnnviz.networks import shift_sweep as S
 from cnnviz.networks.network import Network
 from cnnviz.present.colours import Style
-from cnnviz.present.sweep_figures import agreement_figure, sweep_figure
+from cnnviz.present.sweep_figures import agreement_figure, pair_figure, sweep_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.settings import start
@@ -60,3 +60,17 @@ def _layers(net: Network, photo: np.ndarray, most: int, sty: Style, device: str)
     st.caption(f"Each layer's feature map for the window at shift {shift} against the original's, moved back by "
                "the shift ÷ the layer's jump (rounded to whole cells): 1 means the map moved exactly with its input. "
                "Equivariance holds early and decays with depth, where one cell spans more pixels than the shift.")
+    names = [n for n, _, _ in rows]
+    if st.session_state.get("net_sweep_pair_layer") not in names:
+        st.session_state.pop("net_sweep_pair_layer", None)  # another network's layer: start from its first
+    node = st.selectbox("Compare one layer's maps side by side", names, key="net_sweep_pair_layer",
+                        **start("net_sweep_pair_layer", 0, "index"),
+                        format_func=lambda n: f"{names.index(n) + 1}. {n}")
+    pairs = run_heavy("Maps", "net_sweep_pair", lambda: S.layer_pairs(net, photo, int(shift), (str(node),), device))
+    if pairs:
+        pair = pairs[0]
+        chart(pair_figure(pair, sty), key="net_sweep_pair_fig", config={"displaylogo": False})
+        st.caption(f"{node}: the mean over its {pair.original.shape[0]} channels; cosine similarity "
+                   f"{pair.cosine:.3f}. One cell of this layer spans {net.layer(str(node)).jump:g} pixels of the window, "
+                   f"so a {shift}-pixel shift is {shift / net.layer(str(node)).jump:.2f} cells — moved back by "
+                   f"{pair.cells}, the rest is what the maps disagree on.")

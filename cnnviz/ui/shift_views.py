@@ -9,13 +9,15 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
-from cnnviz.grids.shift import MAX_SHIFT, ShiftComparison, parse_shift
+from cnnviz.grids.invariance import LEARNED_TURNS, TURNS, learned_invariance, learned_sentence, notes_pool_figure
+from cnnviz.grids.shift import MAX_SHIFT, ShiftComparison, parse_shift, shift_question
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, grid_figure
+from cnnviz.ui import predict
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import take_widget, whole
+from cnnviz.ui.grids import changed, take_widget, whole, widget
 from cnnviz.ui.page import PageState
-from cnnviz.urlstate import read_params
+from cnnviz.urlstate import choice, read_params
 
 WHY = " (the panel shifts by up to 3 cells each way)"
 
@@ -42,7 +44,8 @@ def shift_link(state: PageState) -> dict[str, str]:
 def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComparison], sty: Style,
                 extra: Callable[[], str] | None = None, held: bool = False) -> None:
     """Two shift boxes, then the four grids (first channel, first filter) and the comparison in words — held back
-    while the stepper's question is open (`held`: its outputs would give the answer away)."""
+    while the stepper's question is open (`held`: its outputs would give the answer away), and in predict mode until
+    the learner has said whether the strongest output cell keeps its value."""
     shifted = (store["shift_dy"], store["shift_dx"]) != (0, 0)
     with st.expander("Shift the input: equivariance and invariance", expanded=shifted,
                      icon=":material/open_with:"):
@@ -59,6 +62,9 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
         except CnnvizError as e:
             st.warning(str(e), icon=":material/block:")
             return
+        q = shift_question(res)
+        if q is not None and predict.enabled() and not predict.ask(store, f"{store.name}_shift", [q]):
+            return  # predict first: the shifted outputs answer the question
         chart(grid_figure(_panels(res, sty), sty), config={"displaylogo": False, "staticPlot": True},
               key=f"{store.name}_shift_fig", theme=None)
         st.markdown(res.summary())
@@ -86,3 +92,60 @@ def _cells(mask: np.ndarray | None, value: bool) -> list[tuple[int, int]]:
     if mask is None:
         return []
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(mask[0] == value), strict=True)]
+
+
+def read_turn(params: dict[str, str], state: PageState) -> list[str]:
+    """`turn=0|90|180|270` from a link: the learned-invariance panel's rotation."""
+    vals, notices = read_params(params, {"turn": choice(tuple(str(t) for t in TURNS))})
+    if "turn" in vals:
+        state["turn"] = int(vals["turn"])
+    return notices
+
+
+def take_turn(state: PageState) -> None:
+    """The turn control sits below the point where the page writes its link: its new value is taken first."""
+    value = st.session_state.get(f"w_{state.name}_turn_{state.version}")
+    if value in TURNS:
+        state["turn"] = int(value)
+
+
+def turn_link(state: PageState) -> dict[str, str]:
+    return {"turn": str(state["turn"])} if state["turn"] else {}
+
+
+def notes_pool_panel(sty: Style) -> None:
+    """The notes' max-pooling figure, recomputed: the detector stage moved one cell, the pooled stage mostly not."""
+    fig = notes_pool_figure()
+    kept = [(0, j) for j in range(fig.pooled.size) if np.isclose(fig.pooled[j], fig.pooled_shifted[j])]
+    panels = [Panel("detector stage", fig.detector[None]), Panel("max-pooled", fig.pooled[None],
+                                                                 outlines=[(kept, sty.feed_colour)]),
+              Panel("shifted right by 1", fig.shifted[None]), Panel("max-pooled ", fig.pooled_shifted[None],
+                                                                    outlines=[(kept, sty.feed_colour)])]
+    st.markdown("**The notes' figure, recomputed** (detector stage → max pooling of width 3, stride 1; outlined: "
+                "pooled values the shift did not change)")
+    chart(grid_figure(panels, sty), config={"displaylogo": False, "staticPlot": True}, key="notes_pool_fig",
+          theme=None)
+    st.markdown(fig.sentence())
+
+
+def learned_invariance_panel(store: PageState, sty: Style) -> None:
+    """Three detectors of one stroke at three rotations, pooled across: turn the stroke and watch which detector
+    answers, and whether the pooled unit changes (the notes' "Learned invariances")."""
+    with st.expander("The notes' invariance figures, computed: max pooling and learned rotations",
+                     icon=":material/rotate_right:", expanded=bool(store["turn"])):
+        notes_pool_panel(sty)
+        st.markdown("**Learned invariance** (the notes' second figure)")
+        st.caption("Pooling over space gives no rotation invariance; a network *learns* it by keeping one detector "
+                   "per rotation and pooling across them (a max over channels). Kernels: +1 on the stroke, −1 off it.")
+        turn = changed(store, "turn", st.segmented_control(
+            "Turn the stroke by", TURNS, format_func=lambda t: f"{t}°", required=True, key=widget(store, "turn")))
+        res = learned_invariance(int(turn))
+        tops = [(list(zip(*np.nonzero(m == m.max()), strict=True)), sty.target_colour) for m in res.maps]
+        row1 = [Panel("input", res.input[0])] + [Panel(f"detector {k + 1} ({t}°)", res.kernels[k, 0])
+                                                 for k, t in enumerate(LEARNED_TURNS)]
+        row2 = [Panel(f"map {k + 1}", res.maps[k], outlines=[tops[k]]) for k in range(len(LEARNED_TURNS))]
+        row2.append(Panel("max over the 3", res.across))
+        for k, panels in enumerate((row1, row2)):
+            chart(grid_figure(panels, sty), config={"displaylogo": False, "staticPlot": True},
+                  key=f"{store.name}_learned_{k}", theme=None)
+        st.markdown(learned_sentence(res))

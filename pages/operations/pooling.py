@@ -16,7 +16,7 @@ from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pool_views import PoolState, formulas
 from cnnviz.ui.predict import held_back, pending
 from cnnviz.ui.settings import current
-from cnnviz.ui.shift_views import shift_panel, take_shift
+from cnnviz.ui.shift_views import learned_invariance_panel, shift_panel, take_shift, take_turn
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}
@@ -73,6 +73,7 @@ with settings_area:
 
     result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
     take_shift(store)  # the shift panel's boxes are drawn below: their values go into this run's link
+    take_turn(store)
     publish(store)
 
     cfg = result.config
@@ -126,3 +127,4 @@ with step_area:
 shift_panel(store, lambda shift: pool_shift(result.input, cfg, shift), sty,
             extra=lambda: rotation_sentence(result.input, cfg),
             held=pending(store, pool_size_question(result)) or pending(store, pool_question(result, store.step)))
+learned_invariance_panel(store, sty)

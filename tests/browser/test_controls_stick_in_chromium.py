@@ -235,6 +235,17 @@ def test_the_photo_sweep_runs_from_a_click_and_its_link_reopens_it(server, watch
     assert "not shift-invariant here" in body and "cosine similarity" in body
     assert "sweep_on=1" in watched.page.url
     _no_exception(watched)
+    box = watched.page.get_by_role("combobox", name="Compare one layer's maps side by side")
+    box.scroll_into_view_if_needed()
+    box.click()
+    third = watched.page.locator('[role="listbox"] [role="option"]').nth(2)
+    picked = third.inner_text().strip()
+    third.click()
+    node = picked.split(". ", 1)[1]
+    watched.page.wait_for_url(re.compile(f"sweep_pair={re.escape(node)}"), timeout=60_000)
+    expect(box).to_have_value(picked, timeout=60_000)  # the pick sticks after the rerun
+    watched.page.get_by_text(f"{node}: the mean over its").wait_for(timeout=60_000)
+    _no_exception(watched)
     watched.screenshot(artifacts / "networks_shift_the_photo.png")
     ctx, fresh = _reopen(browser, watched.page.url)
     try:

@@ -68,3 +68,20 @@ def test_digit_networks_and_shifts_out_of_range_are_refused_in_words():
         S.shift_sweep(get("lenet5"), np.zeros((64, 64, 3), np.uint8), 4)
     with pytest.raises(CnnvizError, match="0–32 pixels"):
         S.shift_windows(np.zeros((64, 64, 3), np.uint8), 33)
+
+
+def test_a_layers_pair_is_the_original_map_and_the_shifted_one_moved_back_and_its_cosine_is_torchs():
+    net = get("mobilenet_v2")
+    node = net.layers()[0].node
+    shift = 6
+    (pair,) = S.layer_pairs(net, load_sample("Astronaut"), shift, (node,))
+    wins = S.shift_windows(load_sample("Astronaut"), shift)[[0, shift]]
+    with torch.no_grad():
+        maps = net.extractor((node,), "cpu")(S._to_input(net, wins))[node].double()
+    d = round(shift / net.layer(node).jump)
+    assert pair.cells == d
+    np.testing.assert_allclose(pair.original, maps[0, :, d:, d:].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(pair.moved_back, maps[1, :, : maps.shape[-2] - d, : maps.shape[-1] - d].numpy(),
+                               rtol=1e-6)
+    cos = torch.nn.functional.cosine_similarity(maps[0, :, d:, d:].flatten(), maps[1, :, :-d, :-d].flatten(), dim=0)
+    assert pair.cosine == pytest.approx(float(cos), abs=1e-9)
