@@ -425,9 +425,28 @@ def hall_bench(replica_counts: list[int], student_counts: list[int], steps: int,
                     print(f"failover: {len(back)} students were on the killed replica; following again after "
                           f"p50 {_pct(back, .5):.1f} s, p95 {_pct(back, .95):.1f} s, max {max(back, default=0):.1f} s"
                           f"; classes lost: 0 (the class went on: {res['students']} students measured)", flush=True)
-                    hall.restart_dead()
+                    hall.revive()
         finally:
             hall.stop()
+
+
+def cold_bench(pages: list[str], n: int) -> None:
+    """Each page's first N visits at once on a fresh server whose serve command has finished warming — beside the
+    same on a server that warms nothing (CNNVIZ_WARM_PAGES empty)."""
+    print(f"{'page':<14}{'server':<12}{'N':>4}{'median s':>10}{'p95 s':>9}{'errors':>8}   (first visits, at once)")
+    for page in pages:
+        p95s = {}
+        for kind, env in (("warms none", {"CNNVIZ_WARM_PAGES": ""}), ("as served", {})):
+            server = Server(env)
+            try:
+                server.wait_for("Opened", 300)  # serve's warm pages are open
+                times, errors = asyncio.run(stampede(server.url, page, n))
+                med = statistics.median(times) if times else float("nan")
+                p95s[kind] = p95(times)
+                print(f"{page:<14}{kind:<12}{n:>4}{med:>10.2f}{p95s[kind]:>9.2f}{len(errors):>8}", flush=True)
+            finally:
+                server.stop()
+        print(f"{page:<14}p95 as served ÷ warming none = {p95s['as served'] / p95s['warms none']:.2f}")
 
 
 def main() -> None:
@@ -435,6 +454,9 @@ def main() -> None:
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--sizes", default="1,10,30")
     ap.add_argument("--fresh", action="store_true", help="a new server for every page")
+    ap.add_argument("--cold", type=int, default=0, metavar="N",
+                    help="N visitors at once as the page's very first visits on a fresh server (after serve has "
+                         "opened its warm pages, as a class arriving after the teacher started it)")
     ap.add_argument("--hall", action="store_true", help="a teacher stepping, students following through HAProxy")
     ap.add_argument("--failover", action="store_true", help="--hall, and one replica killed after step 3")
     ap.add_argument("--replicas", default="1,2,3")
@@ -455,6 +477,9 @@ def main() -> None:
         hall_bench(replicas, students, args.steps, args.every, args.failover)
         return
     pages = args.pages.split(",")
+    if args.cold:
+        cold_bench(pages, args.cold)
+        return
     sizes = [int(v) for v in args.sizes.split(",")]
     print(f"{'page':<14}{'N':>4}{'median s':>10}{'p95 s':>9}{'errors':>8}{'RSS peak MB':>13}")
     server = None

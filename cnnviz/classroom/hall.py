@@ -40,6 +40,17 @@ class HallError(CnnvizError):
     """A hall that cannot start: a missing program, a port in use, an unreachable Redis."""
 
 
+HALL_DIR = "cnnviz-hall-"  # + the hall's pid: a hall killed with SIGKILL cannot remove its own directory
+
+
+def _sweep_stale_dirs() -> None:
+    """Remove the temporary directories of halls whose process is gone (a SIGKILL leaves them behind)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{HALL_DIR}*-*"):
+        pid = d.name[len(HALL_DIR):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc").is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,6 +74,45 @@ def program(name: str) -> str:
     if not found:
         raise HallError(f"{name} is not installed: {INSTALL}")
     return found
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the hall's process dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG) — so no replica, HAProxy or Redis outlives a hall that could not stop them itself."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
+def _load_prctl():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl  # loaded here: a forked child must not import
+    except (OSError, AttributeError):
+        return None  # not Linux: the hall's own stop() is the only guard
+
+
+_PRCTL = _load_prctl()
+
+
+def spawn(args: list[str], log: Path | None = None, **kw) -> subprocess.Popen:
+    """A child of the hall in a process group of its own (stopped as a group), writing to `log`, that dies with
+    the hall. The log is opened for the child and closed here at once (the child keeps its own handle)."""
+    out = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below, once passed on
+    try:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with_parent, **kw)
+    finally:
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
+
+
+def start_server(port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`python -m cnnviz serve` on 127.0.0.1:`port`, headless: one replica of a hall, or the tests' server. Its pid
+    is the serving process (serve runs Streamlit in-process)."""
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
+    return spawn([sys.executable, "-m", "cnnviz", "serve", "--port", str(port), "--address", "127.0.0.1", "--",
+                  "--server.headless", "true"], log, cwd=ROOT, env=env)
 
 
 def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, wait: float = 15) -> None:
@@ -110,11 +160,11 @@ class LocalRedis:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "redis.conf"
         conf.write_text("\n".join([
-            "bind 127.0.0.1", f"port {self.port}", f"dir {self.workdir}", "save \"\"", "appendonly no",
+            "bind 127.0.0.1", f"port {self.port}", f"dir {self.workdir}", "save \"\"", "appendonly yes",
+            "appendfsync everysec",  # a killed Redis, restarted by the hall, reloads its classes
             "protected-mode yes", f"maxmemory {self.maxmemory_mb}mb", "maxmemory-policy allkeys-lru",
             f"logfile {self.workdir / 'redis.log'}", "daemonize no", ""]))
-        self.proc = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = spawn([binary, str(conf)])
         _wait(self._pings, "redis-server", self.proc, 20, self.workdir / "redis.log")
         return self
 
@@ -131,12 +181,44 @@ class LocalRedis:
             _stop(self.proc)
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """Whether a Streamlit server answers its health route at `url`."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
             return bool(r.read() == b"ok")
     except OSError:
         return False
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on `port` (any address), from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                found.add(cols[9])
+    return found
+
+
+def listens_here(port: int) -> bool:
+    """Whether this process holds the listening socket on `port` — so a health answer there is its own, not that of
+    another server which had the port first. Without /proc (not Linux) it cannot tell, and says True."""
+    if not Path("/proc/self/fd").is_dir():
+        return True
+    inodes = _listening_inodes(port)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 @dataclass
@@ -196,7 +278,9 @@ class Hall:
     def __post_init__(self) -> None:
         if not 1 <= self.replicas <= 16:
             raise HallError(f"--replicas must be 1 to 16 (got {self.replicas})")
-        self._tmp = Path(self.workdir or tempfile.mkdtemp(prefix="cnnviz-hall-"))
+        if self.workdir is None:
+            _sweep_stale_dirs()
+        self._tmp = Path(self.workdir or tempfile.mkdtemp(prefix=f"{HALL_DIR}{os.getpid()}-"))
         self._redis: LocalRedis | None = None
         self._haproxy: subprocess.Popen | None = None
         self._secret = secrets.token_hex(16)  # one cookie secret: XSRF tokens (uploads) valid on every replica
@@ -240,30 +324,43 @@ class Hall:
     def _start_replica(self, k: int, port: int | None = None) -> Replica:
         port = port or free_port()
         log = self._tmp / f"replica-{k + 1}.log"
-        env = dict(os.environ, CNNVIZ_REDIS_URL=str(self.redis_url), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-                   STREAMLIT_SERVER_COOKIE_SECRET=self._secret)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cnnviz", "serve", "--port", str(port), "--address", "127.0.0.1", "--",
-             "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        proc = start_server(port, log, {"CNNVIZ_REDIS_URL": str(self.redis_url),
+                                        "STREAMLIT_SERVER_COOKIE_SECRET": self._secret})
         return Replica(k + 1, port, proc, log)
 
     def _start_haproxy(self) -> None:
         conf = self._tmp / "haproxy.cfg"
         conf.write_text(haproxy_config(self.address or "0.0.0.0", self.port, [r.port for r in self.started]))
         log = self._tmp / "haproxy.log"
-        self._haproxy = subprocess.Popen([program("haproxy"), "-W", "-db", "-f", str(conf)], stdout=open(log, "w"),
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        _wait(lambda: _healthy(self.url), "haproxy", self._haproxy, 30, log)
+        # one process, in the foreground (-db): master-worker mode (-W) would orphan its worker if the master died
+        self._haproxy = spawn([program("haproxy"), "-db", "-f", str(conf)], log)
+        _wait(lambda: healthy(self.url), "haproxy", self._haproxy, 30, log)
 
-    def restart_dead(self) -> list[Replica]:
-        """Start again, on its own port, every replica that has stopped (HAProxy's check lets it back in)."""
-        again = []
+    def revive(self) -> list[str]:
+        """Start again whatever part has stopped — a replica on its own port (HAProxy's check lets it back in),
+        HAProxy on the students' port, our Redis on its port (its append-only file brings the classes back) —
+        and say so, one line each."""
+        said = []
+        if self._redis is not None and self._redis.proc is not None and self._redis.proc.poll() is not None:
+            self._redis.start()
+            said.append(f"Redis had stopped and was restarted, its classes reloaded: pid {self._redis.proc.pid}")
         for i, r in enumerate(self.started):
             if r.proc.poll() is not None:
                 self.started[i] = self._start_replica(r.index - 1, r.port)
-                again.append(self.started[i])
-        return again
+                said.append(f"replica {r.index} had stopped and was restarted: {r.url} pid {self.started[i].proc.pid}")
+        if self._haproxy is not None and self._haproxy.poll() is not None:
+            self._start_haproxy()
+            said.append(f"HAProxy had stopped and was restarted: {self.url} pid {self._haproxy.pid}")
+        return said
+
+    def parts(self) -> list[tuple[str, int]]:
+        """(what, pid) of every process the hall runs: what an operator may kill to test failover."""
+        out = [(f"replica {r.index}", r.proc.pid) for r in self.started]
+        if self._haproxy is not None:
+            out.append(("HAProxy", self._haproxy.pid))
+        if self._redis is not None and self._redis.proc is not None:
+            out.append(("Redis", self._redis.proc.pid))
+        return out
 
     def kill(self, index: int) -> None:
         """SIGKILL one replica (the failover test and benchmark): no goodbye to its clients."""
@@ -272,10 +369,7 @@ class Hall:
         r.proc.wait(10)
 
     def pids(self) -> list[int]:
-        procs = [r.proc for r in self.started] + [p for p in (self._haproxy,) if p is not None]
-        if self._redis and self._redis.proc:
-            procs.append(self._redis.proc)
-        return [p.pid for p in procs]
+        return [pid for _, pid in self.parts()]
 
     def stop(self) -> None:
         """HAProxy first (no new clients), then the replicas, then our own Redis; the temporary files go."""

@@ -240,6 +240,7 @@ class RedisStore:
         self._held: dict[str, _Held] = {}
         self._pending: dict[str, dict[str, float]] = {}
         self._problem: str | None = None
+        self._listening = not subscribe  # the subscriber is connected (or there is none to wait for)
         self._run_id = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -263,7 +264,8 @@ class RedisStore:
             out = fn(*args, **kwargs)
         except _ERRORS as e:
             raise self._failed(e) from e
-        self._problem = None
+        if self._listening:  # while the subscriber still reconnects, followers miss changes: keep saying so
+            self._problem = None
         return out
 
     # -- the ClassStore methods -----------------------------------------------------------------------------
@@ -571,7 +573,7 @@ class RedisStore:
                 pubsub.subscribe(CHANNEL)
                 self._run_id = str(self._r.info("server").get("run_id", ""))
                 self._revalidate()
-                self._problem = None
+                self._listening, self._problem = True, None
                 backoff = 0.2
                 next_flush = next_check = time.monotonic()
                 while not self._stop.is_set():
@@ -586,6 +588,7 @@ class RedisStore:
                         self._revalidate()
                         next_check = now + REVALIDATE_S
             except (*_ERRORS, ClassroomUnavailable) as e:
+                self._listening = False
                 if not isinstance(e, ClassroomUnavailable):
                     self._failed(e)
                 self._stop.wait(backoff)

@@ -12,24 +12,20 @@ longer than every later one. Nothing else differs from `streamlit run app.py`.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
-import subprocess
 import sys
+import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from cnnviz.classroom.hall import healthy, listens_here, port_free
+from cnnviz.errors import CnnvizError
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 START_S = 120  # a cold start imports torch and Streamlit: give it time, but not forever
-WARM_PAGES = ("networks", "backward")  # a cold first visit imports torch(vision) and loads a network: ~6 s on 2 cores
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read() == b"ok"
-    except OSError:
-        return False
+WARM_PAGES = ("networks", "backward", "architectures")  # a cold first visit imports torch(vision), loads a network or
+# traces every built-in architecture (Architectures' comparison): seconds on 2 cores, done here once instead
 
 
 def open_root_once(url: str, timeout: float = START_S) -> None:
@@ -62,35 +58,51 @@ def visit(url: str, page: str, timeout: float = START_S) -> None:
 
 
 def cmd_serve(args) -> None:
+    """This process becomes the Streamlit server (in-process, not a child): the pid an operator sees is the one that
+    serves, so `kill -9` of it takes the server down and leaves nothing behind. A thread says "ready" once this very
+    process listens on the port and answers, then opens the root and the warm pages once."""
     port, address = args.port, args.address
+    if not port_free(port, address or "0.0.0.0"):
+        raise CnnvizError(f"port {port} is in use: choose another with --port, or stop what uses it")
     extra = list(args.streamlit_args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-           "--server.address", address, *extra]
-    proc = subprocess.Popen(cmd, cwd=APP.parent)
-
-    def stop(signum, frame) -> None:  # pass Ctrl-C / a service stop on to Streamlit
-        proc.send_signal(signum)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     url = f"http://{'127.0.0.1' if address in ('0.0.0.0', '') else address}:{port}"
+    threading.Thread(target=_announce, args=(url, port), name="cnnviz-ready", daemon=True).start()
+    from streamlit.web import cli as streamlit_cli
+
+    os.chdir(APP.parent)  # the project's .streamlit/config.toml
+    sys.argv = ["streamlit", "run", str(APP), "--server.port", str(port), "--server.address", address, *extra]
+    streamlit_cli.main(prog_name="streamlit")  # exits the process when the server stops
+
+
+def _announce(url: str, port: int) -> None:
+    """"ready" only when the server that answers is this process's own (not another that holds the port)."""
     deadline = time.monotonic() + START_S
-    while proc.poll() is None and time.monotonic() < deadline and not _healthy(url):
+    while not (listens_here(port) and healthy(url)):
+        if time.monotonic() > deadline:
+            print(f"warning: the app did not answer on {url} within {START_S} s", flush=True)
+            return
         time.sleep(0.3)
-    if proc.poll() is None and _healthy(url):
-        try:
-            open_root_once(url)
-            print(f"CNN Explorer is ready: {url}", flush=True)
-        except Exception as e:  # noqa: BLE001 - the app still serves; only the first deep link shows a notice
-            print(f"warning: could not open the app once at its root ({e.__class__.__name__}: {e})", flush=True)
-        warm(url)
-    sys.exit(proc.wait())
+    try:
+        open_root_once(url)
+        print(f"CNN Explorer is ready: {url}  (pid {os.getpid()})", flush=True)
+    except Exception as e:  # noqa: BLE001 - the app still serves; only the first deep link shows a notice
+        print(f"warning: could not open the app once at its root ({e.__class__.__name__}: {e})", flush=True)
+    warm(url, warm_pages())
+
+
+def warm_pages() -> tuple[str, ...]:
+    """WARM_PAGES, or the comma-separated pages of CNNVIZ_WARM_PAGES ("" for none: the benchmark's baseline)."""
+    given = os.environ.get("CNNVIZ_WARM_PAGES")
+    return WARM_PAGES if given is None else tuple(p for p in given.split(",") if p.strip())
 
 
 def warm(url: str, pages: tuple[str, ...] = WARM_PAGES) -> None:
     """Open `pages` once, after the app is ready (a visitor meanwhile is served at once and shares the work)."""
+    if not pages:
+        print("Opened no page once (CNNVIZ_WARM_PAGES is empty).", flush=True)
+        return
     t = time.monotonic()
     try:
         for page in pages:
@@ -103,7 +115,8 @@ def warm(url: str, pages: tuple[str, ...] = WARM_PAGES) -> None:
 
 
 def cmd_hall(args) -> None:
-    """Redis, N replicas and HAProxy on this machine, until Ctrl-C or SIGTERM; then nothing is left running."""
+    """Redis, N replicas and HAProxy on this machine, until Ctrl-C or SIGTERM; then nothing is left running (nor
+    after a SIGKILL of this process: every part dies with it)."""
     from cnnviz.classroom.hall import Hall
 
     hall = Hall(args.replicas, args.port, args.redis, args.address)
@@ -114,21 +127,28 @@ def cmd_hall(args) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    ready = False
     try:
         print(f"Starting a hall of {args.replicas} replica(s)…", flush=True)
         hall.start(on_replica=lambda r: print(f"replica {r.index}: {r.url} pid {r.proc.pid}", flush=True))
+        ready = True
         print(f"Redis: {hall.redis_url}", flush=True)
+        print("Processes (kill -9 any of them to test failover; the hall restarts it): "
+              + ", ".join(f"{what} pid {pid}" for what, pid in hall.parts()), flush=True)
         print(f"The hall is ready: {hall.url}  (students open this address; Ctrl-C stops everything)", flush=True)
         while True:
             time.sleep(1)
-            for r in hall.restart_dead():  # HAProxy sent its clients elsewhere; it rejoins once healthy
-                print(f"replica {r.index} had stopped and was restarted: {r.url} pid {r.proc.pid}", flush=True)
+            for line in hall.revive():  # HAProxy sent a dead replica's clients elsewhere; it rejoins once healthy
+                print(line, flush=True)
     except KeyboardInterrupt:
         pass
     finally:
         hall.stop()
-        print("The hall has stopped: replicas, HAProxy" + (" and Redis" if args.redis is None else "") + ".",
-              flush=True)
+        if ready:
+            print("The hall has stopped: replicas, HAProxy" + (" and Redis" if args.redis is None else "") + ".",
+                  flush=True)
+        else:
+            print("The hall did not start; nothing it began is left running.", flush=True)
 
 
 def register(sub) -> None:

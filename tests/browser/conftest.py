@@ -6,11 +6,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from cnnviz.classroom.hall import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -34,13 +35,9 @@ class Server:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
         (ROOT / "artifacts").mkdir(exist_ok=True)
-        self.log = open(ROOT / "artifacts" / f"streamlit-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cnnviz", "serve", "--port", str(self.port), "--address", "127.0.0.1", "--",
-             "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = ROOT / "artifacts" / f"streamlit-{self.port}.log"
+        self.proc = start_server(self.port, self.log, env)  # as the hall starts a replica
         if not self.wait_for("CNN Explorer is ready", 150):
             self.stop()
             raise RuntimeError("the app did not become ready within 150 s (see the server log in artifacts/)")
@@ -49,8 +46,7 @@ class Server:
         """Whether the server's log shows `text` within `timeout` seconds (False at once if the server stopped)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
-            self.log.flush()
-            if text in Path(self.log.name).read_text(errors="replace"):
+            if text in self.log.read_text(errors="replace"):
                 return True
             time.sleep(0.3)
         return False
@@ -61,7 +57,6 @@ class Server:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_a_deep_link_right_after_start_goes_through_the_navigation(fresh_server,
     _no_exception(watched)
     # meanwhile the serve command opened the heavy pages once itself, so their first visitors find them built
     assert fresh_server.wait_for("Opened networks, backward once", 180)
-    assert "Traceback" not in open(fresh_server.log.name, errors="replace").read()
+    assert "Traceback" not in fresh_server.log.read_text(errors="replace")
 
 
 def test_page_switching_keeps_settings_and_grids(server, watched):

@@ -78,8 +78,7 @@ def test_eight_first_visits_at_once_render_like_one_visitor_and_leave_the_server
         assert _signature(after), page
         for r in runs:
             assert _signature(r) == _signature(after)
-    fresh_server.log.flush()
-    assert "Traceback" not in open(fresh_server.log.name, errors="replace").read()
+    assert "Traceback" not in fresh_server.log.read_text(errors="replace")
 
 
 @pytest.mark.unit

@@ -113,3 +113,18 @@ def test_an_unreachable_or_malformed_redis_url_is_one_sentence():
         check_url(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
     with pytest.raises(ClassroomError, match="not a Redis URL"):
         check_url("http://example/0")
+
+
+def test_the_problem_sentence_stays_while_the_subscriber_is_away_even_if_a_call_succeeds(redis_url):
+    store = RedisStore(redis_url)
+    try:
+        _until(lambda: store._listening, "the subscriber connects")
+        store._listening = False  # as between Redis's return and the subscriber's reconnection
+        store._problem = "The class server cannot be reached"
+        store.open()  # a call that succeeds
+        assert store.problem() == "The class server cannot be reached"  # followers would still miss changes
+        store._listening = True
+        store.open()
+        assert store.problem() is None
+    finally:
+        store.shutdown()
