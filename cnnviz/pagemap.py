@@ -36,6 +36,8 @@ PAGES: list[PageInfo] = [
              "Train LeNet-5 live (optimiser, learning rate, batch, dropout, augmentation, activation, pooling; curves, filters, feature maps, gradient norms, confusion matrix), and transfer-learn EfficientNet-Lite0 (or a cached torchvision network) on your own photos with three strategies compared; use what you trained on the network pages."),
     PageInfo("networks/depth.py", "Going deep", ":material/stacked_line_chart:", "depth", "Networks",
              "Why deep networks train: a CNN of 1–100 blocks on the digits with your activation, initialisation, batch norm, skips and clipping — activations and per-block gradients before training, a live layer × step gradient heatmap, up to four runs compared, and presets that test the notes' claims (vanishing gradients, degradation, residual networks as ensembles)."),
+    PageInfo("networks/overfitting.py", "Overfitting", ":material/ssid_chart:", "overfitting", "Networks",
+             "Overfitting and its cures: LeNet-5 memorises 200 digits while its held-out loss turns upward; dropout, weight decay, augmentation, early stopping, a smaller network and more data, each measured and up to four runs compared; every augmentation the notes name (and AlexNet's two) seen on a digit and on your photo."),
     PageInfo("seeing_inside/attribution.py", "Attributions", ":material/visibility:", "attribution", "Seeing inside",
              "Saliency, deconvnet, guided backpropagation, Grad-CAM, guided Grad-CAM, integrated gradients, occlusion and SmoothGrad side by side on your photo, with the rule applied at every rectifier of every model and each method's caveats."),
     PageInfo("seeing_inside/fantasy.py", "Fantasy images", ":material/auto_awesome:", "fantasy", "Seeing inside",

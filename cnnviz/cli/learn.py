@@ -128,6 +128,87 @@ def _register_deep(sub) -> None:
     p.set_defaults(func=cmd_deep)
 
 
+def cmd_overfit(args) -> None:
+    """The Overfitting page's engine: one run on a subset of the digits, per-epoch figures, the best epoch."""
+    from cnnviz.learn import overfit
+
+    cfg = overfit.OverfitConfig(train_size=args.train_size, epochs=args.epochs, dropout=args.dropout,
+                                weight_decay=args.weight_decay, augment=overfit.parse_augment(args.augment),
+                                patience=args.early_stopping, size=args.size, seed=args.seed).check()
+    result, _ = overfit.train_run(cfg)
+    out = result.summary()
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(cfg.label())
+    for row in result.history:
+        print(f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f} acc {100 * row['train_accuracy']:5.1f} %"
+              f"   held-out loss {row['heldout_loss']:.3f} acc {100 * row['heldout_accuracy']:5.1f} %")
+    best = result.best()
+    print(f"lowest held-out loss at epoch {result.best_epoch} ({100 * best['heldout_accuracy']:.1f} % held out)"
+          if best else "")
+    if result.stopped_at:
+        print(f"early stopping ended the run after epoch {result.stopped_at}; the best epoch's weights restored")
+    print(f"training {100 * (result.train_accuracy or 0):.1f} %, held out {100 * (result.heldout_accuracy or 0):.1f} %, "
+          f"gap {result.gap or 0:.3f} in {result.seconds:.1f} s")
+
+
+def cmd_augment(args) -> None:
+    """Augmented copies of a photo, written as PNGs, with each one's parameters."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from cnnviz.images import load_image
+    from cnnviz.learn import augment
+
+    path = Path(args.image)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CnnvizError(f"cannot read {path}: {e.strerror}") from None
+    rgb = load_image(data, path.name)
+    made = augment.samples(rgb, args.op, args.n, args.seed)
+    out = Path(args.o)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, (img, _) in enumerate(made):
+        paths.append(str(out / f"aug_{k:02d}.png"))
+        Image.fromarray(img).save(paths[-1], optimize=False)
+    if args.json:
+        print(json.dumps({"images": paths, "params": [p for _, p in made]}))
+        return
+    for p, (_, params) in zip(paths, made, strict=True):
+        print(f"{p}  {augment.describe(args.op, params)}")
+
+
+def _register_overfit(sub) -> None:
+    from cnnviz.learn.augment import OPS
+    from cnnviz.learn.overfit import SIZES, OverfitConfig
+
+    d = OverfitConfig()
+    p = sub.add_parser("overfit", help="the Overfitting lab: LeNet-5 on N of the training digits, held-out loss per "
+                                       "epoch (defaults: the 'Small data overfits' preset)")
+    p.add_argument("--train-size", type=int, default=d.train_size, help="50–4000 digits, class-balanced")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--augment", default="none", help="none, shift, rotate or shift,rotate")
+    p.add_argument("--early-stopping", type=int, default=d.patience, metavar="PATIENCE", help="0: off")
+    p.add_argument("--size", default=d.size, choices=list(SIZES), help="small: a LeNet-5 with ~1/6 the weights")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_overfit)
+    a = sub.add_parser("augment", help="augmented copies of a photo (the notes' transforms, AlexNet's two recipes)")
+    a.add_argument("image")
+    a.add_argument("--op", required=True, choices=list(OPS))
+    a.add_argument("--n", type=int, default=16)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("-o", required=True, metavar="DIR")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_augment)
+
+
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
     from cnnviz.learn.training import TrainConfig
@@ -162,3 +243,4 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transfer)
     _register_deep(sub)
+    _register_overfit(sub)

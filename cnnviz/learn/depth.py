@@ -10,9 +10,6 @@ Veit et al. 2016) keeps only that path. Every random number comes from the run's
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import itertools
 import math
 import threading
 import time
@@ -28,7 +25,7 @@ from torch import nn
 from cnnviz.caching import KeyedCache
 from cnnviz.errors import CnnvizError
 from cnnviz.grids.predict import Question
-from cnnviz.learn import loop
+from cnnviz.learn import loop, runs
 from cnnviz.learn.seeding import init_parameters
 from cnnviz.networks import lenet
 from cnnviz.networks.tracing import runs_networks
@@ -471,10 +468,6 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
 
 # -- runs beside the page, shared by a class ------------------------------------------------------------------------
 
-class _Stopped(Exception):
-    """The learner stopped while a classmate's run of the same settings was computing."""
-
-
 def share_key(cfg: DepthConfig, lesion: bool) -> str:
     from cnnviz.classroom.results import key_of
 
@@ -483,90 +476,25 @@ def share_key(cfg: DepthConfig, lesion: bool) -> str:
 
 def train_shared(cfg: DepthConfig, stopping=lambda: False, lock: Any = None, result: DepthResult | None = None,
                  lesion: bool = False) -> DepthResult:
-    """`train_run`, once per class or hall: a run with the same settings and seed (so the same numbers, bit for bit)
-    finished by anyone is taken from the shared results; one under way elsewhere is waited for. A stopped or NaN run
-    is the same for everyone too, except a stop, which is never shared."""
-    from cnnviz.classroom.results import pack, results, unpack
-
-    holder: dict[str, DepthResult] = {}
-
-    def compute() -> bytes | None:
-        holder["mine"], _ = train_run(cfg, stopping, lock, result, lesion)
-        return None if holder["mine"].stopped else pack(holder["mine"].as_dict(), {})
-
-    def on_wait(_: float) -> None:
-        if stopping():
-            raise _Stopped
-        if result is not None:
-            result.waiting = True
-
-    try:
-        blob = results().compute_once(share_key(cfg, lesion), compute, on_wait)
-    except _Stopped:
-        blob = None
-    if "mine" in holder:
-        return holder["mine"]
-    if blob is None:  # stopped while waiting
-        out = result or DepthResult(asdict(cfg), 0)
-        out.stopped, out.done = True, True
-        return out
-    shared = DepthResult.from_dict({**unpack(blob)[0], "shared": True, "waiting": False})
-    if result is not None:
-        with lock or contextlib.nullcontext():
-            result.__dict__.update(shared.__dict__)
-        return result
-    return shared
+    """`train_run`, once per class or hall (cnnviz.learn.runs): a run with the same settings and seed finished by
+    anyone is taken from the shared results; one under way elsewhere is waited for."""
+    result = result or DepthResult(asdict(cfg), 0)
+    return runs.shared_run(share_key(cfg, lesion), result, lambda: train_run(cfg, stopping, lock, result, lesion)[0],
+                           DepthResult.from_dict, stopping, lock)
 
 
-_SERIALS = itertools.count(1)
-
-
-class DepthRuns:
+class DepthRuns(runs.SerialRuns[DepthResult]):
     """Runs of several settings one after another in a background thread (a preset compares up to four), each
     reported as it trains."""
 
+    thread_name = "depth-lab"
+
     def __init__(self, configs: Sequence[DepthConfig], lesion: bool = False) -> None:
-        from cnnviz.learn.background_run import BackgroundRun
-
-        self.configs, self.lesion = tuple(c.check() for c in configs), lesion
-        self.serial = next(_SERIALS)  # tells runs apart for the page (an id() can come back after a run is freed)
-        self.results = [DepthResult(asdict(c), math.ceil(len(digits()[1]) / c.batch_size)) for c in self.configs]
-        runs = self
-
-        class _Run(BackgroundRun):
-            thread_name = "depth-lab"
-
-            def _run(self) -> None:
-                runs._train_all(self)
-
-        self.run = _Run()
-
-    def _train_all(self, run: Any) -> None:
-        for cfg, result in zip(self.configs, self.results, strict=True):
-            if run.stopping():
-                result.stopped = result.done = True
-                continue
-            try:
-                train_shared(cfg, run.stopping, run._lock, result, self.lesion)
-            except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
-                with run._lock:
-                    result.error, result.done = f"{e.__class__.__name__}: {e}", True
-
-    def start(self, owner: Any = None) -> DepthRuns:
-        self.run.start(owner)
-        return self
-
-    def stop(self) -> None:
-        self.run.stop()
-
-    @property
-    def running(self) -> bool:
-        return self.run.running
-
-    def snapshot(self) -> list[DepthResult]:
-        """Copies of the results as they stand (the run goes on writing its own)."""
-        with self.run._lock:
-            return [DepthResult.from_dict(copy.deepcopy(r.__dict__)) for r in self.results]
+        configs = tuple(c.check() for c in configs)
+        self.lesion = lesion
+        super().__init__(configs, [DepthResult(asdict(c), math.ceil(len(digits()[1]) / c.batch_size)) for c in configs],
+                         lambda cfg, stopping, lock, result: train_shared(cfg, stopping, lock, result, lesion),
+                         DepthResult.from_dict)
 
 
 # -- what the page asks before it shows -----------------------------------------------------------------------------
@@ -604,12 +532,10 @@ def learn_verdict(guess: str, result: DepthResult) -> tuple[bool, str]:
 def finished_run(cfg: DepthConfig) -> DepthResult | None:
     """A run of exactly these settings and seed that someone finished and shared (a teacher who prepared the lesson,
     a classmate), or None: what lets "Will this network learn?" be put to a class with its answer known."""
-    from cnnviz.classroom.results import results, unpack
-
     for lesion in (False, True):
-        blob = results().get(share_key(cfg, lesion))
-        if blob is not None:
-            return DepthResult.from_dict(unpack(blob)[0])
+        found = runs.finished(share_key(cfg, lesion), DepthResult.from_dict)
+        if found is not None:
+            return found
     return None
 
 

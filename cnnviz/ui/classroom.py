@@ -37,7 +37,7 @@ KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_cla
 # what is the student's own and survives following: networks they trained or loaded (★), their runs (a training
 # in progress stops when its owner goes), a classifier they loaded back
 OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded",
-       "_depth_runs", "_depth_compared"}
+       "_depth_runs", "_depth_compared", "_of_runs", "_of_compared"}
 POLL_S = 0.75  # students see a change within about this long (a check when nothing changed draws nothing)
 STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its StepState)}}: followed without a page run
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)

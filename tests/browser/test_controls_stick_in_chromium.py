@@ -253,3 +253,31 @@ def test_the_photo_sweep_runs_from_a_click_and_its_link_reopens_it(server, watch
         _no_exception(fresh)
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("mode", ["normal", "presentation"])
+def test_overfitting_a_preset_picked_with_the_mouse_runs_compares_and_the_pca_gallery_shows_its_numbers(
+        server, watched, browser, artifacts, mode):
+    watched.page.goto(f"{server.url}/overfitting" + ("?present=1" if mode == "presentation" else ""))
+    watched.wait_idle(800)
+    _pick_with_mouse(watched, _select_box(watched.page, "Preset"), "Early stopping")
+    assert "preset=early-stopping" in watched.page.url and "train_size=200" in watched.page.url
+    body = watched.page.locator('[data-testid="stMain"]')
+    watched.page.get_by_role("button", name=re.compile("Run the preset: 2 runs")).click()
+    watched.page.get_by_text("Clear the comparison").wait_for(timeout=240_000)  # both runs done, compared
+    watched.wait_idle(1500)
+    text = body.inner_text()
+    assert "200 digits, 60 ep: no cure" in text and "200 digits, 60 ep: early stop 10" in text
+    assert "returned epoch" in text and "then rose" in text
+    watched.page.get_by_text("AlexNet's PCA colour", exact=True).click()
+    watched.page.get_by_text("The photo's colour PCA").wait_for(timeout=60_000)
+    assert "aug=pca" in watched.page.url
+    _no_exception(watched)
+    watched.screenshot(artifacts / f"overfitting_early_stopping_{mode}.png")
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        assert _shown(_select_box(fresh.page, "Preset")).startswith("Early stopping")
+        fresh.page.get_by_text("The photo's colour PCA").wait_for(timeout=60_000)
+        _no_exception(fresh)
+    finally:
+        ctx.close()
