@@ -24,6 +24,7 @@ from torch import nn
 
 from cnnviz.caching import KeyedCache
 from cnnviz.errors import CnnvizError
+from cnnviz.grids.predict import Question
 from cnnviz.learn import loop, runs
 from cnnviz.learn.seeding import GeneratorDropout, init_parameters
 from cnnviz.networks import lenet
@@ -404,17 +405,47 @@ def best_epoch_sentence(r: OverfitResult) -> str:
             f"{int(best['epoch'])} {keep}.")
 
 
-def cure_verdict(guess: str, results: list[OverfitResult]) -> tuple[bool, str]:
-    """"Which cure closes the gap most?" answered by the preset's runs (the first is the baseline)."""
-    cures = [r for r in results[1:] if r.gap is not None]
-    if not cures or results[0].gap is None:
-        return False, "The runs did not all finish: no verdict."
+def cure_name(cfg: OverfitConfig) -> str:
+    """A run's cure in a few words (its label after the colon, or its data when that is the cure): what a learner
+    picks when predicting."""
+    name = cfg.label().split(": ", 1)[1]
+    return f"{cfg.train_size} digits" if name == "no cure" else name
+
+
+def cure_choices(preset: Preset) -> tuple[str, ...]:
+    """What "which cure?" offers: each cure of the preset, or yes/no when it has only one."""
+    names = tuple(cure_name(c) for c in preset.runs[1:])
+    return names if len(names) > 1 else ("yes", "no")
+
+
+def cure_prompt(preset: Preset) -> str:
+    names = [cure_name(c) for c in preset.runs[1:]]
+    if len(names) > 1:
+        return "Which of these cures will close the gap (training − held-out accuracy) most?"
+    return f"Will {names[0]} narrow the gap (training − held-out accuracy) by at least a point?"
+
+
+def cure_answer(results: list[OverfitResult]) -> tuple[str, str]:
+    """(the right choice, why) from the preset's finished runs; the first run is the baseline."""
+    base, cures = results[0], results[1:]
+    if base.gap is None or any(r.gap is None for r in cures):
+        raise CnnvizError("the preset's runs did not all finish")
+    gaps = ", ".join(f"{cure_name(OverfitConfig.from_dict(r.config))} {100 * (r.gap or 0):.1f}" for r in cures)
+    why = f"the gap without a cure is {100 * base.gap:.1f} points; with {gaps}."
+    if len(cures) == 1:
+        return ("yes" if (base.gap - (cures[0].gap or 0)) >= 0.01 else "no"), why
     best = min(cures, key=lambda r: r.gap if r.gap is not None else math.inf)
-    right = guess == best.label
-    base = results[0].gap
-    return right, (f"{'Right' if right else 'Not quite'}: **{best.label}** closes it most — the gap "
-                   f"{100 * base:.1f} → {100 * (best.gap or 0):.1f} points; "
-                   + "; ".join(f"{r.label}: {100 * (r.gap or 0):.1f}" for r in cures if r is not best) + ".")
+    return cure_name(OverfitConfig.from_dict(best.config)), why
+
+
+def cure_verdict(guess: str, results: list[OverfitResult]) -> tuple[bool, str]:
+    """The learner's "which cure?" judged by the preset's runs."""
+    try:
+        answer, why = cure_answer(results)
+    except CnnvizError:
+        return False, "The runs did not all finish: no verdict."
+    right = guess == answer
+    return right, f"{'Right' if right else 'Not quite'}: **{answer}** — {why}"
 
 
 def more_verdict(guess: str, before: float | None, after: OverfitResult) -> tuple[bool, str]:
@@ -444,3 +475,15 @@ def photo_for_gallery(rgb: np.ndarray, side: int = 224) -> np.ndarray:
 
     h, w = np.shape(rgb)[:2]
     return resize_max(rgb, round(max(h, w) * side / min(h, w))) if min(h, w) > side else np.asarray(rgb)
+
+
+def finished_preset(preset: Preset) -> list[OverfitResult] | None:
+    """The preset's runs if every one is in the class's shared results (a teacher who ran it before the lesson)."""
+    found = [runs.finished(share_key(c), OverfitResult.from_dict) for c in preset.runs]
+    return None if any(r is None for r in found) else [r for r in found if r is not None]
+
+
+def cure_question(preset: Preset, results: list[OverfitResult]) -> Question:
+    """"Which cure closes the gap most?" with the answer the preset's finished runs gave (for the class)."""
+    answer, why = cure_answer(results)
+    return Question(f"{preset.title}: {cure_prompt(preset)}", answer, why, choices=cure_choices(preset))

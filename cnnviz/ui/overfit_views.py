@@ -15,7 +15,7 @@ from cnnviz.learn import overfit as O
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present.colours import Style
 from cnnviz.present.overfit_figures import curves_figure, weights_figure
-from cnnviz.ui import predict
+from cnnviz.ui import class_questions, predict
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
@@ -143,6 +143,9 @@ def training_section(state: OverfitState, cfg: O.OverfitConfig, preset: O.Preset
     busy = runs is not None and runs.running
     if runs is not None and not busy and state.ended_run != runs.serial:
         _finished(state, runs.serial, runs.snapshot())
+    if _class_question(preset):
+        st.info("The runs and their results wait until the answer is revealed.", icon=":material/visibility_off:")
+        return
     last = _last_single()
     more = _can_extend(cfg, last)
     guess = _predict_box(busy, preset, more, last)
@@ -171,6 +174,21 @@ def training_section(state: OverfitState, cfg: O.OverfitConfig, preset: O.Preset
     _live(busy, sty)
 
 
+def _class_question(preset: O.Preset | None) -> bool:
+    """"Which cure closes the gap most?" put to the class once the preset's runs are in the class's shared results
+    (its answer known); True while it is open and unrevealed (nobody trains until the reveal)."""
+    if preset is None or len(preset.runs) < 2:
+        return False
+    known = O.finished_preset(preset)
+    if known is None:
+        if class_questions.is_teacher():
+            st.caption("To ask the class which cure closes the gap most, run the preset once first (before the "
+                       "lesson): its results are then the class's, and the question can wait for their answers.")
+        return False
+    asked = class_questions.stepper("of_cure", 0, [O.cure_question(preset, known)])
+    return bool(asked and asked[0])
+
+
 def _last_single() -> O.OverfitResult | None:
     """The most recent finished run compared (what "40 more epochs" continues)."""
     compared: list[O.OverfitResult] = st.session_state.get(COMPARED, [])
@@ -189,9 +207,8 @@ def _predict_box(busy: bool, preset: O.Preset | None, more: bool, last: O.Overfi
     if not predict.enabled() or busy:
         return None
     if preset is not None and len(preset.runs) > 1:
-        labels = [c.label() for c in preset.runs[1:]]
-        return st.radio("Predict first: which of the preset's cures will close the gap (training − held-out "
-                        "accuracy) most?", labels, index=None, key="of_guess_cure")
+        return st.radio(f"Predict first: {O.cure_prompt(preset)[0].lower()}{O.cure_prompt(preset)[1:]}",
+                        O.cure_choices(preset), index=None, horizontal=True, key="of_guess_cure")
     if more and last is not None:
         return st.radio(f"Predict first: train {MORE_EPOCHS} more epochs — will the held-out accuracy "
                         f"({100 * (last.heldout_accuracy or 0):.1f} % now) go up or down?", ["up", "down"],

@@ -32,7 +32,7 @@ def test_a_preset_fills_in_its_first_runs_settings_and_says_what_to_look_for():
     at = open_page(PAGE, train_size="1000", dropout="0.3")
     next(s for s in at.selectbox if s.key == "of_preset").set_value("augmentation").run()
     assert at.session_state["of_n"] == 200 and at.session_state["of_dropout"] == 0.0
-    assert any("Look for:" in i.value and "gap roughly halves" in i.value for i in at.info)
+    assert any("Look for:" in i.value and "shrinks by a third or more" in i.value for i in at.info)
     assert any(b.key == "of_preset_go" and "4 runs" in b.label for b in at.button)
 
 
@@ -57,3 +57,33 @@ def test_predict_mode_asks_up_or_down_before_40_more_epochs_and_the_longer_run_a
     said = " ".join(s.value for s in at.success) + " ".join(w.value for w in at.warning)
     assert "it went **" in said and ("Right" in said or "Not quite" in said)
     assert any("100 digits, 50 ep" in r for r in at.dataframe[0].value["run"])
+
+
+@pytest.mark.slow
+def test_which_cure_is_put_to_the_class_once_the_presets_runs_are_known():
+    from cnnviz.classroom.store import store
+    from cnnviz.learn import overfit as O
+    from tests.app.test_ask_the_class import student, texts
+
+    for cfg in O.PRESETS["augmentation"].runs:  # the teacher ran the preset before the lesson
+        O.train_shared(cfg)
+    code, token = store().open()
+    try:
+        teacher = open_page(PAGE, preset="augmentation")
+        teacher.session_state["_class"] = {"role": "teacher", "code": code, "token": token}
+        teacher.run()
+        next(b for b in teacher.button if b.label == "Ask the class" and "of_cure" in str(b.key)).click().run()
+        assert not teacher.exception, [e.value for e in teacher.exception]
+        assert not any(b.key == "of_train" for b in teacher.button)  # nobody trains until the reveal
+        ann = student(code, "ann")
+        assert "which of these cures" in texts(ann).lower() and "wait until the answer is revealed" in texts(ann)
+        choice = next(r for r in ann.radio if str(r.key).startswith("class_") and r.label == "Your prediction")
+        choice.set_value("rotate")
+        next(b for b in ann.button if b.label == "Send" and b.proto.form_id == choice.proto.form_id).click().run()
+        teacher.run()
+        assert "1 answered" in texts(teacher)
+        next(b for b in teacher.button if b.label == "Reveal").click().run()
+        ann.run()
+        assert "the gap without a cure is" in texts(ann)
+    finally:
+        store().close(code, token)
