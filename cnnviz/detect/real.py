@@ -144,6 +144,43 @@ class AnchorLevel:
         return i // self.cols, i % self.cols, self.boxes[i * self.per_position:(i + 1) * self.per_position]
 
 
+def level_name(i: int, lv: AnchorLevel) -> str:
+    """"map 2: 10×10, every 60 px across and 40 px down" — on the photo's own scale (a squashed photo's positions
+    are spaced differently across and down)."""
+    sx, sy = lv.stride
+    every = f"every {sx:.0f} px" if round(sx) == round(sy) else f"every {sx:.0f} px across, {sy:.0f} px down"
+    return f"map {i + 1}: {lv.rows}×{lv.cols}, {every}"
+
+
+def resize_sentence(model, photo_hw: tuple[int, int]) -> str:
+    """How the detector resizes the photo before its backbone (the anchors above are scaled back to the photo)."""
+    t = model.transform
+    h, w = photo_hw
+    fixed = getattr(t, "fixed_size", None)
+    if fixed:
+        fh, fw = fixed
+        return (f"The detector squashes your {w}×{h} photo to {fw}×{fh} (width ×{fw / w:.2f}, height ×{fh / h:.2f}) "
+                "before its backbone; scaled back to the photo, its positions are spaced differently across and "
+                "down, and a square anchor becomes a rectangle" + (" — the photo is not square." if w != h else "."))
+    scale = min(float(t.min_size[-1]) / min(h, w), float(t.max_size) / max(h, w))
+    return (f"The detector resizes your {w}×{h} photo by ×{scale:.2f} (short side {t.min_size[-1]} px, long side at "
+            f"most {t.max_size} px) before its backbone; the numbers here are on your photo's own scale (÷{scale:.2f}).")
+
+
+def same_size_note(levels: list[AnchorLevel]) -> str | None:
+    """Why two feature maps have the same size (Faster R-CNN MobileNetV3-FPN's first two), or None."""
+    sizes = [(lv.rows, lv.cols) for lv in levels]
+    twins = [i for i in range(1, len(sizes)) if sizes[i] == sizes[i - 1]]
+    if not twins:
+        return None
+    i = twins[0]
+    same = np.allclose(levels[i].boxes, levels[i - 1].boxes)
+    return (f"Maps {i} and {i + 1} are the same size{' and lay the same anchors' if same else ''}: the FPN takes "
+            "them from two stages of the backbone that work at the same resolution (MobileNetV3's last two stages "
+            "are both at 1/32 of the resized photo). What differs is the features each anchor is scored from, "
+            "not where the anchors sit.")
+
+
 def anchor_levels(rgb: np.ndarray, model) -> list[AnchorLevel]:
     """Every anchor the detector lays over this photo, level by level, from its own anchor generator.
 

@@ -215,9 +215,11 @@ def read_it(result: Faithfulness, label: str, title: Callable[[str], str], at: f
         first = (f"{title(best)}'s most important {pct} of pixels drop '{label}' from {start:.2f} to "
                  f"{c[best].deleted(at):.2f}" + (f"; a random map's drop it to {rnd.deleted(at):.2f}." if rnd else "."))
     else:
-        first = (f"{title(best)}'s most important {pct} of pixels drop '{label}' from {start:.2f} to "
-                 f"{c[best].deleted(at):.2f}; {title(worst)}'s drop it to {c[worst].deleted(at):.2f} — on this photo "
-                 f"{title(best)} points most closely at what the network uses.")
+        first = (f"Of the {len(methods)} maps, {title(best)} has the lowest deletion area and {title(worst)} the "
+                 f"highest (that is why these two are named): {title(best)}'s most important {pct} of pixels drop "
+                 f"'{label}' from {start:.2f} to {c[best].deleted(at):.2f}, {title(worst)}'s to "
+                 f"{c[worst].deleted(at):.2f} — on this photo {title(best)} points most closely at what the network "
+                 "uses.")
     out = [first]
     if rnd is not None:
         losers = [m for m in methods if c[m].deletion_auc >= rnd.deletion_auc]

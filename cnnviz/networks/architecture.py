@@ -120,6 +120,8 @@ def _kernel_text(mod: nn.Module) -> str:
         text += f" / dil {d}"
     if g > 1:
         text += f" / groups {g}"
+    if getattr(mod, "ceil_mode", False):
+        text += " / ceil"  # the output size rounds up: ⌈(N + 2P − K)/S⌉ + 1 (GoogLeNet's pools: 112 → 56, not 55)
     return text
 
 
@@ -355,6 +357,8 @@ def _block_dot(arch: str, key: str) -> str | None:
                 else:
                     conv = sub.conv
                     label = f"{conv.kernel_size[0]}×{conv.kernel_size[1]} conv, {conv.out_channels}\n+ BN + ReLU"
+                    if bname == "branch3" and conv.kernel_size[0] == 3:
+                        label += "\n(the paper: 5×5 — torchvision's known deviation)"
                 lines.append(f'{node} [label="{label}"];')
                 lines.append(f"{prev} -> {node};")
                 prev = node

@@ -128,4 +128,13 @@ DIFFERENCES = {
         "(groups = 2); torchvision trains on one GPU.",
         "torchvision adds an adaptive average pool to 6×6 before the classifier, so it accepts other input sizes.",
     ],
+    "googlenet": [
+        "The Inception modules' \"5×5\" branch is a 3×3 convolution in torchvision's GoogLeNet (a known deviation "
+        "kept for its pretrained weights); the paper's table and this page's Inception calculator use 5×5.",
+        "Every max pool rounds its output size up (ceil mode): maxpool1 takes 112 to ⌈(112 − 3)/2⌉ + 1 = 56, where "
+        "the floor formula of the other layers gives 55. The table's kernel column says \"ceil\" where it applies.",
+        "Batch normalisation after every convolution (the paper, 2014, predates it) and no local response "
+        "normalisation (the paper has it after the first two convolution stages).",
+        "The paper's two auxiliary classifiers (training only) are left out when the pretrained weights are loaded.",
+    ],
 }

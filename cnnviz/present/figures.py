@@ -165,6 +165,24 @@ def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
 
 
 PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
+
+
+def _finite_max(values) -> float:
+    finite = [float(v) for v in values if v is not None and np.isfinite(v)]
+    return max(finite, default=0.0)
+
+
+def round_ticks(top: float, most: int = 5) -> dict:
+    """Axis ticks from 0 at a round step (1, 2 or 5 × a power of ten) covering `top`: a second axis drawn over a
+    percent axis would otherwise take its gridlines' odd values (0.276, 0.552, 0.828)."""
+    if not np.isfinite(top) or top <= 0:
+        return {}
+    raw = top / max(1, most - 1)
+    power = 10 ** np.floor(np.log10(raw))
+    step = float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+    count = int(np.ceil(top / step - 1e-9)) + 1
+    vals = [round(k * step, 10) for k in range(count)]  # floats: the figure is JSON
+    return {"tickmode": "array", "tickvals": vals, "range": [0, vals[-1] * 1.02]}
 LOG_TICKS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # a log axis read without decoding
 
 PROJECTED_HEIGHT = 400  # px: the tallest grid figure in presentation mode (a step view is one 720-px screen)
@@ -491,7 +509,8 @@ def training_curves(history: list[dict], sty: Style) -> go.Figure:
     fig.add_trace(go.Scatter(x=ep, y=[h["heldout_acc"] for h in history], name="held-out accuracy", yaxis="y2",
                              line={"color": "#0072B2", "width": 3}))
     fig.update_layout(height=360, font={"size": sty.font_size}, xaxis={"title": "epoch"},
-                      yaxis={"title": "loss"}, yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
+                      yaxis={"title": "loss", **round_ticks(_finite_max(h["loss"] for h in history))},
+                      yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
                                                        "range": [0, 1], "tickformat": ".0%", **PERCENT_TICKS},
                       legend={"orientation": "h", "y": 1.15}, margin={"l": 50, "r": 50, "t": 40, "b": 40})
     return fig
@@ -520,6 +539,7 @@ def strategy_curves(histories: dict[str, list[dict]], sty: Style) -> go.Figure:
                                  hovertemplate="epoch %{x}: loss %{y:.4g}<extra></extra>"))
     fig.update_layout(height=340, font={"size": sty.font_size}, xaxis={"title": "epoch"},
                       yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%", **PERCENT_TICKS},
-                      yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+                      yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero",
+                              **round_ticks(_finite_max(h["loss"] for hist in histories.values() for h in hist))},
                       legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
     return fig

@@ -93,7 +93,11 @@ def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: PhotoDet
     h, w = photo.shape[:2]
     if st.session_state.get("pd_anchor_level") not in range(len(levels)):
         st.session_state.pop("pd_anchor_level", None)
-    names = [f"map {i + 1}: {lv.rows}×{lv.cols}, every {lv.stride[0]:.0f} px" for i, lv in enumerate(levels)]
+    names = [real.level_name(i, lv) for i, lv in enumerate(levels)]
+    st.caption(real.resize_sentence(shared_architecture(name), (h, w)))
+    twins = real.same_size_note(levels)
+    if twins:
+        st.caption(twins)
     k = st.segmented_control("Feature map", range(len(levels)), format_func=names.__getitem__, required=True,
                              key="pd_anchor_level", **start("pd_anchor_level", 0, "default"))
     level = levels[int(k)]

@@ -121,5 +121,9 @@ if pair:
         st.caption(f"Without the two-GPU grouping the paper's AlexNet would have {one:,} parameters instead of "
                    f"{two:,}.")
 
+if arch == "googlenet":
+    st.subheader("The paper's GoogLeNet beside the one you can run")
+    st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES["googlenet"]))
+
 calculators()
 comparison(sty)

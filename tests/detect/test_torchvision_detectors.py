@@ -89,3 +89,19 @@ def test_ssdlite_anchors_share_one_centre_per_position_at_every_level():
         _, _, boxes = lv.at(0, 0)
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         assert np.allclose(centres, centres[0], atol=1e-2) or lv.rows == 1  # clipped boxes move the centre
+
+
+@pytest.mark.slow
+def test_the_anchor_maps_are_named_on_the_photos_scale_with_the_resize_said_and_twins_explained():
+    photo = load_sample("Coffee")  # 600×400
+    ssd = real.architecture("ssdlite320_mobilenet_v3_large")
+    levels = real.anchor_levels(photo, ssd)
+    assert real.level_name(0, levels[0]) == "map 1: 20×20, every 30 px across, 20 px down"  # 600/20, 400/20
+    said = real.resize_sentence(ssd, photo.shape[:2])
+    assert "squashes your 600×400 photo to 320×320" in said and "width ×0.53, height ×0.80" in said
+    assert real.same_size_note(levels) is None
+    frcnn = real.architecture("fasterrcnn_mobilenet_v3_large_fpn")
+    levels = real.anchor_levels(photo, frcnn)
+    assert real.level_name(0, levels[0]) == "map 1: 25×38, every 16 px" == real.level_name(0, levels[1])
+    assert "by ×2.00 (short side 800 px" in real.resize_sentence(frcnn, photo.shape[:2])
+    assert "Maps 1 and 2 are the same size and lay the same anchors" in real.same_size_note(levels)

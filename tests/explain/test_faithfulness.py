@@ -123,8 +123,9 @@ def test_read_it_names_the_fastest_drop_the_slowest_and_who_does_no_better_than_
     res = _result({"gradcam": [0.6, 0.1, 0.0], "saliency": [0.6, 0.4, 0.2], fa.RANDOM: [0.6, 0.3, 0.1]},
                   {"gradcam": [0.0, 0.5, 0.6], "saliency": [0.0, 0.1, 0.6], fa.RANDOM: [0.0, 0.3, 0.6]})
     first, second = fa.read_it(res, "tiger cat", str.upper)
-    assert first == ("GRADCAM's most important 10 % of pixels drop 'tiger cat' from 0.60 to 0.50; SALIENCY's drop "
-                     "it to 0.56 — on this photo GRADCAM points most closely at what the network uses.")
+    assert first == ("Of the 2 maps, GRADCAM has the lowest deletion area and SALIENCY the highest (that is why these "
+                     "two are named): GRADCAM's most important 10 % of pixels drop 'tiger cat' from 0.60 to 0.50, "
+                     "SALIENCY's to 0.56 — on this photo GRADCAM points most closely at what the network uses.")
     assert second.startswith("SALIENCY does no better than a random map") and "random 0.32" in second
     assert fa.disagreements(res) == [("gradcam", 1, 1), (fa.RANDOM, 2, 2), ("saliency", 3, 3)]
 

@@ -139,3 +139,23 @@ def test_the_comparison_never_shows_none_and_says_why_a_network_has_no_imagenet_
     for r in lenets:
         assert r["ImageNet top-1 %"] == "—" and "not an ImageNet network" in str(r["accuracy source"])
     assert all(r[k] is not None for r in rows for k in r if k != "top1")
+
+
+def test_a_ceil_mode_pool_says_so_and_its_size_is_the_rounded_up_formula():
+    import math
+
+    t = A.layer_table("googlenet")
+    pools = [r for r in t.rows if r.type == "MaxPool2d" and r.name.startswith("maxpool")]
+    assert pools and all(r.kernel.endswith("/ ceil") for r in pools)
+    by_name = {r.name: r for r in t.rows}
+    first = by_name["maxpool1"]
+    assert first.output_shape[1] == math.ceil((112 - 3) / 2) + 1 == 56  # the floor formula gives 55
+    assert not any(r.kernel.endswith("ceil") for r in A.layer_table("alexnet").rows)
+
+
+def test_googlenets_inception_diagram_says_where_it_differs_from_the_paper():
+    from cnnviz.networks.paper_models import DIFFERENCES
+
+    assert "(the paper: 5×5" in A.block_dot("googlenet", "inception4a")
+    assert any("ceil mode" in d for d in DIFFERENCES["googlenet"])
+    assert any("5×5" in d for d in DIFFERENCES["googlenet"])

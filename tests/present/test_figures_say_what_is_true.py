@@ -137,3 +137,23 @@ def test_projected_grid_numbers_are_at_least_18_px_and_the_figure_fits_its_heigh
         assert any(f"of {shape[0]}×{shape[1]}" in a.text for a in fig.layout.annotations)
     on_screen = grid_figure(panels, get_style(False), cell_px=cell_px)  # on screen nothing changed
     assert len(on_screen.data[0].z) == min(shape[0], 15)
+
+
+@pytest.mark.parametrize("top", [0.0123, 0.276, 0.83, 1.0, 2.3, 17.0])
+def test_a_loss_axis_beside_a_percent_axis_has_round_ticks_from_zero_that_cover_the_curve(top):
+    from cnnviz.present.figures import round_ticks
+
+    vals = round_ticks(top)["tickvals"]
+    step = vals[1] - vals[0]
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    assert vals[0] == 0 and vals[-1] >= top and 2 <= len(vals) <= 6
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+
+
+def test_the_training_chart_loss_axis_is_round_not_the_percent_axis_gridlines():
+    from cnnviz.present.colours import style
+    from cnnviz.present.figures import training_curves
+
+    fig = training_curves([{"epoch": e, "loss": 0.83 / e, "train_acc": 0.9, "heldout_acc": 0.88} for e in (1, 2, 3)],
+                          style(False))
+    assert list(fig.layout.yaxis.tickvals) == [0.0, 0.25, 0.5, 0.75, 1.0]
