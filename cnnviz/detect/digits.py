@@ -89,6 +89,37 @@ def to_input(gray: np.ndarray) -> tuple[torch.Tensor, float]:
     return torch.from_numpy(padded)[None, None], factor
 
 
+@dataclass(frozen=True)
+class InputGeometry:
+    """Where a scene sits in the network's 256-px input: scaled by `factor` (≤ 1), padded with black to the right
+    and below; the 32×32 grid's cells are `cell_px` of the scene's own pixels, `covered` of them hold the scene."""
+
+    factor: float
+    cell_px: float
+    covered: tuple[int, int]  # rows, columns of cells that overlap the scene
+
+    @property
+    def extent(self) -> float:
+        """The network's whole input in the scene's pixels."""
+        return GRID * self.cell_px
+
+    def sentence(self, shape: tuple[int, int]) -> str:
+        h, w = shape
+        scaled = "" if self.factor == 1 else f" scaled by ×{self.factor:.2f} to fit,"
+        return (f"The network sees your {w}×{h}-px scene{scaled} in the top-left corner of a {CANVAS}×{CANVAS} "
+                f"black input: its {GRID}×{GRID} grid has {GRID * GRID:,} cells of {STRIDE} px, and "
+                f"{self.covered[0]}×{self.covered[1]} of them cover the scene — the others see only the black "
+                "padding (drawn darker), and they predict a box too.")
+
+
+def input_geometry(shape: tuple[int, int]) -> InputGeometry:
+    """The geometry `to_input` gives a scene of this shape (the same resize, in numbers)."""
+    h, w = shape
+    factor = CANVAS / max(h, w) if max(h, w) > CANVAS else 1.0
+    sh, sw = max(1, round(h * factor)), max(1, round(w * factor))
+    return InputGeometry(factor, STRIDE / factor, (math.ceil(sh / STRIDE), math.ceil(sw / STRIDE)))
+
+
 def photo_to_scene(rgb: np.ndarray) -> np.ndarray:
     """A photo of digits as a scene: grey, and inverted when the ink is dark on a light background."""
     gray = np.asarray(Image.fromarray(np.asarray(rgb, dtype=np.uint8)).convert("L"))

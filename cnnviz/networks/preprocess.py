@@ -120,5 +120,6 @@ class Preprocess:
 
 FITS = {"own": "the network's own (resize + centre crop)", "squash": "squash (whole photo, distorted)",
         "pad": "pad (whole photo, borders added)"}
+FIT_SHORT = {"own": "its own (crop)", "squash": "squash", "pad": "pad"}  # a control's labels (FITS says the rest)
 
 IMAGENET = Preprocess("shorter", 224, 256, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 255.0)

@@ -59,8 +59,11 @@ def detector() -> D.DigitDetector:
 
 def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.Detection], threshold: float,
                  truth: D.Scene | None, sty: Style, selected: tuple[int, int] | None = None) -> go.Figure:
-    """The scene in grey, the 8-px grid, candidates (dashed), final boxes (labelled) and the true boxes (dotted)."""
+    """The scene in grey inside the network's whole input (its padding darker), the network's grid of 8-px cells,
+    candidates (dashed), final boxes (labelled) and the true boxes (dotted)."""
     h, w = gray.shape
+    geo = D.input_geometry(gray.shape)
+    ext, cell = geo.extent, geo.cell_px
     fig = go.Figure(go.Heatmap(z=gray, colorscale=[[0, "#000000"], [1, "#FFFFFF"]], zmin=0, zmax=255, showscale=False,
                                hoverinfo="skip"))  # the scene as the detector sees it: white digits on black
     shapes: list[dict] = []  # one list (plotly's add_shape revalidates every earlier shape)
@@ -69,12 +72,14 @@ def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.D
     def rect(x0: float, y0: float, x1: float, y1: float, **style) -> None:
         shapes.append({"type": "rect", "x0": x0, "y0": y0, "x1": x1, "y1": y1, **style})
 
-    grid = {"color": "rgba(0,114,178,0.15)", "width": 1}
-    for k in range(0, max(h, w) + 1, D.STRIDE):
-        if k <= w:
-            shapes.append({"type": "line", "x0": k - 0.5, "x1": k - 0.5, "y0": -0.5, "y1": h - 0.5, "line": grid})
-        if k <= h:
-            shapes.append({"type": "line", "y0": k - 0.5, "y1": k - 0.5, "x0": -0.5, "x1": w - 0.5, "line": grid})
+    padding = {"fillcolor": "#2B3A4A", "line": {"width": 0}, "layer": "below"}
+    rect(w - 0.5, -0.5, ext - 0.5, ext - 0.5, **padding)  # the black padding the network adds, drawn darker-blue
+    rect(-0.5, h - 0.5, w - 0.5, ext - 0.5, **padding)
+    grid = {"color": "rgba(86,180,233,0.35)", "width": 1}
+    for k in range(D.GRID + 1):
+        at = k * cell - 0.5
+        shapes.append({"type": "line", "x0": at, "x1": at, "y0": -0.5, "y1": ext - 0.5, "line": grid})
+        shapes.append({"type": "line", "y0": at, "y1": at, "x0": -0.5, "x1": ext - 0.5, "line": grid})
     final = {d.cell for d in dets}
     for c in cells:
         if c.score >= threshold and (c.row, c.col) not in final:
@@ -88,17 +93,17 @@ def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.D
         labels.append({"x": x1, "y": y1, "text": f"{d.label} · {d.score:.2f}", "showarrow": False, "xanchor": "left",
                        "yanchor": "bottom", "font": {"size": sty.font_size, "color": "#FFFFFF"}, "bgcolor": KEPT})
         row, col = d.cell
-        rect(col * D.STRIDE - 0.5, row * D.STRIDE - 0.5, (col + 1) * D.STRIDE - 0.5, (row + 1) * D.STRIDE - 0.5,
+        rect(col * cell - 0.5, row * cell - 0.5, (col + 1) * cell - 0.5, (row + 1) * cell - 0.5,
              fillcolor=KEPT, opacity=0.5, line={"width": 0})
     if selected is not None:
         row, col = selected
-        rect(col * D.STRIDE - 0.5, row * D.STRIDE - 0.5, (col + 1) * D.STRIDE - 0.5, (row + 1) * D.STRIDE - 0.5,
+        rect(col * cell - 0.5, row * cell - 0.5, (col + 1) * cell - 0.5, (row + 1) * cell - 0.5,
              line={"color": WAITING, "width": 3})
     fig.update_layout(shapes=shapes, annotations=labels)
     side = 560 if sty.presentation else 480
     fig.update_layout(height=side, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
-                      xaxis={"visible": False, "range": [-0.5, w - 0.5], "constrain": "domain"},
-                      yaxis={"visible": False, "range": [h - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"})
+                      xaxis={"visible": False, "range": [-0.5, ext - 0.5], "constrain": "domain"},
+                      yaxis={"visible": False, "range": [ext - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"})
     return fig
 
 
@@ -148,7 +153,7 @@ def counts_text(cells: list[D.CellPrediction], dets: list[D.Detection], threshol
                 truth: D.Scene | None) -> str:
     """How many cells predicted a box, scored over the threshold, and survived NMS; against the truth if known."""
     above = sum(c.score >= threshold for c in cells)
-    return (f"**{len(cells):,} cells** predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
+    return (f"**{len(cells):,} cells** of the network's {D.GRID}×{D.GRID} grid predicted a box · **{above}** scored ≥ {threshold:g} · NMS kept "
             f"**{len(dets)}**." + (f" {truth_summary(truth, dets)}." if truth is not None else ""))
 
 

@@ -38,7 +38,8 @@ def lenet_tab(sty: Style) -> None:
                                     format_func={"relu": "ReLU", "tanh": "tanh (paper)", "sigmoid": "sigmoid"}.__getitem__)
         pooling = d[2].selectbox("Pooling", ["max", "avg"], key="tr_pool", format_func={"avg": "average (paper)", "max": "max"}.__getitem__)
         schedule = d[3].selectbox("Learning rate schedule", ["cosine", "constant"], key="tr_sched",
-                                  format_func={"cosine": "cosine (falls to 0)", "constant": "constant"}.__getitem__)
+                                  help="cosine: the learning rate falls smoothly to 0 by the last step; constant: "
+                                       "it stays as set")
         augment = d[4].checkbox("Augmentation (shifts ±2 px)", key="tr_aug")
         seed = d[5].number_input("Seed", 0, 10_000, key="tr_seed", **start("tr_seed", 0))
         started = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)

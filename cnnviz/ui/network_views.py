@@ -15,7 +15,7 @@ from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import inspect as ins
 from cnnviz.networks.inspect import LayerInfo
 from cnnviz.networks.network import Network
-from cnnviz.networks.preprocess import FITS
+from cnnviz.networks.preprocess import FIT_SHORT, FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.colours import Style, legend_bar
 from cnnviz.present.figures import (
@@ -83,10 +83,11 @@ def pick_fit(net: Network, store: NetworkPageState, prefix: str) -> str:
     if net.preprocessing.grayscale:  # digits are centred on a square canvas already
         return "own"
     fit = st.segmented_control("Fit the photo", list(FITS), default=store.fit, required=True,
-                               format_func=FITS.__getitem__, key=f"{prefix}_fit",
+                               format_func=FIT_SHORT.__getitem__, key=f"{prefix}_fit",
                                help="What the network was trained with is its own preprocessing: resize the "
-                                    "shorter side, then crop the centre (drawn on the photo). Squashing distorts "
-                                    "shapes; padding adds borders. Compare the predictions.")
+                                    "shorter side, then crop the centre (drawn on the photo; the edges are cut). "
+                                    "Squash: the whole photo, distorted to a square. Pad: the whole photo, borders "
+                                    "added. Compare the predictions.")
     store.fit = fit or "own"
     return store.fit
 

@@ -35,13 +35,16 @@ if metrics:
 left, right = st.columns([3, 2], gap="large")
 with right:
     source = st.segmented_control("Scene", ["generated", "draw", "upload"], required=True, key="dig_source",
-                                  **start("dig_source", "generated", "default"), format_func={"generated": "Generated (held-out digits)",
-                                                                 "draw": "Draw your own", "upload": "Your photo"}.__getitem__)
+                                  **start("dig_source", "generated", "default"),
+                                  format_func={"generated": "Generated", "draw": "Draw", "upload": "Photo"}.__getitem__,
+                                  help="Generated: 1–5 held-out MNIST digits (the detector never saw them) on a black "
+                                       "scene. Draw: your own strokes. Photo: an upload of digits on paper.")
     truth = None
     if source == "generated":
-        a, b = st.columns([2, 1], vertical_alignment="bottom")
+        a, b = st.columns([3, 2], vertical_alignment="bottom")
         store.seed = int(a.number_input("Scene number", 0, 9999, store.seed, key="dig_seed"))
-        if b.button("New scene", icon=":material/casino:", key="dig_new"):
+        if b.button("New", icon=":material/casino:", key="dig_new", help="A new random scene",
+                    width="stretch"):
             store.new_scene()
             st.rerun()
         truth = D.scenes(1, "heldout", 50_000 + store.seed)[0]
@@ -69,6 +72,7 @@ with left:
                "threshold removed by NMS · blue dotted: where the digits really are (generated scenes).")
 with right:
     st.markdown(views.counts_text(cells, dets, threshold, truth))
+    st.caption(D.input_geometry(gray.shape).sentence(gray.shape))
 st.subheader("The best-scoring cells and what became of them")
 data_table(views.cells_table(cells, dets, threshold), hide_index=True, width="stretch")
 publish(store)

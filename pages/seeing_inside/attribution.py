@@ -43,7 +43,7 @@ except ModelUnavailable as e:
 x = net.preprocess(photo, fit)
 seen = net.preprocessing.fitted(fit).image(photo)
 preds = ins.predict(net, x, top=5, device=device)
-target = av.pick_target(*st.columns([2, 3]), net, x, preds, device)
+target = av.pick_target(*st.columns([3, 2]), net, x, preds, device)
 
 m1, m2 = st.columns([3, 2], vertical_alignment="bottom")  # the button label whole, projected too
 methods = m1.multiselect("Methods", registry.names(), **start("attr_methods", ["guided-backprop", "gradcam", "saliency"],

@@ -30,7 +30,8 @@ with c1:
     own_network_panel("fa")  # a .pt2 of your own: offered (★) in the picker above once opened
 mode = c2.segmented_control("Objective", ["channel", "unit", "class", "gallery"], required=True,
                             key="fa_mode", **start("fa_mode", "channel", "default"), format_func={"channel": "a channel", "unit": "one unit", "class": "a class",
-                                                        "gallery": "gallery of channels"}.get,
+                                                        "gallery": "gallery"}.__getitem__,
+                            help="gallery: one picture for each of a layer's first channels, side by side",
                             on_change=fv.mode_defaults)
 c3.caption(f"Runs on **{device_name(device)}**" + (f" — {notice}" if notice else ""))
 
@@ -39,8 +40,8 @@ layers = [i for i in ins.layers(net) if i.shape[1] > 1 and i.kind in ("ReLU", "R
 default_layer = next((k for k, i in enumerate(layers) if i.node == store.layer), len(layers) // 2)
 layer = channel = unit = class_index = None
 if mode != "class":
-    l1, l2, l3 = st.columns([3, 1, 1])
-    info = l1.selectbox("Layer", layers, index=default_layer, format_func=lambda i: i.label, key=f"fa_layer_{model}")
+    info = st.selectbox("Layer", layers, index=default_layer, format_func=lambda i: i.label, key=f"fa_layer_{model}")
+    l2, l3, _ = st.columns([1, 1, 2])  # the layer's long name gets the whole row above
     layer = store.layer = info.node
     if mode == "gallery":
         n_gallery = int(l2.number_input("Channels", 2, MAX_GALLERY, key="fa_n", **start("fa_n", 8)))

@@ -31,7 +31,7 @@ def _drag(watched, chart, points: list[tuple[float, float]]) -> None:
 def test_digits_drawn_on_the_canvas_are_detected(server, watched, artifacts):
     watched.page.goto(f"{server.url}/digits")
     watched.wait_idle()
-    watched.page.get_by_text("Draw your own", exact=True).click()
+    watched.page.get_by_text("Draw", exact=True).click()
     _wait_text(watched, "0 stroke(s)")
     watched.wait_idle()
     seven = [(60, 20), (75, 20), (90, 20), (85, 32), (80, 44), (75, 55), (70, 65)]
