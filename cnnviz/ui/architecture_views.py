@@ -13,10 +13,10 @@ from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.charts import chart
-from cnnviz.ui.page import PageState, link_widgets, widget_link
+from cnnviz.ui.page import PageState, Parser, link_widgets, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
-from cnnviz.urlstate import choice, int_in, read_params
+from cnnviz.urlstate import choice, int_in, node_name, read_params
 
 
 def human(n: float, unit: str = "") -> str:
@@ -66,7 +66,9 @@ CALCULATORS = {**{f"inc_{u}": (f"inc_{lbl}", int_in(1, 2048), v) for lbl, v, u i
                **{f"fc_{u}": (f"fc_{lbl}", int_in(1, 4096), v) for lbl, v, u in _FC}}
 
 
-CALCULATOR_WIDGETS = {k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()}  # link key → (widget, parser)
+CALC_TABS = ("Inception module", "3×3 stacks vs one large kernel", "Fully connected vs convolution")
+CALCULATOR_WIDGETS: dict[str, tuple[str, Parser]] = {  # link key → (widget, parser); the calculators' tab too
+    **{k: (key, parse) for k, (key, parse, _) in CALCULATORS.items()}, "calc": ("arch_calc_tab", choice(CALC_TABS))}
 
 
 @dataclass(kw_only=True, eq=False)
@@ -81,20 +83,23 @@ class ArchState(PageState):
 
     def read_link(self, params: dict[str, str]) -> list[str]:
         vals, notices = read_params(params, {"arch": choice(tuple(A.ARCHS)), "size": int_in(32, 512),
-                                             "batch": int_in(1, 1024)})
+                                             "batch": int_in(1, 1024), "block": node_name})
         self.arch = vals.get("arch", self.arch)
+        self.block = vals.get("block", self.block)  # a block the architecture lacks shows the whole table
         if "arch" in vals and "size" in vals:  # the size box starts on the linked size
             st.session_state[f"arch_size_{vals['arch']}"] = vals["size"]
         if "batch" in vals:
             st.session_state["arch_batch"] = vals["batch"]
         return notices + link_widgets(params, CALCULATOR_WIDGETS)
 
-    def show(self, arch: str, size: int, batch: int) -> None:
-        self.shown = {**({"arch": arch} if arch in A.ARCHS else {}), "size": str(size), "batch": str(batch)}
+    def show(self, arch: str, size: int, batch: int, block: str | None = None) -> None:
+        self.shown = {**({"arch": arch} if arch in A.ARCHS else {}), "size": str(size), "batch": str(batch),
+                      **({"block": block} if block else {})}
 
     def link(self) -> dict[str, str]:
         now = widget_link(CALCULATOR_WIDGETS)
-        return {**self.shown, **{k: v for k, v in now.items() if v != str(CALCULATORS[k][2])}}
+        default = {**{k: str(d) for k, (_, _, d) in CALCULATORS.items()}, "calc": CALC_TABS[0]}
+        return {**self.shown, **{k: v for k, v in now.items() if v != default[k]}}
 
 
 def layer_rows(rows: list, batch: int) -> pd.DataFrame:
@@ -117,7 +122,7 @@ def paper_rows(name: str) -> tuple[A.Table, pd.DataFrame]:
 def calculators() -> None:
     """Inception naive vs bottleneck, 3×3 stacks vs one large kernel, fully connected vs convolution."""
     st.header("Calculators")
-    tab_inc, tab_stack, tab_fc = st.tabs(["Inception module", "3×3 stacks vs one large kernel", "Fully connected vs convolution"])
+    tab_inc, tab_stack, tab_fc = st.tabs(list(CALC_TABS), key="arch_calc_tab", on_change="rerun")  # linked
     with tab_inc:
         a = st.columns(9)
         vals = [a[i].number_input(lbl, 1, 2048, key=f"inc_{lbl}", **start(f"inc_{lbl}", v))

@@ -31,7 +31,9 @@ def lines(t: str) -> str:
     return t.replace(";", "\n")
 
 
+TABS = ("IoU", "Non-maximum suppression", "Anchors", "RoI pooling / align", "Box coding")  # Detection arithmetic's
 ARITHMETIC: dict[str, tuple[str, Any]] = {
+    "tab": ("det_tab", choice(TABS)),
     "nms_t": ("det_nms_t", number_in(0, 1)), "boxes": ("det_nms_text", lines),
     "ah": ("det_ah", int_in(32, 2000)), "aw": ("det_aw", int_in(32, 2000)), "as": ("det_as", int_in(1, 64)),
     "asz": ("det_asz", str), "ar": ("det_ar", str), "arow": ("det_arow", int_in(0, 2000)),

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cnnviz.ui import detection_views as views
+from cnnviz.ui.detection_link import TABS
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
 
@@ -12,7 +13,7 @@ st.title("Detection arithmetic")
 st.caption("The numbers inside object detectors (R-CNN → Fast R-CNN → Faster R-CNN, YOLO / SSD), each computed "
            "here exactly as torchvision.ops computes it and cross-checked against it in the tests. Boxes are "
            "[x1, y1, x2, y2] in pixels, y pointing down.")
-tabs = st.tabs(["IoU", "Non-maximum suppression", "Anchors", "RoI pooling / align", "Box coding"])
+tabs = st.tabs(list(TABS), key="det_tab", on_change="rerun")  # the tab a learner is on goes into the link
 with tabs[0]:
     views.iou_tab(store, sty)
 with tabs[1]:

@@ -52,8 +52,6 @@ except RuntimeError:
     st.error(f"This architecture cannot take a {side}×{side} input: its feature maps shrink to nothing before the "
              f"last layer. Showing {spec.input_size[1]}×{spec.input_size[2]}.")
     table = A.layer_table(spec)
-store.show(arch, table.input_size[1], int(batch))
-publish(store)
 tot = table.totals(int(batch))
 m = st.columns(5)
 m[0].metric("Parameters", f"{table.params:,}", help=f"{mb(tot['parameter_bytes'])} as float32")
@@ -73,6 +71,8 @@ click = clicked_cell(ev, store, f"arch_{arch}")
 if click:
     store.block = bl[click[1]].key
 selected = store.block if any(b.key == store.block for b in bl) else None
+store.show(arch, table.input_size[1], int(batch), selected)
+publish(store)  # after the diagram's click: the selected block is in the link
 st.caption("Blue: convolutions · orange: pooling · pink: fully connected · grey: other. "
            + (f"Selected: **{selected}**." if selected else "No block selected: the whole table is shown."))
 

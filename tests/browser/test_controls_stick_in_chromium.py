@@ -281,3 +281,24 @@ def test_overfitting_a_preset_picked_with_the_mouse_runs_compares_and_the_pca_ga
         _no_exception(fresh)
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(("path", "tab", "param"), [("detection", "Non-maximum suppression", "tab="),
+                                                    ("architectures", "3×3 stacks vs one large kernel", "calc=")])
+def test_a_tab_clicked_with_the_mouse_is_in_the_link_and_reopens(server, watched, browser, path, tab, param):
+    watched.page.goto(f"{server.url}/{path}")
+    watched.wait_idle(800)
+    target = watched.page.get_by_role("tab", name=tab)
+    target.scroll_into_view_if_needed()
+    target.click()
+    from urllib.parse import quote, quote_plus
+
+    wanted = re.compile("|".join(re.escape(param + q(tab)) for q in (quote, quote_plus)))
+    watched.page.wait_for_url(wanted, timeout=60_000)  # the link says this tab (not the one it started on)
+    _no_exception(watched)
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        expect(fresh.page.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true", timeout=60_000)
+        _no_exception(fresh)
+    finally:
+        ctx.close()
