@@ -408,3 +408,39 @@ def made_from_blob(blob: bytes) -> list[Made]:
                                               float(m["seconds"]),
                                               [arrays[f"other_{i}_{j}"] for j in range(m["others"])]),
              m["start"], m["end"]) for i, m in enumerate(meta["items"])]
+
+
+LOOK_FOR = {
+    "class": "Look for the class's parts — eyes, legs, handles, textures — repeated and scattered in no particular "
+             "arrangement: the network needs evidence of the parts, not their layout (Olah et al. 2017 show the "
+             "same). A picture a second network also calls this class is a stronger result than one only its own "
+             "network likes.",
+    "channel": "Look for one texture or motif tiling the whole picture: a channel responds wherever its pattern "
+               "appears, so the optimiser paints it everywhere. Early layers give edges and colours, later ones "
+               "parts and objects.",
+    "unit": "Look at the middle: one unit sees only its receptive field, so only that patch is shaped; outside it "
+            "the picture stays smooth noise.",
+    "gallery": "Compare the channels side by side: one layer's channels divide the work — colours, orientations, "
+               "textures — and a few look alike.",
+}
+
+
+def schedule_note(coarse_steps: int, coarse_size: int, size: int) -> str | None:
+    """What happens where the picture switches from its coarse to its full size (the curve's dip), or None."""
+    if not coarse_steps or coarse_size == size:
+        return None
+    return (f"The dashed line: after step {coarse_steps} the picture grows from {coarse_size} to {size} px — the same "
+            f"picture, now reaching the network {size / coarse_size:.2f}× larger and with the fine detail the small "
+            "copy left out. What the network found at the small size sits at a new scale, so the objective drops, "
+            "then climbs again as the optimiser shapes the full-size picture.")
+
+
+def second_opinion(image: np.ndarray, own: str, top: int = 3, device: str = "cpu") -> tuple[str, list[tuple[str, float]]]:
+    """What another offline ImageNet network (MobileNetV2, or EfficientNet-Lite0 for MobileNetV2's pictures) calls
+    the picture: its top classes and probabilities."""
+    from cnnviz.networks import inspect
+    from cnnviz.networks.network import get
+
+    other = get("efficientnet_lite0" if own == "mobilenet_v2" else "mobilenet_v2")
+    preds = inspect.predict(other, other.preprocess(np.asarray(image, dtype=np.uint8)), top=top, device=device)
+    return other.title, [(p.label, p.probability) for p in preds]

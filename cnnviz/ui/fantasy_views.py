@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from cnnviz.errors import CnnvizError
 from cnnviz.explain import fantasy as fa
 from cnnviz.networks.network import Network
 from cnnviz.networks.specs import SPECS
@@ -231,11 +232,26 @@ class LiveProgress:
             box.empty()
 
 
-def _curve(values: list[float], height: int) -> None:
+def _curve(values: list[float], height: int, switch_at: int = 0) -> None:
+    """The objective per step; a dashed line where the picture switched from its coarse to its full size."""
     fig = go.Figure(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines", line_width=3),
                     layout={"height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
                             "xaxis_title": "step", "yaxis_title": "objective"})
+    if 0 < switch_at < len(values):
+        fig.add_vline(x=switch_at + 0.5, line_dash="dash", line_color="#D55E00",
+                      annotation_text="full size", annotation_position="top left")
     chart(fig)
+
+
+def _second_opinion(image: np.ndarray, res: dict[str, Any]) -> None:
+    """What another network calls the picture (a class image that fools only its own network is a weaker one)."""
+    try:
+        other, preds = fa.second_opinion(image, res.get("model", ""))
+    except CnnvizError:
+        return  # no second network's weights here: nothing to say
+    said = ", ".join(f"{label} {100 * p:.0f} %" for label, p in preds)
+    aim = f" (the target: {res['class_name']})" if res.get("class_name") else ""
+    st.markdown(f"**{other} calls this picture:** {said}{aim}.")
 
 
 def show_results(store: FantasyState) -> None:
@@ -281,11 +297,17 @@ def show_results(store: FantasyState) -> None:
                 b.markdown(f"**Target:** {what}  \n**Objective** on the starting noise **{start:.3f}** → on this "
                            f"image **{end:.3f}**" + (f" ({end / start:.1f}×)" if start > 0 else ""))
             with b:
-                _curve(out.history, 220)
+                _curve(out.history, 220, res.get("coarse_steps", 0))
+                note = fa.schedule_note(res.get("coarse_steps", 0), res.get("coarse_size", 0), res.get("size", 0))
+                if note:
+                    st.caption(note)
+                _second_opinion(out.image, res)
             tile = np.concatenate(pictures, axis=1)
             b.download_button("PNG", png_bytes(Image.fromarray(tile)), file_name="fantasy.png", mime="image/png",
                               icon=":material/image:")
-    else:
+    if res.get("mode") in fa.LOOK_FOR:
+        st.caption(f"**What to look for.** {fa.LOOK_FOR[res['mode']]}")
+    if not res.get("items"):
         st.info("Choose a target and press **Dream**. A 128-px, 128-step channel image takes a few seconds on "
                 "a CPU; the curve shows the objective rising step by step.",
                 icon=":material/lightbulb:")

@@ -70,8 +70,10 @@ def config(ch: int | None) -> fa.FantasyConfig:
 
 if st.button("Dream", type="primary", icon=":material/auto_awesome:", key="fa_run"):
     channels = list(range(min(n_gallery, info.shape[0]))) if mode == "gallery" else [channel]
-    head = {"mode": mode, "layer": layer, "class": class_index, "node": fa.target_node(config(channels[0])),
-            "class_name": net.labels[class_index] if mode == "class" else None}
+    first = config(channels[0])
+    head = {"mode": mode, "layer": layer, "class": class_index, "node": fa.target_node(first),
+            "class_name": net.labels[class_index] if mode == "class" else None, "model": net.key,
+            "coarse_steps": first.coarse_steps, "coarse_size": first.coarse_size, "size": first.size}
     fv.make_images(store, net, channels, config, head, str(device))
 
 fv.show_results(store)
