@@ -225,6 +225,13 @@ def top1(arch: str) -> tuple[float | None, str]:
     return None, "— no published ImageNet accuracy for these weights"
 
 
+def bubble_ranges(macs) -> tuple[float, float]:
+    """The comparison chart's log-x range (log10 of multiply-adds) with room for the labels at both ends."""
+    lo, hi = math.log10(min(macs)), math.log10(max(macs))
+    pad = 0.12 * (hi - lo) + 0.2
+    return lo - pad, hi + pad
+
+
 def comparison_rows() -> list[dict[str, object]]:
     """Every architecture's parameters, MACs, depth and ImageNet top-1 — a dash and the reason where there is none
     (a table never shows "None")."""
@@ -297,6 +304,23 @@ def block_key(name: str) -> str:
     if len(parts) > 1 and parts[1].isdigit():
         return ".".join(parts[:2])
     return parts[0]
+
+
+_SHORT = (("inception", "inc "), ("_blocks.", "MB "), ("_conv_stem", "stem"), ("features.", "f"), ("classifier.", "fc "),
+          ("classifier", "fc"), ("maxpool", "max pool"), ("avgpool", "avg pool"))
+LABEL_CHARS = 9  # what fits under a diagram box
+
+
+def short_label(key: str) -> str:
+    """A block's name in at most 9 characters for the diagram, its number kept (the hover gives the whole name):
+    "classifier.1" → "fc 1", "inception4a" → "inc 4a", "features.10" → "f10"."""
+    for long, short in _SHORT:
+        key = key.replace(long, short)
+    if len(key) <= LABEL_CHARS:
+        return key
+    head = key.rstrip("0123456789.")
+    tail = key[len(head):]
+    return head[: max(1, LABEL_CHARS - len(tail) - 1)] + "…" + tail if tail else head[: LABEL_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,44 @@ from cnnviz.present.figures import Panel, get_style, grid_figure
 KEPT, CURRENT, SUPPRESSED, WAITING, INTERSECTION = "#009E73", "#0072B2", "#D55E00", "#999999", "#E69F00"
 
 
+PLOT_WIDTH_PX = 520  # about the width a boxes figure gets in its column (labels are placed for it)
+Spot = tuple[float, float, str, str]  # an annotation's x, y, xanchor, yanchor
+
+
+def label_size(text: str, unit_px: float, font_px: float) -> tuple[float, float]:
+    """A label's width and height in data units (about 0.6 em a character, 1.4 em a line, plus the box's padding)."""
+    return (len(text) * 0.6 * font_px + 8) / unit_px, (1.4 * font_px + 4) / unit_px
+
+
+def _rect(spot: Spot, size: tuple[float, float]) -> tuple[float, float, float, float]:
+    x, y, xa, ya = spot
+    w, h = size
+    left = x if xa == "left" else x - w
+    top = y - h if ya == "bottom" else y  # y points down: "bottom" sits above the point
+    return left, top, left + w, top + h
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(boxes: Sequence[tuple[float, ...]], texts: Sequence[str], unit_px: float, font_px: float
+                 ) -> list[Spot]:
+    """Where each box's label goes so that no two labels overlap: above its top-left corner, else below its
+    bottom-left, above its top-right, below its bottom-right, inside its top-left, else stacked further up."""
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[Spot] = []
+    for (x1, y1, x2, y2), text in zip(boxes, texts, strict=True):
+        size = label_size(text, unit_px, font_px)
+        tries: list[Spot] = [(x1, y1, "left", "bottom"), (x1, y2, "left", "top"), (x2, y1, "right", "bottom"),
+                             (x2, y2, "right", "top"), (x1, y1, "left", "top")]
+        tries += [(x1, y1 - k * size[1], "left", "bottom") for k in range(1, 12)]
+        spot = next((t for t in tries if not any(_overlap(_rect(t, size), r) for r in placed)), tries[0])
+        placed.append(_rect(spot, size))
+        out.append(spot)
+    return out
+
+
 def boxes_figure(boxes: Sequence[tuple[Sequence[float], str, str, bool]], extent: tuple[float, float],
                  sty: Style | None = None, shaded: Sequence[float] | None = None, height: int = 420) -> go.Figure:
     """Boxes [x1, y1, x2, y2] on a W×H canvas (y down, like an image): (box, colour, label, dashed) each.
@@ -31,14 +69,18 @@ def boxes_figure(boxes: Sequence[tuple[Sequence[float], str, str, bool]], extent
         x1, y1, x2, y2 = shaded
         shapes.append({"type": "rect", "x0": x1, "y0": y1, "x1": x2, "y1": y2, "fillcolor": INTERSECTION,
                        "opacity": 0.45, "line": {"width": 0}})
+    font = sty.font_size - 2
+    unit_px = min((height - 50) / h, PLOT_WIDTH_PX / w)  # the axes share one scale (scaleanchor)
+    spots = place_labels([tuple(float(v) for v in b[0]) for b in boxes if b[2]], [b[2] for b in boxes if b[2]],
+                         unit_px, font)
     for box, colour, label, dashed in boxes:
         x1, y1, x2, y2 = (float(v) for v in box)
         shapes.append({"type": "rect", "x0": x1, "y0": y1, "x1": x2, "y1": y2,
                        "line": {"color": colour, "width": lw, "dash": "dash" if dashed else "solid"}})
         if label:
-            labels.append({"x": x1, "y": y1, "text": label, "showarrow": False, "xanchor": "left",
-                           "yanchor": "bottom", "font": {"size": sty.font_size - 2, "color": colour},
-                           "bgcolor": "rgba(255,255,255,0.8)"})
+            x, y, xa, ya = spots.pop(0)
+            labels.append({"x": x, "y": y, "text": label, "showarrow": False, "xanchor": xa, "yanchor": ya,
+                           "font": {"size": font, "color": colour}, "bgcolor": "rgba(255,255,255,0.8)"})
     fig.update_layout(shapes=shapes, annotations=labels)
     fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 20, "b": 30}, font={"size": sty.font_size},
                       plot_bgcolor="#FFFFFF", showlegend=False,

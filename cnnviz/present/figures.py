@@ -167,6 +167,38 @@ def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
 PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
 
 
+TEXT_SPOTS = {  # plotly textposition → where the label's box sits relative to the point (dx, dy in label sizes)
+    "top center": (-0.5, -1.0), "bottom center": (-0.5, 0.0), "middle right": (0.0, -0.5), "middle left": (-1.0, -0.5),
+    "top right": (0.0, -1.0), "top left": (-1.0, -1.0), "bottom right": (0.0, 0.0), "bottom left": (-1.0, 0.0)}
+
+
+def text_positions(points: Sequence[tuple[float, float]], texts: Sequence[str], radii: Sequence[float],
+                   font_px: float) -> list[str]:
+    """A textposition for each point's label (points and radii in screen pixels, y down) so that no label overlaps
+    another label or another point's marker: the first free of top, bottom, right, left and the corners."""
+    def box(i: int, pos: str) -> tuple[float, float, float, float]:
+        (x, y), r = points[i], radii[i]
+        w, h = len(texts[i]) * 0.6 * font_px + 4, 1.3 * font_px
+        fx, fy = TEXT_SPOTS[pos]
+        gap_x = r if fx in (0.0, -1.0) and pos.startswith("middle") else 0.0
+        left = x + fx * w + (gap_x if fx == 0.0 else -gap_x)
+        top = y + fy * h + (-r if fy == -1.0 else r if fy == 0.0 else 0.0)
+        return left, top, left + w, top + h
+
+    def hits(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(points, radii, strict=True)]
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for i in range(len(points)):
+        others = [m for j, m in enumerate(markers) if j != i]
+        pos = next((p for p in TEXT_SPOTS if not any(hits(box(i, p), o) for o in placed + others)), "top center")
+        placed.append(box(i, pos))
+        out.append(pos)
+    return out
+
+
 def _finite_max(values) -> float:
     finite = [float(v) for v in values if v is not None and np.isfinite(v)]
     return max(finite, default=0.0)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
-from cnnviz.present.figures import shared_figure
+from cnnviz.present.figures import shared_figure, text_positions
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import PageState, Parser, link_widgets, widget_link
 from cnnviz.ui.settings import start
@@ -44,7 +44,7 @@ def diagram_figure(bl: list[A.Block], sty: Style, per_row: int = 12) -> go.Figur
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", marker={"symbol": "square", "size": 46 if sty.presentation else 38,
                                                   "color": colours, "line": {"width": 1, "color": "#333"}},
-        text=[b.key.replace("inception", "inc ").replace("_blocks.", "MB ").replace("features.", "f")[:9] for b in bl],
+        text=[A.short_label(b.key) for b in bl],
         textposition="bottom center", textfont={"size": sty.font_size - 4},
         customdata=[["block", k, 0] for k in range(len(bl))],
         hovertext=[f"{b.key}: {' → '.join(b.kinds)}<br>out {'×'.join(map(str, b.output_shape))} · {b.params:,} params"
@@ -176,22 +176,38 @@ def calculators() -> None:
                     f"make the convolution {r['fc_params'] / r['conv_params']:,.0f}× smaller.")
 
 
+PLOT_WIDTH_PX = 900  # about the comparison chart's plotting width on a laptop (labels are placed for it, or wider)
+
+
+def bubble_label_positions(rows: pd.DataFrame, sizes: list[float], x_range: tuple[float, float],
+                           y_range: tuple[float, float], height: int, font: int) -> list[str]:
+    """Each bubble's label placed where it hides no other label or bubble (in the chart's pixels)."""
+    plot_h = height - 70
+    pts = [((math.log10(m) - x_range[0]) / (x_range[1] - x_range[0]) * PLOT_WIDTH_PX,
+            (y_range[1] - t) / (y_range[1] - y_range[0]) * plot_h) for m, t in zip(rows["MACs"], rows["top1"], strict=True)]
+    return text_positions(pts, list(rows["architecture"]), [s / 2 for s in sizes], font)
+
+
 def comparison(sty: Style) -> None:
     """Parameters, MACs, depth and ImageNet accuracy of every architecture (bubble chart and table)."""
     st.header("Comparison")
     cmp = pd.DataFrame(A.comparison_rows())
     with_acc = cmp.dropna(subset=["top1"])
     def bubbles() -> go.Figure:
+        sizes = [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]]
+        x_range, y_range, height = A.bubble_ranges(with_acc["MACs"]), \
+            (float(with_acc["top1"].min()) - 4, float(with_acc["top1"].max()) + 4), 460 if sty.presentation else 400
         fig = go.Figure(go.Scatter(
             x=with_acc["MACs"], y=with_acc["top1"], mode="markers+text", text=with_acc["architecture"],
-            textposition="top center", marker={"size": [8 + 40 * math.sqrt(p / cmp["parameters"].max()) for p in with_acc["parameters"]],
-                                               "color": "#0072B2", "opacity": 0.7},
+            textposition=bubble_label_positions(with_acc, sizes, x_range, y_range, height, sty.font_size),
+            marker={"size": sizes, "color": "#0072B2", "opacity": 0.7},
             hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
                                                                              with_acc["depth"])], hoverinfo="text"))
         ticks = [v * 10 ** e for e in range(5, 12) for v in (1, 2, 5)]  # plain labels, no small minor digits
         fig.update_layout(xaxis={"type": "log", "title": "multiply-adds per image (log)", "tickvals": ticks,
-                                 "ticktext": [human(v) for v in ticks]},
-                          yaxis={"title": "ImageNet top-1 accuracy (%)"}, height=460 if sty.presentation else 400,
+                                 "ticktext": [f"{v / 1e9:g} G" if v >= 1e9 else f"{v / 1e6:g} M" for v in ticks],
+                                 "range": list(x_range)},
+                          yaxis={"title": "ImageNet top-1 accuracy (%)", "range": list(y_range)}, height=height,
                           font={"size": sty.font_size}, margin={"l": 50, "r": 20, "t": 20, "b": 50})
         return fig
 

@@ -163,7 +163,8 @@ def nms_tab(store: DetectionState, sty: Style) -> None:
         gone = ", ".join(f"#{j} (IoU {v:.3f})" for j, v in step.suppressed) or "nothing"
         st.code(f"by score: {' > '.join(f'#{j}' for j in res.order)}\nstep {i + 1}: keep #{step.kept} "
                 f"(score {scores[step.kept]:g}); it suppresses {gone}\nstill in the running: "
-                f"{', '.join(f'#{j}' for j in step.survivors) or 'none'}\nkept so far: {kept}", language=None)
+                f"{', '.join(f'#{j}' for j in step.survivors) or 'none'}\nkept so far: {kept}", language=None,
+                wrap_lines=True)
 
     with right:
         stepping_fragment(store.nms, len(res.steps), "det_nms", view, shortcuts=False, unit="Step", url="nms",

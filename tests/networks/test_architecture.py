@@ -159,3 +159,12 @@ def test_googlenets_inception_diagram_says_where_it_differs_from_the_paper():
     assert "(the paper: 5×5" in A.block_dot("googlenet", "inception4a")
     assert any("ceil mode" in d for d in DIFFERENCES["googlenet"])
     assert any("5×5" in d for d in DIFFERENCES["googlenet"])
+
+
+@pytest.mark.parametrize("arch", list(A.ARCHS))
+def test_every_diagram_label_fits_under_its_box_and_tells_the_blocks_apart(arch):
+    labels = [A.short_label(b.key) for b in A.blocks(A.layer_table(arch))]
+    assert all(len(lab) <= A.LABEL_CHARS for lab in labels)
+    assert len(set(labels)) == len(labels)  # AlexNet's seven classifier layers were all "classifie"
+    if arch == "alexnet":
+        assert "fc 1" in labels and "fc 6" in labels

@@ -157,3 +157,25 @@ def test_the_training_chart_loss_axis_is_round_not_the_percent_axis_gridlines():
     fig = training_curves([{"epoch": e, "loss": 0.83 / e, "train_acc": 0.9, "heldout_acc": 0.88} for e in (1, 2, 3)],
                           style(False))
     assert list(fig.layout.yaxis.tickvals) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_box_labels_are_placed_where_no_two_overlap():
+    from cnnviz.present.detection_figures import _overlap, _rect, label_size, place_labels
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(2, 9))
+        corner = rng.uniform(0, 60, (n, 2))
+        boxes = [(x, y, x + rng.uniform(10, 40), y + rng.uniform(10, 40)) for x, y in corner]
+        texts = [f"#{k} IoU 0.{k}5 > 0.5" for k in range(n)]
+        spots = place_labels(boxes, texts, 4.0, 12)
+        rects = [_rect(s, label_size(t, 4.0, 12)) for s, t in zip(spots, texts, strict=True)]
+        assert not any(_overlap(a, b) for i, a in enumerate(rects) for b in rects[i + 1:])
+
+
+def test_bubble_labels_avoid_each_other_and_the_other_bubbles():
+    from cnnviz.present.figures import text_positions
+
+    pts = [(100, 100), (120, 105), (140, 98), (400, 300)]
+    pos = text_positions(pts, ["EfficientNet-Lite0", "EfficientNet-Lite1", "EfficientNet-Lite2", "VGG"], [6] * 4, 12)
+    assert len(set(pos[:3])) >= 2 and pos[3] == "top center"
