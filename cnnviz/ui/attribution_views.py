@@ -33,7 +33,7 @@ from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import link_widgets, widget_link
 from cnnviz.ui.settings import start
-from cnnviz.urlstate import choice, int_in, number_in, read_params
+from cnnviz.urlstate import choice, int_in, node_name, number_in, read_params
 
 MAPS_KEPT = 64
 
@@ -61,7 +61,7 @@ class AttrState(NetworkPageState):
 
     def show(self, net: Network, fit: str, methods: list[str], target: Target) -> None:
         """Record the view the page drew (its link is written from it)."""
-        self.shown = {**self.network_link(net, fit), **attribution_link(methods, target.kind, target.index)}
+        self.shown = {**self.network_link(net, fit), **attribution_link(methods, target.kind, target.index, target.unit)}
 
     def link(self) -> dict[str, str]:
         return {**self.shown, **widget_link(widgets_link(self.model))}
@@ -101,6 +101,7 @@ def pick_target(t1: Any, t2: Any, net: Network, x: torch.Tensor, preds: list, de
         return Target(kind, int(index), labels[int(index)])
     if kind == "a channel / unit":
         spatial = [i for i in ins.layers(net) if i.shape[1] > 1]
+        _take_linked_unit(net, spatial)
         u1, u2, u3 = t2.columns([3, 1, 1])
         info = u1.selectbox("Layer", spatial, index=len(spatial) // 2, format_func=lambda i: i.label,
                             key=f"attr_ulayer_{net.key}")
@@ -114,6 +115,25 @@ def pick_target(t1: Any, t2: Any, net: Network, x: torch.Tensor, preds: list, de
         return Target(kind, preds[0].index, labels[preds[0].index], UnitTarget(info.node, ch, None if whole else (uy, ux)))
     t2.markdown(f"Predicted: **{preds[0].label}** ({100 * preds[0].probability:.1f} %)")
     return Target(kind, preds[0].index, labels[preds[0].index])
+
+
+LINKED_UNIT = "_attr_linked_unit"  # a link's (node, channel, whole) until the layer box can take it
+
+
+def _take_linked_unit(net: Network, spatial: list) -> None:
+    """Start the unit's boxes where a link says (a layer this network lacks is dropped with a notice)."""
+    linked = st.session_state.pop(LINKED_UNIT, None)
+    if linked is None:
+        return
+    node, ch, whole = linked
+    info = next((i for i in spatial if i.node == node), None)
+    if info is None:
+        st.toast(f"URL parameter unit: {net.title} has no layer {node}; showing its middle layer.",
+                 icon=":material/link_off:")
+        return
+    st.session_state[f"attr_ulayer_{net.key}"] = info
+    st.session_state[f"attr_uch_{net.key}"] = min(ch, info.shape[0] - 1)
+    st.session_state["attr_uwhole"] = whole
 
 
 def usable(methods: list[str], target: Target, cam_layer: str | None) -> list[str]:
@@ -233,12 +253,15 @@ def read_attribution_link(params: dict, model: str) -> list[str]:
             raise ValueError(f"unknown method {unknown[0]!r}: use {', '.join(registry.names())}")
         return chosen
 
-    vals, notices = read_params(params, {"methods": methods, "cls": int_in(0, 99_999)})
+    vals, notices = read_params(params, {"methods": methods, "cls": int_in(0, 99_999), "unit": unit_link})
     if "methods" in vals:
         st.session_state["attr_methods"] = vals["methods"]
     if "cls" in vals:
         st.session_state["attr_target_kind"] = "another class"
         st.session_state[f"attr_class_{model}"] = vals["cls"]
+    if "unit" in vals:
+        st.session_state["attr_target_kind"] = "a channel / unit"
+        st.session_state[LINKED_UNIT] = vals["unit"]  # set on the layer box once the network's layers are known
     return notices
 
 
@@ -268,8 +291,20 @@ def widgets_link(model: str) -> dict[str, tuple[str, Callable[[str], Any]]]:
             "depth": ("san_depth", int_in(1, 999))}
 
 
-def attribution_link(methods: list[str], target_kind: str, target: int) -> dict[str, str]:
-    return {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
+def attribution_link(methods: list[str], target_kind: str, target: int, unit: UnitTarget | None = None
+                     ) -> dict[str, str]:
+    out = {"methods": ",".join(methods), **({"cls": str(int(target))} if target_kind == "another class" else {})}
+    if unit is not None:  # the layer and channel explained; "whole": the channel's mean, not its strongest unit
+        out["unit"] = f"{unit.layer},{unit.channel}" + (",whole" if unit.unit is None else "")
+    return out
+
+
+def unit_link(t: str) -> tuple[str, int, bool]:
+    """`unit=LAYER,CHANNEL[,whole]` → (node, channel, whole channel?)."""
+    parts = t.split(",")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "whole") or not parts[1].isdigit():
+        raise ValueError("must be LAYER,CHANNEL or LAYER,CHANNEL,whole")
+    return node_name(parts[0]), int(parts[1]), len(parts) == 3
 
 
 def method_settings(size: tuple[int, int]) -> dict[str, str | int | float]:

@@ -23,3 +23,15 @@ def test_architectures_reopens_with_the_selected_block_and_calculator_tab():
     assert q["block"] in ("inception4a", ["inception4a"]) and "calc" in q
     whole = open_page("networks/architectures.py", arch="googlenet")
     assert "block" not in whole.query_params and "calc" not in whole.query_params  # defaults stay out of the link
+
+
+def test_attributions_explaining_a_channel_keeps_its_layer_and_channel_in_the_link():
+    at = open_page("seeing_inside/attribution.py", methods="saliency", unit="_blocks.2.expand_act,5,whole")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["attr_target_kind"] == "a channel / unit"
+    q = {k: at.query_params[k] for k in at.query_params}
+    unit = q["unit"][0] if isinstance(q["unit"], list) else q["unit"]
+    layer, ch, whole = unit.split(",")
+    assert (layer, ch, whole) == ("_blocks.2.expand_act", "5", "whole")
+    stranger = open_page("seeing_inside/attribution.py", methods="saliency", unit="no_such_layer,5")
+    assert not stranger.exception and len(stranger.toast) >= 1

@@ -24,6 +24,7 @@ NOT_A_SETTING = {
 }
 SLOW_LABELS = {"Model", "Detector", "Backbone", "Pretrained backbone", "Methods", "Network", "Layer"}  # tested below
 # or in the app tier: each change runs a large network for seconds to minutes on a CPU
+SLOW_CHOICES = {"Move the window": "shown once the sweep runs (its own test above)"}
 
 
 def _no_exception(w) -> None:
@@ -299,6 +300,115 @@ def test_a_tab_clicked_with_the_mouse_is_in_the_link_and_reopens(server, watched
     ctx, fresh = _reopen(browser, watched.page.url)
     try:
         expect(fresh.page.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true", timeout=60_000)
+        _no_exception(fresh)
+    finally:
+        ctx.close()
+
+
+def _checked(group) -> str:
+    return group.locator('[role="radio"][aria-checked="true"]').first.inner_text().strip()
+
+
+def _walk_choices(w, url: str) -> list[tuple[str, str]]:
+    """Click, with the mouse, another option of each visible segmented control and radio group of the main area,
+    one after another; (label, option) once each is checked to stick after its rerun."""
+    done: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    while True:
+        groups = w.page.locator('[data-testid="stMain"] [role="radiogroup"]')
+        todo = None
+        for i in range(groups.count()):
+            g = groups.nth(i)
+            label = (g.get_attribute("aria-label") or "").strip()
+            if g.is_visible() and label and label not in seen and g.get_attribute("aria-disabled") != "true" \
+                    and not any(label.startswith(s) for s in (*NOT_A_SETTING, *SLOW_CHOICES)):
+                todo = (label, g)
+                break
+        if todo is None:
+            return done
+        label, group = todo
+        seen.add(label)
+        others = group.locator('[role="radio"][aria-checked="false"]')
+        if others.count() == 0:
+            continue
+        option = others.last.inner_text().strip()
+        others.last.click()
+        w.wait_idle(800)
+        group = w.page.locator(f'[data-testid="stMain"] [role="radiogroup"][aria-label="{label}"]').first
+        expect(group.locator('[role="radio"][aria-checked="true"]').first).to_have_text(option, timeout=60_000)
+        _no_exception(w)
+        if group.locator('xpath=ancestor::*[@data-testid="stForm"]').count() == 0:
+            done.append((label, option))
+
+
+@pytest.mark.parametrize("page", [HOME, *PAGES], ids=lambda p: p.url_path)
+def test_every_segmented_control_and_radio_set_with_the_mouse_sticks_and_its_link_reopens_it(server, watched,
+                                                                                             browser, page):
+    url = f"{server.url}/{'' if page is HOME else page.url_path}"
+    watched.page.goto(url)
+    watched.wait_idle(800)
+    done = _walk_choices(watched, url)
+    if not done:
+        return
+    watched.page.wait_for_timeout(500)
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        for label, option in done:
+            group = fresh.page.locator(f'[data-testid="stMain"] [role="radiogroup"][aria-label="{label}"]')
+            if group.count() == 0 or not group.first.is_visible():  # shown only under a choice made after it
+                continue
+            assert _checked(group.first) == option, \
+                f"{page.url_path}: '{label}' reopened as '{_checked(group.first)}', set to '{option}'"
+        _no_exception(fresh)
+    finally:
+        ctx.close()
+
+
+SLOW_SWITCHES = {"Sweep": "runs 33 forward passes (its own test above)",
+                 "Use the camera": "asks for a camera this machine does not have",
+                 "Presentation mode": "the sidebar's setting (its own tests)"}
+
+
+def _switch_state(w, label: str) -> bool:
+    return w.page.locator(f'[data-testid="stMain"] input[aria-label="{label}"]').first.is_checked()
+
+
+@pytest.mark.parametrize("page", [HOME, *PAGES], ids=lambda p: p.url_path)
+def test_every_toggle_and_checkbox_flipped_with_the_mouse_sticks_and_its_link_reopens_it(server, watched, browser,
+                                                                                        page):
+    url = f"{server.url}/{'' if page is HOME else page.url_path}"
+    watched.page.goto(url)
+    watched.wait_idle(800)
+    done: list[tuple[str, bool]] = []
+    seen: set[str] = set()
+    while True:
+        boxes = watched.page.locator('[data-testid="stMain"] [data-testid="stCheckbox"] input')
+        todo = next((b for b in boxes.all() if b.get_attribute("aria-label") not in seen
+                     and b.get_attribute("aria-label") not in SLOW_SWITCHES and not b.is_disabled()
+                     and b.locator("xpath=ancestor::*[@data-testid='stCheckbox']").first.is_visible()), None)
+        if todo is None:
+            break
+        label = todo.get_attribute("aria-label") or ""
+        seen.add(label)
+        was = todo.is_checked()
+        todo.locator("xpath=ancestor::label").first.click()
+        watched.wait_idle(800)
+        expect(watched.page.locator(f'[data-testid="stMain"] input[aria-label="{label}"]').first).to_be_checked(
+            checked=not was, timeout=60_000)
+        _no_exception(watched)
+        in_form = todo.locator('xpath=ancestor::*[@data-testid="stForm"]').count() > 0
+        if not in_form:
+            done.append((label, not was))
+    if not done:
+        return
+    watched.page.wait_for_timeout(500)
+    ctx, fresh = _reopen(browser, watched.page.url)
+    try:
+        for label, state in done:
+            box = fresh.page.locator(f'[data-testid="stMain"] input[aria-label="{label}"]')
+            if box.count() == 0:  # shown only under a choice made after it
+                continue
+            assert box.first.is_checked() == state, f"{page.url_path}: '{label}' reopened as {not state}"
         _no_exception(fresh)
     finally:
         ctx.close()
