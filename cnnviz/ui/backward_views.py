@@ -33,6 +33,9 @@ EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larg
 POOL_GRADIENTS = ("ones", "ascending", "random")
 
 
+BACKWARD_TABS = ("Convolution", "ReLU", "Max / average pooling")  # the tab a learner is on travels in the link
+
+
 @dataclass(kw_only=True, eq=False)
 class BackwardState(PageState):
     """The upstream gradient ∂L/∂Y and the four steppers; the forward convolution and pooling are the Convolution
@@ -41,7 +44,7 @@ class BackwardState(PageState):
     # the one-hot cell and the pooling tab's upstream gradient: url key → (widget key, parser)
     WIDGETS: ClassVar[dict[str, tuple[str, Parser]]] = {
         "hot_f": ("hot_f", int_in(0, 63)), "hot_r": ("hot_r", int_in(0, 999)), "hot_c": ("hot_c", int_in(0, 999)),
-        "pool_g": ("bw_pool_g", choice(POOL_GRADIENTS))}
+        "pool_g": ("bw_pool_g", choice(POOL_GRADIENTS)), "tab": ("bw_tab", choice(BACKWARD_TABS))}
     STEPPERS: ClassVar[tuple[str, ...]] = ("scatter", "gather", "weight", "poolstep")
 
     name: str = "backward"

@@ -27,7 +27,9 @@ def _name(t: str) -> str:
     return t.strip()
 
 
+TRAINING_TABS = ("LeNet-5, live", "Transfer learning on your photos")
 LINK: dict[str, tuple[str, Any]] = {
+    "tab": ("tr_tab", choice(TRAINING_TABS)),  # the tab a learner is on
     # LeNet-5, live
     "opt": ("tr_opt", choice(("adam", "sgd"))), "lr": ("tr_lr", number_in(*LIMITS["lr"])),
     "batch": ("tr_batch", int_in(*LIMITS["batch_size"])), "epochs": ("tr_epochs", int_in(1, LIMITS["epochs"])),

@@ -5,7 +5,7 @@ from cnnviz.devices import resolve_device
 from cnnviz.ui.lenet_live import lenet_tab
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
-from cnnviz.ui.training_views import TrainingState
+from cnnviz.ui.training_views import TRAINING_TABS, TrainingState
 from cnnviz.ui.transfer_views import transfer_tab
 
 settings = current()
@@ -15,7 +15,7 @@ st.title("Training")
 st.caption("Train LeNet-5 on 4,000 MNIST digits and watch it learn: the loss falling, accuracy on 1,000 held-out "
            "digits it never trains on, the first-layer filters and one digit's feature maps changing, and how "
            "large each layer's gradient is. Try sigmoid with SGD to see gradients vanish.")
-tab_lenet, tab_transfer = st.tabs(["LeNet-5, live", "Transfer learning on your photos"])
+tab_lenet, tab_transfer = st.tabs(list(TRAINING_TABS), key="tr_tab", on_change="rerun")  # in the link
 with tab_lenet:
     lenet_tab(settings.style)
 with tab_transfer:

@@ -4,7 +4,7 @@ import streamlit as st
 from cnnviz.errors import GridError
 from cnnviz.grids import views
 from cnnviz.present.numbers import fmt
-from cnnviz.ui.backward_views import BackwardState, conv_tab, pool_tab, relu_tab
+from cnnviz.ui.backward_views import BACKWARD_TABS, BackwardState, conv_tab, pool_tab, relu_tab
 from cnnviz.ui.conv_views import ConvState
 from cnnviz.ui.grids import step_and_settings
 from cnnviz.ui.page import open_page, publish, state_of
@@ -43,7 +43,7 @@ with settings_area:
 
     store.fit_gradient(fwd.output.shape)  # the upstream gradient
 
-    tab_conv, tab_relu, tab_pool = st.tabs(["Convolution", "ReLU", "Max / average pooling"])
+    tab_conv, tab_relu, tab_pool = st.tabs(list(BACKWARD_TABS), key="bw_tab", on_change="rerun")  # linked
 
     grad = conv_tab(tab_conv, fwd, store, sty, step_area)
     publish(store)  # before the pooling tab, which stops the page when the Pooling page's settings do not compute

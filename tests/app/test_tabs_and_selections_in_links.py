@@ -35,3 +35,11 @@ def test_attributions_explaining_a_channel_keeps_its_layer_and_channel_in_the_li
     assert (layer, ch, whole) == ("_blocks.2.expand_act", "5", "whole")
     stranger = open_page("seeing_inside/attribution.py", methods="saliency", unit="no_such_layer,5")
     assert not stranger.exception and len(stranger.toast) >= 1
+
+
+def test_backward_and_training_reopen_on_the_linked_tab():
+    back = open_page("operations/backward.py", tab="ReLU")
+    assert not back.exception and back.session_state["bw_tab"] == "ReLU"
+    assert back.query_params["tab"] in ("ReLU", ["ReLU"])
+    train = open_page("networks/training.py", tab="Transfer learning on your photos")
+    assert not train.exception and train.session_state["tr_tab"] == "Transfer learning on your photos"

@@ -285,7 +285,9 @@ def test_overfitting_a_preset_picked_with_the_mouse_runs_compares_and_the_pca_ga
 
 
 @pytest.mark.parametrize(("path", "tab", "param"), [("detection", "Non-maximum suppression", "tab="),
-                                                    ("architectures", "3×3 stacks vs one large kernel", "calc=")])
+                                                    ("architectures", "3×3 stacks vs one large kernel", "calc="),
+                                                    ("backward", "Max / average pooling", "tab="),
+                                                    ("training", "Transfer learning on your photos", "tab=")])
 def test_a_tab_clicked_with_the_mouse_is_in_the_link_and_reopens(server, watched, browser, path, tab, param):
     watched.page.goto(f"{server.url}/{path}")
     watched.wait_idle(800)
