@@ -66,10 +66,7 @@ class DepthConfig:
 
     def check(self) -> DepthConfig:
         """One clear message for a setting out of range (the page, the link and the CLI share it)."""
-        for name, (lo, hi) in LIMITS.items():
-            value = getattr(self, name)
-            if not lo <= value <= hi:
-                raise CnnvizError(f"{name.replace('_', ' ')} must be {lo:g}–{hi:g} (got {value:g})")
+        runs.check_limits(self, LIMITS)
         if self.stride_at > self.depth:
             raise CnnvizError(f"the stride-2 block must be one of the {self.depth} blocks (or 0: none)")
         for name, options in CHOICES.items():

@@ -54,10 +54,7 @@ class OverfitConfig:
 
     def check(self) -> OverfitConfig:
         """One clear message for a setting out of range (the page, the link and the CLI share it)."""
-        for name, (lo, hi) in LIMITS.items():
-            value = getattr(self, name)
-            if not lo <= value <= hi:
-                raise CnnvizError(f"{name.replace('_', ' ')} must be {lo:g}–{hi:g} (got {value:g})")
+        runs.check_limits(self, LIMITS)
         bad = [a for a in self.augment if a not in DIGIT_AUGMENTS]
         if bad:
             raise CnnvizError(f"augment the digits with {' and/or '.join(DIGIT_AUGMENTS)} (got {', '.join(bad)}); "

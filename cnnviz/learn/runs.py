@@ -17,6 +17,16 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from cnnviz.learn.background_run import BackgroundRun
 
 
+def check_limits(config: Any, limits: dict[str, tuple[float, float]]) -> None:
+    """One clear message for the first setting out of its range (the page, the link and the CLI share it)."""
+    from cnnviz.errors import CnnvizError
+
+    for name, (lo, hi) in limits.items():
+        value = getattr(config, name)
+        if not lo <= value <= hi:
+            raise CnnvizError(f"{name.replace('_', ' ')} must be {lo:g}–{hi:g} (got {value:g})")
+
+
 class LabResult(Protocol):
     stopped: bool
     done: bool

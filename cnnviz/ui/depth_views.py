@@ -13,7 +13,7 @@ from cnnviz.learn import depth as D
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present import depth_figures as figs
 from cnnviz.present.colours import Style
-from cnnviz.ui import class_questions, predict
+from cnnviz.ui import class_questions, lab_views, predict
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
@@ -85,29 +85,13 @@ def config_from_widgets() -> D.DepthConfig:
     return D.DepthConfig(**{k: type(getattr(_D0, k))(v) for k, v in values.items()})
 
 
-def _apply_preset() -> None:
-    """The preset box's callback: its first network's settings go into every widget (before they are drawn)."""
-    key = st.session_state.get("dp_preset")
-    if key in D.PRESETS:
-        set_widgets(D.PRESETS[key].runs[0])
-
-
 def set_widgets(cfg: D.DepthConfig) -> None:
-    for name, (key, _) in SETTINGS.items():
-        st.session_state[key] = getattr(cfg, name)
+    lab_views.set_widgets(SETTINGS, cfg)
 
 
 def preset_section() -> D.Preset | None:
     """The preset picker, its claim from the notes and what to look for."""
-    options = ["", *D.PRESETS]
-    st.selectbox("Preset: a claim of the lecture notes, one click", options, key="dp_preset", on_change=_apply_preset,
-                 format_func=lambda k: D.PRESETS[k].title if k else "— your own settings —",
-                 help="A preset fills in the settings of its first network; its button below trains all of its "
-                      "networks one after the other, for comparison.")
-    preset = D.PRESETS.get(st.session_state.get("dp_preset") or "")
-    if preset is not None:
-        st.info(f"**The notes:** “{preset.claim}”. **Look for:** {preset.look_for}", icon=":material/science:")
-    return preset
+    return lab_views.preset_picker("dp_preset", D.PRESETS, set_widgets, "network")
 
 
 def settings_section() -> D.DepthConfig:

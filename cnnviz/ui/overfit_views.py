@@ -15,7 +15,7 @@ from cnnviz.learn import overfit as O
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present.colours import Style
 from cnnviz.present.overfit_figures import curves_figure, weights_figure
-from cnnviz.ui import class_questions, predict
+from cnnviz.ui import class_questions, lab_views, predict
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
@@ -82,27 +82,12 @@ def config_from_widgets() -> O.OverfitConfig:
 
 
 def set_widgets(cfg: O.OverfitConfig) -> None:
-    for name, (key, _) in SETTINGS.items():
-        value = getattr(cfg, name)
-        st.session_state[key] = list(value) if name == "augment" else value
-
-
-def _apply_preset() -> None:
-    key = st.session_state.get("of_preset")
-    if key in O.PRESETS:
-        set_widgets(O.PRESETS[key].runs[0])
+    lab_views.set_widgets(SETTINGS, cfg)
 
 
 def preset_section() -> O.Preset | None:
-    options = ["", *O.PRESETS]
-    st.selectbox("Preset: a claim of the lecture notes, one click", options, key="of_preset", on_change=_apply_preset,
-                 format_func=lambda k: O.PRESETS[k].title if k else "— your own settings —",
-                 help="A preset fills in the settings of its first run; its button below trains all of its runs one "
-                      "after the other, for comparison.")
-    preset = O.PRESETS.get(st.session_state.get("of_preset") or "")
-    if preset is not None:
-        st.info(f"**The notes:** “{preset.claim}”. **Look for:** {preset.look_for}", icon=":material/science:")
-    return preset
+    """The preset picker, its claim from the notes and what to look for."""
+    return lab_views.preset_picker("of_preset", O.PRESETS, set_widgets, "run")
 
 
 def settings_section() -> O.OverfitConfig:
