@@ -209,7 +209,8 @@ def test_attribution_page_explains_the_predicted_class():
 
     notes = {c.value for c in at.caption}
     assert all(method(m).note in notes for m in ("guided-backprop", "gradcam", "saliency"))  # one map per default method
-    by_label(at.multiselect, "Methods").set_value(["occlusion", "integrated-gradients", "deconvnet"]).run()
+    by_label(at.multiselect, "Methods").set_value(["occlusion", "integrated-gradients", "deconvnet"]).run(
+        timeout=240)  # occlusion alone is 169 forward passes: on a busy 2-core runner it takes over a minute
     assert not at.exception
 
 
