@@ -209,7 +209,7 @@ def test_clicking_a_diagram_block_filters_the_table(server, watched, artifacts):
 def test_a_fantasy_gallery_is_dreamt_in_the_browser(server, watched, artifacts):
     watched.page.goto(f"{server.url}/fantasy")
     watched.wait_idle()
-    watched.page.get_by_text("gallery of channels").click()
+    watched.page.get_by_text("gallery", exact=True).click()
     watched.wait_idle()
     watched.page.get_by_text("Optimisation settings").click()
     steps = watched.page.get_by_label("Steps", exact=True)
