@@ -359,7 +359,7 @@ def test_detectors_on_your_photo_draw_boxes_from_a_populated_cache(tmp_path, mon
 def test_detecting_digits_shows_the_cells_and_the_final_boxes():
     at = open_page("detection/digits.py")
     assert not at.exception
-    assert any("cells** predicted a box" in m.value for m in at.markdown)
+    assert any("cells** of the network's 32×32 grid predicted a box" in m.value for m in at.markdown)
     assert any("digits found (right digit, IoU ≥ 0.5)" in m.value for m in at.markdown)
     fates = set(at.dataframe[0].value["fate"])
     assert "final box" in fates
