@@ -5,6 +5,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# the test servers and halls warm the two pages most tests open first; Architectures' tracing of every built-in
+# network (15 s of CPU per server, each replica of a hall at once) is left to the pages that need it
+os.environ.setdefault("CNNVIZ_WARM_PAGES", "networks,backward")
 
 import pytest  # noqa: E402
 
