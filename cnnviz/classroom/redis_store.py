@@ -264,8 +264,8 @@ class RedisStore:
             out = fn(*args, **kwargs)
         except _ERRORS as e:
             raise self._failed(e) from e
-        if self._listening:  # while the subscriber still reconnects, followers miss changes: keep saying so
-            self._problem = None
+        if self._listening or self._thread is None or not self._thread.is_alive():  # while the subscriber still
+            self._problem = None  # reconnects, followers miss changes: keep saying so
         return out
 
     # -- the ClassStore methods -----------------------------------------------------------------------------
@@ -587,7 +587,7 @@ class RedisStore:
                     if now >= next_check:
                         self._revalidate()
                         next_check = now + REVALIDATE_S
-            except (*_ERRORS, ClassroomUnavailable) as e:
+            except Exception as e:  # noqa: BLE001 - any failure: say so and reconnect; the subscriber never dies
                 self._listening = False
                 if not isinstance(e, ClassroomUnavailable):
                     self._failed(e)
