@@ -11,6 +11,7 @@ and restores them. Runs go through the one training loop (cnnviz.learn.loop) and
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -247,8 +248,6 @@ def train_run(cfg: OverfitConfig, stopping=lambda: False, lock: Any = None,
               result: OverfitResult | None = None) -> tuple[OverfitResult, nn.Module]:
     """Train `cfg` from its seed; the network returned is the last epoch's, or the best epoch's when early stopping
     ended the run (its weights restored)."""
-    import contextlib
-
     t0 = time.perf_counter()
     cfg = cfg.check()
     lock = lock or contextlib.nullcontext()

@@ -8,6 +8,7 @@ no clicks on heat-map cells). Each clickable point carries customdata
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -197,6 +198,20 @@ def text_positions(points: Sequence[tuple[float, float]], texts: Sequence[str], 
         placed.append(box(i, pos))
         out.append(pos)
     return out
+
+
+BUBBLE_PLOT_WIDTH_PX = 900  # about a wide chart's plotting width on a laptop (labels are placed for it, or wider)
+
+
+def bubble_label_positions(macs: Sequence[float], top1: Sequence[float], names: Sequence[str], sizes: Sequence[float],
+                           x_range: tuple[float, float], y_range: tuple[float, float], height: int,
+                           font: int) -> list[str]:
+    """Each bubble's label (log-x multiply-adds, linear-y accuracy) placed where it hides no other label or bubble,
+    in the chart's pixels."""
+    plot_h = height - 70
+    pts = [((math.log10(m) - x_range[0]) / (x_range[1] - x_range[0]) * BUBBLE_PLOT_WIDTH_PX,
+            (y_range[1] - t) / (y_range[1] - y_range[0]) * plot_h) for m, t in zip(macs, top1, strict=True)]
+    return text_positions(pts, list(names), [s / 2 for s in sizes], font)
 
 
 def _finite_max(values) -> float:

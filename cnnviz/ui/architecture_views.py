@@ -11,7 +11,7 @@ import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.present.colours import Style
-from cnnviz.present.figures import shared_figure, text_positions
+from cnnviz.present.figures import bubble_label_positions, shared_figure
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import PageState, Parser, link_widgets, widget_link
 from cnnviz.ui.settings import start
@@ -176,18 +176,6 @@ def calculators() -> None:
                     f"make the convolution {r['fc_params'] / r['conv_params']:,.0f}× smaller.")
 
 
-PLOT_WIDTH_PX = 900  # about the comparison chart's plotting width on a laptop (labels are placed for it, or wider)
-
-
-def bubble_label_positions(rows: pd.DataFrame, sizes: list[float], x_range: tuple[float, float],
-                           y_range: tuple[float, float], height: int, font: int) -> list[str]:
-    """Each bubble's label placed where it hides no other label or bubble (in the chart's pixels)."""
-    plot_h = height - 70
-    pts = [((math.log10(m) - x_range[0]) / (x_range[1] - x_range[0]) * PLOT_WIDTH_PX,
-            (y_range[1] - t) / (y_range[1] - y_range[0]) * plot_h) for m, t in zip(rows["MACs"], rows["top1"], strict=True)]
-    return text_positions(pts, list(rows["architecture"]), [s / 2 for s in sizes], font)
-
-
 def comparison(sty: Style) -> None:
     """Parameters, MACs, depth and ImageNet accuracy of every architecture (bubble chart and table)."""
     st.header("Comparison")
@@ -199,7 +187,9 @@ def comparison(sty: Style) -> None:
             (float(with_acc["top1"].min()) - 4, float(with_acc["top1"].max()) + 4), 460 if sty.presentation else 400
         fig = go.Figure(go.Scatter(
             x=with_acc["MACs"], y=with_acc["top1"], mode="markers+text", text=with_acc["architecture"],
-            textposition=bubble_label_positions(with_acc, sizes, x_range, y_range, height, sty.font_size),
+            textposition=bubble_label_positions(list(with_acc["MACs"]), list(with_acc["top1"]),
+                                                list(with_acc["architecture"]), sizes, x_range, y_range, height,
+                                                sty.font_size),
             marker={"size": sizes, "color": "#0072B2", "opacity": 0.7},
             hovertext=[f"{a}: {p:,} parameters, depth {d}" for a, p, d in zip(with_acc["architecture"], with_acc["parameters"],
                                                                              with_acc["depth"])], hoverinfo="text"))
