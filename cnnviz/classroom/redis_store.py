@@ -68,15 +68,18 @@ return 1
 """
 
 _PUBLISH = """
--- KEYS: class hash, photo, seen, classes; ARGV: token hash, page, params, now, ttl, channel, code
+-- KEYS: class hash, photo, seen, classes; ARGV: token hash, page, params, now, ttl, channel, code, version seen
+-- (a Redis that lost its last writes holds an older version: the next one is above any a student has seen)
 local t = redis.call('HGET', KEYS[1], 'token')
 if not t then return {'missing'} end
 if t ~= ARGV[1] then return {'denied'} end
 local v = tonumber(redis.call('HGET', KEYS[1], 'version'))
+local floor = tonumber(ARGV[8])
 local pv = redis.call('HGET', KEYS[1], 'photo_version')
 local changed = redis.call('HGET', KEYS[1], 'page') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'params') ~= ARGV[3]
+  or v < floor
 if changed then
-  v = v + 1
+  v = math.max(v, floor) + 1
   redis.call('HSET', KEYS[1], 'page', ARGV[2], 'params', ARGV[3], 'version', v)
 end
 redis.call('HSET', KEYS[1], 'touched', ARGV[4])
@@ -291,7 +294,9 @@ class RedisStore:
         now = self._clock()
         self._check_idle(code, now)
         keys = [_key(code), _key(code, "photo"), _key(code, "seen"), f"{PREFIX}classes"]
-        args = [_hash(token), page, _encode(clean), repr(now), self._ttl, CHANNEL, code]
+        with self._lock:
+            seen = self._held[code].view.version if code in self._held else 0
+        args = [_hash(token), page, _encode(clean), repr(now), self._ttl, CHANNEL, code, seen]
         out = self._call(self._scripts["publish"], keys=keys, args=args)
         if out[0] == b"missing" and self._restore(code, token):
             out = self._call(self._scripts["publish"], keys=keys, args=args)

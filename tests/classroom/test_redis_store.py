@@ -106,6 +106,20 @@ def test_a_redis_restart_is_said_in_words_and_following_resumes_with_the_class_r
         own.stop()
 
 
+def test_a_redis_that_lost_its_last_change_never_hands_students_a_version_they_already_saw(replicas, redis_url):
+    teacher, student = replicas
+    code, token = teacher.open()
+    teacher.publish(code, token, "convolution", {"step": "1"})
+    teacher.publish(code, token, "convolution", {"step": "2"})
+    _until(lambda: (v := student.view(code)) and v.version == 2, "the student saw version 2")
+    raw = redis.Redis.from_url(redis_url)  # as after a crash that lost the last second of writes
+    raw.hset(f"cnnviz:class:{code}", mapping={"version": 1, "params": '[["step","1"]]'})
+    view = teacher.publish(code, token, "convolution", {"step": "3"})
+    assert view.version == 3  # above the 2 the student already followed, so the student moves again
+    v = _until(lambda: (v := student.view(code)) and v.query() == {"step": "3"} and v, "the student follows")
+    assert v.version == 3
+
+
 def test_an_unreachable_or_malformed_redis_url_is_one_sentence():
     from cnnviz.classroom.hall import free_port
 
