@@ -19,6 +19,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.present.numbers import fmt, fmt_factor
 
 Cell = tuple[int, int]
+Later = tuple[str, int, int, int]  # (panel title prefix, plane rows, plane columns, first cell not reached yet)
 KEEP, SUPPRESS = "keep", "suppress"
 MAX_ANSWER_CHARS = 24  # an answer longer than this is not a prediction of a grid cell
 TOLERANCE = 0.005  # non-integer answers: right when they agree to 2 decimals
@@ -37,6 +38,12 @@ class Question:
     because: str  # the arithmetic, revealed with the verdict
     hide: tuple[tuple[str, tuple[Cell, ...]], ...] = ()  # (panel title prefix, its cells) hidden until revealed
     choices: tuple[str, ...] = ()  # a choice instead of a number (NMS)
+    later: tuple[Later, ...] = ()  # the cells of the steps after this one (row-major): blank until reached
+
+    @property
+    def not_reached(self) -> tuple[tuple[str, tuple[Cell, ...]], ...]:
+        """The later steps' cells, (panel title prefix, cells) as the figures take them: the next answers."""
+        return tuple((panel, tuple(divmod(k, w) for k in range(first, h * w))) for panel, h, w, first in self.later)
 
     @property
     def key(self) -> str:
@@ -124,6 +131,11 @@ def parse_answer(q: Question, text: str | None) -> float | tuple[int, int] | str
 
 # ---- one question per stepper -------------------------------------------------------------------------------
 
+def _after(panel: str, shape: tuple[int, ...], row: int, col: int) -> Later:
+    """The cells a row-major stepper reaches after (row, col) in a plane of `shape` (every stepper goes so)."""
+    return panel, int(shape[0]), int(shape[1]), int(row) * int(shape[1]) + int(col) + 1
+
+
 def conv_question(result, index: int, name: str = "output", panel: str = "output") -> Question:
     """The value of one output cell of a convolution (a ConvResult's step), named as its view names it."""
     s = result.step(index)
@@ -134,15 +146,18 @@ def conv_question(result, index: int, name: str = "output", panel: str = "output
         where = f"{name}[{s.filter}]" + where[len(name):]
     because = s.expression() if result.input.shape[0] == 1 else "; ".join(s.channel_expressions()) + \
         "; total " + s.total_expression()
-    return Question(f"What is {where}?", float(s.value), because, ((panel, ((s.out_row, s.out_col),)),))
+    return Question(f"What is {where}?", float(s.value), because, ((panel, ((s.out_row, s.out_col),)),),
+                    later=(_after(panel, result.output.shape[1:], s.out_row, s.out_col),))
 
 
 def pool_question(result, index: int) -> Question:
     s = result.step(index)
     multi = result.output.shape[0] > 1
     where = f"output[{s.channel}][{s.out_row}, {s.out_col}]" if multi else f"output[{s.out_row}, {s.out_col}]"
+    panel = f"{result.config.mode} pool output"
     return Question(f"What is {where} ({result.config.mode} pooling)?", float(s.value), s.expression(),
-                    ((f"{result.config.mode} pool output", ((s.out_row, s.out_col),)),))
+                    ((panel, ((s.out_row, s.out_col),)),), later=(_after(panel, result.output.shape[1:], s.out_row,
+                                                                          s.out_col),))
 
 
 def activation_question(name: str, title: str, x: np.ndarray, index: int, slope: float = 0.01) -> Question:
@@ -152,8 +167,9 @@ def activation_question(name: str, title: str, x: np.ndarray, index: int, slope:
     r, c = divmod(index, x.shape[1])
     v = float(apply_activation(name, np.array([float(x[r, c])]), slope)[0])
     value, _ = cell_arithmetic(name, float(x[r, c]), slope)
+    panels = (f"{title}(x)", "derivative at x")
     return Question(f"What is {title}({fmt(float(x[r, c]))}) at cell ({r}, {c})?", v, value,
-                    ((f"{title}(x)", ((r, c),)), ("derivative at x", ((r, c),))))
+                    tuple((p, ((r, c),)) for p in panels), later=tuple(_after(p, x.shape, r, c) for p in panels))
 
 
 def accumulation_question(prompt: str, panel: str, before: np.ndarray, after: np.ndarray, cell: tuple[int, int, int],
@@ -182,7 +198,8 @@ def weight_question(grad, index: int) -> Question:
     ws = grad.weight_step(index)
     f_, c_ = grad.forward.weight.shape[:2]
     where = f"∂L/∂W[{ws.ki}, {ws.kj}]" if f_ * c_ == 1 else f"∂L/∂W[{ws.filter}][{ws.channel}][{ws.ki}, {ws.kj}]"
-    return Question(f"What is {where}?", float(ws.value), ws.expression(), (("∂L/∂W", ((ws.ki, ws.kj),)),))
+    return Question(f"What is {where}?", float(ws.value), ws.expression(), (("∂L/∂W", ((ws.ki, ws.kj),)),),
+                    later=(_after("∂L/∂W", grad.grad_weight.shape[2:], ws.ki, ws.kj),))
 
 
 def transposed_question(res, index: int) -> Question:
@@ -290,7 +307,7 @@ def question_to_dict(q: Question) -> dict:
     """A question as plain JSON-able data (it travels to every student through the class store)."""
     return {"prompt": q.prompt, "answer": list(q.answer) if isinstance(q.answer, tuple) else q.answer,
             "because": q.because, "hide": [[p, [list(c) for c in cells]] for p, cells in q.hide],
-            "choices": list(q.choices)}
+            "choices": list(q.choices), "later": [list(x) for x in q.later]}
 
 
 def question_from_dict(d: dict) -> Question:
@@ -298,7 +315,9 @@ def question_from_dict(d: dict) -> Question:
     answer: float | tuple[int, int] | str = (int(a[0]), int(a[1])) if isinstance(a, list) else \
         a if isinstance(a, str) else float(a)
     hide = tuple((str(p), tuple((int(r), int(c)) for r, c in cells)) for p, cells in d.get("hide", []))
-    return Question(str(d["prompt"]), answer, str(d["because"]), hide, tuple(str(c) for c in d.get("choices", [])))
+    later = tuple((str(p), int(h), int(w), int(k)) for p, h, w, k in d.get("later", []))
+    return Question(str(d["prompt"]), answer, str(d["because"]), hide, tuple(str(c) for c in d.get("choices", [])),
+                    later)
 
 
 def answer_to_text(a: float | tuple[int, int] | str) -> str:

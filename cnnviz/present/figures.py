@@ -37,18 +37,21 @@ FIGURES_KEPT = 128  # built figures shared by every session (a class looks at th
 _figures = KeyedCache(FIGURES_KEPT)
 HiddenSpec = tuple[tuple[str, tuple[Cell, ...]], ...]
 _HIDDEN: ContextVar[HiddenSpec | None] = ContextVar("cnnviz_hidden_cells", default=None)
+_BLANK: ContextVar[HiddenSpec | None] = ContextVar("cnnviz_blank_cells", default=None)
 
 
 @contextmanager
-def hiding(spec: HiddenSpec | None) -> Iterator[None]:
+def hiding(spec: HiddenSpec | None, blank: HiddenSpec | None = None) -> Iterator[None]:
     """While a learner predicts a step, every grid drawn in this block shows '?' in the cells that hold the answer
-    ((panel title prefix, cells) in whole-grid coordinates). A context, not a parameter: each stepper's view draws
-    its figures as always, and predict mode works the same on all of them."""
-    token = _HIDDEN.set(spec)
+    and nothing in the cells of steps not reached yet ((panel title prefix, cells) in whole-grid coordinates). A
+    context, not a parameter: each stepper's view draws its figures as always, and predict mode works the same on
+    all of them."""
+    token, blank_token = _HIDDEN.set(spec), _BLANK.set(blank or None)
     try:
         yield
     finally:
         _HIDDEN.reset(token)
+        _BLANK.reset(blank_token)
 
 
 def answer_hidden() -> bool:
@@ -56,23 +59,36 @@ def answer_hidden() -> bool:
     return _HIDDEN.get() is not None
 
 
+def results_held() -> bool:
+    """True while any value of the stepped result is held back: its exports would give the answers away."""
+    return _HIDDEN.get() is not None or _BLANK.get() is not None
+
+
+def _cells_of(spec: HiddenSpec | None, p: Panel) -> list[Cell]:
+    return [c for prefix, cs in spec or () if p.title.startswith(prefix) for c in cs]
+
+
 def hide_answers(panels: Sequence[Panel]) -> list[Panel]:
-    """The panels with the hidden cells' values replaced by NaN (drawn '?', no colour), colour scales unchanged."""
-    spec = _HIDDEN.get() or ()
+    """The panels with the hidden cells' values replaced by NaN (drawn '?', no colour) and the cells of steps not
+    reached yet by NaN marked blank (drawn empty), colour scales unchanged (the whole grid's)."""
     out = []
     for p in panels:
-        cells = [c for prefix, cs in spec if p.title.startswith(prefix) for c in cs]
-        if not cells:
+        cells, later = _cells_of(_HIDDEN.get(), p), _cells_of(_BLANK.get(), p)
+        if not cells and not later:
             out.append(p)
             continue
         vals = np.array(p.values, dtype=float, copy=True)
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zrange = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
-        for r, c in cells:
-            lr, lc = r - p.origin[0], c - p.origin[1]
-            if 0 <= lr < vals.shape[0] and 0 <= lc < vals.shape[1]:
-                vals[lr, lc] = np.nan
-        out.append(replace(p, values=vals, zrange=zrange))
+        blank = np.zeros(vals.shape, dtype=bool)
+        for marks, spec in ((None, cells), (blank, later)):
+            for r, c in spec:
+                lr, lc = r - p.origin[0], c - p.origin[1]
+                if 0 <= lr < vals.shape[0] and 0 <= lc < vals.shape[1]:
+                    vals[lr, lc] = np.nan
+                    if marks is not None:
+                        marks[lr, lc] = True
+        out.append(replace(p, values=vals, zrange=zrange, blank=blank if blank.any() else None))
     return out
 
 
@@ -83,8 +99,8 @@ def shared_figure(key: tuple, make: Callable[[], go.Figure]) -> go.Figure:
     Its plain-dict form is also made once: st.plotly_chart deep-copies a figure into a dict on every
     call, and that copy was the largest cost left on the Networks page with a class on it.
     """
-    return _figures.get(key + (("hidden", _HIDDEN.get()),) if _HIDDEN.get() is not None else key,
-                        lambda: _prepared(make()))
+    held = (("hidden", _HIDDEN.get(), _BLANK.get()),) if results_held() else ()
+    return _figures.get(key + held, lambda: _prepared(make()))
 
 
 def _prepared(fig: go.Figure) -> go.Figure:
@@ -108,6 +124,7 @@ class Panel:
     origin: Cell = (0, 0)  # where a focused (cropped) panel starts in the whole grid
     full_shape: tuple[int, int] | None = None  # the whole grid's shape, when focused
     zrange: tuple[float, float, str] | None = None  # colour range of the whole grid, when focused
+    blank: np.ndarray | None = None  # cells of steps not reached yet, drawn empty (set by `hide_answers`)
 
 
 FOCUS = 15  # the most cells per side a grid figure draws: a big grid shows the window around the current step
@@ -160,9 +177,11 @@ def number_colours(values: np.ndarray, scale: list[list], zmin: float, zmax: flo
     return np.where(black_ink(rgb), "#000000", "#FFFFFF")
 
 
-def _cell_labels(values: np.ndarray, pad_mask: np.ndarray | None) -> np.ndarray:
-    """Each cell's number; '?' where the answer is hidden (NaN, see `hide_answers`)."""
-    return np.vectorize(lambda v: "?" if np.isnan(v) else fmt(v), otypes=[str])(values)
+def cell_labels(values: np.ndarray, blank: np.ndarray | None = None, digits: int | None = None) -> np.ndarray:
+    """Each cell's number; '?' where the answer is hidden, nothing where the step is not reached (`hide_answers`)."""
+    labels = np.vectorize(lambda v: "?" if np.isnan(v) else fmt(v) if digits is None else fmt(v, digits),
+                          otypes=[str])(values)
+    return labels if blank is None else np.where(blank, "", labels)
 
 
 PERCENT_TICKS = {"tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1.0]}  # 0–100 % in round steps
@@ -286,7 +305,7 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
-        labels = _cell_labels(vals, mask)
+        labels = cell_labels(vals, p.blank)
         common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
                   "hoverinfo": "skip"}  # the numbers are drawn by the scatter below, each in its own colour
         z = vals.astype(object)

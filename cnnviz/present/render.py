@@ -12,8 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cnnviz.present.colours import Style, black_ink, colour_range, to_rgb
-from cnnviz.present.figures import Panel, focused, hide_answers
-from cnnviz.present.numbers import fmt
+from cnnviz.present.figures import Panel, cell_labels, focused, hide_answers
 
 MAX_GIF_FRAMES = 400
 
@@ -55,6 +54,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
         mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
         zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
         hidden = np.isnan(vals)
+        labels = cell_labels(vals, p.blank, 2)
         vals = np.where(hidden, zmin, vals)
         rgb = to_rgb(vals, st.diverging if kind == "diverging" else st.sequential, zmin, zmax)
         black = black_ink(rgb.astype(float))
@@ -69,7 +69,7 @@ def render_panels(panels: Sequence[Panel], st: Style, caption: str = "") -> Imag
                 draw.rectangle(box, fill=fill)
                 tc = _hex(st.padding_text) if mask[r, c] else _hex(st.text_colour) if hidden[r, c] else (
                     (0, 0, 0) if black[r, c] else (255, 255, 255))
-                draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), "?" if hidden[r, c] else fmt(vals[r, c], 2),
+                draw.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), labels[r, c],
                           fill=tc, font=font,
                           anchor="mm")
         for cells, colour in p.fills:

@@ -20,10 +20,11 @@ from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.conv_views import ConvState
-from cnnviz.ui.exports import gif_export, slide_button
+from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.grids import clamp_widget, grid_editor, load_state, read_stepping, stepping_fragment
 from cnnviz.ui.page import PageState, Parser, StepState, state_of
 from cnnviz.ui.pool_views import PoolState
+from cnnviz.ui.predict import result_held
 from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, decode_array, encode_array, int_in
 
@@ -157,6 +158,8 @@ def conv_tab(tab_conv, fwd: ConvResult, store: BackwardState, sty: Style, step_a
                             config={"displaylogo": False}, theme=None)
             if not answer_hidden():
                 st.code(s.expression(channel), language=None, wrap_lines=True)
+            if exports_held():
+                return
             slide_button(f"Backward pass · scatter, output cell {i + 1} of {grad.n_scatter_steps}",
                          lambda: render_panels(panels, sty), lambda: [s.expression(channel)], "backward_slide.png",
                          "bw_scatter_slide")
@@ -188,6 +191,8 @@ def conv_tab(tab_conv, fwd: ConvResult, store: BackwardState, sty: Style, step_a
             if in_pad and fwd.config.pad_mode != "zeros":
                 st.caption(f"With {fwd.config.pad_mode} padding, a padding cell copies an input cell, so its gradient "
                            "is added to that cell in the final ∂L/∂X below.")
+            if exports_held():
+                return
             st.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, gs.expression())),
                                file_name="gather.png", mime="image/png", icon=":material/image:", key="bw_gather_png")
 
@@ -205,8 +210,9 @@ def conv_tab(tab_conv, fwd: ConvResult, store: BackwardState, sty: Style, step_a
                               unit="Input cell", url="gather")
         st.markdown("**∂L/∂X** (padding removed" + (", padding gradients folded back onto the cells they copy"
                                                       if fwd.config.pad_mode != "zeros" else "") + ")")
-        chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
-                                     for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False}, theme=None)
+        if not result_held("The whole ∂L/∂X"):
+            chart(grid_figure([Panel("∂L/∂X" + (f" channel {c}" if c_ > 1 else ""), grad.grad_input[c], signed=True)
+                               for c in range(c_)], sty), key="bw_gx", config={"displaylogo": False}, theme=None)
 
         st.subheader("∂L/∂W — one shared weight, used at every position")
 
@@ -232,6 +238,8 @@ def conv_tab(tab_conv, fwd: ConvResult, store: BackwardState, sty: Style, step_a
                           url="weight", ask=lambda i: weight_question(grad, i))
         st.subheader("∂L/∂b")
         st.code("\n".join(grad.bias_expression(f) for f in range(f_)), language=None, wrap_lines=True)
+        if result_held("The CSV exports of ∂L/∂X and ∂L/∂W"):
+            return grad
         e1, e2 = st.columns(2)
         e1.download_button("∂L/∂X as CSV", grid_to_csv(grad.grad_input[0] if c_ == 1 else grad.grad_input),
                            file_name="grad_input.csv", mime="text/csv", icon=":material/table:")

@@ -24,7 +24,6 @@ from cnnviz.grids.predict import (
     question_from_dict,
     question_to_dict,
 )
-from cnnviz.present.figures import HiddenSpec
 from cnnviz.ui.classroom import class_poll, publish, set_extra, state
 from cnnviz.ui.predict import answer_box, show_verdict
 from cnnviz.ui.settings import current
@@ -54,9 +53,9 @@ def is_teacher() -> bool:
     return state().get("role") == "teacher"
 
 
-def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
-    """Draw the class question of this stepper, if any: (hide the step's answer?, what to hide); None if no class
-    question concerns it (the learner's own predict mode then applies)."""
+def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, Question | None] | None:
+    """Draw the class question of this stepper, if any: (is it still open, so its answer is hidden?, the question);
+    None if no class question concerns it (the learner's own predict mode then applies)."""
     s = state()
     role = s.get("role")
     if role == "teacher":
@@ -68,7 +67,7 @@ def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSp
     return None
 
 
-def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool, HiddenSpec] | None:
+def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool, Question | None] | None:
     poll = _poll_here(key, i)
     if poll is None:
         if questions and st.button("Ask the class", icon=":material/quiz:", key=f"{key}_ask_class",
@@ -98,17 +97,17 @@ def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool
             if st.button("Reveal", icon=":material/visibility:", key=f"{key}_reveal", type="primary"):
                 set_extra(poll={**poll, "revealed": True})
                 st.rerun()  # and the timer stops
-            return True, q.hide
+            return True, q
         show_verdict(True, q.told)
         right = sum(q.is_right(a) for a in answers)
         st.caption(f"{right} of {len(answers)} right.")
         if st.button("Close the question", key=f"{key}_close_poll"):
             set_extra(poll=None)
             st.rerun()
-    return False, ()
+    return False, None
 
 
-def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
+def _student(s: dict, poll: dict) -> tuple[bool, Question | None]:
     q = question_from_dict(poll["question"])
     mine = s.setdefault("answers", {})
     given = mine.get(poll["id"])
@@ -118,7 +117,7 @@ def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
                 show_verdict(True, q.told)
             else:
                 show_verdict(*q.verdict(q.parse(given)))
-            return False, ()
+            return False, None
         st.caption("Your teacher asks the class:")
         pressed, parsed = answer_box(q, f"class_{poll['id']}", button="Send")
         if pressed and parsed is not None:
@@ -131,7 +130,7 @@ def _student(s: dict, poll: dict) -> tuple[bool, HiddenSpec]:
         if given is not None:
             st.success(f"Sent: {answer_label(q.parse(given))} — you can change it until your teacher reveals the "
                        "answer.", icon=":material/send:")
-    return True, q.hide
+    return True, q
 
 
 def histogram_figure(q: Question, answers: list, revealed: bool) -> go.Figure:

@@ -24,7 +24,7 @@ from cnnviz.present.figures import answer_hidden, conv_step_figure, conv_step_pa
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export, slide_button
+from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.grids import (
     changed,
     clicked_cell,
@@ -357,6 +357,8 @@ def step_view(result: ConvResult, store: ConvState, sty: Style, multi: bool, one
             st.info(f"Input cell (row {sel[0]}, col {sel[1]}) feeds {len(feeds)} output cell(s): "
                     + (", ".join(f"({a}, {b})" for a, b in feeds) or "none — the window never reads it")
                     + ". Click it again to clear.", icon=":material/call_split:")
+        if exports_held():
+            return  # the sample of values and the exports would show the answers
         if not drawable:
             st.markdown("**Sample of output values** (top-left corner of each of the first 3 filters)")
             for f in range(min(3, f_)):

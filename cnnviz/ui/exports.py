@@ -14,6 +14,17 @@ from cnnviz.present.render import gif_bytes, gif_frames
 LATER_FRAME_SHARE = 0.5  # measured on the grid pages: each frame after the first adds 0.47–0.55 of the first's bytes
 
 
+def exports_held() -> bool:
+    """While any value of the stepped result is held back (predict first, a class question), its exports would
+    give the answers away: one line says so, and the view leaves them out."""
+    from cnnviz.present.figures import results_held
+
+    if not results_held():
+        return False
+    st.caption("Exports (CSV, PNG, GIF, slide) wait until the answers are revealed: they would show them.")
+    return True
+
+
 def estimate_gif_bytes(n_steps: int, frame: Callable[[int], Image.Image], ms: int) -> int:
     """Size of the whole GIF from its first frame alone (one render, a few tens of milliseconds)."""
     n = len(gif_frames(n_steps))

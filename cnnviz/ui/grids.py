@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -356,16 +357,30 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         # built only when someone may ask them (a step view's questions cost a step trace of their own)
         wanted = ask is not None and (predict.enabled() or class_questions.is_teacher())
         questions = predict.questions_at(i, ask, size) if wanted else []
-        asked = class_questions.stepper(key, i, questions)  # a question the teacher put to the class
-        if asked is None and questions and predict.enabled() and not predict.ask(store, key, questions):
-            asked = True, tuple(h for q in questions for h in q.hide)
-        if asked is not None and asked[0]:
-            with hiding(asked[1]):  # the answer's cells show '?', the view leaves out its arithmetic
-                body(i)
-        else:
+        with held_back_by(store, key, i, questions):
             body(i)
 
     _fragment()
+
+
+@contextmanager
+def held_back_by(store: StepState, key: str, i: int, questions: list[Question]) -> Iterator[None]:
+    """Asks this step's questions (the class's, or the learner's own in predict mode) and draws the step view with
+    nothing of a pending answer: its cells '?', the cells of later steps empty, its arithmetic left out."""
+    from cnnviz.ui import class_questions, predict
+
+    asked = class_questions.stepper(key, i, questions)  # a question the teacher put to the class
+    if asked is not None:
+        is_open, q = asked
+        held = [q] if is_open and q is not None else []
+        hidden = bool(held)
+    elif questions and predict.enabled():
+        held, hidden = questions, not predict.ask(store, key, questions)
+    else:
+        held, hidden = [], False
+    spec = tuple(h for q in held for h in q.hide) if hidden else None
+    with hiding(spec, tuple(h for q in held for h in q.not_reached)):
+        yield
 
 
 def advance_if_playing(store: StepState, n_steps: int) -> None:

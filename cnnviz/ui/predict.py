@@ -135,6 +135,16 @@ def held_back(what: str) -> None:
     st.caption(f"{what}: predict it first, in the step view.")
 
 
+def result_held(what: str) -> bool:
+    """A page's whole result holds every answer its stepper asks: while predict first is on, or the class has an
+    open question, it waits (one line says why and how to see it)."""
+    if not (enabled() or open_question_key() is not None):
+        return False
+    st.caption(f"{what} waits while predict first is on or a class question is open: the step view above fills it "
+               "in cell by cell as you go.")
+    return True
+
+
 def questions_at(i: int, cell: Callable[[int], Question | None] | None,
                  size: Callable[[], Question] | None) -> list[Question]:
     """What a stepper asks at step i: the output size before the first step, then the step's own value."""

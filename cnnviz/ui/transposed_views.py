@@ -18,7 +18,7 @@ from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_
 from cnnviz.present.numbers import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export, slide_button
+from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.grids import load_state, read_stepping, stepping_fragment
 from cnnviz.ui.page import PageState, StepState
 from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
@@ -126,6 +126,8 @@ def scatter_section(res: TransposedResult, store: TransposedState, sty: Style) -
         chart(grid_figure(panels, sty), key="tr_fig", config={"displaylogo": False}, theme=None)
         if not answer_hidden():
             st.code(text, language=None, wrap_lines=True)
+        if exports_held():
+            return
         e1, e2, e3 = st.columns(3)
         e1.download_button("This view as PNG", lambda: png_bytes(render_panels(panels, sty, text)), file_name="transposed.png",
                            mime="image/png", icon=":material/image:")

@@ -16,7 +16,7 @@ from cnnviz.present.numbers import fmt
 from cnnviz.present.render import render_panels
 from cnnviz.ui.activation_views import LECTURE_RELU, ActState
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import slide_button
+from cnnviz.ui.exports import exports_held, slide_button
 from cnnviz.ui.grids import (
     changed,
     grid_editor,
@@ -26,6 +26,7 @@ from cnnviz.ui.grids import (
     widget,
 )
 from cnnviz.ui.page import open_page, publish
+from cnnviz.ui.predict import result_held
 from cnnviz.ui.settings import current
 
 sty = current().style
@@ -82,6 +83,8 @@ def cell_view(i: int) -> None:
         return
     st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
             wrap_lines=True)
+    if exports_held():
+        return
     slide_button(f"Activations · {info.title}, cell ({r}, {c})",
                  lambda: render_panels([Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", y, outlines=here),
                                         Panel("derivative at x", dy, outlines=here)], sty),
@@ -96,6 +99,7 @@ with step_area:
                     "back through them.")
     elif blocked is not None:
         st.markdown(f"**{blocked} of {x.size}** cells are ≤ 0: ReLU passes no gradient back through them.")
-    st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv",
-                       icon=":material/table:")
+    if not result_held("The output's CSV export"):
+        st.download_button("Output as CSV", grid_to_csv(y), file_name=f"{fn}_output.csv", mime="text/csv",
+                           icon=":material/table:")
 publish(store)

@@ -11,7 +11,7 @@ from cnnviz.present.figures import answer_hidden, pool_step_figure, pool_step_pa
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grids as ug
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import gif_export, slide_button
+from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pool_views import PoolState, formulas
 from cnnviz.ui.predict import held_back, pending
@@ -108,6 +108,8 @@ def stepping(i: int) -> None:
     if step.chosen is not None and not answer_hidden():
         r, q = step.cells[step.chosen]
         st.caption(f"The maximum sits at input row {r - cfg.padding[0]}, column {q - cfg.padding[1]} (highlighted).")
+    if exports_held():
+        return
     e1, e2, e3, e4 = st.columns(4)
     e1.download_button("Output as CSV", grid_to_csv(result.output[0] if c_ == 1 else result.output),
                        file_name="pooling_output.csv", mime="text/csv", icon=":material/table:")

@@ -17,7 +17,7 @@ from cnnviz.ui.grids import (
     widget,
 )
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.predict import held_back, pending
+from cnnviz.ui.predict import held_back, pending, result_held
 from cnnviz.ui.settings import current
 from cnnviz.ui.transposed_views import CAPS, TransposedState, direct_section, formulas, matrix_section, scatter_section
 
@@ -63,10 +63,11 @@ with step_area:
     scatter_section(res, store, sty)
 
 st.subheader("Output")
-chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",
-                config={"displaylogo": False}, theme=None)
-st.download_button("Output as CSV", grid_to_csv(res.output[0]), file_name="transposed_output.csv", mime="text/csv",
-                   icon=":material/table:")
+if not result_held("The whole output"):
+    chart(grid_figure([Panel("output (canvas cropped by P, + bias)", res.output[0])], sty), key="tr_out",
+          config={"displaylogo": False}, theme=None)
+    st.download_button("Output as CSV", grid_to_csv(res.output[0]), file_name="transposed_output.csv",
+                       mime="text/csv", icon=":material/table:")
 
 direct_section(res, store, sty)
 

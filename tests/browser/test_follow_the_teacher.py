@@ -134,13 +134,24 @@ def test_predict_first_hides_the_step_and_enter_checks_the_prediction(server, br
         _text(w, "What is output[0, 0]?")
         w.wait_idle()
         w.screenshot(artifacts / "predict_hidden.png")
+        assert _grid_numbers(w, "output") == ["?"] + [""] * 24  # nothing of the next 24 answers on screen
+        assert w.page.get_by_text("Exports (CSV, PNG, GIF, slide) wait").count() == 1
         box = w.page.get_by_label("Your prediction").last  # the cell's box (the size's, answered, has gone)
         box.fill("17")
         box.press("Enter")
         _text(w, "Not quite — it is 18, because 6×1 + 3×0")
         _text(w, "Your score: 1 of 2 right")
         w.wait_idle()
+        assert _grid_numbers(w, "output") == ["18"] + [""] * 24  # revealed; the next cell still to predict
         w.screenshot(artifacts / "predict_checked.png")
         assert w.page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
+
+
+def _grid_numbers(w: Watched, name: str) -> list[str]:
+    """The numbers a grid panel of the page's figures draws, as plotly holds them in the browser."""
+    return w.page.evaluate("""name => {
+        for (const gd of document.querySelectorAll('.js-plotly-plot'))
+            for (const t of gd.data || []) if (t.name === name && t.customdata) return t.text;
+        return null; }""", name)

@@ -64,6 +64,8 @@ def test_convolution_questions_ask_for_what_torch_computes(case, pick):
     q = conv_question(res, i)
     assert q.answer == pytest.approx(float(ref[f, r, c]), abs=1e-9)
     assert q.hide == (("output", ((r, c),)),)
+    later = {(s.out_row, s.out_col) for s in map(res.step, range(i + 1, res.n_steps)) if s.filter == f}
+    assert q.not_reached == (("output", tuple(sorted(later))),)  # exactly the cells the next steps reveal
     size = conv_size_question(res)
     assert size.answer == (1, ref.shape[2]) if size.prompt.startswith("What length") else size.answer == tuple(ref.shape[1:])
 
@@ -83,7 +85,10 @@ def test_pooling_questions_ask_for_what_torch_computes(case, pick):
     i = pick % res.n_steps
     c, rem = divmod(i, ref.shape[1] * ref.shape[2])
     r, q_ = divmod(rem, ref.shape[2])
-    assert pool_question(res, i).answer == pytest.approx(float(ref[c, r, q_]), abs=1e-9)
+    q = pool_question(res, i)
+    assert q.answer == pytest.approx(float(ref[c, r, q_]), abs=1e-9)
+    later = {(s.out_row, s.out_col) for s in map(res.step, range(i + 1, res.n_steps)) if s.channel == c}
+    assert [set(cells) for _, cells in q.not_reached] == [later]
     assert pool_size_question(res).answer == tuple(ref.shape[1:])
 
 
