@@ -40,6 +40,7 @@ from cnnviz.classroom.store import (
     Offer,
     View,
     check_answer,
+    check_lesson,
     check_photo,
     clean_params,
     encode_extra,
@@ -167,11 +168,12 @@ return n
 """
 
 _CLOSE = """
--- KEYS: class hash, photo, seen, classes, tombstone, answers, offers, offer photos; ARGV: token hash, ttl, channel, code
+-- KEYS: class hash, photo, seen, classes, tombstone, answers, offers, offer photos, lesson; ARGV: token hash, ttl,
+-- channel, code
 local t = redis.call('HGET', KEYS[1], 'token')
 if not t then return 'missing' end
 if t ~= ARGV[1] then return 'denied' end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6], KEYS[7], KEYS[8])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('ZREM', KEYS[4], ARGV[4])
 redis.call('SET', KEYS[5], '1', 'EX', ARGV[2])
 redis.call('PUBLISH', ARGV[3], cjson.encode({code=ARGV[4], closed=true}))
@@ -366,7 +368,7 @@ class RedisStore:
         out = self._call(self._scripts["close"], keys=[_key(code), _key(code, "photo"), _key(code, "seen"),
                                                        f"{PREFIX}classes", f"{PREFIX}ended:{code}",
                                                        _key(code, "answers"), _key(code, "offers"),
-                                                       _key(code, "offer-photos")],
+                                                       _key(code, "offer-photos"), _key(code, "lesson")],
                          args=[_hash(token), self._ttl, CHANNEL, code])
         if out == b"missing":
             raise ClassroomError(f"class {code} has ended")
@@ -399,6 +401,20 @@ class RedisStore:
             raise ClassroomError(f"class {code} has ended")
         if out != b"ok":
             refuse_closed({"id": poll_id, "revealed": True} if out == b"revealed" else None, poll_id)
+
+    def set_lesson(self, code: str, token: str, state: str | None) -> None:
+        """The class's lesson in Redis beside the class (each change renews its expiry), for any replica."""
+        check_lesson(state)
+        self._check_token(code, token)
+        if state is None:
+            self._call(self._r.delete, _key(code, "lesson"))
+        else:
+            self._call(self._r.set, _key(code, "lesson"), state.encode(), ex=self._ttl)
+
+    def lesson(self, code: str, token: str) -> str | None:
+        self._check_token(code, token)
+        raw = self._call(self._r.get, _key(code, "lesson"))
+        return raw.decode() if raw else None
 
     def _check_token(self, code: str, token: str) -> None:
         stored = self._call(self._r.hget, _key(code), "token")

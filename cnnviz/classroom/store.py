@@ -30,7 +30,8 @@ FOLLOWER_SEEN_S = 10.0  # a student counts as following while their page checked
 MAX_PHOTO_BYTES = 4 * 2**20
 PRIVATE_PARAMS = ("present", "device", "class")  # each person's own settings, never taken from the teacher
 MAX_OFFERS = 20  # views offered to the teacher ("Show my view to the teacher") kept at once, newest first
-MAX_ANSWER_BYTES = 64  # one student's answer to a class question, as text
+MAX_ANSWER_BYTES = 200  # one student's answer to a class question, as text (a choice is up to 40 characters)
+MAX_LESSON_BYTES = 96_000  # the lesson a class runs (its views, where it is, the answers summarised)
 
 
 class ClassroomError(CnnvizError):
@@ -103,6 +104,8 @@ class ClassStore(Protocol):
     def offers(self, code: str, token: str) -> list[Offer]: ...
     def offer_photo(self, code: str, token: str, number: int) -> bytes | None: ...
     def dismiss(self, code: str, token: str, number: int) -> None: ...
+    def set_lesson(self, code: str, token: str, state: str | None) -> None: ...
+    def lesson(self, code: str, token: str) -> str | None: ...
 
 
 @dataclass
@@ -115,6 +118,7 @@ class _Class:
     answers: dict[str, str] = field(default_factory=dict)  # student → answer to the open question
     offers: dict[int, tuple[str, Offer, bytes | None]] = field(default_factory=dict)  # number → (student, offer, png)
     offered: int = 0
+    lesson: str | None = None  # the lesson the class runs (JSON), for its teacher's sessions
 
 
 def normalise_code(text: str) -> str:
@@ -272,6 +276,18 @@ class InProcessStore:
         with self._lock:
             self._owned(code, token).offers.pop(number, None)
 
+    def set_lesson(self, code: str, token: str, state: str | None) -> None:
+        """The lesson this class runs, where it is and its answers so far (None: no lesson): kept with the class, so
+        the teacher's next session, on any replica, finds it."""
+        check_lesson(state)
+        with self._lock:
+            k = self._owned(code, token)
+            k.lesson, k.touched = state, self._clock()
+
+    def lesson(self, code: str, token: str) -> str | None:
+        with self._lock:
+            return self._owned(code, token).lesson
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._classes)
@@ -294,6 +310,11 @@ def new_poll_id(extra: dict) -> str | None:
 def check_answer(value: str) -> None:
     if not isinstance(value, str) or not value or len(value.encode()) > MAX_ANSWER_BYTES:
         raise ClassroomError("an answer is a short number or word")
+
+
+def check_lesson(state: str | None) -> None:
+    if state is not None and (not isinstance(state, str) or len(state.encode()) > MAX_LESSON_BYTES):
+        raise ClassroomError(f"a lesson with its answers is at most {MAX_LESSON_BYTES:,} bytes")
 
 
 def refuse_closed(poll: dict | None, poll_id: str) -> None:

@@ -102,13 +102,13 @@ def parse_answer(q: Question, text: str | None) -> float | tuple[int, int] | str
     t = str(text or "").strip()
     if not t:
         raise AnswerError("Type your prediction first.")
+    if q.kind == "choice":  # any case; the choice as the question spells it
+        chosen = next((c for c in q.choices if c.lower() == t.lower()), None)
+        if chosen is None:
+            raise AnswerError(f"Choose {' or '.join(q.choices)}.")
+        return chosen
     if len(t) > MAX_ANSWER_CHARS:
         raise AnswerError(f"That is {len(t)} characters: a prediction here is a short number.")
-    if q.kind == "choice":
-        low = t.lower()
-        if low not in q.choices:
-            raise AnswerError(f"Choose {' or '.join(q.choices)}.")
-        return low
     if q.kind == "size":
         parts = [p for p in re.split(r"\s*(?:[x×X*,]|\s)\s*", t) if p]
         if not all(_INT.fullmatch(p) for p in parts) or len(parts) not in (1, 2):

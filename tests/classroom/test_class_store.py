@@ -172,7 +172,7 @@ def test_a_student_cannot_ask_reveal_pause_or_read_the_answers(make):
         with pytest.raises(ClassroomError, match="only the teacher"):
             forged()
     with pytest.raises(ClassroomError, match="short"):
-        s.answer(code, "ann", "q1", "9" * 100)
+        s.answer(code, "ann", "q1", "9" * 201)
 
 
 def test_pause_travels_with_the_view_and_a_publish_keeps_the_open_question(make):
@@ -208,3 +208,28 @@ def test_a_closed_class_refuses_answers_and_offers(make):
         s.answer(code, "ann", "q1", "18")
     with pytest.raises(ClassroomError, match="ended"):
         s.offer(code, "ann", "start", {}, None)
+
+
+def test_a_classs_lesson_is_kept_for_its_teacher_only_and_goes_with_the_class(make):
+    from cnnviz.classroom.store import MAX_LESSON_BYTES
+
+    s = make()
+    code, token = s.open()
+    other, other_token = s.open()
+    assert s.lesson(code, token) is None
+    s.set_lesson(code, token, '{"at": 2}')
+    assert s.lesson(code, token) == '{"at": 2}'  # as saved, for the teacher's next session
+    assert s.lesson(other, other_token) is None  # classes never see each other's lesson
+    with pytest.raises(ClassroomError, match="only the teacher"):
+        s.lesson(code, "forged")
+    with pytest.raises(ClassroomError, match="only the teacher"):
+        s.set_lesson(code, "forged", "{}")
+    with pytest.raises(ClassroomError, match="at most"):
+        s.set_lesson(code, token, "x" * (MAX_LESSON_BYTES + 1))
+    assert s.lesson(code, token) == '{"at": 2}'  # a refused change keeps the last good lesson
+    s.set_lesson(code, token, None)
+    assert s.lesson(code, token) is None
+    s.set_lesson(code, token, '{"at": 3}')
+    s.close(code, token)
+    with pytest.raises(ClassroomError, match="ended"):
+        s.lesson(code, token)
