@@ -1,11 +1,12 @@
 """CNN Explorer: the router. Sidebar settings, then the page the URL asks for."""
 
+import sys
 from pathlib import Path
 
 import streamlit as st
 
 from cnnviz.pagemap import HOME, PAGES, SECTIONS
-from cnnviz.ui import classroom, predict
+from cnnviz.ui import classroom, lesson_views, predict
 from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
@@ -35,9 +36,14 @@ if sidebar_settings().presentation:  # projected, the step view keeps its one sc
         predict.switch("sidebar")
 classroom.join_from_url()
 classroom.panel()
+lesson_views.restore_run(classroom.state())
 classroom.remember_page(page.url_path)
 classroom.banner()
+if classroom.state().get("role") == "student" and classroom.state().get("follow"):
+    lesson_views.student_note(page.url_path)
 try:
     page.run()
 finally:  # also after st.stop(): the class follows whatever the teacher now sees
     classroom.publish()
+    if sys.exc_info()[0] is None or sys.exc_info()[0].__name__ == "StopException":
+        lesson_views.sidebar()  # after the page, whose steppers have said what they ask at their step

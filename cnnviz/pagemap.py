@@ -48,9 +48,13 @@ PAGES: list[PageInfo] = [
              "A YOLO-style detector trained by this project on scenes of handwritten digits: the grid of cells, every cell's raw prediction, the score threshold and NMS turning them into final boxes, on generated scenes, scenes you draw and your photos; its measured precision, recall and mAP."),
     PageInfo("detection/photo_detectors.py", "Detectors on your photo", ":material/center_focus_strong:", "detectors",
              "Detection", "torchvision's Faster R-CNN (MobileNetV3-FPN) and SSDlite on a sample or uploaded photo, once their COCO weights are in the torch hub cache (offline: the exact step to get them): boxes, labels, scores and a threshold, the first stage's region proposals, and the anchors at any position you click (those need no weights)."),
+    PageInfo("start/lessons.py", "Lessons", ":material/playlist_play:", "lessons", "Classroom",
+             "Lessons a teacher prepares: views of any page with a note and a question, saved as a file or one link, "
+             "run with a class view by view, and a summary of what the class answered; one lesson per chapter of the "
+             "lecture notes comes with the app."),
 ]
 
-SECTIONS = ("Operations", "Networks", "Seeing inside", "Detection")
+SECTIONS = ("Operations", "Networks", "Seeing inside", "Detection", "Classroom")
 
 
 def by_url(url_path: str) -> PageInfo | None:

@@ -226,9 +226,12 @@ def from_link_value(value: str) -> Lesson:
         raise LessonError("this lesson link is too long to be one the app made")
     try:
         packed = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        raw = zlib.decompressobj().decompress(packed, MAX_BYTES + 1)
+        unpack = zlib.decompressobj()
+        raw = unpack.decompress(packed, MAX_BYTES + 1)
     except (ValueError, zlib.error) as e:
         raise LessonError("this lesson link is damaged (it may have been cut): ask for it again") from e
+    if not unpack.eof:
+        raise LessonError("this lesson link is damaged (it may have been cut): ask for it again")
     return lesson_from_json(raw)
 
 

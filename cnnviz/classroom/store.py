@@ -55,6 +55,17 @@ class View:
     def query(self) -> dict[str, str]:
         return dict(self.params)
 
+    @property
+    def extras(self) -> dict:
+        """The class-wide state beside the view: its question, pause and lesson (a copy)."""
+        return dict(self._extra())
+
+    @property
+    def lesson(self) -> dict | None:
+        """Where the class's lesson is: {name, at, n, title, note} (None: no lesson runs)."""
+        x = self._extra().get("lesson")
+        return x if isinstance(x, dict) else None
+
     def _extra(self) -> dict:
         try:
             out = json.loads(self.extra) if self.extra else {}

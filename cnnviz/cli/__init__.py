@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from cnnviz.cli import detect, explain, grids, learn, networks, serve
+from cnnviz.cli import detect, explain, grids, learn, lessons, networks, serve
 from cnnviz.cli.common import Parser, use_own_weights
 from cnnviz.errors import CnnvizError
 
@@ -17,7 +17,7 @@ from cnnviz.errors import CnnvizError
 def build_parser() -> Parser:
     parser = Parser(prog="python -m cnnviz", description="CNN Explorer from the command line.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for group in (serve, networks, grids, explain, learn, detect):
+    for group in (serve, networks, grids, explain, learn, detect, lessons):
         group.register(sub)
     return parser
 

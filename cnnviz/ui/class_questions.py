@@ -63,7 +63,7 @@ def stepper(key: str, i: int, questions: list[Question]) -> tuple[bool, Question
     if role == "student" and s.get("follow"):
         poll = _poll_here(key, i)
         if poll is not None:
-            return _student(s, poll)
+            return student_poll(s, poll)
     return None
 
 
@@ -81,12 +81,22 @@ def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool
             publish()
             st.rerun()  # the stepper refreshes the count every second while the question is open
         return None
+    return teacher_poll(s, key, poll)
+
+
+def teacher_poll(s: dict, key: str, poll: dict) -> tuple[bool, Question | None]:
+    """The open question as its teacher sees it: the count, the histogram, Reveal, then the right share and Close."""
     q = question_from_dict(poll["question"])
     try:
-        answers = [q.parse(a) for a in store().answers(s["code"], s["token"], poll["id"])]
+        raw = store().answers(s["code"], s["token"], poll["id"])
+        answers = [q.parse(a) for a in raw]
     except (ClassroomError, AnswerError) as e:
         st.warning(str(e))
-        answers = []
+        raw, answers = [], []
+    if "lesson_view" in poll:  # a lesson's question: its summary keeps up with the count
+        from cnnviz.ui.lesson_views import record
+
+        record(poll, raw)
     with st.container(border=True, key=f"{key}_class_poll"):
         st.markdown(f"**Asked the class:** {q.prompt}")
         st.markdown(f"**{len(answers)} answered**")
@@ -107,7 +117,8 @@ def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool
     return False, None
 
 
-def _student(s: dict, poll: dict) -> tuple[bool, Question | None]:
+def student_poll(s: dict, poll: dict) -> tuple[bool, Question | None]:
+    """The open question as a student sees it: the answer box (Send), then their verdict after the reveal."""
     q = question_from_dict(poll["question"])
     mine = s.setdefault("answers", {})
     given = mine.get(poll["id"])

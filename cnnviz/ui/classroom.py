@@ -33,13 +33,14 @@ if TYPE_CHECKING:
 
 STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
 KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
-        "_sidebar_start", "_predict_score"}  # kept when following
+        "_sidebar_start", "_predict_score", "_lesson", "_lesson_run"}  # kept when following
 # what is the student's own and survives following: networks they trained or loaded (★), their runs (a training
 # in progress stops when its owner goes), a classifier they loaded back
 OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded",
        "_depth_runs", "_depth_compared", "_of_runs", "_of_compared"}
 POLL_S = 0.75  # students see a change within about this long (a check when nothing changed draws nothing)
 STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its StepState)}}: followed without a page run
+EXTRA_FRAGMENTS = "_class_extra_fragments"  # {page url: fragment keys that draw the class's extra (a lesson's note)}
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
 
 
@@ -260,7 +261,7 @@ def set_extra(**changes) -> None:
     """Change the class-wide state (question, pause) from the teacher's session, keeping what else is there."""
     s = state()
     view = class_view()
-    extra = {"poll": view.poll if view else None, "paused": view.paused if view else False, **changes}
+    extra = {**(view.extras if view else {}), **changes}  # the question, the pause, the lesson
     try:
         store().set_extra(s["code"], s["token"], extra)
     except ClassroomError as e:
@@ -429,18 +430,25 @@ def _follow() -> None:
         return
     s["seen"] = view.version
     if s.get("applied") == (view.page, view.params) and st.session_state.get("_class_page") == view.page:
-        # only the class's question changed: the steppers on this page redraw it (no page run)
-        frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()})
+        # only the class's question changed: the steppers (and a lesson's note) on this page redraw it (no page run)
+        frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()}
+                       | st.session_state.get(EXTRA_FRAGMENTS, {}).get(view.page, set()))
         if not frags or _rerun_fragments(frags):
             return
     steps = _step_only(s, view)
     s["applied"] = (view.page, view.params)
     if steps and _apply_steps(view, steps):  # only the step moved: that stepper's fragment reruns with it
         return
+    open_link(view.page, view.query(), s["code"])
+
+
+def open_link(page: str, params: dict[str, str], code: str | None) -> None:
+    """Open a page at a link, afresh: every page's state is dropped so the link is read again (the session's own
+    settings, networks, runs and class stay); this person's own settings travel on."""
     for key in [k for k in st.session_state if k not in KEEP | OWN and not str(k).startswith("class_")]:
-        del st.session_state[key]  # every page starts afresh from the teacher's link; the student's own stays
+        del st.session_state[key]
     own = {k: st.query_params[k] for k in PRIVATE_PARAMS if k in st.query_params and k != "class"}
-    st.switch_page(_page_file(view.page), query_params={**view.query(), **own, "class": s["code"]})
+    st.switch_page(_page_file(page), query_params={**params, **own, **({"class": code} if code else {})})
 
 
 def publish(page_url: str | None = None) -> None:

@@ -354,6 +354,9 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         from cnnviz.ui.classroom import publish
 
         publish()  # a teacher's class follows each step
+        if ask is not None:  # "Add this view to the lesson" may take this step's question (built only then)
+            st.session_state.setdefault("_step_questions", {}).setdefault(page, {})[key] = (
+                i, lambda: predict.questions_at(i, ask, size))
         # built only when someone may ask them (a step view's questions cost a step trace of their own)
         wanted = ask is not None and (predict.enabled() or class_questions.is_teacher())
         questions = predict.questions_at(i, ask, size) if wanted else []

@@ -1,0 +1,386 @@
+"""Lessons, drawn: "Add this view" in the sidebar, the lesson page's editor, and a lesson run with a class.
+
+The lesson itself (views, notes, questions, files, links, summaries) is the engine's (cnnviz/classroom/lessons.py).
+Here: the session keeps the lesson being prepared; a teacher's run moves the whole class view by view — the view's
+link opened afresh for everyone, its note and "View 3 of 8" on every student's page, its question asked the way
+"Ask the class" asks — and keeps the answers' summary in the class store with the lesson, for any replica.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import streamlit as st
+
+from cnnviz.classroom.lessons import (
+    MAX_CHOICE,
+    MAX_NOTE,
+    MAX_PROMPT,
+    MAX_TITLE,
+    Lesson,
+    LessonError,
+    LessonView,
+    from_link_value,
+    lesson_from_dict,
+    lesson_from_json,
+    shipped,
+    summarise,
+    summary_csv,
+    summary_from_dict,
+    summary_to_dict,
+    to_link_value,
+    typed_question,
+)
+from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, store
+from cnnviz.grids.predict import question_from_dict, question_to_dict
+from cnnviz.pagemap import by_url
+from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
+from cnnviz.ui.classroom import EXTRA_FRAGMENTS, class_view, open_link, set_extra, state
+
+LESSON = "_lesson"  # the lesson this session prepares (a Lesson)
+RUN = "_lesson_run"  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
+STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
+NO_QUESTION, NUMBER, CHOICE = "No question", "A number I type", "Multiple choice"
+LESSONS_PAGE = "pages/start/lessons.py"
+
+
+def current() -> Lesson:
+    lesson = st.session_state.get(LESSON)
+    return lesson if isinstance(lesson, Lesson) else Lesson("My lesson")
+
+
+def keep(lesson: Lesson) -> None:
+    st.session_state[LESSON] = lesson
+
+
+def page_title(url_path: str) -> str:
+    info = by_url(url_path) if url_path not in ("", "start") else None
+    return info.title if info else "Home"
+
+
+# ---- the sidebar: add this view, run the lesson --------------------------------------------------------------------
+
+def sidebar() -> None:
+    """The sidebar's Lesson panel: add the current view; for a teacher, run the lesson with the class."""
+    run, s = st.session_state.get(RUN) or {}, state()
+    with st.sidebar.expander("Lesson", icon=":material/playlist_play:", expanded=bool(run.get("active"))):
+        if s.get("role") == "teacher" and current().views:
+            run_controls(s)
+        if s.get("role") != "student":
+            add_view_form()
+            st.page_link(LESSONS_PAGE, label=f"Edit, save or open a lesson ({len(current().views)} views)",
+                         icon=":material/edit_note:")
+
+
+def _here() -> tuple[str, dict[str, str]]:
+    page = st.session_state.get("_class_page", "start") or "start"
+    return page, {k: st.query_params[k] for k in st.query_params if k not in PRIVATE_PARAMS}
+
+
+def _step_options(page: str) -> dict[str, tuple[str, int, dict]]:
+    """The steppers' own questions at their current steps on this page: {label: (stepper, step, question)}."""
+    out = {}
+    for key, (step, make) in st.session_state.get(STEP_QUESTIONS, {}).get(page, {}).items():
+        for q in make():
+            out[f"This step's question: {q.prompt}"] = (key, step, question_to_dict(q))
+    return out
+
+
+def add_view_form() -> None:
+    """"Add this view to the lesson": the page's link as the app writes it, a note, and perhaps a question."""
+    page, params = _here()
+    steps = _step_options(page)
+    with st.form("lesson_add", border=False, clear_on_submit=True):
+        st.markdown("**Add this view to the lesson**")
+        title = st.text_input("Title", value=page_title(page), max_chars=MAX_TITLE, key="lesson_add_title")
+        note = st.text_area("Note for the students (optional)", max_chars=MAX_NOTE, key="lesson_add_note", height=80)
+        kind = st.radio("Question", [NO_QUESTION, *steps, NUMBER, CHOICE], key="lesson_add_kind")
+        prompt = st.text_input("Your question (a number or a choice)", max_chars=MAX_PROMPT, key="lesson_add_prompt")
+        answer = st.text_input("The right number", max_chars=24, key="lesson_add_answer")
+        options = st.text_area(f"Options, one per line (2–5, each up to {MAX_CHOICE} characters)",
+                               key="lesson_add_options", height=90)
+        right = st.number_input("The right option's line", 1, 5, 1, key="lesson_add_right")
+        if not st.form_submit_button("Add this view", icon=":material/playlist_add:", type="primary"):
+            return
+    try:
+        stepper, step, q = "", 0, None
+        if kind in steps:
+            stepper, step, qd = steps[kind]
+            q = question_from_dict(qd)
+        elif kind == NUMBER:
+            q = typed_question(prompt, answer)
+        elif kind == CHOICE:
+            q = typed_question(prompt, choices=options.splitlines(), right=int(right) - 1)
+        view = LessonView(title.strip() or page_title(page), page, tuple(sorted(params.items())), note.strip(), q,
+                          stepper, step)
+        keep(current().added(view))
+    except LessonError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    st.toast(f"Added: view {len(current().views)}, {view.title}.", icon=":material/playlist_add_check:")
+
+
+def run_controls(s: dict, key: str = "lesson") -> None:
+    """Run the lesson: view by view for the whole class; leave it to improvise and come back where it was. (Drawn
+    in the sidebar, key "lesson", and on the Lessons page; the sidebar's also shows a typed question's count.)"""
+    lesson, run = current(), st.session_state.get(RUN) or {}
+    if not run.get("active"):
+        label = f"Back to the lesson (view {run['at'] + 1})" if run and not run.get("ended") else "Run the lesson"
+        if st.button(label, icon=":material/play_lesson:", key=f"{key}_run", type="primary",
+                     help="Every follower's screen shows the view, its note and its question."):
+            go_to(s, lesson, run["at"] if run and not run.get("ended") else 0, fresh=not run or bool(run.get("ended")))
+        return
+    at = run["at"]
+    st.markdown(f"**View {at + 1} of {len(lesson.views)}:** {lesson.views[at].title}")
+    a, b = st.columns(2)
+    if a.button("Previous view", icon=":material/skip_previous:", key=f"{key}_prev", disabled=at == 0):
+        go_to(s, lesson, at - 1)
+    last = at + 1 >= len(lesson.views)
+    if b.button("End the lesson" if last else "Next view", icon=":material/skip_next:", key=f"{key}_next",
+                type="primary"):
+        if last:
+            leave(s, ended=True)
+            st.switch_page(LESSONS_PAGE)
+        go_to(s, lesson, at + 1)
+    if key == "lesson" and lesson.views[at].question is not None and not lesson.views[at].stepper:
+        _typed_poll(s)
+    if st.button("Leave the lesson (improvise)", icon=":material/logout:", key=f"{key}_leave"):
+        leave(s)
+        st.rerun()
+
+
+@st.fragment(run_every=POLL_REFRESH_S)
+def _typed_poll(s: dict) -> None:
+    """A question the teacher typed: its answers counted as they come, Reveal, the right share."""
+    view = class_view()
+    poll = view.poll if view else None
+    if poll and poll.get("stepper") is None:
+        teacher_poll(s, "lesson", poll)
+
+
+def go_to(s: dict, lesson: Lesson, at: int, fresh: bool = False) -> None:
+    """Put view `at` on every follower's screen: its link opened afresh, its note, its question (asked anew)."""
+    run = {"at": at, "active": True, "poll": None, "results": {}} if fresh else st.session_state[RUN]
+    collect(s, lesson, run)
+    v = lesson.views[at]
+    poll = None
+    if v.question is not None:
+        poll = {"id": secrets.token_hex(4), "stepper": v.stepper or None, "step": v.step, "page": v.page,
+                "question": question_to_dict(v.question), "revealed": False, "lesson_view": at}
+    run.update(at=at, active=True, ended=False, poll=(at, poll["id"]) if poll else None)
+    st.session_state[RUN] = run
+    set_extra(poll=poll, lesson={"name": lesson.name, "at": at, "n": len(lesson.views), "title": v.title,
+                                 "note": v.note})
+    save_run(s, lesson, run)
+    open_link(v.page, v.query(), s["code"])
+
+
+def collect(s: dict, lesson: Lesson, run: dict) -> None:
+    """The answers to the view's question, summarised before the class moves on (the store keeps only the open
+    question's answers)."""
+    if not run.get("poll"):
+        return
+    at, poll_id = run["poll"]
+    v = lesson.views[at]
+    try:
+        answers = store().answers(s["code"], s["token"], poll_id)
+    except ClassroomError:
+        return
+    if answers or str(at) not in run["results"]:
+        assert v.question is not None
+        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, v.question, answers))
+    run["poll"] = None
+
+
+def leave(s: dict, ended: bool = False) -> None:
+    """The class leaves the lesson (its note and question go); the run remembers where it was, for "Back"."""
+    lesson, run = current(), st.session_state.get(RUN) or {}
+    collect(s, lesson, run)
+    run.update(active=False, ended=ended)
+    st.session_state[RUN] = run
+    set_extra(poll=None, lesson=None)
+    save_run(s, lesson, run)
+
+
+def save_run(s: dict, lesson: Lesson, run: dict) -> None:
+    """The lesson, where it is and its answers so far, kept with the class (a teacher's next session finds it)."""
+    try:
+        store().set_lesson(s["code"], s["token"], json.dumps({"lesson": lesson.to_dict(), "run": run}))
+    except ClassroomError as e:
+        st.warning(str(e), icon=":material/cloud_off:")
+
+
+def restore_run(s: dict) -> None:
+    """A teacher's new session (another tab, another replica) picks up the class's lesson where it was."""
+    if s.get("role") != "teacher" or RUN in st.session_state:
+        return
+    try:
+        saved = store().lesson(s["code"], s["token"])
+        if saved:
+            d = json.loads(saved)
+            keep(lesson_from_dict(d["lesson"]))
+            st.session_state[RUN] = d["run"]
+    except (ClassroomError, LessonError, ValueError, KeyError):
+        return
+
+
+# ---- what students see --------------------------------------------------------------------------------------------
+
+def student_note(page: str) -> None:
+    """A following student's "View 3 of 8", the view's note and a typed question, redrawn when the class's
+    state changes (the follow check reruns it without a page run)."""
+    st.session_state.setdefault(EXTRA_FRAGMENTS, {}).setdefault(page, set()).add("lesson_note")
+    _note()
+
+
+@st.fragment(key="lesson_note")
+def _note() -> None:
+    view = class_view()
+    where = view.lesson if view else None
+    if not where:
+        return
+    text = f"**View {int(where.get('at', 0)) + 1} of {int(where.get('n', 0))}: {where.get('title', '')}**"
+    st.info(text + (f"\n\n{where['note']}" if where.get("note") else ""), icon=":material/co_present:")
+    poll = view.poll if view else None
+    if poll and poll.get("stepper") is None:
+        student_poll(state(), poll)
+
+
+# ---- the Lessons page ---------------------------------------------------------------------------------------------
+
+def open_section() -> None:
+    """Open a lesson: one shipped with the app, a file, or the `lesson=` link that opened this page."""
+    value = st.query_params.get("lesson")
+    if value and st.session_state.get("_lesson_link_read") != value:
+        st.session_state["_lesson_link_read"] = value
+        try:
+            keep(from_link_value(value))
+            st.toast(f"Opened the lesson from the link: {current().name}.", icon=":material/playlist_play:")
+        except LessonError as e:
+            st.error(f"The link's lesson cannot be opened: {e}.", icon=":material/error:")
+    ready = _shipped()
+    with st.form("lesson_open", border=True):
+        a, b = st.columns([3, 2], vertical_alignment="bottom")
+        name = a.selectbox("Lessons that come with CNN Explorer", list(ready), key="lesson_shipped")
+        if b.form_submit_button("Open this lesson", icon=":material/folder_open:") and name:
+            keep(ready[name])
+    up = st.file_uploader("Or open a lesson file (.json)", type=["json"], key="lesson_upload",
+                          help="A lesson is plain data: a file that is not one is refused, and nothing in it runs.")
+    if up is not None and st.session_state.get("_lesson_upload_read") != up.file_id:
+        st.session_state["_lesson_upload_read"] = up.file_id
+        try:
+            keep(lesson_from_json(up.getvalue()))
+            st.toast(f"Opened {current().name}.", icon=":material/folder_open:")
+        except LessonError as e:
+            st.error(f"{up.name} is not opened: {e}.", icon=":material/error:")
+
+
+@st.cache_data(show_spinner=False)
+def _shipped_cached() -> list[tuple[str, dict]]:
+    return [(lesson.name, lesson.to_dict()) for _, lesson in shipped()]
+
+
+def _shipped() -> dict[str, Lesson]:
+    return {name: lesson_from_dict(d) for name, d in _shipped_cached()}
+
+
+def editor() -> None:
+    """The lesson's views: title, page, note and question; move, remove, preview; its name."""
+    lesson = current()
+    with st.form("lesson_name", border=False):
+        a, b = st.columns([4, 1], vertical_alignment="bottom")
+        name = a.text_input("Lesson name", value=lesson.name, max_chars=MAX_TITLE, key="lesson_name_in")
+        if b.form_submit_button("Rename") and name.strip():
+            keep(Lesson(name.strip(), lesson.views))
+            st.rerun()
+    if not lesson.views:
+        st.info("No views yet. Open any page, set it up, then use **Lesson → Add this view** in the sidebar.",
+                icon=":material/playlist_add:")
+        return
+    for k, v in enumerate(lesson.views):
+        with st.container(border=True, key=f"lesson_view_{k}"):
+            st.markdown(f"**{k + 1}. {v.title}** · {page_title(v.page)}"
+                        + (f" · step {v.step}" if v.stepper else ""))
+            if v.note:
+                st.caption(v.note)
+            if v.question is not None:
+                st.markdown(f"Question: {v.question.prompt} — answer **{v.question.answer_text}**")
+            _view_buttons(lesson, k)
+
+
+def _view_buttons(lesson: Lesson, k: int) -> None:
+    cols = st.columns(4)
+    if cols[0].button("Up", key=f"lesson_up_{k}", icon=":material/arrow_upward:", disabled=k == 0):
+        keep(lesson.moved(k, -1))
+        st.rerun()
+    if cols[1].button("Down", key=f"lesson_down_{k}", icon=":material/arrow_downward:",
+                      disabled=k + 1 == len(lesson.views)):
+        keep(lesson.moved(k, 1))
+        st.rerun()
+    if cols[2].button("Remove", key=f"lesson_remove_{k}", icon=":material/delete:"):
+        keep(lesson.removed(k))
+        st.rerun()
+    if cols[3].button("Preview", key=f"lesson_preview_{k}", icon=":material/visibility:",
+                      help="Open this view here (a class you teach follows it)."):
+        v = lesson.views[k]
+        open_link(v.page, v.query(), state().get("code"))
+
+
+def save_section() -> None:
+    """Download the lesson as a file; share it as one link when short enough."""
+    lesson = current()
+    if not lesson.views:
+        return
+    st.download_button("Download the lesson (.json)", lesson.to_json(), file_name=f"{_file_name(lesson.name)}.json",
+                       mime="application/json", icon=":material/download:")
+    value = to_link_value(lesson)
+    if value is None:
+        st.caption("This lesson is too long to share as one link: share the file.")
+    else:
+        st.markdown("**The lesson as one link** (opens this page with the lesson):")
+        st.code(f"{_base_url()}/lessons?lesson={value}", language=None, wrap_lines=True)
+
+
+def _file_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")[:40] or "lesson"
+
+
+def _base_url() -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(getattr(st.context, "url", "") or ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def run_section() -> None:
+    s = state()
+    if s.get("role") == "teacher" and current().views:
+        run_controls(s, "lesson_page")
+    elif current().views:
+        st.caption("To run this lesson with students, start a class (sidebar → Class): every student who follows "
+                   "sees each view, its note and its question.")
+
+
+def summary_section() -> None:
+    """After (or during) a run: per question, how many answered, how many were right, the spread. No names."""
+    run = st.session_state.get(RUN) or {}
+    rows = [summary_from_dict(d) for _, d in sorted(run.get("results", {}).items(), key=lambda kv: int(kv[0]))]
+    if not rows:
+        return
+    st.subheader("What the class answered")
+    st.dataframe([{"view": r.view, "question": r.prompt, "answered": r.answered, "right": r.right,
+                   "answers": r.spread_text} for r in rows], hide_index=True, width="stretch")
+    st.download_button("Summary as CSV", summary_csv(rows), file_name="lesson_summary.csv", mime="text/csv",
+                       icon=":material/table:")
+
+
+def record(poll: dict, answers: list[str]) -> None:
+    """The teacher's count of a lesson question, kept as it comes (so a closed question keeps its summary)."""
+    run, lesson = st.session_state.get(RUN), current()
+    at = poll.get("lesson_view")
+    if not run or not isinstance(at, int) or not 0 <= at < len(lesson.views):
+        return
+    v, q = lesson.views[at], lesson.views[at].question
+    if q is not None:
+        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, q, answers))
