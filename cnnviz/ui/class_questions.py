@@ -94,7 +94,7 @@ def teacher_poll(s: dict, key: str, poll: dict) -> tuple[bool, Question | None]:
         st.warning(str(e))
         raw, answers = [], []
     if "lesson_view" in poll:  # a lesson's question: its summary keeps up with the count
-        from cnnviz.ui.lesson_views import record
+        from cnnviz.ui.lesson_state import record
 
         record(poll, raw)
     with st.container(border=True, key=f"{key}_class_poll"):

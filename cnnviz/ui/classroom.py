@@ -366,6 +366,14 @@ def _step_only(s: dict, view) -> dict[str, tuple[str, StepState]] | None:
     return {k: steppers[k] for k in changed}
 
 
+def _in_full_run() -> bool:
+    """This run draws the whole page (not only a timer's fragment)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx is not None and not ctx.fragment_ids_this_run
+
+
 def _rerun_fragments(keys: list[str]) -> bool:
     """Rerun just these fragments (by their st.fragment key) from inside another fragment's run; False when they
     are not on this page now (the caller then runs the whole page).
@@ -433,8 +441,8 @@ def _follow() -> None:
         # only the class's question changed: the steppers (and a lesson's note) on this page redraw it (no page run)
         frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()}
                        | st.session_state.get(EXTRA_FRAGMENTS, {}).get(view.page, set()))
-        if not frags or _rerun_fragments(frags):
-            return
+        if not frags or _in_full_run() or _rerun_fragments(frags):
+            return  # (a full run draws the page with the new state anyway)
     steps = _step_only(s, view)
     s["applied"] = (view.page, view.params)
     if steps and _apply_steps(view, steps):  # only the step moved: that stepper's fragment reruns with it

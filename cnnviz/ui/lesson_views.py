@@ -21,7 +21,6 @@ from cnnviz.classroom.lessons import (
     Lesson,
     LessonError,
     LessonView,
-    from_link_value,
     lesson_from_dict,
     lesson_from_json,
     shipped,
@@ -37,21 +36,11 @@ from cnnviz.grids.predict import question_from_dict, question_to_dict
 from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
 from cnnviz.ui.classroom import EXTRA_FRAGMENTS, class_view, open_link, set_extra, state
+from cnnviz.ui.lesson_state import RUN, current, keep
 
-LESSON = "_lesson"  # the lesson this session prepares (a Lesson)
-RUN = "_lesson_run"  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
 STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
 NO_QUESTION, NUMBER, CHOICE = "No question", "A number I type", "Multiple choice"
 LESSONS_PAGE = "pages/start/lessons.py"
-
-
-def current() -> Lesson:
-    lesson = st.session_state.get(LESSON)
-    return lesson if isinstance(lesson, Lesson) else Lesson("My lesson")
-
-
-def keep(lesson: Lesson) -> None:
-    st.session_state[LESSON] = lesson
 
 
 def page_title(url_path: str) -> str:
@@ -230,7 +219,12 @@ def restore_run(s: dict) -> None:
 def student_note(page: str) -> None:
     """A following student's "View 3 of 8", the view's note and a typed question, redrawn when the class's
     state changes (the follow check reruns it without a page run)."""
-    st.session_state.setdefault(EXTRA_FRAGMENTS, {}).setdefault(page, set()).add("lesson_note")
+    view = class_view()
+    frags = st.session_state.setdefault(EXTRA_FRAGMENTS, {}).setdefault(page, set())
+    if view is None or not view.lesson:
+        frags.discard("lesson_note")
+        return
+    frags.add("lesson_note")
     _note()
 
 
@@ -250,15 +244,7 @@ def _note() -> None:
 # ---- the Lessons page ---------------------------------------------------------------------------------------------
 
 def open_section() -> None:
-    """Open a lesson: one shipped with the app, a file, or the `lesson=` link that opened this page."""
-    value = st.query_params.get("lesson")
-    if value and st.session_state.get("_lesson_link_read") != value:
-        st.session_state["_lesson_link_read"] = value
-        try:
-            keep(from_link_value(value))
-            st.toast(f"Opened the lesson from the link: {current().name}.", icon=":material/playlist_play:")
-        except LessonError as e:
-            st.error(f"The link's lesson cannot be opened: {e}.", icon=":material/error:")
+    """Open a lesson: one shipped with the app, or a file (a `lesson=` link is read by the page's state)."""
     ready = _shipped()
     with st.form("lesson_open", border=True):
         a, b = st.columns([3, 2], vertical_alignment="bottom")
@@ -276,13 +262,8 @@ def open_section() -> None:
             st.error(f"{up.name} is not opened: {e}.", icon=":material/error:")
 
 
-@st.cache_data(show_spinner=False)
-def _shipped_cached() -> list[tuple[str, dict]]:
-    return [(lesson.name, lesson.to_dict()) for _, lesson in shipped()]
-
-
 def _shipped() -> dict[str, Lesson]:
-    return {name: lesson_from_dict(d) for name, d in _shipped_cached()}
+    return {lesson.name: lesson for _, lesson in shipped()}  # six small files, read when the page runs
 
 
 def editor() -> None:
@@ -369,18 +350,7 @@ def summary_section() -> None:
     if not rows:
         return
     st.subheader("What the class answered")
-    st.dataframe([{"view": r.view, "question": r.prompt, "answered": r.answered, "right": r.right,
-                   "answers": r.spread_text} for r in rows], hide_index=True, width="stretch")
+    st.table([{"view": r.view, "question": r.prompt, "answered": r.answered, "right": r.right,
+               "answers": r.spread_text} for r in rows])  # plain HTML: read aloud, and readable on a projector
     st.download_button("Summary as CSV", summary_csv(rows), file_name="lesson_summary.csv", mime="text/csv",
                        icon=":material/table:")
-
-
-def record(poll: dict, answers: list[str]) -> None:
-    """The teacher's count of a lesson question, kept as it comes (so a closed question keeps its summary)."""
-    run, lesson = st.session_state.get(RUN), current()
-    at = poll.get("lesson_view")
-    if not run or not isinstance(at, int) or not 0 <= at < len(lesson.views):
-        return
-    v, q = lesson.views[at], lesson.views[at].question
-    if q is not None:
-        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, q, answers))

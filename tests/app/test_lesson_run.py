@@ -51,7 +51,7 @@ def test_a_class_follows_a_lesson_view_by_view_answers_its_questions_and_the_sum
         click(teacher, "End the lesson")
         ann.run()
         assert "View 3 of 3" not in texts(ann)  # the lesson's note has gone from the students' pages
-        rows = teacher.dataframe[0].value
+        rows = teacher.table[0].value
         assert list(rows["answered"]) == [2, 2] and list(rows["right"]) == [1, 2]
         assert "ann" not in rows.to_csv() and "bob" not in rows.to_csv()
     finally:

@@ -1,0 +1,55 @@
+"""The lesson this session prepares and a teacher's run of it (the Lessons page's state; the class questions
+record a lesson question's answers here as they come)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnnviz.classroom.lessons import Lesson, LessonError, from_link_value, summarise, summary_to_dict
+from cnnviz.ui.page import PageState
+
+LESSON = "_lesson"  # the lesson this session prepares (a Lesson)
+RUN = "_lesson_run"  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
+
+
+def current() -> Lesson:
+    lesson = st.session_state.get(LESSON)
+    return lesson if isinstance(lesson, Lesson) else Lesson("My lesson")
+
+
+def keep(lesson: Lesson) -> None:
+    st.session_state[LESSON] = lesson
+
+
+def record(poll: dict, answers: list[str]) -> None:
+    """The teacher's count of a lesson question, kept as it comes (so a closed question keeps its summary)."""
+    run, lesson = st.session_state.get(RUN), current()
+    at = poll.get("lesson_view")
+    if not run or not isinstance(at, int) or not 0 <= at < len(lesson.views):
+        return
+    v, q = lesson.views[at], lesson.views[at].question
+    if q is not None:
+        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, q, answers))
+
+
+@dataclass(kw_only=True, eq=False)
+class LessonsState(PageState):
+    """The Lessons page: a `lesson=` link opens its lesson once; the lesson itself is the session's (`LESSON`),
+    shared with the sidebar's "Add this view", and travels as a file or as that link, never widget by widget."""
+
+    name: str = "lessons"
+
+    def read_link(self, params: dict[str, str]) -> list[str]:
+        value = params.get("lesson")
+        if not value:
+            return []
+        try:
+            keep(from_link_value(value))
+        except LessonError as e:
+            return [f"The link's lesson cannot be opened: {e}."]
+        return [f"Opened the lesson from the link: {current().name}."]
+
+    def link(self) -> dict[str, str]:
+        return {}
