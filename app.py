@@ -40,7 +40,7 @@ lesson_views.restore_run(classroom.state())
 classroom.remember_page(page.url_path)
 classroom.banner()
 if classroom.state().get("role") == "student" and classroom.state().get("follow"):
-    lesson_views.student_note(page.url_path)
+    lesson_views.student_note()
 try:
     page.run()
 finally:  # also after st.stop(): the class follows whatever the teacher now sees

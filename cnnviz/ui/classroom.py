@@ -40,7 +40,6 @@ OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_
        "_depth_runs", "_depth_compared", "_of_runs", "_of_compared"}
 POLL_S = 0.75  # students see a change within about this long (a check when nothing changed draws nothing)
 STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its StepState)}}: followed without a page run
-EXTRA_FRAGMENTS = "_class_extra_fragments"  # {page url: fragment keys that draw the class's extra (a lesson's note)}
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
 
 
@@ -409,7 +408,9 @@ def _apply_steps(view, steps: dict[str, tuple[str, StepState]]) -> bool:
             target["speed"] = 0.5 if values[k] == 0.5 else int(values[k])
         else:
             target["step"], target["playing"] = int(values[k]), False
-    return _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
+    if view.lesson or state().get("lesson_shown"):
+        return False  # a lesson's note may have moved with the step: the page runs again
+    return _in_full_run() or _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
 
 
 @st.fragment(run_every=POLL_S)
@@ -438,11 +439,14 @@ def _follow() -> None:
         return
     s["seen"] = view.version
     if s.get("applied") == (view.page, view.params) and st.session_state.get("_class_page") == view.page:
-        # only the class's question changed: the steppers (and a lesson's note) on this page redraw it (no page run)
-        frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()}
-                       | st.session_state.get(EXTRA_FRAGMENTS, {}).get(view.page, set()))
-        if not frags or _in_full_run() or _rerun_fragments(frags):
-            return  # (a full run draws the page with the new state anyway)
+        # only the class's question changed: the steppers on this page redraw it (no page run)
+        if _in_full_run():
+            return  # a full run draws the page with the new state anyway
+        if view.lesson or s.get("lesson_shown"):
+            st.rerun()  # a lesson's note and question are the page's: it runs again with them
+        frags = sorted({frag for frag, _ in st.session_state.get(STEPPERS, {}).get(view.page, {}).values()})
+        if not frags or _rerun_fragments(frags):
+            return
     steps = _step_only(s, view)
     s["applied"] = (view.page, view.params)
     if steps and _apply_steps(view, steps):  # only the step moved: that stepper's fragment reruns with it

@@ -35,7 +35,7 @@ from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, store
 from cnnviz.grids.predict import question_from_dict, question_to_dict
 from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
-from cnnviz.ui.classroom import EXTRA_FRAGMENTS, class_view, open_link, set_extra, state
+from cnnviz.ui.classroom import class_view, open_link, set_extra, state
 from cnnviz.ui.lesson_state import RUN, current, keep
 
 STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
@@ -216,22 +216,12 @@ def restore_run(s: dict) -> None:
 
 # ---- what students see --------------------------------------------------------------------------------------------
 
-def student_note(page: str) -> None:
-    """A following student's "View 3 of 8", the view's note and a typed question, redrawn when the class's
-    state changes (the follow check reruns it without a page run)."""
-    view = class_view()
-    frags = st.session_state.setdefault(EXTRA_FRAGMENTS, {}).setdefault(page, set())
-    if view is None or not view.lesson:
-        frags.discard("lesson_note")
-        return
-    frags.add("lesson_note")
-    _note()
-
-
-@st.fragment(key="lesson_note")
-def _note() -> None:
+def student_note() -> None:
+    """A following student's "View 3 of 8", the view's note and a typed question (the follow check runs the page
+    again when they change)."""
     view = class_view()
     where = view.lesson if view else None
+    state()["lesson_shown"] = bool(where)
     if not where:
         return
     text = f"**View {int(where.get('at', 0)) + 1} of {int(where.get('n', 0))}: {where.get('title', '')}**"
@@ -286,8 +276,16 @@ def editor() -> None:
             if v.note:
                 st.caption(v.note)
             if v.question is not None:
-                st.markdown(f"Question: {v.question.prompt} — answer **{v.question.answer_text}**")
+                st.markdown(f"Question: {v.question.prompt}" + (f" — answer **{v.question.answer_text}**"
+                                                                  if _answers_shown() else ""))
             _view_buttons(lesson, k)
+
+
+def _answers_shown() -> bool:
+    """The answers are for the teacher's eyes: not on a student's screen, not on the projector."""
+    from cnnviz.ui.settings import current as settings
+
+    return state().get("role") != "student" and not settings().presentation
 
 
 def _view_buttons(lesson: Lesson, k: int) -> None:

@@ -50,6 +50,7 @@ def test_a_teacher_runs_a_three_view_lesson_two_students_follow_answer_and_the_s
         _text(teacher, "2 answered")
         teacher.wait_idle()
         teacher.page.get_by_role("button", name="Reveal").click()
+        _text(teacher, "The answer: 0")
         _text(students[0], "Right: 0")
         _text(students[1], "Not quite — it is 0")
         students[1].screenshot(artifacts / "lesson_student_revealed.png")
@@ -65,11 +66,13 @@ def test_a_teacher_runs_a_three_view_lesson_two_students_follow_answer_and_the_s
         teacher.page.get_by_role("button", name="End the lesson").click()
         _title(teacher, "Lessons")
         _text(teacher, "What the class answered")
+        teacher.page.wait_for_selector("table tbody tr")
         rows = [[c.strip() for c in r.locator("td").all_inner_texts()] for r in teacher.page.locator("table tbody tr").all()]
         assert [r[:4] for r in rows] == [["2", "ReLU(−3) = ?", "2", "1"], ["3", "What is output[0, 1]?", "2", "2"]], rows
         teacher.screenshot(artifacts / "lesson_summary.png")
         for w in (teacher, *students):
             assert w.page.locator('[data-testid="stException"]').count() == 0
+            assert not [e for e in w.errors if "delta" in e.lower()], w.errors  # the page never broke
     finally:
         for c in contexts:
             c.close()
