@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.classroom.lessons import Lesson, LessonView, to_link_value, typed_question
-from cnnviz.grids.predict import question_from_dict
+from cnnviz.classroom.lessons import to_link_value
+from tests.app.test_lesson_run import LESSON  # the same three views, run in three browsers
 from tests.browser.conftest import Watched
 from tests.browser.test_follow_the_teacher import _text, _title, start_class
 
 pytestmark = pytest.mark.browser
-
-LESSON = Lesson("Three views", (
-    LessonView("The grid", "convolution", (("step", "0"),), "Look at the kernel first."),
-    LessonView("ReLU", "activations", (), "ReLU keeps the positive part.", typed_question("ReLU(−3) = ?", "0")),
-    LessonView("One cell", "convolution", (("step", "1"),), "Predict it.",
-               question_from_dict({"prompt": "What is output[0, 1]?", "answer": 20.0, "because": "6 + 4 + 10",
-                                   "hide": [["output", [[0, 1]]]]}), "conv", 1),
-))
 
 
 def _answer(w: Watched, text: str) -> None:
