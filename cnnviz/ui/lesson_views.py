@@ -202,8 +202,9 @@ def save_run(s: dict, lesson: Lesson, run: dict) -> None:
 
 def restore_run(s: dict) -> None:
     """A teacher's new session (another tab, another replica) picks up the class's lesson where it was."""
-    if s.get("role") != "teacher" or RUN in st.session_state:
+    if s.get("role") != "teacher" or RUN in st.session_state or s.get("lesson_checked"):
         return
+    s["lesson_checked"] = True  # once per session and class: a teacher without a lesson costs one read
     try:
         saved = store().lesson(s["code"], s["token"])
         if saved:

@@ -56,3 +56,26 @@ def test_a_class_follows_a_lesson_view_by_view_answers_its_questions_and_the_sum
         assert "ann" not in rows.to_csv() and "bob" not in rows.to_csv()
     finally:
         store().close(code, token)
+
+
+def test_the_teacher_leaves_the_lesson_to_improvise_and_comes_back_where_it_was_even_from_a_new_session():
+    code, token = store().open()
+    try:
+        teacher = session({"role": "teacher", "code": code, "token": token})
+        teacher.session_state["_lesson"] = LESSON
+        teacher.switch_page("pages/start/lessons.py").run()
+        click(teacher, "Run the lesson")
+        click(teacher, "Next view")
+        ann = student(code, "ann")
+        assert "View 2 of 3: ReLU" in texts(ann)
+        click(teacher, "Leave the lesson (improvise)")
+        ann.run()
+        assert "View 2 of 3" not in texts(ann) and "ReLU(−3) = ?" not in texts(ann)  # the class is the teacher's
+        again = session({"role": "teacher", "code": code, "token": token})  # another tab, or another replica
+        again.switch_page("pages/start/lessons.py").run()
+        assert "3. One cell" in texts(again)  # the class's lesson, from the class store
+        click(again, "Back to the lesson (view 2)")
+        ann.run()
+        assert "View 2 of 3: ReLU" in texts(ann) and store().view(code).page == "activations"
+    finally:
+        store().close(code, token)
