@@ -54,10 +54,13 @@ def _page_file(url_path: str) -> str:
 
 def join_link(code: str) -> str:
     """The address students open: this server's, with the class code (the teacher's own address as seen here)."""
-    url = str(getattr(st.context, "url", "") or "")
-    parts = urlsplit(url)
-    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    return f"{base}/?class={code}"
+    return f"{base_url()}/?class={code}"
+
+
+def base_url() -> str:
+    """This server's address as the browser reached it ("" when unknown, e.g. in tests)."""
+    parts = urlsplit(str(getattr(st.context, "url", "") or ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def qr_png(text: str) -> bytes:

@@ -35,7 +35,7 @@ from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, store
 from cnnviz.grids.predict import question_from_dict, question_to_dict
 from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
-from cnnviz.ui.classroom import class_view, open_link, set_extra, state
+from cnnviz.ui.classroom import base_url, class_view, open_link, set_extra, state
 from cnnviz.ui.lesson_state import RUN, current, keep
 
 STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
@@ -319,18 +319,11 @@ def save_section() -> None:
         st.caption("This lesson is too long to share as one link: share the file.")
     else:
         st.markdown("**The lesson as one link** (opens this page with the lesson):")
-        st.code(f"{_base_url()}/lessons?lesson={value}", language=None, wrap_lines=True)
+        st.code(f"{base_url()}/lessons?lesson={value}", language=None, wrap_lines=True)
 
 
 def _file_name(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")[:40] or "lesson"
-
-
-def _base_url() -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(str(getattr(st.context, "url", "") or ""))
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def run_section() -> None:
