@@ -416,6 +416,15 @@ def _apply_steps(view, steps: dict[str, tuple[str, StepState]]) -> bool:
     return _in_full_run() or _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
 
 
+def _redraw_lost_steps() -> None:
+    """Ask again for the redraw of a stepper whose teacher's step is set but not drawn: a fragment run asked from
+    a check can be lost on a loaded server, and the student would stay a step behind until the next change."""
+    steppers = st.session_state.get(STEPPERS, {}).get(st.session_state.get("_class_page", ""), {})
+    behind = sorted({frag for frag, store in steppers.values() if store.drawn not in (None, store.step)})
+    if behind and not _in_full_run():
+        _rerun_fragments(behind)
+
+
 @st.fragment(run_every=POLL_S)
 def _follow() -> None:
     s = state()
@@ -439,6 +448,7 @@ def _follow() -> None:
         s["seen"], s["applied"] = view.version, None
         return
     if view.version == s["seen"]:
+        _redraw_lost_steps()
         return
     s["seen"] = view.version
     if s.get("applied") == (view.page, view.params) and st.session_state.get("_class_page") == view.page:

@@ -348,6 +348,7 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         if ask is not None and not current().presentation:  # projected, it is in the sidebar (one screen)
             predict.switch(key)
         i = stepper(store, n_steps, key, shortcuts, unit)
+        store.drawn = i
         for k, v in ((step_key, str(i)), (speed_key, f"{store.speed:g}")):
             if st.query_params.get(k) != v:
                 st.query_params[k] = v

@@ -42,6 +42,7 @@ class StepState(Mapping[str, Any]):
     last_click: dict[str, Any] = field(default_factory=dict)  # chart key → the selection already acted on
     predicted: dict[str, tuple[bool, str]] = field(default_factory=dict)  # question key → (right, verdict)
     pending_question: str | None = None
+    drawn: int | None = None  # the step the stepper's last run drew (a follower's lost redraw is asked again)
 
     __eq__ = object.__eq__  # one state is itself (a field-by-field comparison would compare numpy grids)
     __hash__ = object.__hash__

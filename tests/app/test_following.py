@@ -40,3 +40,28 @@ def test_a_teachers_explained_class_reaches_the_follower():
     assert not at.exception, [e.value for e in at.exception]
     assert next(s for s in at.selectbox if s.label.startswith("Class (type")).value == 968
     store().close(code, token)
+
+
+def test_a_teachers_step_set_but_not_drawn_is_asked_again_at_the_next_check(monkeypatch):
+    """A fragment run asked from a follow check can be lost on a loaded server: the check asks again."""
+    from cnnviz.ui import classroom
+
+    asked: list[list[str]] = []
+    monkeypatch.setattr(classroom, "_rerun_fragments", lambda keys: asked.append(keys) or True)
+    monkeypatch.setattr(classroom, "_in_full_run", lambda: False)
+
+    def script() -> None:
+        import streamlit as st
+
+        from cnnviz.ui import classroom
+        from cnnviz.ui.page import StepState
+
+        behind, current, unseen = StepState(step=3, drawn=2), StepState(step=1, drawn=1), StepState(step=4)
+        st.session_state["_class_page"] = "convolution"
+        st.session_state[classroom.STEPPERS] = {"convolution": {"step": ("conv", behind), "speed": ("conv", behind),
+                                                                "b": ("pool", current), "c": ("new", unseen)}}
+        classroom._redraw_lost_steps()
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert asked == [["conv"]]
