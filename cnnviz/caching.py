@@ -60,6 +60,14 @@ class KeyedCache:
     def __len__(self) -> int:
         return len(self._store)
 
+    def peek(self, key) -> Any:
+        """The value stored under `key` (marked recently used), or None; never builds."""
+        with self._lock:
+            if key not in self._store:
+                return None
+            self._store.move_to_end(key)
+            return self._store[key]
+
     def keys(self) -> list:
         with self._lock:
             return list(self._store)

@@ -157,3 +157,27 @@ def test_one_caching_policy_keyed_caches_for_shared_work_and_no_streamlit_caches
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and any(getattr(d, "id", None) == "cache" for d in node.decorator_list):
                 assert node.name in constants, f"{path.relative_to(ROOT)}: {node.name} is cached with functools"
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Top-level package names `path` imports at run time (inside functions too; not under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+    return out
+
+
+def test_the_drawing_modules_and_the_pages_import_no_torch():
+    """`ui/` draws and pages are thin: a model run, a cache of tensors or a gradient belongs to the engine."""
+    files = [*sorted((ROOT / "cnnviz" / "ui").glob("*.py")), *PAGE_FILES]
+    assert len(files) > 40
+    offenders = [str(p.relative_to(ROOT)) for p in files if {"torch", "torchvision", "captum"} & _runtime_imports(p)]
+    assert not offenders, offenders

@@ -14,6 +14,7 @@ threshold, then applies NMS (class-agnostic: the digits never overlap).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
+
+from cnnviz.caching import KeyedCache
 
 CANVAS = 256
 STRIDE = 8
@@ -237,12 +240,33 @@ def load(path: Path = WEIGHTS) -> DigitDetector:
 def detect(model: DigitDetector, gray: np.ndarray, threshold: float = 0.5, iou_threshold: float = 0.45
            ) -> tuple[list[CellPrediction], list[Detection]]:
     """A scene's every cell prediction and its final detections, boxes in the scene's pixels."""
+    cells = _cells(model, gray)
+    return cells, decode(cells, threshold, iou_threshold)
+
+
+def _cells(model: DigitDetector, gray: np.ndarray) -> list[CellPrediction]:
     from cnnviz.networks.tracing import running
 
     x, factor = to_input(gray)
     with torch.no_grad(), running():
         out = model(x)[0]
-    cells = cell_predictions(out, factor)
+    return cell_predictions(out, factor)
+
+
+_shared = KeyedCache(1)  # the shipped detector, frozen, one per process
+_scene_cells = KeyedCache(32)  # scene digest → the shipped detector's cell predictions on it
+
+
+def shared() -> DigitDetector:
+    """The shipped detector, one per process, shared by every session (eval mode, no gradients, never modified)."""
+    return _shared.get("digits", load)
+
+
+def detect_shared(gray: np.ndarray, threshold: float = 0.5, iou_threshold: float = 0.45
+                  ) -> tuple[list[CellPrediction], list[Detection]]:
+    """`detect` with the shipped detector; the network runs once per scene (the thresholds only decode its cells)."""
+    key = hashlib.sha1(repr(gray.shape).encode() + np.ascontiguousarray(gray, dtype=np.float32).tobytes()).hexdigest()
+    cells = _scene_cells.get(key, lambda: _cells(shared(), gray))
     return cells, decode(cells, threshold, iou_threshold)
 
 

@@ -6,13 +6,21 @@ cache ($TORCH_HOME/hub/checkpoints) they load with weights_only=True, strictly.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from cnnviz.caching import KeyedCache
 from cnnviz.errors import ModelUnavailable
+
+FLOOR = 0.05  # every detection down to this score is kept: a threshold slider only filters them, nothing reruns
+_models = KeyedCache(4)  # ("detector" | "architecture", name) → a frozen model shared read-only by every session
+_runs = KeyedCache(16)  # (what, detector, photo digest) → its result, shared by every session looking at the photo
 
 DETECTORS = {
     "fasterrcnn_mobilenet_v3_large_fpn": ("Faster R-CNN (MobileNetV3-Large FPN)",
@@ -53,6 +61,50 @@ def load(name: str):
                                                          num_classes=len(_weights(name).meta["categories"]))
     model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"), strict=True)
     return model.eval().requires_grad_(False)
+
+
+def shared(name: str) -> Any:
+    """One frozen detector with its COCO weights per process, shared by every session (never modified)."""
+    return _models.get(("detector", name), lambda: load(name))
+
+
+def shared_architecture(name: str) -> Any:
+    """The detector's layers with random weights (no download): enough for its anchors, shared read-only."""
+    return _models.get(("architecture", name), lambda: architecture(name))
+
+
+def _photo_key(rgb: np.ndarray) -> str:
+    a = np.ascontiguousarray(rgb)
+    return hashlib.sha1(repr((a.shape, a.dtype.str)).encode() + a.tobytes()).hexdigest()
+
+
+def _run_once(what: str, name: str, rgb: np.ndarray, make: Callable[[], Any]) -> Any:
+    return _runs.get((what, name, _photo_key(rgb)), make)
+
+
+def found_ready(name: str, rgb: np.ndarray) -> list[Found] | None:
+    """The photo's detections if this process already ran them (no queue needed), else None."""
+    return _runs.peek(("found", name, _photo_key(rgb)))
+
+
+def found_on(name: str, rgb: np.ndarray) -> list[Found]:
+    """Every detection on the photo down to FLOOR, run once per (detector, photo) and shared read-only."""
+    return _run_once("found", name, rgb, lambda: detect(name, rgb, FLOOR, model=shared(name)))
+
+
+def proposals_ready(name: str, rgb: np.ndarray) -> Proposals | None:
+    """The photo's region proposals if this process already computed them, else None."""
+    return _runs.peek(("proposals", name, _photo_key(rgb)))
+
+
+def proposals_on(name: str, rgb: np.ndarray) -> Proposals:
+    """Faster R-CNN's first stage on the photo (see `proposals`), once per (detector, photo), shared read-only."""
+    return _run_once("proposals", name, rgb, lambda: proposals(rgb, shared(name)))
+
+
+def anchors_on(name: str, rgb: np.ndarray) -> list[AnchorLevel]:
+    """The anchors the detector's architecture lays over the photo (no weights needed), once per photo size."""
+    return _runs.get(("anchors", name, rgb.shape[:2]), lambda: anchor_levels(rgb, shared_architecture(name)))
 
 
 @dataclass(frozen=True)

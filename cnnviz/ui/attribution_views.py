@@ -6,11 +6,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
-import torch
 from PIL import Image
 
 from cnnviz.caching import KeyedCache
@@ -34,6 +33,9 @@ from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import link_widgets, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, int_in, node_name, number_in, read_params
+
+if TYPE_CHECKING:
+    import torch
 
 MAPS_KEPT = 64
 

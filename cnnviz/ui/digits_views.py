@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz.caching import KeyedCache
 from cnnviz.detect import digits as D
 from cnnviz.detect.boxes import box_iou
 from cnnviz.present.colours import Style
@@ -19,8 +18,6 @@ from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import PageState, Parser, widget_link
 from cnnviz.urlstate import int_in, read_params
-
-_detector = KeyedCache(1)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -50,11 +47,6 @@ class DigitsState(PageState):
         """Another generated scene, chosen at random (its number box starts from it)."""
         self.seed = int(np.random.default_rng().integers(0, 10_000))
         st.session_state.pop("dig_seed", None)
-
-
-def detector() -> D.DigitDetector:
-    """One frozen detector for the whole process (it is never modified: eval mode, no gradients)."""
-    return _detector.get("digits", D.load)
 
 
 def scene_figure(gray: np.ndarray, cells: list[D.CellPrediction], dets: list[D.Detection], threshold: float,

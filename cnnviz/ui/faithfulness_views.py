@@ -4,14 +4,13 @@ map, with the areas, thumbnails, the numbers in words and where the two metrics 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 from plotly.subplots import make_subplots
 
 from cnnviz.explain import faithfulness as fa
@@ -22,6 +21,9 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import run_heavy
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
+
+if TYPE_CHECKING:
+    import torch
 
 CANVAS = {"blur": "a blurred copy", "mean": "the mean colour"}
 THUMBS = (0.10, 0.25, 0.50)

@@ -90,3 +90,9 @@ def run_heavy(label: str, key: str, work: Callable[[], T]) -> T | None:
         return None
     with heavy_job(label, key):
         return work()
+
+
+def run_once(label: str, key: str, ready: T | None, work: Callable[[], T]) -> T | None:
+    """A result this process already holds, or `work()` queued as a heavy job (with Stop): a slider that only
+    filters the result never waits in the queue again."""
+    return ready if ready is not None else run_heavy(label, key, work)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import streamlit as st
-import torch
 from PIL import Image
 
 from cnnviz.caching import KeyedCache
@@ -33,6 +32,9 @@ from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, flag, int_in, node_name, number_in, read_params
+
+if TYPE_CHECKING:
+    import torch
 
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
 # the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)

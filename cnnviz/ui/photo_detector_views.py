@@ -1,16 +1,15 @@
-"""The Detectors on your photo page: its state and link, the detector shared by every session, boxes drawn on the
-photo, and the anchors laid at a clicked position."""
+"""The Detectors on your photo page: its state and link, boxes drawn on the photo, and the anchors laid at a
+clicked position (the detectors, their runs and the anchors are the engine's, in `detect.real`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz.caching import KeyedCache
 from cnnviz.detect import real
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.present.colours import Style
@@ -21,8 +20,6 @@ from cnnviz.ui.page import PageState, Parser, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
 from cnnviz.urlstate import number, read_params
-
-_detectors = KeyedCache(4)  # ("detector" | "architecture", name) → a frozen model shared read-only by every session
 
 
 @dataclass(kw_only=True, eq=False)
@@ -35,8 +32,7 @@ class PhotoDetectorsState(PageState):
     sample: str = "Coffee"
     anchor_xy: tuple[float, float] | None = None  # the clicked position, in photo pixels
     anchor_xy_link: tuple[float, float] | None = None  # a linked position, used once the photo's anchors are laid
-    anchors_of: tuple[str, str] | None = None  # (detector, photo id) the anchors below were laid for
-    anchor_levels: list[real.AnchorLevel] | None = None
+    anchors_of: tuple[str, str] | None = None  # (detector, photo id) the clicked position belongs to
 
     def read_link(self, params: dict[str, str]) -> list[str]:
         vals, notices = read_params(params, {"at": lambda t: tuple(number(v) for v in t.split(",", 1))})
@@ -52,10 +48,6 @@ class PhotoDetectorsState(PageState):
             out["at"] = ",".join(f"{v:.0f}" for v in self.anchor_xy)
         return out
 
-
-def shared_detector(name: str) -> Any:
-    """One frozen torchvision detector per process, shared by every session (never modified)."""
-    return _detectors.get(("detector", name), lambda: real.load(name))
 
 
 def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
@@ -75,26 +67,21 @@ def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
     return np.asarray(img)
 
 
-def shared_architecture(name: str) -> Any:
-    """The detector's layers with random weights (no download): enough for its anchors, shared read-only."""
-    return _detectors.get(("architecture", name), lambda: real.architecture(name))
-
 
 def anchors_section(name: str, photo: np.ndarray, photo_id: str, store: PhotoDetectorsState, sty: Style) -> None:
     """Click a position on the photo: the anchors the detector lays there, at each of its feature maps."""
     from cnnviz.present.detection_figures import anchors_on_photo_figure
 
     st.subheader("Anchors at a position")
-    if store.anchors_of != (name, photo_id) or store.anchor_levels is None:
-        with st.spinner("Laying the anchors over the photo…"):
-            store.anchor_levels = real.anchor_levels(photo, shared_architecture(name))
+    with st.spinner("Laying the anchors over the photo…"):
+        levels = real.anchors_on(name, photo)
+    if store.anchors_of != (name, photo_id):  # a new photo or detector: a linked position, else the centre
         store.anchors_of, store.anchor_xy, store.anchor_xy_link = (name, photo_id), store.anchor_xy_link, None
-    levels = store.anchor_levels
     h, w = photo.shape[:2]
     if st.session_state.get("pd_anchor_level") not in range(len(levels)):
         st.session_state.pop("pd_anchor_level", None)
     names = [real.level_name(i, lv) for i, lv in enumerate(levels)]
-    st.caption(real.resize_sentence(shared_architecture(name), (h, w)))
+    st.caption(real.resize_sentence(real.shared_architecture(name), (h, w)))
     twins = real.same_size_note(levels)
     if twins:
         st.caption(twins)

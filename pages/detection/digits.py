@@ -18,7 +18,7 @@ st.caption("A single-shot detector, YOLO-style, trained by this project on scene
            f"is cut into a {D.GRID}×{D.GRID} grid of {D.STRIDE}-px cells, and every cell predicts whether a digit's "
            "centre falls in it, that digit's box and which digit it is — all at once, in one forward pass.")
 try:
-    model = views.detector()
+    D.shared()
 except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
@@ -64,7 +64,7 @@ with right:
     threshold = st.slider("Score threshold (objectness × P(digit))", 0.05, 0.95, step=0.05, key="dig_t",
                           **start("dig_t", 0.5))
     iou_t = st.slider("NMS IoU threshold", 0.1, 0.9, step=0.05, key="dig_iou", **start("dig_iou", 0.45))
-cells, dets = D.detect(model, gray, threshold, iou_t)
+cells, dets = D.detect_shared(gray, threshold, iou_t)
 with left:
     chart(views.scene_figure(gray, cells, dets, threshold, truth, sty), key="dig_fig",
                     config={"displaylogo": False})

@@ -3,9 +3,9 @@ import streamlit as st
 
 from cnnviz.detect import real
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.jobs import run_once
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found, shared_detector
+from cnnviz.ui.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
@@ -34,17 +34,17 @@ with right:
     show_rpn = name.startswith("fasterrcnn") and st.toggle("Show the first stage's region proposals (top 50, before "
                                                            "NMS)", key="pd_rpn")
 try:
-    model = shared_detector(name)
+    found = run_once("Detection", "pd_job", real.found_ready(name, photo), lambda: real.found_on(name, photo)) or []
 except ModelUnavailable as e:
     st.error(str(e))
     st.stop()
-found = run_heavy("Detection", "pd_job", lambda: real.detect(name, photo, 0.05, model=model)) or []
 shown = [f for f in found if f.score >= threshold]
 with left:
     st.image(draw_found(photo, shown), width="stretch",
-             caption=f"{len(shown)} detection(s) with score ≥ {threshold:g} ({len(found)} above 0.05)")
-    if show_rpn:
-        rpn = real.proposals(photo, model)
+             caption=f"{len(shown)} detection(s) with score ≥ {threshold:g} ({len(found)} above {real.FLOOR:g})")
+    rpn = run_once("Region proposals", "pd_rpn_job", real.proposals_ready(name, photo),
+                   lambda: real.proposals_on(name, photo)) if show_rpn else None
+    if rpn is not None:
         st.image(draw_found(photo, [real.Found(tuple(b), "", float(s)) for b, s in zip(rpn.boxes, rpn.objectness)]),
                  width="stretch", caption=f"Stage one: the region proposal network scored {rpn.anchors:,} anchors "
                  f"({' + '.join(f'{a}×{r}×{c}' for a, r, c in rpn.levels)} over the FPN levels); the 50 with the "

@@ -69,3 +69,16 @@ def test_drawn_digits_are_found_where_they_were_drawn():
     assert {0, 7} <= set(labels)
     assert labels[0][0] < 40 < labels[0][2] and labels[0][1] < 90 < labels[0][3]
     assert labels[7][0] < 75 < labels[7][2] and labels[7][1] < 30 < labels[7][3]
+
+
+def test_the_shipped_detector_runs_once_per_scene_and_a_threshold_only_decodes_its_cells(monkeypatch):
+    calls = []
+    real_cells = D._cells
+    monkeypatch.setattr(D, "_cells", lambda model, gray: calls.append(1) or real_cells(model, gray))
+    monkeypatch.setattr(D, "_scene_cells", D.KeyedCache(4))
+    scene = D.scenes(1, "heldout", 50_001)[0].image
+    cells, strict = D.detect_shared(scene, 0.9, 0.45)
+    again, loose = D.detect_shared(scene.copy(), 0.1, 0.45)
+    assert again is cells and len(calls) == 1
+    assert [(d.label, d.box) for d in loose] == [(d.label, d.box) for d in D.detect(D.shared(), scene, 0.1, 0.45)[1]]
+    assert len(loose) >= len(strict)

@@ -105,3 +105,32 @@ def test_the_anchor_maps_are_named_on_the_photos_scale_with_the_resize_said_and_
     assert real.level_name(0, levels[0]) == "map 1: 25×38, every 16 px" == real.level_name(0, levels[1])
     assert "by ×2.00 (short side 800 px" in real.resize_sentence(frcnn, photo.shape[:2])
     assert "Maps 1 and 2 are the same size and lay the same anchors" in real.same_size_note(levels)
+
+
+def test_a_photos_detections_run_once_per_detector_and_photo_and_are_shared(monkeypatch):
+    """A threshold slider or a second student on the same photo never reruns the detector; another photo does."""
+    runs: list[tuple] = []
+
+    def fake_detect(name, rgb, threshold, model=None):
+        runs.append((name, rgb.shape, threshold))
+        return [real.Found((0.0, 0.0, 1.0, 1.0), "cup", 0.9)]
+
+    monkeypatch.setattr(real, "detect", fake_detect)
+    monkeypatch.setattr(real, "shared", lambda name: object())
+    monkeypatch.setattr(real, "_runs", real.KeyedCache(4))
+    name, photo = next(iter(real.DETECTORS)), load_sample("Coffee")
+    assert real.found_ready(name, photo) is None
+    first = real.found_on(name, photo)
+    assert real.found_ready(name, photo.copy()) is first and real.found_on(name, photo.copy()) is first
+    assert runs == [(name, photo.shape, real.FLOOR)]
+    other = photo.copy()
+    other[0, 0, 0] ^= 1
+    real.found_on(name, other)
+    assert len(runs) == 2
+
+
+@pytest.mark.slow
+def test_the_anchors_of_a_photo_size_are_laid_once():
+    photo = load_sample("Coffee")
+    name = "ssdlite320_mobilenet_v3_large"
+    assert real.anchors_on(name, photo) is real.anchors_on(name, photo.copy())
