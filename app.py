@@ -14,7 +14,7 @@ ROOT = Path(__file__).parent
 # Opened projected (?present=1): the sidebar starts collapsed and the content takes the full width. Decided once
 # per session: switching presentation on from the sidebar later leaves the sidebar where the user has it.
 _sidebar = st.session_state.setdefault(
-    "_sidebar_start", "collapsed" if st.query_params.get("present") in ("1", "true") else "auto")
+    classroom.SIDEBAR_START, "collapsed" if st.query_params.get("present") in ("1", "true") else "auto")
 st.set_page_config(page_title="CNN Explorer", page_icon=str(ROOT / "assets" / "favicon.png"), layout="wide",
                    initial_sidebar_state=_sidebar)
 

@@ -181,3 +181,18 @@ def test_the_drawing_modules_and_the_pages_import_no_torch():
     assert len(files) > 40
     offenders = [str(p.relative_to(ROOT)) for p in files if {"torch", "torchvision", "captum"} & _runtime_imports(p)]
     assert not offenders, offenders
+
+
+def test_every_lasting_session_key_is_declared_once_by_the_module_that_defines_it():
+    """What survives following the teacher is declared beside its key (`session.lasting`): no module keeps a list
+    of other modules' private keys, so a new key cannot be left off one and silently wiped."""
+    from cnnviz.ui.session import lasting_keys
+
+    _page_states()  # imports every ui module: each declares its own lasting keys
+    keys = {k for k in lasting_keys() if k.startswith("_")}
+    assert {"_class", "_session_models", "_run_owner", "_lenet_run", "_tl_run", "_depth_runs", "_of_runs",
+            "_predict_score", "_lesson"} <= keys
+    sources = [p.read_text() for p in [*(ROOT / "cnnviz").rglob("*.py"), ROOT / "app.py", *PAGE_FILES]]
+    for key in sorted(keys):
+        named = sum(s.count(f'"{key}"') + s.count(f"'{key}'") for s in sources)
+        assert named == 1, f"{key} is spelled out {named} times: name it once (lasting) and import the name"

@@ -24,7 +24,7 @@ from cnnviz.grids.predict import (
     question_from_dict,
     question_to_dict,
 )
-from cnnviz.ui.classroom import class_poll, publish, set_extra, state
+from cnnviz.ui.classroom import class_poll, current_page, publish, set_extra, state
 from cnnviz.ui.predict import answer_box, show_verdict
 from cnnviz.ui.settings import current
 
@@ -35,7 +35,7 @@ def _poll_here(key: str, i: int) -> dict | None:
     """The class's question if it was asked on this stepper at this step."""
     poll = class_poll()
     if poll and poll.get("stepper") == key and poll.get("step") == i and poll.get("page") == \
-            st.session_state.get("_class_page"):
+            current_page():
         return poll
     return None
 
@@ -77,7 +77,7 @@ def _teacher(s: dict, key: str, i: int, questions: list[Question]) -> tuple[bool
             q = next((q for q in questions if q.key not in asked), questions[-1])
             asked.add(q.key)
             set_extra(poll={"id": secrets.token_hex(4), "stepper": key, "step": i, "revealed": False,
-                             "page": st.session_state.get("_class_page"), "question": question_to_dict(q)})
+                             "page": current_page(), "question": question_to_dict(q)})
             publish()
             st.rerun()  # the stepper refreshes the count every second while the question is open
         return None

@@ -26,21 +26,24 @@ from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnav
 from cnnviz.grids.predict import question_from_dict
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.session import is_lasting, lasting
 from cnnviz.urlstate import is_class_index
 
 if TYPE_CHECKING:
     from cnnviz.ui.page import StepState
 
-STATE = "_class"  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
-KEEP = {"present", "device", "_settings_init", "_settings_notices", STATE, "_class_page", "_class_url_read",
-        "_sidebar_start", "_predict_score", "_lesson", "_lesson_run"}  # kept when following
-# what is the student's own and survives following: networks they trained or loaded (★), their runs (a training
-# in progress stops when its owner goes), a classifier they loaded back
-OWN = {"_session_models", "_adopted_model", "_run_owner", "_lenet_run", "_lenet_in_use", "_tl_run", "_tl_loaded",
-       "_depth_runs", "_depth_compared", "_of_runs", "_of_compared"}
+STATE = lasting("_class")  # this session's role: {"role": "teacher"|"student", "code", "token" | "id", "follow", "seen"}
+PAGE = lasting("_class_page")  # the page this session is on (url path), as the class knows it
+URL_READ = lasting("_class_url_read")  # the link's class= was read (once per session)
+SIDEBAR_START = lasting("_sidebar_start")  # how the sidebar opened (app.py: the projector's starts collapsed)
 POLL_S = 0.75  # students see a change within about this long (a check when nothing changed draws nothing)
 STEPPERS = "_class_steppers"  # {page url: {link key: (fragment key, its StepState)}}: followed without a page run
 TEACHER_COOKIE = "cnnviz_teacher"  # "CODE.TOKEN" in the teacher's browser only (never in a link)
+
+
+def current_page() -> str:
+    """The page this session is on (its url path, "" before its first run), as the class knows it."""
+    return str(st.session_state.get(PAGE, ""))
 
 
 def state() -> dict:
@@ -89,9 +92,9 @@ def _join(code_text: str) -> None:
 
 def join_from_url() -> None:
     """First run of a session whose link says class=CODE: follow that class."""
-    if "_class_url_read" in st.session_state:
+    if URL_READ in st.session_state:
         return
-    st.session_state["_class_url_read"] = True
+    st.session_state[URL_READ] = True
     code = st.query_params.get("class")
     if code and is_class_index(code):  # an old page link's explained class: pages now read it as `cls`
         del st.query_params["class"]
@@ -321,7 +324,7 @@ def _student_controls(s: dict) -> None:
                  help="Your teacher sees it in a queue (as 'Student N', no name) and may open it on the projector."):
         png = _photo_png(photo) if with_photo and photo else None
         try:
-            n = store().offer(s["code"], s["id"], st.session_state.get("_class_page", "start"),
+            n = store().offer(s["code"], s["id"], current_page() or "start",
                               {k: st.query_params[k] for k in st.query_params}, png)
             st.toast(f"Your view is offered to the teacher (as Student {n}).", icon=":material/present_to_all:")
         except ClassroomError as e:
@@ -358,7 +361,7 @@ def _step_only(s: dict, view) -> dict[str, tuple[str, StepState]] | None:
     """{link key: (fragment key, the stepper's state)} to update when the teacher's new view differs from the one this
     student has applied only in steppers' steps and speeds on the page they are on; None otherwise."""
     applied = s.get("applied")
-    if applied is None or applied[0] != view.page or st.session_state.get("_class_page") != view.page:
+    if applied is None or applied[0] != view.page or current_page() != view.page:
         return None
     steppers = st.session_state.get(STEPPERS, {}).get(view.page, {})
     before, after = dict(applied[1]), view.query()
@@ -419,7 +422,7 @@ def _apply_steps(view, steps: dict[str, tuple[str, StepState]]) -> bool:
 def _redraw_lost_steps() -> None:
     """Ask again for the redraw of a stepper whose teacher's step is set but not drawn: a fragment run asked from
     a check can be lost on a loaded server, and the student would stay a step behind until the next change."""
-    steppers = st.session_state.get(STEPPERS, {}).get(st.session_state.get("_class_page", ""), {})
+    steppers = st.session_state.get(STEPPERS, {}).get(current_page(), {})
     behind = sorted({frag for frag, store in steppers.values() if store.drawn not in (None, store.step)})
     if behind and not _in_full_run():
         _rerun_fragments(behind)
@@ -451,7 +454,7 @@ def _follow() -> None:
         _redraw_lost_steps()
         return
     s["seen"] = view.version
-    if s.get("applied") == (view.page, view.params) and st.session_state.get("_class_page") == view.page:
+    if s.get("applied") == (view.page, view.params) and current_page() == view.page:
         # only the class's question changed: the steppers on this page redraw it (no page run)
         if _in_full_run():
             return  # a full run draws the page with the new state anyway
@@ -470,7 +473,7 @@ def _follow() -> None:
 def open_link(page: str, params: dict[str, str], code: str | None) -> None:
     """Open a page at a link, afresh: every page's state is dropped so the link is read again (the session's own
     settings, networks, runs and class stay); this person's own settings travel on."""
-    for key in [k for k in st.session_state if k not in KEEP | OWN and not str(k).startswith("class_")]:
+    for key in [k for k in st.session_state if not is_lasting(k)]:
         del st.session_state[key]
     own = {k: st.query_params[k] for k in PRIVATE_PARAMS if k in st.query_params and k != "class"}
     st.switch_page(_page_file(page), query_params={**params, **own, **({"class": code} if code else {})})
@@ -481,7 +484,7 @@ def publish(page_url: str | None = None) -> None:
     s = state()
     if s.get("role") != "teacher":
         return
-    page = page_url if page_url is not None else st.session_state.get("_class_page", "start")
+    page = page_url if page_url is not None else current_page()
     try:
         store().publish(s["code"], s["token"], page or "start", {k: st.query_params[k] for k in st.query_params})
     except ClassroomUnavailable:
@@ -492,7 +495,7 @@ def publish(page_url: str | None = None) -> None:
 
 
 def remember_page(url_path: str) -> None:
-    st.session_state["_class_page"] = url_path or "start"
+    st.session_state[PAGE] = url_path or "start"
 
 
 def shared_photo() -> tuple[np.ndarray, str] | None:

@@ -17,11 +17,12 @@ from cnnviz.ui import class_questions, lab_views, predict
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
+from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, int_in, number_in
 
-RUNS = "_depth_runs"  # the learner's runs in progress (their own: kept while following, see classroom.OWN)
-COMPARED = "_depth_compared"  # up to four finished runs, compared on one chart (the learner's own too)
+RUNS = lasting("_depth_runs")  # the learner's runs in progress (their own: kept while following)
+COMPARED = lasting("_depth_compared")  # up to four finished runs, compared on one chart (the learner's own too)
 MAX_COMPARED = 4
 _D0 = D.DepthConfig()
 _L = D.LIMITS
@@ -197,7 +198,7 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
                                            disabled=blocked, key="dp_run_preset")
     if (one or many) and not busy:
         configs = preset.runs if many and preset is not None else (cfg,)
-        owner = st.session_state.setdefault("_run_owner", RunOwner())  # the runs stop when this session ends
+        owner = own(RUN_OWNER, RunOwner)  # the runs stop when this session ends
         st.session_state[RUNS] = runs = D.DepthRuns(configs, lesion=bool(many and preset and preset.lesion)).start(owner)
         state.learn_guess, state.guessed_run, state.verdict = guess, runs.serial if guess else None, None
         if many:

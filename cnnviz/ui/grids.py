@@ -329,9 +329,9 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
 
     step_key, speed_key = step_url_keys(url)
     st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key, predict.URL_KEY))
-    from cnnviz.ui.classroom import STEPPERS
+    from cnnviz.ui.classroom import STEPPERS, current_page
 
-    page = st.session_state.get("_class_page", "")  # a follower's step change reruns only this fragment
+    page = current_page()  # a follower's step change reruns only this fragment
     st.session_state.setdefault(STEPPERS, {}).setdefault(page, {}).update({step_key: (key, store),
                                                                           speed_key: (key, store)})
 

@@ -14,12 +14,16 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.network_views import colour_legend
+from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
+
+LENET_RUN = lasting("_lenet_run")  # the learner's LeNet-5 run (their own: kept while following)
+LENET_IN_USE = lasting("_lenet_in_use")  # the run whose network the pages use (★)
 
 
 def lenet_tab(sty: Style) -> None:
     """Train LeNet-5 beside the page (one run per session, stoppable) and watch it learn."""
-    run: LeNetRun | None = st.session_state.get("_lenet_run")
+    run: LeNetRun | None = st.session_state.get(LENET_RUN)
     busy = run is not None and run.running
     d0 = TrainConfig()  # the defaults: ≥ 95 % held-out in 5 epochs
     with st.form("train_form"):
@@ -52,14 +56,14 @@ def lenet_tab(sty: Style) -> None:
                + (f"a run like this one took about {took:.0f} s on this server." if took is not None else
                   "about 10 s on a 2-core CPU (this server's own time shows after its first run)."))
     if started and not busy:
-        owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
-        st.session_state["_lenet_run"] = run = LeNetRun(cfg).start(owner)
+        owner = own(RUN_OWNER, RunOwner)  # the run stops when this session ends
+        st.session_state[LENET_RUN] = run = LeNetRun(cfg).start(owner)
         busy = True
 
 
     @st.fragment(run_every=1.0 if busy else None)
     def live() -> None:
-        r: LeNetRun | None = st.session_state.get("_lenet_run")
+        r: LeNetRun | None = st.session_state.get(LENET_RUN)
         if r is None:
             st.info("Choose the settings and press **Start training**.", icon=":material/model_training:")
             return
@@ -102,12 +106,12 @@ def lenet_tab(sty: Style) -> None:
         if s.done and not r.running:
             ev = r.evaluate()
             st.subheader(f"Held-out result: {100 * ev.accuracy:.1f} % of 1,000 digits")
-            in_use = st.session_state.get("_lenet_in_use") == id(r) and adopted("lenet") is not None
+            in_use = st.session_state.get(LENET_IN_USE) == id(r) and adopted("lenet") is not None
             u1, u2 = st.columns([2, 3], vertical_alignment="center")
             if u1.button("Use these weights on the network pages", icon=":material/input:", key="train_use",
                          type="secondary" if in_use else "primary", disabled=in_use or bool(s.error)):
                 adopt("lenet", r.session_model())
-                st.session_state["_lenet_in_use"] = id(r)
+                st.session_state[LENET_IN_USE] = id(r)
                 in_use = True
             mine = adopted("lenet")
             if in_use and mine is not None:

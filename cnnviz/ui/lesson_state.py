@@ -9,9 +9,10 @@ import streamlit as st
 
 from cnnviz.classroom.lessons import Lesson, LessonError, from_link_value, summarise, summary_to_dict
 from cnnviz.ui.page import PageState
+from cnnviz.ui.session import lasting
 
-LESSON = "_lesson"  # the lesson this session prepares (a Lesson)
-RUN = "_lesson_run"  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
+LESSON = lasting("_lesson")  # the lesson this session prepares (a Lesson)
+RUN = lasting("_lesson_run")  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
 
 
 def current() -> Lesson:

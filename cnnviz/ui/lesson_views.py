@@ -35,7 +35,7 @@ from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, store
 from cnnviz.grids.predict import question_from_dict, question_to_dict
 from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
-from cnnviz.ui.classroom import base_url, class_view, open_link, set_extra, state
+from cnnviz.ui.classroom import base_url, class_view, current_page, open_link, set_extra, state
 from cnnviz.ui.lesson_state import RUN, current, keep
 
 STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
@@ -63,7 +63,7 @@ def sidebar() -> None:
 
 
 def _here() -> tuple[str, dict[str, str]]:
-    page = st.session_state.get("_class_page", "start") or "start"
+    page = current_page() or "start"
     return page, {k: st.query_params[k] for k in st.query_params if k not in PRIVATE_PARAMS}
 
 

@@ -16,9 +16,10 @@ import streamlit as st
 
 from cnnviz.networks.network import Network, all_networks
 from cnnviz.ui.page import PageState
+from cnnviz.ui.session import lasting
 
-_KEY = "_session_models"
-_ADOPTED = "_adopted_model"
+_KEY = lasting("_session_models")
+_ADOPTED = lasting("_adopted_model")
 
 
 def adopt(slot: str, net: Network) -> None:

@@ -19,11 +19,12 @@ from cnnviz.ui import class_questions, lab_views, predict
 from cnnviz.ui.charts import chart
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
+from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
 from cnnviz.urlstate import choice, int_in, number_in
 
-RUNS = "_of_runs"  # the learner's runs in progress (their own: kept while following, see classroom.OWN)
-COMPARED = "_of_compared"  # up to four finished runs on one chart
+RUNS = lasting("_of_runs")  # the learner's runs in progress (their own: kept while following)
+COMPARED = lasting("_of_compared")  # up to four finished runs on one chart
 MAX_COMPARED = 4
 MORE_EPOCHS = 40
 _C0 = O.OverfitConfig()
@@ -144,7 +145,7 @@ def training_section(state: OverfitState, cfg: O.OverfitConfig, preset: O.Preset
     if (one or many or extra) and not busy:
         configs = list(preset.runs) if many and preset else [replace(cfg, epochs=cfg.epochs + MORE_EPOCHS)] \
             if extra else [cfg]
-        owner = st.session_state.setdefault("_run_owner", RunOwner())
+        owner = own(RUN_OWNER, RunOwner)
         st.session_state[RUNS] = runs = O.OverfitRuns(configs).start(owner)
         state.verdict = None
         state.guess, state.guess_kind = (guess, "cure" if many else "more") if guess and (many or extra) else \

@@ -15,12 +15,13 @@ import streamlit as st
 
 from cnnviz.grids.predict import AnswerError, Question, score_text
 from cnnviz.ui.classroom import open_question_key
+from cnnviz.ui.session import lasting
 
 if TYPE_CHECKING:
     from cnnviz.ui.page import StepState
 
 ON = "_predict"  # this session's switch (from the link, or the toggle)
-SCORE = "_predict_score"  # {"right", "checked", "skipped"}: the session's running score, kept while following
+SCORE = lasting("_predict_score")  # {"right", "checked", "skipped"}: the session's running score, kept while following
 URL_KEY = "predict"
 
 

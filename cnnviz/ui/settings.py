@@ -12,6 +12,11 @@ import streamlit as st
 
 from cnnviz.devices import DEVICE_CHOICES, cuda_driver_present
 from cnnviz.present.colours import Style, style
+from cnnviz.ui.session import lasting
+
+# the person's own settings: kept when a page is opened afresh from a link
+PRESENT, DEVICE = lasting("present"), lasting("device")  # the sidebar's widgets
+INIT, NOTICES = lasting("_settings_init"), lasting("_settings_notices")  # the link's settings read once, and said
 
 _PRESENT_CSS = """
 <style>
@@ -62,41 +67,41 @@ def device_options() -> list[str]:
 
 def _init_from_url() -> None:
     """First run of a session: take settings from the URL, or fall back with a notice."""
-    if "_settings_init" in st.session_state:
+    if INIT in st.session_state:
         return
-    st.session_state["_settings_init"] = True
+    st.session_state[INIT] = True
     notices = []
     qp = st.query_params
     present = qp.get("present")
     if present is not None:
         if present in ("1", "true", "0", "false"):
-            st.session_state["present"] = present in ("1", "true")
+            st.session_state[PRESENT] = present in ("1", "true")
         else:
             notices.append(f"URL parameter present={present!r} is not 0 or 1: presentation mode is off.")
     device = qp.get("device")
     if device is not None:
         if device in device_options():
-            st.session_state["device"] = device
+            st.session_state[DEVICE] = device
         else:
             notices.append(f"URL parameter device={device!r} is not available here: using auto.")
-    st.session_state["_settings_notices"] = notices
+    st.session_state[NOTICES] = notices
 
 
 def sidebar_settings() -> Settings:
     """Draw the sidebar settings (called by app.py on every run, so they persist; projected, app.py puts the
     predict-mode switch under them)."""
     _init_from_url()
-    st.session_state.setdefault("present", False)
-    st.session_state.setdefault("device", "auto")
+    st.session_state.setdefault(PRESENT, False)
+    st.session_state.setdefault(DEVICE, "auto")
     with st.sidebar:
-        st.toggle("Presentation mode", key="present",
+        st.toggle("Presentation mode", key=PRESENT,
                   help="For projectors: larger type, thicker grid lines, high-contrast colour-blind-safe colours, less chrome.")
-        st.selectbox("Device", device_options(), key="device",
+        st.selectbox("Device", device_options(), key=DEVICE,
                      help="Where networks run. 'auto' uses CUDA when a GPU is present.")
-    s = Settings(bool(st.session_state["present"]), str(st.session_state["device"]))
-    for n in st.session_state.get("_settings_notices", []):
+    s = Settings(bool(st.session_state[PRESENT]), str(st.session_state[DEVICE]))
+    for n in st.session_state.get(NOTICES, []):
         st.toast(n, icon=":material/info:")
-    st.session_state["_settings_notices"] = []
+    st.session_state[NOTICES] = []
     if s.presentation:
         st.html(_PRESENT_CSS)
     sync_settings_to_url(s)

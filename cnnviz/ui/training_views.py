@@ -1,5 +1,5 @@
 """The Training page's state: its link carries LeNet-5's settings and the transfer-learning settings (never the
-photos); the runs themselves are the learner's own (kept while following, see cnnviz.ui.classroom.OWN)."""
+photos); the runs themselves are the learner's own (kept while following: see cnnviz.ui.session)."""
 
 from __future__ import annotations
 

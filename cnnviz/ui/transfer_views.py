@@ -18,9 +18,13 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.grids import clamp_widget
 from cnnviz.ui.jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
+from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
 from cnnviz.ui.training_views import TrainingState
+
+TL_RUN = lasting("_tl_run")  # the learner's transfer run (their own: kept while following)
+TL_LOADED = lasting("_tl_loaded")  # (digest, classifier) they loaded back
 
 
 def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
@@ -85,14 +89,14 @@ def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
     epochs = s3.number_input("Epochs", 1, T.LIMITS["epochs"], key="tl_epochs", **start("tl_epochs", 8))
     lr = s4.number_input("Learning rate", 1e-5, 1e-1, format="%.5f", key="tl_lr", **start("tl_lr", 1e-3))
     compare = st.checkbox("Also run the other two strategies on the same split, for comparison", key="tl_compare")
-    tl_run: T.TransferRun | None = st.session_state.get("_tl_run")
+    tl_run: T.TransferRun | None = st.session_state.get(TL_RUN)
     tl_busy = tl_run is not None and tl_run.running
     if st.button("Train", type="primary", icon=":material/school:", key="tl_train", disabled=ds is None or tl_busy):
         assert ds is not None  # the button is disabled without data
         try:
             order = [strategy] + [x for x in T.STRATEGIES if x != strategy] if compare else [strategy]
-            owner = st.session_state.setdefault("_run_owner", RunOwner())  # the run stops when this session ends
-            st.session_state["_tl_run"] = tl_run = T.TransferRun(
+            owner = own(RUN_OWNER, RunOwner)  # the run stops when this session ends
+            st.session_state[TL_RUN] = tl_run = T.TransferRun(
                 ds, order, k=int(k), epochs=int(epochs), lr=float(lr), name=bb, device=str(device),
                 feature_cache=store.features).start(owner)
             tl_busy = True
@@ -119,7 +123,7 @@ def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
 
     @st.fragment(run_every=1.0 if tl_busy else None)
     def transfer_live() -> None:
-        r: T.TransferRun | None = st.session_state.get("_tl_run")
+        r: T.TransferRun | None = st.session_state.get(TL_RUN)
         if r is None:
             return
         if not r.running:
@@ -181,10 +185,10 @@ def transfer_tab(store: TrainingState, sty: Style, device: str) -> None:
                                   type=["pt"], key="tl_load", max_upload_size=MAX_PHOTO_MB)
         if loaded is not None:
             digest = hashlib.sha1(loaded.getvalue()).hexdigest()
-            cached = st.session_state.get("_tl_loaded")
+            cached = st.session_state.get(TL_LOADED)
             if cached is None or cached[0] != digest:
                 try:
-                    st.session_state["_tl_loaded"] = cached = (digest, T.load_classifier(loaded.getvalue()))
+                    st.session_state[TL_LOADED] = cached = (digest, T.load_classifier(loaded.getvalue()))
                 except CnnvizError as e:
                     st.error(str(e))
                     cached = None
