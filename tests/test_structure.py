@@ -196,3 +196,11 @@ def test_every_lasting_session_key_is_declared_once_by_the_module_that_defines_i
     for key in sorted(keys):
         named = sum(s.count(f'"{key}"') + s.count(f"'{key}'") for s in sources)
         assert named == 1, f"{key} is spelled out {named} times: name it once (lasting) and import the name"
+
+
+def test_one_training_loop_takes_every_optimiser_step():
+    """LeNet-5, the depth and overfitting labs, the digit detector and transfer learning train in learn/loop.py;
+    the fantasy images optimise pixels, not a network, and keep their own step."""
+    stepping = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cnnviz").rglob("*.py")
+                      if re.search(r"\bopt(imi[sz]er)?\.step\(\)", p.read_text()))
+    assert stepping == ["cnnviz/explain/fantasy.py", "cnnviz/learn/loop.py"], stepping

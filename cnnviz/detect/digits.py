@@ -313,28 +313,32 @@ def evaluate(model: DigitDetector, test: list[Scene], threshold: float = 0.5, io
 
 
 def train(epochs: int = 12, n_train: int = 3000, seed: int = 0, callback=None) -> DigitDetector:
-    """Train on fresh training-digit scenes each epoch (per-run generator: the same seed, the same weights)."""
+    """Train on fresh training-digit scenes each epoch, in the project's one loop (learn.loop), one-cycle schedule;
+    a per-run generator: the same seed, the same weights. `callback(epoch, mean loss)` after each epoch."""
+    from cnnviz.learn import loop
+
     torch.manual_seed(seed)
     model = DigitDetector()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    steps = epochs * math.ceil(n_train / 32)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=steps)
-    for epoch in range(epochs):
-        data = scenes(n_train, "train", seed * 1000 + epoch)
-        order = np.random.default_rng(epoch).permutation(len(data))
-        model.train()
-        total = 0.0
-        for i in range(0, len(order), 32):
-            batch = [data[j] for j in order[i:i + 32]]
-            xs, tg = zip(*[(to_input(s.image)[0], targets(s)) for s in batch])
-            loss = loss_of(model(torch.cat(xs)), torch.stack(tg))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss) * len(batch)
-        if callback:
-            callback(epoch + 1, total / len(order))
+    data: dict[int, list[Scene]] = {}
+
+    def batch_loss(idx: torch.Tensor, epoch: int) -> torch.Tensor:
+        if epoch not in data:  # this epoch's fresh scenes (the last epoch's are let go)
+            data.clear()
+            data[epoch] = scenes(n_train, "train", seed * 1000 + epoch)
+        xs, tg = zip(*[(to_input(data[epoch][j].image)[0], targets(data[epoch][j])) for j in idx.tolist()])
+        return loss_of(model(torch.cat(xs)), torch.stack(tg))
+
+    window = loop.LossWindow()
+
+    def after_step(step: loop.Step) -> None:
+        window.add(step)
+        if callback and step.batch == step.batches:
+            callback(step.epoch + 1, window.take())
+
+    loop.train_batches(model, n_train, batch_loss, opt, epochs=epochs, batch_size=32,
+                       gen=torch.Generator().manual_seed(seed), schedule=loop.Schedule("one-cycle"),
+                       after_step=after_step)
     return model.eval().requires_grad_(False)
 
 

@@ -88,7 +88,22 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.O
           after_step: Callable[[Step], None] | None = None) -> LoopEnd:
     """Train `model` on (x, y) with cross-entropy; shuffling and augmentation draw only from `gen` (same seed, same
     run). `clip` > 0 rescales the gradients to that global norm at most. Stops between batches when `stopping()`."""
-    n = len(y)
+    def loss(idx: torch.Tensor, epoch: int) -> torch.Tensor:
+        return F.cross_entropy(model(augment(x[idx]) if augment else x[idx]), y[idx])
+
+    return train_batches(model, len(y), loss, opt, epochs=epochs, batch_size=batch_size, gen=gen, schedule=schedule,
+                         clip=clip, stopping=stopping, after_backward=after_backward, after_step=after_step)
+
+
+def train_batches(model: nn.Module, n: int, batch_loss: Callable[[torch.Tensor, int], torch.Tensor],
+                  opt: torch.optim.Optimizer, *, epochs: int, batch_size: int, gen: torch.Generator,
+                  schedule: Schedule = Schedule(), clip: float = 0.0, stopping: Callable[[], bool] = lambda: False,
+                  train_mode: Callable[[nn.Module], object] = nn.Module.train,
+                  after_backward: Callable[[Step], None] | None = None,
+                  after_step: Callable[[Step], None] | None = None) -> LoopEnd:
+    """The loop itself, for any loss: `batch_loss(idx, epoch)` is the mean loss of examples `idx` (of `n`, shuffled
+    by `gen` each epoch); `train_mode(model)` puts the model in training mode before each batch (a fine-tune may
+    keep its batch norms frozen)."""
     batches = math.ceil(n / batch_size)
     sched = schedule.make(opt, epochs * batches)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -101,9 +116,9 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.O
             idx = perm[b * batch_size : (b + 1) * batch_size]
             index += 1
             with running():  # batch by batch: a trace elsewhere never meets this run
-                model.train()
+                train_mode(model)
                 opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(augment(x[idx]) if augment else x[idx]), y[idx])
+                loss = batch_loss(idx, epoch)
                 if not torch.isfinite(loss):
                     return LoopEnd(index - 1, False, index, "loss")
                 loss.backward()
@@ -112,8 +127,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.O
                     return LoopEnd(index - 1, False, index, "gradient")
                 if clip > 0:
                     torch.nn.utils.clip_grads_with_norm_(params, clip, total)
-                norm = float(total)
-                step = Step(index, epoch, b + 1, batches, loss.item(), norm, len(idx))
+                step = Step(index, epoch, b + 1, batches, loss.item(), float(total), len(idx))
                 if after_backward:
                     after_backward(step)
                 opt.step()

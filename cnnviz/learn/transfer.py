@@ -342,11 +342,6 @@ class TransferResult:
         return self.classifier.predict(images, device)
 
 
-def _check(should_stop: Callable[[], bool] | None) -> None:
-    if should_stop is not None and should_stop():
-        raise TrainingStopped
-
-
 def _acc(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(1) == y).float().mean())
 
@@ -377,105 +372,133 @@ def train(ds: Dataset, strategy: str = "head", k: int = 2, epochs: int = 10, lr:
           device: str = "cpu", callback=None, train_idx=None, test_idx=None,
           feature_cache: dict | None = None, name: str = DEFAULT_BACKBONE,
           should_stop: Callable[[], bool] | None = None) -> TransferResult:
+    """One strategy on the data set, epoch by epoch in the project's one loop (learn.loop); `callback(row)` after
+    each epoch with its loss and accuracies; TrainingStopped when `should_stop()` says so (between batches)."""
     check_request(ds, [strategy], epochs)
-    spec = backbone(name)
     if train_idx is None:
         train_idx, test_idx = split(ds, seed=seed)
     gen = torch.Generator().manual_seed(seed)  # this run's randomness: never the process-wide RNG
     y = torch.tensor(ds.labels)
-    ytr, yte = y[train_idx].to(device), y[test_idx].to(device)
-    n = len(ds.classes)
-    width = feature_width(name)
+    split_y = (y[train_idx].to(device), y[test_idx].to(device))
     res = TransferResult(strategy, list(ds.classes), name)
     t0 = time.perf_counter()
+    epoch = _Epochs(epochs, gen, should_stop, callback, res)
     if strategy == "head":
-        # computed once (and once per session with a cache): every epoch and every retraining after is instant
-        feats = cached_features(ds.images, feature_cache, device, name) if feature_cache is not None \
-            else features(ds.images, device, name=name)
-        ftr, fte = feats[train_idx].to(device), feats[test_idx].to(device)
-        head = init_parameters(nn.Linear(width, n), gen).to(device)
-        opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=1e-4)
-        for epoch in range(1, epochs + 1):  # an epoch: one pass over the training images, BATCH at a time
-            _check(should_stop)
-            perm = torch.randperm(len(train_idx), generator=gen)
-            total = 0.0
-            with running():
-                for i in range(0, len(perm), BATCH):
-                    idx = perm[i : i + BATCH]
-                    opt.zero_grad()
-                    loss = F.cross_entropy(head(ftr[idx]), ytr[idx])
-                    loss.backward()
-                    opt.step()
-                    total += loss.item() * len(idx)
-                with torch.no_grad():
-                    row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(head(ftr), ytr),
-                           "heldout_acc": _acc(head(fte), yte)}
-            res.history.append(row)
-            if callback:
-                callback(row)
-        res.trainable_params = sum(p.numel() for p in head.parameters())
-        res.trainable_layers = [f"new classifier ({width} → {n})"]
-        shared = get(name).module()
-        res.total_params = sum(p.numel() for p in shared.parameters()) \
-            - sum(p.numel() for p in shared.get_submodule(spec.classifier).parameters()) + res.trainable_params
-        res.classifier = head_classifier(name, head, ds.classes)
+        _train_head(ds, res, epoch, split_y, (train_idx, test_idx), lr, device, feature_cache)
     else:
-        model = copy.deepcopy(get(name).module())  # private copy: the shared model never changes
-        model = with_module(model, spec.classifier, init_parameters(nn.Linear(width, n), gen)).to(device)
-        seeded_dropout(model, gen)
-        model.requires_grad_(False)
-        n_blocks = spec.block_count()
-        if strategy == "last-k":
-            k = int(np.clip(k, 1, n_blocks))
-            names = list(spec.blocks[n_blocks - k :]) + list(spec.tail) + [spec.classifier]
-            trainable = [model.get_submodule(m) for m in names]
-            for m in trainable:
-                m.requires_grad_(True)
-            groups: list[dict[str, Any]] = [{"params": [p for m in trainable for p in m.parameters()], "lr": lr}]
-            shown = names[:-1] + ["new classifier"]
-        else:
-            model.requires_grad_(True)
-            late_names = list(spec.blocks[n_blocks // 2 :]) + list(spec.tail) + [spec.classifier]
-            late = [p for m in late_names for p in model.get_submodule(m).parameters()]
-            late_ids = {id(p) for p in late}
-            early = [p for p in model.parameters() if id(p) not in late_ids]
-            groups = [{"params": early, "lr": lr / 10}, {"params": late, "lr": lr}]
-            names = [n_ for n_, _ in model.named_children()]
-            shown = [f"stem + {spec.blocks[0]} … {spec.blocks[n_blocks // 2 - 1]} (learning rate ÷ 10)",
-                     f"{spec.blocks[n_blocks // 2]} … {spec.blocks[-1]}, head, new classifier"]
-        opt = torch.optim.Adam(groups, lr=lr)
-        xte = batch([ds.images[i] for i in test_idx], name).to(device)
-        xtr = batch([ds.images[i] for i in train_idx], name).to(device)
-        gen = torch.Generator().manual_seed(seed)
-        for epoch in range(1, epochs + 1):
-            _frozen_batchnorm_train(model)
-            perm = torch.randperm(len(train_idx), generator=gen)
-            total = 0.0
-            for i in range(0, len(perm), BATCH):
-                _check(should_stop)
-                idx = perm[i : i + BATCH]
-                xb = xtr[idx]
-                if torch.rand(1, generator=gen) < 0.5:
-                    xb = torch.flip(xb, dims=(3,))
-                with running():  # batch by batch: a trace elsewhere never meets this run
-                    opt.zero_grad()
-                    loss = F.cross_entropy(model(xb), ytr[idx])
-                    loss.backward()
-                    opt.step()
-                total += loss.item() * len(idx)
-            model.eval()
-            with running(), torch.no_grad():
-                row = {"epoch": epoch, "loss": total / len(perm), "train_acc": _acc(model(xtr), ytr),
-                       "heldout_acc": _acc(model(xte), yte)}
-            res.history.append(row)
-            if callback:
-                callback(row)
-        res.trainable_params = sum(p.numel() for g in groups for p in g["params"])
-        res.trainable_layers = shown
-        res.total_params = sum(p.numel() for p in model.parameters())
-        res.classifier = _classifier(name, ds.classes, strategy, model, names, None)
+        _fine_tune(ds, res, epoch, split_y, (train_idx, test_idx), strategy, k, lr, device, seed)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+@dataclass
+class _Epochs:
+    """What every strategy's epochs share: how many, the run's generator, the stop flag, the per-epoch report."""
+
+    epochs: int
+    gen: torch.Generator
+    should_stop: Callable[[], bool] | None
+    callback: Callable[[dict], None] | None
+    res: TransferResult
+
+    def run(self, model: nn.Module, n: int, batch_loss: Callable[[torch.Tensor, int], torch.Tensor],
+            opt: torch.optim.Optimizer, evaluate: Callable[[], tuple[float, float]],
+            train_mode: Callable[[nn.Module], object] = nn.Module.train) -> None:
+        """Each epoch: one pass of the loop over the training images, then (train, held-out) accuracy."""
+        from cnnviz.learn import loop
+
+        for epoch in range(1, self.epochs + 1):
+            window = loop.LossWindow()
+            end = loop.train_batches(model, n, batch_loss, opt, epochs=1, batch_size=BATCH, gen=self.gen,
+                                     stopping=self.should_stop or (lambda: False), train_mode=train_mode,
+                                     after_step=window.add)
+            if end.stopped:
+                raise TrainingStopped
+            if end.nan_at_step is not None:
+                raise CnnvizError(f"the {end.nan_in} was not finite at step {end.nan_at_step} of epoch {epoch}: "
+                                  "lower the learning rate")
+            model.eval()
+            with running(), torch.no_grad():
+                train_acc, heldout_acc = evaluate()
+            row = {"epoch": epoch, "loss": window.take(), "train_acc": train_acc, "heldout_acc": heldout_acc}
+            self.res.history.append(row)
+            if self.callback:
+                self.callback(row)
+
+
+def _train_head(ds: Dataset, res: TransferResult, epochs: _Epochs, ys: tuple[torch.Tensor, torch.Tensor],
+                idx: tuple, lr: float, device: str, feature_cache: dict | None) -> None:
+    """A new classifier on the frozen backbone's features, computed once (once per session with a cache): every
+    epoch and every retraining after is instant."""
+    name, (ytr, yte) = res.backbone, ys
+    feats = cached_features(ds.images, feature_cache, device, name) if feature_cache is not None \
+        else features(ds.images, device, name=name)
+    ftr, fte = feats[idx[0]].to(device), feats[idx[1]].to(device)
+    width, n = feature_width(name), len(ds.classes)
+    head = init_parameters(nn.Linear(width, n), epochs.gen).to(device)
+    opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=1e-4)
+    epochs.run(head, len(ytr), lambda i, _: F.cross_entropy(head(ftr[i]), ytr[i]), opt,
+               lambda: (_acc(head(ftr), ytr), _acc(head(fte), yte)))
+    res.trainable_params = sum(p.numel() for p in head.parameters())
+    res.trainable_layers = [f"new classifier ({width} → {n})"]
+    shared, spec = get(name).module(), backbone(name)
+    res.total_params = sum(p.numel() for p in shared.parameters()) \
+        - sum(p.numel() for p in shared.get_submodule(spec.classifier).parameters()) + res.trainable_params
+    res.classifier = head_classifier(name, head, ds.classes)
+
+
+def _trainable(model: nn.Module, spec: Backbone, strategy: str, k: int, lr: float
+               ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """(parameter groups, module names, their description) of a fine-tune: the last k blocks, or all of them with
+    the early half at a tenth of the learning rate."""
+    n_blocks = spec.block_count()
+    if strategy == "last-k":
+        k = int(np.clip(k, 1, n_blocks))
+        names = list(spec.blocks[n_blocks - k :]) + list(spec.tail) + [spec.classifier]
+        trainable = [model.get_submodule(m) for m in names]
+        for m in trainable:
+            m.requires_grad_(True)
+        return [{"params": [p for m in trainable for p in m.parameters()], "lr": lr}], names, \
+            names[:-1] + ["new classifier"]
+    model.requires_grad_(True)
+    late_names = list(spec.blocks[n_blocks // 2 :]) + list(spec.tail) + [spec.classifier]
+    late = [p for m in late_names for p in model.get_submodule(m).parameters()]
+    late_ids = {id(p) for p in late}
+    early = [p for p in model.parameters() if id(p) not in late_ids]
+    shown = [f"stem + {spec.blocks[0]} … {spec.blocks[n_blocks // 2 - 1]} (learning rate ÷ 10)",
+             f"{spec.blocks[n_blocks // 2]} … {spec.blocks[-1]}, head, new classifier"]
+    return [{"params": early, "lr": lr / 10}, {"params": late, "lr": lr}], [n_ for n_, _ in model.named_children()], \
+        shown
+
+
+def _fine_tune(ds: Dataset, res: TransferResult, epochs: _Epochs, ys: tuple[torch.Tensor, torch.Tensor], idx: tuple,
+               strategy: str, k: int, lr: float, device: str, seed: int) -> None:
+    """A private copy of the backbone with a new classifier, its chosen blocks trained (batch norms keep ImageNet's
+    statistics), a random horizontal flip per batch."""
+    name, spec, (ytr, yte) = res.backbone, backbone(res.backbone), ys
+    model = copy.deepcopy(get(name).module())  # private copy: the shared model never changes
+    model = with_module(model, spec.classifier,
+                        init_parameters(nn.Linear(feature_width(name), len(ds.classes)), epochs.gen)).to(device)
+    seeded_dropout(model, epochs.gen)
+    model.requires_grad_(False)
+    groups, names, shown = _trainable(model, spec, strategy, k, lr)
+    opt = torch.optim.Adam(groups, lr=lr)
+    xte = batch([ds.images[i] for i in idx[1]], name).to(device)
+    xtr = batch([ds.images[i] for i in idx[0]], name).to(device)
+    epochs.gen = gen = torch.Generator().manual_seed(seed)
+
+    def batch_loss(i: torch.Tensor, _: int) -> torch.Tensor:
+        xb = xtr[i]
+        if torch.rand(1, generator=gen) < 0.5:
+            xb = torch.flip(xb, dims=(3,))
+        return F.cross_entropy(model(xb), ytr[i])
+
+    epochs.run(model, len(ytr), batch_loss, opt, lambda: (_acc(model(xtr), ytr), _acc(model(xte), yte)),
+               train_mode=_frozen_batchnorm_train)
+    res.trainable_params = sum(p.numel() for g in groups for p in g["params"])
+    res.trainable_layers = shown
+    res.total_params = sum(p.numel() for p in model.parameters())
+    res.classifier = _classifier(name, ds.classes, strategy, model, names, None)
 
 
 @dataclass

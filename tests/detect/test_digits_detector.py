@@ -82,3 +82,12 @@ def test_the_shipped_detector_runs_once_per_scene_and_a_threshold_only_decodes_i
     assert again is cells and len(calls) == 1
     assert [(d.label, d.box) for d in loose] == [(d.label, d.box) for d in D.detect(D.shared(), scene, 0.1, 0.45)[1]]
     assert len(loose) >= len(strict)
+
+
+def test_the_detector_trains_in_the_shared_loop_the_same_seed_giving_the_same_weights():
+    losses: list[tuple[int, float]] = []
+    a = D.train(epochs=2, n_train=32, seed=5, callback=lambda e, loss: losses.append((e, loss)))
+    b = D.train(epochs=2, n_train=32, seed=5)
+    assert [e for e, _ in losses] == [1, 2] and all(np.isfinite(v) for _, v in losses)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert not a.training and not any(p.requires_grad for p in a.parameters())
