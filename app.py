@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.pagemap import HOME, PAGES, SECTIONS
-from cnnviz.ui import classroom, lesson_views, predict
+from cnnviz.ui import classroom, lesson_views, predict_first
 from cnnviz.ui.settings import sidebar_settings
 
 ROOT = Path(__file__).parent
@@ -33,7 +33,7 @@ for section in SECTIONS:
 page = st.navigation(nav, expanded=True)  # every section in view: 16 pages would collapse to ten behind "View more"
 if sidebar_settings().presentation:  # projected, the step view keeps its one screen: the predict switch waits here
     with st.sidebar:
-        predict.switch("sidebar")
+        predict_first.switch("sidebar")
 classroom.join_from_url()
 classroom.panel()
 lesson_views.restore_run(classroom.state())

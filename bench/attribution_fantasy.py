@@ -61,7 +61,7 @@ def main(repeats: int) -> None:
     print(f"sanity check, {len(done) - 1} layer groups × {len(sanity.DEFAULT_METHODS)} methods "
           f"({', '.join(sanity.DEFAULT_METHODS)}): {whole:.1f} s, {whole / len(done) * 1000:.0f} ms per step "
           f"÷ guided backprop {gb * 1000:.0f} ms = {whole / len(done) / gb:.1f}", flush=True)
-    from cnnviz.networks.inspect import extractor
+    from cnnviz.networks.probe import extractor
 
     for target, layer in (("channel", "_blocks.15.depthwise_act"), ("class", None)):
         cfg0 = fa.FantasyConfig(target=target, layer=layer, channel=0, class_index=1, steps=8)

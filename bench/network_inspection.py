@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from cnnviz.images import load_sample
-from cnnviz.networks import inspect as ins
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import get
 from cnnviz.networks.specs import SPECS
 

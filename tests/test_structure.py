@@ -204,3 +204,25 @@ def test_one_training_loop_takes_every_optimiser_step():
     stepping = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cnnviz").rglob("*.py")
                       if re.search(r"\bopt(imi[sz]er)?\.step\(\)", p.read_text()))
     assert stepping == ["cnnviz/explain/fantasy.py", "cnnviz/learn/loop.py"], stepping
+
+
+def test_no_two_engine_modules_share_a_name_and_none_shadows_the_standard_library():
+    """A name says one thing once: `grids/questions` and `ui/predict_first`, never two `predict`s (a cli/ module named
+    after what it drives is the one exception); no module hides a standard one (`inspect`, `numbers`)."""
+    import sys
+
+    modules = [p for p in (ROOT / "cnnviz").rglob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    outside_cli = [p.stem for p in modules if p.parent.name != "cli"]
+    twice = sorted({s for s in outside_cli if outside_cli.count(s) > 1})
+    assert not twice, twice
+    shadowing = sorted({p.stem for p in modules} & set(sys.stdlib_module_names))
+    assert not shadowing, shadowing
+
+
+def test_functions_a_reader_can_hold():
+    """None over 60 lines in the engine, the drawing modules and the pages: a longer one is several things at once."""
+    files = [*(ROOT / "cnnviz").rglob("*.py"), *PAGE_FILES]
+    long = [f"{p.relative_to(ROOT)}:{n.name} ({n.end_lineno - n.lineno + 1} lines)" for p in files
+            for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.end_lineno - n.lineno + 1 > 60]
+    assert not long, long

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cnnviz.errors import CnnvizError
-from cnnviz.grids.predict import AnswerError, Question, histogram, question_from_dict, question_to_dict
+from cnnviz.grids.questions import AnswerError, Question, histogram, question_from_dict, question_to_dict
 from cnnviz.pagemap import HOME, PAGES
 
 FORMAT = "cnnviz-lesson"

@@ -50,7 +50,7 @@ def bias_arg(text: str):
 
 
 def print_grid(arr: np.ndarray) -> str:
-    from cnnviz.present.numbers import fmt
+    from cnnviz.present.number_format import fmt
 
     a = np.asarray(arr)
     blocks = []
@@ -84,11 +84,11 @@ def device_of(args):
 
 
 def layer_of(model: str, node: str):
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
     from cnnviz.networks.network import get
 
     try:
-        return inspect.layer(get(model), node)
+        return probe.layer(get(model), node)
     except KeyError:
         raise CnnvizError(f"{model} has no layer '{node}': list them with python -m cnnviz layers {model}") from None
 

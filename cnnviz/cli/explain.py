@@ -150,6 +150,11 @@ def cmd_sanity(args) -> None:
 
 def register(sub) -> None:
     """Add this group's subcommands to the top-level parser."""
+    for add in (_add_attribute, _add_fantasy, _add_sanity, _add_faithfulness):
+        add(sub)
+
+
+def _add_attribute(sub) -> None:
     p = sub.add_parser("attribute", help="an attribution map (saliency, guided backprop, Grad-CAM, …) as PNG")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
@@ -162,6 +167,9 @@ def register(sub) -> None:
     p.add_argument("--npy", default=None, help="also save the raw map as .npy")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_attribute)
+
+
+def _add_fantasy(sub) -> None:
     p = sub.add_parser("fantasy", help="activation maximisation: an image that excites a channel, unit or class")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
     add_own_weights(p)
@@ -189,6 +197,9 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_fantasy)
+
+
+def _add_sanity(sub) -> None:
     p = sub.add_parser("sanity", help="sanity check of attribution maps: randomise the layers from the top, compare")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)
@@ -200,6 +211,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sanity)
+
+
+def _add_faithfulness(sub) -> None:
     p = sub.add_parser("faithfulness", help="deletion and insertion curves of attribution maps, against a random map")
     p.add_argument("image")
     p.add_argument("--model", default="efficientnet_lite0", type=model_arg)

@@ -30,8 +30,8 @@ def cmd_info(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    from cnnviz.networks.inspect import predict
     from cnnviz.networks.network import get
+    from cnnviz.networks.probe import predict
 
     model = args.model
     if args.classifier and args.weights:
@@ -60,23 +60,23 @@ def cmd_predict(args) -> None:
 def cmd_featuremaps(args) -> None:
     from PIL import Image
 
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
     from cnnviz.networks.network import get
 
     info = layer_of(args.model, args.layer)
     x = get(args.model).preprocess(read_photo(args.image))
-    fmap = inspect.feature_maps(get(args.model), x, (info.node,), device=str(device_of(args)))[info.node]
-    img = inspect.montage(fmap, inspect.channel_order(fmap, args.order), args.scale)
+    fmap = probe.feature_maps(get(args.model), x, (info.node,), device=str(device_of(args)))[info.node]
+    img = probe.montage(fmap, probe.channel_order(fmap, args.order), args.scale)
     Image.fromarray(img).save(args.output)
     print(f"saved {args.output}: {fmap.shape[0]} channels of {fmap.shape[1]}×{fmap.shape[2]} ({info.kind})")
 
 
 def cmd_layers(args) -> None:
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
     from cnnviz.networks.network import get
 
     rows = [{"name": i.node, "type": i.kind, "group": i.group, "title": i.title, "output_shape": list(i.shape)}
-            for i in inspect.layers(get(args.model))]
+            for i in probe.layers(get(args.model))]
     if args.json:
         print(json.dumps(rows))
     else:
@@ -87,11 +87,11 @@ def cmd_layers(args) -> None:
 def cmd_rf(args) -> None:
     import math
 
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
     from cnnviz.networks.network import get
 
     rows = [{"name": i.node, "rf": i.rf if math.isfinite(i.rf) else None, "jump": i.jump, "start": i.start}
-            for i in inspect.layers(get(args.model))]
+            for i in probe.layers(get(args.model))]
     if args.json:
         print(json.dumps(rows))
     else:

@@ -65,7 +65,7 @@ class IoU:
         return self.intersection / self.union if self.union > 0 else 0.0
 
     def explain(self) -> list[str]:
-        from cnnviz.present.numbers import fmt
+        from cnnviz.present.number_format import fmt
 
         lines = [f"area A = ({fmt(self.a[2])} − {fmt(self.a[0])}) × ({fmt(self.a[3])} − {fmt(self.a[1])}) = "
                  f"{fmt(self.area_a)}",

@@ -187,3 +187,37 @@ def roi_align(x, boxes, output_size: tuple[int, int], spatial_scale: float = 1.0
     """K×C×PH×PW, as torchvision.ops.roi_align."""
     b = check_boxes(boxes)
     return np.stack([roi_align_one(x, bx, output_size, spatial_scale, sampling_ratio, aligned).output for bx in b])
+
+
+def pool_bin_cells(res: RoiPoolResult, i: int) -> list[tuple[int, int]]:
+    """The feature-map cells (row, col) RoI pooling's bin i takes its maximum over (none: an empty bin)."""
+    b = res.bins[i]
+    return [(r, q) for r in range(*b.rows) for q in range(*b.cols)]
+
+
+def pool_bin_text(x: np.ndarray, res: RoiPoolResult, i: int, scale: float) -> str:
+    """RoI pooling's bin i in numbers: the rounded box, the bin's cells and their maximum."""
+    from cnnviz.present.number_format import fmt
+
+    b, cells = res.bins[i], pool_bin_cells(res, i)
+    x1, y1, x2, y2 = res.box_on_map
+    vals = ", ".join(fmt(x[r, q]) for r, q in cells)
+    return (f"box × {scale:g}, rounded: x {x1}…{x2}, y {y1}…{y2} (inclusive) · bin size "
+            f"{fmt(res.bin_size[0])} × {fmt(res.bin_size[1])} cells\nbin ({b.row}, {b.col}): rows "
+            f"{b.rows[0]}…{b.rows[1] - 1}, columns {b.cols[0]}…{b.cols[1] - 1}\n"
+            + (f"max({vals}) = {fmt(b.value)}" if cells else "empty bin → 0"))
+
+
+def align_bin_text(x: np.ndarray, res: RoiAlignResult, i: int, scale: float, aligned: bool) -> str:
+    """RoI align's bin i in numbers: each bilinear sample from its four corners, and their mean."""
+    from cnnviz.present.number_format import fmt
+
+    b = res.bins[i]
+    (y0, x0), (hh, ww) = res.start, res.size
+    lines = [f"box × {scale:g}{' − 0.5' if aligned else ''}: from (y {fmt(y0)}, x {fmt(x0)}), "
+             f"{fmt(hh)} × {fmt(ww)} · {res.grid[0]}×{res.grid[1]} samples per bin"]
+    for s in b.samples:
+        terms = " + ".join(f"{fmt(wt, 3)}×{fmt(x[r, q])}" for r, q, wt in s.corners) or "outside → 0"
+        lines.append(f"sample (y {fmt(s.y, 3)}, x {fmt(s.x, 3)}): {terms} = {fmt(s.value, 3)}")
+    lines.append(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples = {fmt(b.value, 4)}")
+    return "\n".join(lines)

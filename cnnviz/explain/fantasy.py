@@ -227,7 +227,7 @@ Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
 
 def objective(cfg: FantasyConfig, device: str = "cpu") -> Objective:
     """x (normalised inputs, N of them) → (the N values to maximise, the features diversity compares or None)."""
-    from cnnviz.networks.inspect import extractor
+    from cnnviz.networks.probe import extractor
 
     diverse = cfg.images > 1 and cfg.diversity > 0
     if cfg.target == "class":
@@ -438,9 +438,9 @@ def schedule_note(coarse_steps: int, coarse_size: int, size: int) -> str | None:
 def second_opinion(image: np.ndarray, own: str, top: int = 3, device: str = "cpu") -> tuple[str, list[tuple[str, float]]]:
     """What another offline ImageNet network (MobileNetV2, or EfficientNet-Lite0 for MobileNetV2's pictures) calls
     the picture: its top classes and probabilities."""
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
     from cnnviz.networks.network import get
 
     other = get("efficientnet_lite0" if own == "mobilenet_v2" else "mobilenet_v2")
-    preds = inspect.predict(other, other.preprocess(np.asarray(image, dtype=np.uint8)), top=top, device=device)
+    preds = probe.predict(other, other.preprocess(np.asarray(image, dtype=np.uint8)), top=top, device=device)
     return other.title, [(p.label, p.probability) for p in preds]

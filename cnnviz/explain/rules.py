@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx import GraphModule
 
-from cnnviz.networks.inspect import LEAVES, extractor, project_tracer
 from cnnviz.networks.network import Network
+from cnnviz.networks.probe import LEAVES, extractor, project_tracer
 from cnnviz.networks.tracing import tracing
 
 

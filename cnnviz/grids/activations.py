@@ -87,7 +87,7 @@ def cell_arithmetic(name: str, x: float, slope: float = 0.01) -> tuple[str, str]
 
     The results are the engine's own (apply_activation / activation_derivative), never recomputed here.
     """
-    from cnnviz.present.numbers import fmt
+    from cnnviz.present.number_format import fmt
 
     y = float(apply_activation(name, np.array([x]), slope)[0])
     d = float(activation_derivative(name, np.array([x]), slope)[0])

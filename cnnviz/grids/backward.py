@@ -20,7 +20,7 @@ from cnnviz.grids.activations import activation_derivative
 from cnnviz.grids.conv import ConvConfig, ConvResult, conv2d
 from cnnviz.grids.padding import Padding
 from cnnviz.grids.pool import PoolResult
-from cnnviz.present.numbers import fmt, fmt_factor, join_sum
+from cnnviz.present.number_format import fmt, fmt_factor, join_sum
 
 
 def _as_grad(grad: np.ndarray | Sequence, shape: tuple[int, ...], what: str = "upstream gradient") -> np.ndarray:

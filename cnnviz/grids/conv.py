@@ -26,7 +26,7 @@ from cnnviz.grids.padding import (
     resolve_padding,
 )
 from cnnviz.grids.shapes import conv_output_size, unvisited_indices
-from cnnviz.present.numbers import fmt, fmt_factor, join_sum
+from cnnviz.present.number_format import fmt, fmt_factor, join_sum
 
 MAX_SIDE = 64
 MAX_CHANNELS = 64

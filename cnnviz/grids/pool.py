@@ -17,7 +17,7 @@ from cnnviz.errors import GridError
 from cnnviz.grids.conv import as_input
 from cnnviz.grids.padding import Padding, pad_grid, padding_mask, pair
 from cnnviz.grids.shapes import pool_output_size
-from cnnviz.present.numbers import fmt, join_sum
+from cnnviz.present.number_format import fmt, join_sum
 
 POOL_MODES = ("max", "avg", "sum", "l2")
 

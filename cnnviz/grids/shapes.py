@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnviz.present.numbers import MINUS
+from cnnviz.present.number_format import MINUS
 
 
 def conv_output_size(n: int, k: int, s: int = 1, d: int = 1, p_before: int = 0, p_after: int = 0) -> int:

@@ -17,8 +17,8 @@ import numpy as np
 from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig, conv2d
 from cnnviz.grids.pool import PoolConfig, pool2d
-from cnnviz.grids.predict import Question
-from cnnviz.present.numbers import fmt
+from cnnviz.grids.questions import Question
+from cnnviz.present.number_format import fmt
 
 MAX_SHIFT = 3
 ATOL = 1e-9

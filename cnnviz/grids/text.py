@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from cnnviz.errors import GridError
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 
 
 def parse_json_array(text: str, what: str = "array") -> np.ndarray:

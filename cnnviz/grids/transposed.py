@@ -16,7 +16,7 @@ from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig, ConvResult, _as_float, conv2d
 from cnnviz.grids.padding import pair
 from cnnviz.grids.shapes import transposed_output_size
-from cnnviz.present.numbers import fmt, fmt_factor
+from cnnviz.present.number_format import fmt, fmt_factor
 
 MAX_MATRIX_SIDE = 100
 

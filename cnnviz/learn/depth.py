@@ -24,7 +24,7 @@ from torch import nn
 
 from cnnviz.caching import KeyedCache
 from cnnviz.errors import CnnvizError
-from cnnviz.grids.predict import Question
+from cnnviz.grids.questions import Question
 from cnnviz.learn import loop, runs
 from cnnviz.learn.seeding import init_parameters
 from cnnviz.networks import lenet

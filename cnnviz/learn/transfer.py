@@ -15,7 +15,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from cnnviz.learn.seeding import init_parameters, seeded_dropout
 from cnnviz.networks.network import get
 from cnnviz.networks.specs import SPECS, Backbone
 from cnnviz.networks.tracing import running
+
+if TYPE_CHECKING:
+    from cnnviz.networks.probe import Prediction
 
 LIMITS: dict[str, Any] = {"classes": (2, 10), "images_per_class": 40, "epochs": 30, "side": 512}
 STRATEGIES = ("head", "last-k", "all")
@@ -175,7 +178,7 @@ def batch(images: list[np.ndarray], name: str = DEFAULT_BACKBONE) -> torch.Tenso
 def features(images: list[np.ndarray], device: str = "cpu", chunk: int = 16,
              name: str = DEFAULT_BACKBONE) -> torch.Tensor:
     """Pooled features of the frozen backbone (what its ImageNet classifier reads)."""
-    from cnnviz.networks.inspect import extractor
+    from cnnviz.networks.probe import extractor
 
     node = backbone(name).feature_node
     fx = extractor(get(name), (node,), device)
@@ -499,6 +502,35 @@ def _fine_tune(ds: Dataset, res: TransferResult, epochs: _Epochs, ys: tuple[torc
     res.trainable_layers = shown
     res.total_params = sum(p.numel() for p in model.parameters())
     res.classifier = _classifier(name, ds.classes, strategy, model, names, None)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One held-out photo as a trained strategy judged it."""
+
+    image: np.ndarray
+    true: int
+    predicted: int
+    confidence: float  # the predicted class's probability
+
+
+def judge_heldout(result: TransferResult, ds: Dataset, test_idx, device: str = "cpu") -> list[Judged]:
+    """The held-out photos (never trained on), each with the class `result` gives it and how sure it is."""
+    held = [ds.images[i] for i in test_idx]
+    probs = result.predict(held, device=device)
+    return [Judged(im, int(ds.labels[i]), int(p.argmax()), float(p.max())) for im, i, p in zip(held, test_idx, probs)]
+
+
+def top_classes(clf: Classifier, images: list[np.ndarray], top: int = 5, device: str = "cpu"
+                ) -> list[list[Prediction]]:
+    """Each photo's `top` classes by the classifier's probability, best first."""
+    from cnnviz.networks.probe import Prediction
+
+    out = []
+    for p in clf.predict(images, device=device):
+        best = sorted(range(len(p)), key=lambda i: -p[i])[:top]
+        out.append([Prediction(clf.classes[i], i, float(p[i])) for i in best])
+    return out
 
 
 @dataclass

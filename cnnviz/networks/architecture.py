@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from cnnviz.caching import KeyedCache
-from cnnviz.networks.inspect import analyse
 from cnnviz.networks.network import Network
+from cnnviz.networks.probe import analyse
 from cnnviz.networks.specs import SPECS
 
 BYTES_PER_VALUE = 4  # float32

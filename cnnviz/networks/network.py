@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # importing this module must not load torch (the home page li
     import torch
     from torch import nn
 
-    from cnnviz.networks.inspect import LayerInfo
+    from cnnviz.networks.probe import LayerInfo
     from cnnviz.networks.registry import WeightStatus
 
 T = TypeVar("T")
@@ -165,29 +165,29 @@ class Network:
     # ---- layers --------------------------------------------------------------------------
     def layers(self) -> tuple[LayerInfo, ...]:
         """Inspectable layers, with shapes, receptive fields and readable groups (traced once)."""
-        from cnnviz.networks import inspect
+        from cnnviz.networks import probe
 
-        return inspect.layers(self)
+        return probe.layers(self)
 
     @property
     def output_node(self) -> str:
         """The node whose output the network returns (its logits), as `extractor` names it."""
-        from cnnviz.networks import inspect
+        from cnnviz.networks import probe
 
-        return inspect.output_node(self)
+        return probe.output_node(self)
 
     @property
     def default_cam_layer(self) -> str:
         """The last spatial layer, where Grad-CAM and its family look by default."""
-        from cnnviz.networks import inspect
+        from cnnviz.networks import probe
 
-        return inspect.default_cam_layer(self)
+        return probe.default_cam_layer(self)
 
     def extractor(self, nodes: tuple[str, ...], device: str = "cpu") -> nn.Module:
         """A graph module returning {node: output} for these layers (made once per nodes and device)."""
-        from cnnviz.networks import inspect
+        from cnnviz.networks import probe
 
-        return inspect.extractor(self, tuple(nodes), device)
+        return probe.extractor(self, tuple(nodes), device)
 
     def layer(self, node: str) -> LayerInfo:
         for info in self.layers():
@@ -259,8 +259,8 @@ def all_networks() -> list[Network]:
 
 def forget(name: str) -> None:
     """Drop a registry network's handle (its shared modules and derived graphs): tests swap weights this way."""
-    from cnnviz.networks import inspect
+    from cnnviz.networks import probe
 
     with _handles_lock:
         _handles.pop(name, None)
-    inspect.forget_results(name)
+    probe.forget_results(name)

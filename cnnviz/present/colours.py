@@ -107,7 +107,7 @@ def legend_bar(values: np.ndarray, scale: str, sequential: str, diverging: str, 
     lo, hi, kind = colour_range(v, signed)
     name = diverging if kind == "diverging" else sequential
     bar = np.repeat(to_rgb(np.linspace(lo, hi, width)[None, :], name, lo, hi), height, axis=0)
-    from cnnviz.present.numbers import fmt
+    from cnnviz.present.number_format import fmt
 
     if scale == "channel":
         text = (f"{name}, diverging: each channel from −max|value| (left) through 0 (white) to +max|value| (right) of "

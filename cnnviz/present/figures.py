@@ -28,7 +28,7 @@ from cnnviz.grids.conv import ConvResult, ConvStep
 from cnnviz.grids.pool import PoolResult, PoolStep
 from cnnviz.present.colours import Style, colour_range, plotly_scale
 from cnnviz.present.colours import style as get_style
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 
 Cell = tuple[int, int]
 
@@ -298,70 +298,12 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
     layout: dict = {}
     x0 = 0.0
     for k, p in enumerate(panels, start=1):
-        vals = np.asarray(p.values, dtype=float)
-        h, w = vals.shape
+        x1 = min(x0 + usable * p.values.shape[1] / sum(widths), 1.0)
         xa, ya = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
-        x1 = min(x0 + usable * w / sum(widths), 1.0)
-        mask = p.pad_mask if p.pad_mask is not None else np.zeros_like(vals, dtype=bool)
-        zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
-        scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
-        labels = cell_labels(vals, p.blank)
-        common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
-                  "hoverinfo": "skip"}  # the numbers are drawn by the scatter below, each in its own colour
-        z = vals.astype(object)
-        z[mask | np.isnan(vals)] = None  # padding cells are drawn by the second heat map; hidden ones not at all
-        bar = {"orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center", "y": -0.02, "yanchor": "top",
-               "len": max(x1 - x0, 0.12), "thickness": 10, "outlinewidth": 0,
-               "tickfont": {"size": st.font_size - 4}, "nticks": 5 if kind == "sequential" else 3}
-        data.append({"type": "heatmap", "z": z.tolist(), "zmin": zmin, "zmax": zmax,
-                     "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
-                     "textfont": {"size": cell_font}, **common,
-                     "showscale": True, "colorbar": bar})  # every grid says what its colours mean
-        if mask.any():
-            pad_z = np.full(mask.shape, None, dtype=object)
-            pad_z[mask] = 0.0
-            data.append({"type": "heatmap", "z": pad_z.tolist(),
-                         "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
-                         "text": np.where(mask, labels, "").tolist(),
-                         "textfont": {"size": cell_font, "color": st.padding_text}, **common})
-        for cells, colour in p.fills:
-            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5,
-                        "y1": r + 0.5, "line": {"width": 0}, "fillcolor": colour, "opacity": 0.35, "layer": "above"}
-                       for (r, c) in cells]
-        for cells, colour in p.outlines:
-            shapes += [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.46, "x1": c + 0.46, "y0": r - 0.46,
-                        "y1": r + 0.46, "line": {"color": colour, "width": st.outline_width}, "layer": "above"}
-                       for (r, c) in cells]
-        rr, cc = np.mgrid[0:h, 0:w]
-        rr, cc = rr.ravel(), cc.ravel()
-        real = ~mask.ravel()
-        o_r, o_c = p.origin[0] - p.row_offset, p.origin[1] - p.col_offset  # local cell → whole-grid coordinate
-        hover = [f"row {r + o_r}, col {c + o_c}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
-                 for r, c, m in zip(rr, cc, real)]
-        ink = np.where(mask, st.padding_text, np.where(np.isnan(vals), st.text_colour,
-                                                       number_colours(vals, scale, zmin, zmax))).ravel()
-        data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
-                     "mode": "markers+text", "text": labels.ravel().tolist(), "textposition": "middle center",
-                     "textfont": {"size": cell_font, "color": ink.tolist()},
-                     "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01, "color": "#000000"},
-                     "selected": {"marker": {"opacity": 0.01}}, "unselected": {"marker": {"opacity": 0.01}},
-                     "customdata": [[p.click_kind or "", int(r + o_r), int(c + o_c)] for r, c in zip(rr, cc)],
-                     "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
-        padded = p.pad_mask is not None
-        full_h, full_w = p.full_shape or mask.shape
-        n_real_c, n_real_r = full_w - 2 * p.col_offset, full_h - 2 * p.row_offset
-        tick_font = {"size": st.font_size - 4}
-        layout["xaxis" if k == 1 else f"xaxis{k}"] = {
-            "domain": [x0, x1], "anchor": ya, "range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False,
-            "tickmode": "array", "tickvals": list(range(w)),
-            "ticktext": [_tick(c + p.origin[1], p.col_offset, n_real_c, padded) for c in range(w)], "side": "top",
-            "ticks": "",
-            "tickfont": tick_font, "constrain": "domain"}
-        layout["yaxis" if k == 1 else f"yaxis{k}"] = {
-            "domain": [0, 1], "anchor": xa, "range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False,
-            "tickmode": "array", "tickvals": list(range(h)),
-            "ticktext": [_tick(r + p.origin[0], p.row_offset, n_real_r, padded) for r in range(h)], "ticks": "",
-            "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
+        data += _panel_traces(p, xa, ya, (x0, x1), st, cell, cell_font)
+        shapes += _panel_shapes(p, xa, ya, st)
+        x_axis, y_axis = _panel_axes(p, xa, ya, (x0, x1), st)
+        layout["xaxis" if k == 1 else f"xaxis{k}"], layout["yaxis" if k == 1 else f"yaxis{k}"] = x_axis, y_axis
         annotations.append({"text": p.title, "x": (x0 + x1) / 2, "y": 1, "xref": "paper", "yref": "paper",
                             "xanchor": "center", "yanchor": "bottom", "showarrow": False,
                             "yshift": st.font_size + 12,
@@ -374,6 +316,85 @@ def grid_figure(panels: Sequence[Panel], st: Style | None = None, cell_px: int |
                   clickmode="event+select", dragmode=False, hovermode="closest", showlegend=False,
                   shapes=shapes, annotations=annotations)
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _mask(p: Panel) -> np.ndarray:
+    return p.pad_mask if p.pad_mask is not None else np.zeros(np.shape(p.values), dtype=bool)
+
+
+def _panel_traces(p: Panel, xa: str, ya: str, span: tuple[float, float], st: Style, cell: float,
+                  cell_font: float) -> list[dict]:
+    """A panel's heat map with its colour bar, the padding's own grey heat map, and the numbers as a clickable
+    scatter (each cell's number in the ink that reads on its colour)."""
+    vals = np.asarray(p.values, dtype=float)
+    h, w = vals.shape
+    mask = _mask(p)
+    zmin, zmax, kind = p.zrange or colour_range(vals[~mask] if (~mask).any() else vals, p.signed)
+    scale = plotly_scale(st.diverging if kind == "diverging" else st.sequential)
+    labels = cell_labels(vals, p.blank)
+    common = {"xaxis": xa, "yaxis": ya, "showscale": False, "xgap": st.grid_gap, "ygap": st.grid_gap,
+              "hoverinfo": "skip"}  # the numbers are drawn by the scatter below, each in its own colour
+    z = vals.astype(object)
+    z[mask | np.isnan(vals)] = None  # padding cells are drawn by the second heat map; hidden ones not at all
+    x0, x1 = span
+    bar = {"orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center", "y": -0.02, "yanchor": "top",
+           "len": max(x1 - x0, 0.12), "thickness": 10, "outlinewidth": 0,
+           "tickfont": {"size": st.font_size - 4}, "nticks": 5 if kind == "sequential" else 3}
+    data: list[dict] = [{"type": "heatmap", "z": z.tolist(), "zmin": zmin, "zmax": zmax,
+                         "colorscale": scale, "text": np.where(mask, "", labels).tolist(),
+                         "textfont": {"size": cell_font}, **common,
+                         "showscale": True, "colorbar": bar}]  # every grid says what its colours mean
+    if mask.any():
+        pad_z = np.full(mask.shape, None, dtype=object)
+        pad_z[mask] = 0.0
+        data.append({"type": "heatmap", "z": pad_z.tolist(),
+                     "colorscale": [[0, st.padding_colour], [1, st.padding_colour]],
+                     "text": np.where(mask, labels, "").tolist(),
+                     "textfont": {"size": cell_font, "color": st.padding_text}, **common})
+    rr, cc = np.mgrid[0:h, 0:w]
+    rr, cc = rr.ravel(), cc.ravel()
+    real = ~mask.ravel()
+    o_r, o_c = p.origin[0] - p.row_offset, p.origin[1] - p.col_offset  # local cell → whole-grid coordinate
+    hover = [f"row {r + o_r}, col {c + o_c}: {labels[r, c]}" if m else f"padding: {labels[r, c]}"
+             for r, c, m in zip(rr, cc, real)]
+    ink = np.where(mask, st.padding_text, np.where(np.isnan(vals), st.text_colour,
+                                                   number_colours(vals, scale, zmin, zmax))).ravel()
+    data.append({"type": "scatter", "xaxis": xa, "yaxis": ya, "x": cc.tolist(), "y": rr.tolist(),
+                 "mode": "markers+text", "text": labels.ravel().tolist(), "textposition": "middle center",
+                 "textfont": {"size": cell_font, "color": ink.tolist()},
+                 "marker": {"symbol": "square", "size": cell * 0.8, "opacity": 0.01, "color": "#000000"},
+                 "selected": {"marker": {"opacity": 0.01}}, "unselected": {"marker": {"opacity": 0.01}},
+                 "customdata": [[p.click_kind or "", int(r + o_r), int(c + o_c)] for r, c in zip(rr, cc)],
+                 "hovertext": hover, "hoverinfo": "text", "showlegend": False, "name": p.click_kind or p.title})
+    return data
+
+
+def _panel_shapes(p: Panel, xa: str, ya: str, st: Style) -> list[dict]:
+    """The panel's filled cells (translucent) and outlined cells (windows, the current cell)."""
+    shapes = [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5,
+               "y1": r + 0.5, "line": {"width": 0}, "fillcolor": colour, "opacity": 0.35, "layer": "above"}
+              for cells, colour in p.fills for (r, c) in cells]
+    return shapes + [{"type": "rect", "xref": xa, "yref": ya, "x0": c - 0.46, "x1": c + 0.46, "y0": r - 0.46,
+                      "y1": r + 0.46, "line": {"color": colour, "width": st.outline_width}, "layer": "above"}
+                     for cells, colour in p.outlines for (r, c) in cells]
+
+
+def _panel_axes(p: Panel, xa: str, ya: str, span: tuple[float, float], st: Style) -> tuple[dict, dict]:
+    """The panel's x and y axes: square cells, row and column numbers of the whole grid (padding marked)."""
+    h, w = np.shape(p.values)
+    padded = p.pad_mask is not None
+    full_h, full_w = p.full_shape or (h, w)
+    n_real_c, n_real_r = full_w - 2 * p.col_offset, full_h - 2 * p.row_offset
+    tick_font = {"size": st.font_size - 4}
+    x_axis = {"domain": list(span), "anchor": ya, "range": [-0.5, w - 0.5], "showgrid": False, "zeroline": False,
+              "tickmode": "array", "tickvals": list(range(w)),
+              "ticktext": [_tick(c + p.origin[1], p.col_offset, n_real_c, padded) for c in range(w)], "side": "top",
+              "ticks": "", "tickfont": tick_font, "constrain": "domain"}
+    y_axis = {"domain": [0, 1], "anchor": xa, "range": [h - 0.5, -0.5], "showgrid": False, "zeroline": False,
+              "tickmode": "array", "tickvals": list(range(h)),
+              "ticktext": [_tick(r + p.origin[0], p.row_offset, n_real_r, padded) for r in range(h)], "ticks": "",
+              "scaleanchor": xa, "scaleratio": 1, "constrain": "domain", "tickfont": tick_font}
+    return x_axis, y_axis
 
 
 def _tick(i: int, offset: int, n_real: int, padded: bool) -> str:
@@ -608,4 +629,14 @@ def strategy_curves(histories: dict[str, list[dict]], sty: Style) -> go.Figure:
                       yaxis2={"title": "loss", "overlaying": "y", "side": "right", "rangemode": "tozero",
                               **round_ticks(_finite_max(h["loss"] for hist in histories.values() for h in hist))},
                       legend={"orientation": "h", "y": 1.2}, margin={"l": 50, "r": 50, "t": 50, "b": 40})
+    return fig
+
+
+def sanity_curve_figure(randomised: list[str], similarity: dict[str, list[float]], st: Style) -> go.Figure:
+    """The sanity check's curves: each method's rank correlation with its original map as layers are randomised."""
+    fig = go.Figure([go.Scatter(x=randomised, y=ys, mode="lines+markers", name=name)
+                     for name, ys in similarity.items()])
+    fig.update_layout(height=380, yaxis={"title": "Spearman rank correlation with the original", "range": [-0.25, 1.05]},
+                      xaxis={"title": "randomised so far (from the top)"}, font={"size": st.font_size},
+                      margin={"l": 60, "r": 20, "t": 20, "b": 60}, legend={"orientation": "h", "y": 1.12})
     return fig

@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnviz.grids.activations import INFO
 from cnnviz.grids.text import grid_to_url
-from cnnviz.ui.grids import load_state, read_stepping
+from cnnviz.ui.grid_widgets import load_state, read_stepping
 from cnnviz.ui.page import PageState
 from cnnviz.urlstate import choice, decode_array, fit_grid, number, read_params
 

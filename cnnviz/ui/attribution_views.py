@@ -18,7 +18,7 @@ from cnnviz.explain import methods as registry
 from cnnviz.explain.faithfulness import STEPS
 from cnnviz.explain.method import Setting, UnitTarget
 from cnnviz.images import SAMPLE_PHOTOS
-from cnnviz.networks import inspect as ins
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import Network
 from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
@@ -27,8 +27,8 @@ from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.faithfulness_views import CANVAS
-from cnnviz.ui.grids import clamp_widget
-from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.grid_widgets import clamp_widget
+from cnnviz.ui.heavy_jobs import run_heavy
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import link_widgets, widget_link
 from cnnviz.ui.settings import start
@@ -369,7 +369,7 @@ def shared_map(share: bool, key: tuple, compute: Callable[[], np.ndarray]) -> np
     if not share:
         return compute()
     from cnnviz.classroom.results import key_of, pack, unpack
-    from cnnviz.ui.jobs import shared_once
+    from cnnviz.ui.heavy_jobs import shared_once
 
     blob = shared_once(key_of(*key), lambda: pack({}, {"values": np.asarray(compute())}),
                        f"attr_wait_{key_of(*key)[:12]}", lambda s: f"Another learner is computing this very map "
@@ -406,8 +406,7 @@ SANITY_METHODS = [m.name for m in registry.every() if m.in_sanity]  # quick enou
 def sanity_section(store: AttrState, net: Network, x: torch.Tensor, target: int, seen: np.ndarray, label: str,
                    sty: Style, share: bool = False) -> None:
     """Adebayo et al.'s cascading randomisation, live: maps side by side per step and their similarity curve."""
-    from cnnviz.explain.sanity import cascading, layer_groups, steps_from_blob, steps_to_blob
-    from cnnviz.ui.charts import chart
+    from cnnviz.explain.sanity import layer_groups
 
     with st.expander("Sanity check — do these maps depend on what the network learnt?", icon=":material/science:",
                      key="san_open"):
@@ -423,51 +422,63 @@ def sanity_section(store: AttrState, net: Network, x: torch.Tensor, target: int,
         clamp_widget("san_depth", len(groups))
         depth = b.slider("Layer groups to randomise (from the top)", 1, len(groups), key="san_depth",
                          **start("san_depth", min(8, len(groups))))
-        key = (net.key, hashlib.sha1(x.numpy().tobytes()).hexdigest(), int(target), tuple(methods), depth)
-        done = store.sanity
+        key = (net.key, ins.input_key(x), int(target), tuple(methods), depth)
         if st.button("Run the sanity check", icon=":material/play_arrow:", key="san_run", disabled=not methods):
-            found: list = []
-            store.sanity = done = (key, found)
-            bar = st.progress(0.0, text="Sanity check: the original maps…")
-
-            def on_step(step, k: int, n: int) -> None:
-                done[1].append(step)  # kept as it goes: a stopped run shows the steps it finished
-                bar.progress(k / n, text=f"Sanity check: step {k} of {n} (randomised: {step.randomised})")
-
-            def check() -> bytes | None:
-                steps = run_heavy("Sanity check", "san_job", lambda: cascading(net, x, tuple(methods), target=target,
-                                                                                steps=depth, on_step=on_step))
-                return steps_to_blob(steps) if steps is not None else None  # a stopped check is not shared
-
-            if share:  # seeded: the same steps for every learner on this photo, computed once in the class or hall
-                from cnnviz.classroom.results import key_of
-                from cnnviz.ui.jobs import shared_once
-
-                blob = shared_once(key_of("sanity", *key), check, "san_wait_stop", lambda s: "Another learner is "
-                                   f"running this very sanity check: its steps appear here as soon as it is done "
-                                   f"(waiting {s:.0f} s).")
-                if blob is not None:
-                    found[:] = steps_from_blob(blob)
-            else:
-                check()
-            bar.empty()
+            _run_sanity(store, net, x, key, share)
+        done = store.sanity
         if not done or done[0] != key or not done[1]:
             st.caption(f"Explains the class **{label}**. Takes a few seconds per step on a CPU; Stop keeps the "
                        "steps done.")
             return
-        steps = done[1]
-        import plotly.graph_objects as go
+        _sanity_results(done[1], methods, seen, sty)
 
-        fig = go.Figure([go.Scatter(x=[s.randomised for s in steps], y=[s.similarity[m] for s in steps],
-                                    mode="lines+markers", name=registry.title(m)) for m in methods])
-        fig.update_layout(height=380, yaxis={"title": "Spearman rank correlation with the original",
-                                             "range": [-0.25, 1.05]},
-                          xaxis={"title": "randomised so far (from the top)"}, font={"size": sty.font_size},
-                          margin={"l": 60, "r": 20, "t": 20, "b": 60}, legend={"orientation": "h", "y": 1.12})
-        chart(fig, config={"displaylogo": False}, key="san_curve")
-        for s in steps:
-            cols = st.columns([1] + [2] * len(methods), vertical_alignment="center")
-            cols[0].markdown(f"**{s.randomised}**" if s.randomised != "none" else "**original**")
-            for c, m in zip(cols[1:], methods):
-                c.image(overlay(seen, at.display_map(s.maps[m], m), 0.7), width="stretch",
-                        caption=f"{registry.title(m)} · ρ = {s.similarity[m]:.2f}")
+
+def _run_sanity(store: AttrState, net: Network, x: torch.Tensor, key: tuple, share: bool) -> None:
+    """The check as a heavy job (Stop keeps the steps done); shared, it runs once per class or hall (seeded: the same
+    steps for every learner on this photo) and the others wait for it."""
+    from cnnviz.explain.sanity import cascading, steps_from_blob, steps_to_blob
+
+    _, _, target, methods, depth = key
+    found: list = []
+    store.sanity = (key, found)
+    bar = st.progress(0.0, text="Sanity check: the original maps…")
+
+    def on_step(step, k: int, n: int) -> None:
+        found.append(step)  # kept as it goes: a stopped run shows the steps it finished
+        bar.progress(k / n, text=f"Sanity check: step {k} of {n} (randomised: {step.randomised})")
+
+    def check() -> bytes | None:
+        steps = run_heavy("Sanity check", "san_job", lambda: cascading(net, x, methods, target=target, steps=depth,
+                                                                        on_step=on_step))
+        return steps_to_blob(steps) if steps is not None else None  # a stopped check is not shared
+
+    if share:
+        from cnnviz.classroom.results import key_of
+        from cnnviz.ui.heavy_jobs import shared_once
+
+        blob = shared_once(key_of("sanity", *key), check, "san_wait_stop", lambda s: "Another learner is "
+                           f"running this very sanity check: its steps appear here as soon as it is done "
+                           f"(waiting {s:.0f} s).")
+        if blob is not None:
+            found[:] = steps_from_blob(blob)
+    else:
+        check()
+    bar.empty()
+
+
+def _sanity_results(steps: list, methods: list[str], seen: np.ndarray, sty: Style) -> None:
+    """Each method's similarity to its original map, step by step, and the maps themselves."""
+    from cnnviz.present.figures import sanity_curve_figure
+    from cnnviz.ui.charts import chart
+
+    chart(sanity_curve_figure([s.randomised for s in steps], {registry.title(m): [s.similarity[m] for s in steps]
+                                                               for m in methods}, sty),
+          config={"displaylogo": False}, key="san_curve")
+    for s in steps:
+        cols = st.columns([1] + [2] * len(methods), vertical_alignment="center")
+        cols[0].markdown(f"**{s.randomised}**" if s.randomised != "none" else "**original**")
+        for c, m in zip(cols[1:], methods):
+            c.image(overlay(seen, at.display_map(s.maps[m], m), 0.7), width="stretch",
+                    caption=f"{registry.title(m)} · ρ = {s.similarity[m]:.2f}")
+
+

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.classroom.store import ClassroomError, store
-from cnnviz.grids.predict import (
+from cnnviz.grids.questions import (
     AnswerError,
     Question,
     answer_label,
@@ -25,7 +25,7 @@ from cnnviz.grids.predict import (
     question_to_dict,
 )
 from cnnviz.ui.classroom import class_poll, current_page, publish, set_extra, state
-from cnnviz.ui.predict import answer_box, show_verdict
+from cnnviz.ui.predict_first import answer_box, show_verdict
 from cnnviz.ui.settings import current
 
 POLL_REFRESH_S = 1.0  # the teacher's count and histogram while a question is open

@@ -23,7 +23,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, View, normalise_code, store
-from cnnviz.grids.predict import question_from_dict
+from cnnviz.grids.questions import question_from_dict
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.session import is_lasting, lasting

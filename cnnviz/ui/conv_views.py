@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 import streamlit as st
 
 from cnnviz.errors import GridError, ImageError
-from cnnviz.grids import views
+from cnnviz.grids import page_config
 from cnnviz.grids.activations import ACTIVATIONS, INFO
 from cnnviz.grids.conv import ConvResult
 from cnnviz.grids.kernels import CLASSIC_KERNELS
@@ -21,11 +22,11 @@ from cnnviz.grids.text import grid_to_csv
 from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import answer_hidden, conv_step_figure, conv_step_panels, shared_figure
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import exports_held, gif_export, slide_button
-from cnnviz.ui.grids import (
+from cnnviz.ui.grid_widgets import (
     changed,
     clicked_cell,
     grid_editor,
@@ -85,16 +86,16 @@ class ConvState(PageState):
     @classmethod
     def initial(cls) -> ConvState:
         """The lecture's worked example."""
-        s = views.conv_state_from_preset("lecture_7x7")
+        s = page_config.conv_state_from_preset("lecture_7x7")
         return cls(**s, x_base=s["x"].copy(), k_base=s["k"].copy())
 
     def read_link(self, params: dict[str, str]) -> list[str]:
-        new, notices = views.conv_from_params(params, self.values_of(views.CONV_FIELDS))
+        new, notices = page_config.conv_from_params(params, self.values_of(page_config.CONV_FIELDS))
         load_state(self, new)
         return notices + read_stepping(params, self) + read_shift(params, self)
 
     def link(self) -> dict[str, str]:
-        return {**views.conv_to_params(self), **shift_link(self)}
+        return {**page_config.conv_to_params(self), **shift_link(self)}
 
 
 def kind_and_preset(store: ConvState) -> Any:
@@ -105,7 +106,7 @@ def kind_and_preset(store: ConvState) -> Any:
         mode = st.segmented_control("Kind", list(MODE_TITLES), format_func=MODE_TITLES.__getitem__, key=widget(store, "mode"),
                                     required=True)
         if mode != store.mode:
-            load_state(store, views.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
+            load_state(store, page_config.conv_state_from_preset(next(k for k, p in CONV_PRESETS.items() if p.mode == mode)))
             st.rerun()
     box = c_preset.container()
     with c_preset:
@@ -123,7 +124,7 @@ def kind_and_preset(store: ConvState) -> Any:
 
 def conv_preset(box: Any, store: ConvState) -> None:
     preset_picker(box, CONV_PRESETS, [k for k, p in CONV_PRESETS.items() if p.mode == store.mode],
-                  views.conv_preset_of(store), store, "preset", views.conv_state_from_preset)
+                  page_config.conv_preset_of(store), store, "preset", page_config.conv_state_from_preset)
 
 # widgets of the step view (inside its fragment) that a link carries: url key → (widget key, parser)
 STRIDE_WHY = " (a stride of 0 would never move the window; the page steps strides up to 8)"
@@ -133,89 +134,95 @@ DILATION_WHY = " (dilation 1 is a plain kernel; the page spreads kernels up to 4
 def editable(store: ConvState) -> bool:
     """Whether the grids can be edited and drawn cell by cell (large multi-channel presets cannot)."""
     x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
-    return store.mode != "multi" or (max(x_shape[1:]) <= views.LIMITS["multi"]["input"]
-                                        and x_shape[0] <= views.MAX_EDIT_CHANNELS
-                                        and k_shape[0] <= views.MAX_EDIT_CHANNELS)
+    return store.mode != "multi" or (max(x_shape[1:]) <= page_config.LIMITS["multi"]["input"]
+                                        and x_shape[0] <= page_config.MAX_EDIT_CHANNELS
+                                        and k_shape[0] <= page_config.MAX_EDIT_CHANNELS)
 
 
 def grids(store: ConvState) -> None:
     """Grid sizes and editors for the input and the kernel (or a notice for presets too large to edit)."""
-    multi, one_d = store.mode == "multi", store.mode == "1d"
-    lim = views.LIMITS[store.mode]
     x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
-    def _size_inputs(name: str, shape: tuple, cap: int, col, label: str) -> tuple[int, int]:
-        """Rows/columns number inputs (or length for 1-D) that crop or zero-extend the grid."""
-        r_key, c_key = f"{name}_rows", f"{name}_cols"
-        store[r_key], store[c_key] = shape[-2], shape[-1]
-        with col:
-            if one_d:
-                rows = 1
-                cols = whole(st, f"{label} length", 1, cap, store, c_key, f" (the page edits grids up to {cap})")
-            else:
-                a, b = st.columns(2)
-                rows = whole(a, f"{label} rows", 1, cap, store, r_key, f" (the page edits grids up to {cap}×{cap})")
-                cols = whole(b, f"{label} columns", 1, cap, store, c_key, f" (the page edits grids up to {cap}×{cap})")
-        return int(rows), int(cols)
-
-
-    # ---- grids and hyper-parameters ---------------------------------------------------------
     col_x, col_k = st.columns([3, 2], gap="large")
-    if editable(store):
-        if multi:
-            with col_x:
-                a, b = st.columns(2)
-                store.channels, store.filters = x_shape[0], k_shape[0]
-                n_c = whole(a, "Input channels C", 1, views.MAX_EDIT_CHANNELS, store, "channels")
-                n_f = whole(b, "Filters F", 1, views.MAX_EDIT_CHANNELS, store, "filters")
-        rows, cols = _size_inputs("x", x_shape, lim["input"], col_x, "Input")
-        krows, kcols = _size_inputs("k", k_shape, lim["kernel"], col_k, "Kernel")
-        want_x: tuple[int, ...]
-        want_k: tuple[int, ...]
-        if multi:
-            want_x, want_k = (int(n_c), rows, cols), (int(n_f), int(n_c), krows, kcols)
-        else:
-            want_x, want_k = (rows, cols), (krows, kcols)
-        if want_x != x_shape or want_k != k_shape:
-            x_new, k_new = views.resized(store.x, want_x), views.resized(store.k, want_k)
-            bias = store["bias"]
-            if multi:
-                bias = (list(np.atleast_1d(bias)) + [0.0] * 8)[: want_k[0]]
-            load_state(store, {"x": x_new, "k": k_new, "bias": bias, "preset": None, "step": 0})
-            st.rerun()
-        with col_x:
-            if multi:
-                tabs = st.tabs([f"channel {c}" for c in range(x_shape[0])])
-                for c, tab in enumerate(tabs):
-                    with tab:
-                        grid_editor(store, "x", f"input channel {c}", (c,))
-            else:
-                st.markdown("**Input**")
-                grid_editor(store, "x", "input")
-                text_editor(store, "x", "input")
-        with col_k:
-            if multi:
-                tabs = st.tabs([f"filter {f}" for f in range(k_shape[0])])
-                for f, tab in enumerate(tabs):
-                    with tab:
-                        for c in range(k_shape[1]):
-                            st.caption(f"slice for channel {c}")
-                            grid_editor(store, "k", f"filter {f} channel {c}", (f, c))
-            else:
-                st.markdown("**Kernel**")
-                grid_editor(store, "k", "kernel")
-                text_editor(store, "k", "kernel")
-                if not one_d:
-                    classic = st.selectbox("Classic kernels", list(CLASSIC_KERNELS), index=None,
-                                           placeholder="Load a classic…", format_func=lambda k: CLASSIC_KERNELS[k][0],
-                                           key=f"classic_{store.version}")
-                    if classic:
-                        load_state(store, {"k": CLASSIC_KERNELS[classic][1], "preset": None, "step": 0})
-                        st.rerun()
-    else:
+    if not editable(store):
         with col_x:
             st.info(f"This preset is too large to edit or draw cell by cell: input {' × '.join(map(str, x_shape))} "
                     f"(C×H×W), {k_shape[0]} filters of {' × '.join(map(str, k_shape[1:]))}. Its shapes, parameter count, "
                     "the arithmetic of the current cell and a sample of values are shown below.")
+        return
+    _resize(store, col_x, col_k)
+    with col_x:
+        if store.mode == "multi":
+            for c, tab in enumerate(st.tabs([f"channel {c}" for c in range(x_shape[0])])):
+                with tab:
+                    grid_editor(store, "x", f"input channel {c}", (c,))
+        else:
+            st.markdown("**Input**")
+            grid_editor(store, "x", "input")
+            text_editor(store, "x", "input")
+    with col_k:
+        _kernel_editors(store, k_shape)
+
+
+def _size_inputs(store: ConvState, name: str, cap: int, col, label: str) -> tuple[int, int]:
+    """Rows/columns number inputs (or length for 1-D) that crop or zero-extend the grid."""
+    shape = np.shape(store[name])
+    r_key, c_key = f"{name}_rows", f"{name}_cols"
+    store[r_key], store[c_key] = shape[-2], shape[-1]
+    with col:
+        if store.mode == "1d":
+            return 1, int(whole(st, f"{label} length", 1, cap, store, c_key, f" (the page edits grids up to {cap})"))
+        a, b = st.columns(2)
+        rows = whole(a, f"{label} rows", 1, cap, store, r_key, f" (the page edits grids up to {cap}×{cap})")
+        cols = whole(b, f"{label} columns", 1, cap, store, c_key, f" (the page edits grids up to {cap}×{cap})")
+    return int(rows), int(cols)
+
+
+def _resize(store: ConvState, col_x, col_k) -> None:
+    """The size inputs (and, with several channels, C and F): a new size crops or zero-extends the grids."""
+    multi, lim = store.mode == "multi", page_config.LIMITS[store.mode]
+    x_shape, k_shape = np.shape(store["x"]), np.shape(store["k"])
+    if multi:
+        with col_x:
+            a, b = st.columns(2)
+            store.channels, store.filters = x_shape[0], k_shape[0]
+            n_c = whole(a, "Input channels C", 1, page_config.MAX_EDIT_CHANNELS, store, "channels")
+            n_f = whole(b, "Filters F", 1, page_config.MAX_EDIT_CHANNELS, store, "filters")
+    rows, cols = _size_inputs(store, "x", lim["input"], col_x, "Input")
+    krows, kcols = _size_inputs(store, "k", lim["kernel"], col_k, "Kernel")
+    want_x: tuple[int, ...]
+    want_k: tuple[int, ...]
+    if multi:
+        want_x, want_k = (int(n_c), rows, cols), (int(n_f), int(n_c), krows, kcols)
+    else:
+        want_x, want_k = (rows, cols), (krows, kcols)
+    if want_x != x_shape or want_k != k_shape:
+        x_new, k_new = page_config.resized(store.x, want_x), page_config.resized(store.k, want_k)
+        bias = store["bias"]
+        if multi:
+            bias = (list(np.atleast_1d(bias)) + [0.0] * 8)[: want_k[0]]
+        load_state(store, {"x": x_new, "k": k_new, "bias": bias, "preset": None, "step": 0})
+        st.rerun()
+
+
+def _kernel_editors(store: ConvState, k_shape: tuple) -> None:
+    """The kernel: one slice per (filter, channel) with several channels; else one grid and the classic kernels."""
+    if store.mode == "multi":
+        for f, tab in enumerate(st.tabs([f"filter {f}" for f in range(k_shape[0])])):
+            with tab:
+                for c in range(k_shape[1]):
+                    st.caption(f"slice for channel {c}")
+                    grid_editor(store, "k", f"filter {f} channel {c}", (f, c))
+        return
+    st.markdown("**Kernel**")
+    grid_editor(store, "k", "kernel")
+    text_editor(store, "k", "kernel")
+    if store.mode == "1d":
+        return
+    classic = st.selectbox("Classic kernels", list(CLASSIC_KERNELS), index=None, placeholder="Load a classic…",
+                           format_func=lambda k: CLASSIC_KERNELS[k][0], key=f"classic_{store.version}")
+    if classic:
+        load_state(store, {"k": CLASSIC_KERNELS[classic][1], "preset": None, "step": 0})
+        st.rerun()
 
 
 def hyper_parameters(store: ConvState) -> None:
@@ -232,8 +239,8 @@ def hyper_parameters(store: ConvState) -> None:
             whole(hp[0], "Stride → (cols)", 1, 8, store, "sw", STRIDE_WHY)
             whole(hp[1], "Dilation ↓", 1, 4, store, "dh", DILATION_WHY)
             whole(hp[1], "Dilation →", 1, 4, store, "dw", DILATION_WHY)
-        changed(store, "pad_kind", hp[2].selectbox("Padding", views.PAD_KINDS, key=widget(store, "pad_kind"),
-                                                   format_func=views.PAD_TITLES.__getitem__,
+        changed(store, "pad_kind", hp[2].selectbox("Padding", page_config.PAD_KINDS, key=widget(store, "pad_kind"),
+                                                   format_func=page_config.PAD_TITLES.__getitem__,
                                                    help="valid: none · 1, 2, 3: that many cells on every side · "
                                                         "same: output = ⌈N/S⌉ · full: D·(F−1) on each side · per "
                                                         "side: top, bottom, left and right apart"))
@@ -300,84 +307,104 @@ def shapes_and_formulas(result: ConvResult, multi: bool, one_d: bool) -> None:
 
 def step_view(result: ConvResult, store: ConvState, sty: Style, multi: bool, one_d: bool) -> Callable[[int], None]:
     """One output cell: the figure (click to jump / to see what an input feeds), its arithmetic, and the exports."""
-    f_, oh, ow = result.output.shape
-    c_, h, w = result.input.shape
-    drawable = max(result.padded.shape[1:]) <= 24 and max(oh, ow) <= 24
+    return partial(_step, result, store, sty, multi, one_d)
 
-    def _caption(step) -> str:
-        return step.expression() if c_ == 1 else step.total_expression()
 
-    def _view_png(step, channel) -> bytes:
-        return png_bytes(render_panels(conv_step_panels(result, step, sty, channel), sty, caption=_caption(step)))
+def _drawable(result: ConvResult) -> bool:
+    return max(result.padded.shape[1:]) <= 24 and max(result.output.shape[1:]) <= 24
 
-    def _frame(i: int):
-        return render_panels(conv_step_panels(result, result.step(i), sty, 0), sty, caption=_caption(result.step(i)))
 
-    def stepping(i: int) -> None:
-        step = result.step(i)
-        channel = 0
-        if multi:
-            channel = st.radio("Show input channel", list(range(c_)), horizontal=True, key="conv_channel",
-                               format_func=lambda c: f"channel {c}") or 0
-        if drawable:
-            sel = store.sel_input
-            fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
-                                lambda: conv_step_figure(result, step, sty, channel, sel))
-            event = chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
-                                    config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
-            click = clicked_cell(event, store, "conv")
-            if click:
-                kind, r, c = click
-                if kind == "output":
-                    store.step = result.step_index(step.filter, r, c)
-                    store.playing = False
-                elif kind == "input" and 0 <= r < h and 0 <= c < w:
-                    store.sel_input = None if store.sel_input == (r, c) else (r, c)
-                st.rerun(scope="fragment")
-        where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
-            f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
-        if answer_hidden():
-            st.markdown(f"**{where}** = ?  (predict it above: its arithmetic appears when you check)")
-        elif c_ == 1:
-            hide_zero = bool(st.session_state.get("conv_hide_zero", False))  # its toggle sits under the sum
-            st.markdown(f"**{where}** = Σ input × kernel + bias")
-            st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)
-            st.toggle("Hide products with a zero weight", key="conv_hide_zero",
-                      on_change=link_in_fragment("hide0", "conv_hide_zero"))
-        else:
-            st.markdown(f"**{where}** = Σ over channels of (Σ input × kernel) + bias")
-            st.code("\n".join(step.channel_expressions() + ["total: " + step.total_expression()]), language=None,
-                    wrap_lines=True)
-        pads_in_window = sum(t.is_padding for t in step.terms)
-        if pads_in_window:
-            st.caption(f"{pads_in_window} of the {len(step.terms)} window cells are padding (grey).")
-        sel = store.sel_input
-        if sel and drawable:
-            feeds = result.outputs_fed_by(*sel)
-            st.info(f"Input cell (row {sel[0]}, col {sel[1]}) feeds {len(feeds)} output cell(s): "
-                    + (", ".join(f"({a}, {b})" for a, b in feeds) or "none — the window never reads it")
-                    + ". Click it again to clear.", icon=":material/call_split:")
-        if exports_held():
-            return  # the sample of values and the exports would show the answers
-        if not drawable:
-            st.markdown("**Sample of output values** (top-left corner of each of the first 3 filters)")
-            for f in range(min(3, f_)):
-                st.caption(f"filter {f}: " + "; ".join(" ".join(fmt(v) for v in row)
-                                                      for row in result.output[f, :4, :6]))
-        e1, e2, e3, e4 = st.columns(4)
-        e1.download_button("Output as CSV", grid_to_csv(result.output[0] if f_ == 1 else result.output),
-                           file_name="convolution_output.csv", mime="text/csv", icon=":material/table:")
-        if drawable:
-            e2.download_button("This view as PNG", lambda: _view_png(step, channel), file_name="convolution_step.png",
-                               mime="image/png", icon=":material/image:")
-            with e4:
-                slide_button(f"Convolution · {where}", lambda: render_panels(conv_step_panels(result, step, sty, channel),
-                                                                              sty), lambda: [_caption(step)],
-                             "convolution_slide.png", "conv_slide")
-            with e3:
-                gif_export("Whole pass as GIF", "conv_gif", (result.fingerprint, sty), result.n_steps, _frame, 600,
-                           "convolution.gif")
-    return stepping
+def _caption(result: ConvResult, step) -> str:
+    return step.expression() if result.input.shape[0] == 1 else step.total_expression()
+
+
+def _step(result: ConvResult, store: ConvState, sty: Style, multi: bool, one_d: bool, i: int) -> None:
+    step = result.step(i)
+    channel = 0
+    if multi:
+        channel = st.radio("Show input channel", list(range(result.input.shape[0])), horizontal=True,
+                           key="conv_channel", format_func=lambda c: f"channel {c}") or 0
+    if _drawable(result):
+        _clickable_figure(result, step, store, sty, channel, i)
+    f_ = result.output.shape[0]
+    where = f"output[{step.filter}][{step.out_row}, {step.out_col}]" if f_ > 1 else (
+        f"output[{step.out_col}]" if one_d else f"output[{step.out_row}, {step.out_col}]")
+    _arithmetic(result, step, where)
+    sel = store.sel_input
+    if sel and _drawable(result):
+        feeds = result.outputs_fed_by(*sel)
+        st.info(f"Input cell (row {sel[0]}, col {sel[1]}) feeds {len(feeds)} output cell(s): "
+                + (", ".join(f"({a}, {b})" for a, b in feeds) or "none — the window never reads it")
+                + ". Click it again to clear.", icon=":material/call_split:")
+    if not exports_held():  # the sample of values and the exports would show the answers
+        _exports(result, step, sty, channel, where)
+
+
+def _clickable_figure(result: ConvResult, step, store: ConvState, sty: Style, channel: int, i: int) -> None:
+    """The step's figure: a click on an output cell jumps to its step, on an input cell shows what it feeds."""
+    sel = store.sel_input
+    fig = shared_figure(("conv step", result.fingerprint, i, channel, sel, sty),
+                        lambda: conv_step_figure(result, step, sty, channel, sel))
+    event = chart(fig, on_select="rerun", selection_mode="points", key="conv_fig",
+                  config={"displaylogo": False, "toImageButtonOptions": {"filename": "convolution"}}, theme=None)
+    click = clicked_cell(event, store, "conv")
+    if not click:
+        return
+    kind, r, c = click
+    _, h, w = result.input.shape
+    if kind == "output":
+        store.step = result.step_index(step.filter, r, c)
+        store.playing = False
+    elif kind == "input" and 0 <= r < h and 0 <= c < w:
+        store.sel_input = None if store.sel_input == (r, c) else (r, c)
+    st.rerun(scope="fragment")
+
+
+def _arithmetic(result: ConvResult, step, where: str) -> None:
+    """The output cell's sum in numbers (held back while its prediction is pending)."""
+    if answer_hidden():
+        st.markdown(f"**{where}** = ?  (predict it above: its arithmetic appears when you check)")
+    elif result.input.shape[0] == 1:
+        hide_zero = bool(st.session_state.get("conv_hide_zero", False))  # its toggle sits under the sum
+        st.markdown(f"**{where}** = Σ input × kernel + bias")
+        st.code(step.expression(skip_zero_weights=hide_zero), language=None, wrap_lines=True)
+        st.toggle("Hide products with a zero weight", key="conv_hide_zero",
+                  on_change=link_in_fragment("hide0", "conv_hide_zero"))
+    else:
+        st.markdown(f"**{where}** = Σ over channels of (Σ input × kernel) + bias")
+        st.code("\n".join(step.channel_expressions() + ["total: " + step.total_expression()]), language=None,
+                wrap_lines=True)
+    pads_in_window = sum(t.is_padding for t in step.terms)
+    if pads_in_window:
+        st.caption(f"{pads_in_window} of the {len(step.terms)} window cells are padding (grey).")
+
+
+def _exports(result: ConvResult, step, sty: Style, channel: int, where: str) -> None:
+    """The output as CSV; drawn grids also as PNG, a slide and the whole pass as a GIF."""
+    f_ = result.output.shape[0]
+    if not _drawable(result):
+        st.markdown("**Sample of output values** (top-left corner of each of the first 3 filters)")
+        for f in range(min(3, f_)):
+            st.caption(f"filter {f}: " + "; ".join(" ".join(fmt(v) for v in row) for row in result.output[f, :4, :6]))
+    e1, e2, e3, e4 = st.columns(4)
+    e1.download_button("Output as CSV", grid_to_csv(result.output[0] if f_ == 1 else result.output),
+                       file_name="convolution_output.csv", mime="text/csv", icon=":material/table:")
+    if not _drawable(result):
+        return
+
+    def panels(s, c: int) -> list:
+        return conv_step_panels(result, s, sty, c)
+
+    e2.download_button("This view as PNG", lambda: png_bytes(render_panels(panels(step, channel), sty,
+                                                                           caption=_caption(result, step))),
+                       file_name="convolution_step.png", mime="image/png", icon=":material/image:")
+    with e4:
+        slide_button(f"Convolution · {where}", lambda: render_panels(panels(step, channel), sty),
+                     lambda: [_caption(result, step)], "convolution_slide.png", "conv_slide")
+    with e3:
+        gif_export("Whole pass as GIF", "conv_gif", (result.fingerprint, sty), result.n_steps,
+                   lambda n: render_panels(panels(result.step(n), 0), sty, caption=_caption(result, result.step(n))),
+                   600, "convolution.gif")
 
 
 def kernels_on_a_photo(result: ConvResult, sty: Style, one_d: bool) -> None:

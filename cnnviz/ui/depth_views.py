@@ -13,9 +13,9 @@ from cnnviz.learn import depth as D
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present import depth_figures as figs
 from cnnviz.present.colours import Style
-from cnnviz.ui import class_questions, lab_views, predict
+from cnnviz.ui import class_questions, lab_views, predict_first
 from cnnviz.ui.charts import chart
-from cnnviz.ui.jobs import queued_text
+from cnnviz.ui.heavy_jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
 from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
@@ -160,11 +160,11 @@ def init_section(state: DepthState, cfg: D.DepthConfig, sty: Style) -> None:
 
 def _asked(state: DepthState, key: str, q: Any) -> bool:
     """The question is open (the class's, or the learner's own in predict mode): True while the answer must hide."""
-    predict.switch(key)
+    predict_first.switch(key)
     asked = class_questions.stepper(key, 0, [q])
     if asked is not None:
         return asked[0]
-    return predict.enabled() and not predict.ask(state, key, [q])
+    return predict_first.enabled() and not predict_first.ask(state, key, [q])
 
 
 def stats_sentence(cfg: D.DepthConfig, report: D.InitReport) -> str:
@@ -187,10 +187,10 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
         _finished(state, runs, runs.snapshot())
     class_open = _class_question(cfg)
     guess = None
-    if predict.enabled() and not busy and not class_open:
+    if predict_first.enabled() and not busy and not class_open:
         guess = st.radio("Predict first: will this network learn (≥ 50 % of the held-out digits right)?",
                          ["yes", "no"], index=None, horizontal=True, key="dp_guess")
-    blocked = busy or class_open or (predict.enabled() and guess is None)
+    blocked = busy or class_open or (predict_first.enabled() and guess is None)
     a, b, _ = st.columns([1, 1, 2])
     one = a.button("Train this network", type="primary", icon=":material/play_arrow:", disabled=blocked,
                    key="dp_train")
@@ -205,7 +205,7 @@ def training_section(state: DepthState, cfg: D.DepthConfig, preset: D.Preset | N
             st.session_state[COMPARED] = []  # a preset's networks are compared with each other
         busy = True
     if state.verdict is not None:
-        predict.show_verdict(*state.verdict)
+        predict_first.show_verdict(*state.verdict)
     if class_open:
         st.info("The runs and their results wait until the answer is revealed.", icon=":material/visibility_off:")
         return
@@ -288,7 +288,7 @@ def _finished(state: DepthState, runs: D.DepthRuns, results: list[D.DepthResult]
     st.session_state[COMPARED] = (kept + [r for r in results if r.done and not r.stopped])[-MAX_COMPARED:]
     if state.guessed_run == runs.serial and state.learn_guess and results:
         state.verdict = D.learn_verdict(state.learn_guess, results[0])
-        sc = predict.score()
+        sc = predict_first.score()
         sc["checked"] += 1
         sc["right"] += int(state.verdict[0])
     state.guessed_run = None

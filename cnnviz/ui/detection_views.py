@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -12,14 +13,14 @@ import streamlit as st
 from cnnviz.detect import boxes as B
 from cnnviz.detect import roi as R
 from cnnviz.errors import CnnvizError
-from cnnviz.grids.predict import nms_question
+from cnnviz.grids.questions import nms_question
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
 from cnnviz.present.figures import answer_hidden
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clamp_widget, grid_editor, linked_whole, read_stepping, set_grid, stepping_fragment
+from cnnviz.ui.grid_widgets import clamp_widget, grid_editor, linked_whole, read_stepping, set_grid, stepping_fragment
 from cnnviz.ui.page import PageState, Parser, StepState, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
@@ -248,35 +249,25 @@ def roi_tab(store: DetectionState, sty: Style) -> None:
     if store.roi_result is None:
         return
     kind, res = store.roi_result
-
-    def view(i: int) -> None:
-        if kind == "pool":
-            b = res.bins[i]
-            cells = [(r, q) for r in range(*b.rows) for q in range(*b.cols)]
-            x1, y1, x2, y2 = res.box_on_map
-            fig = roi_figure(x, (x1, y1, x2 + 1, y2 + 1), cells, [], res.output[0], (b.row, b.col), sty)
-            vals = ", ".join(fmt(x[r, q]) for r, q in cells)
-            text = (f"box × {scale:g}, rounded: x {x1}…{x2}, y {y1}…{y2} (inclusive) · bin size "
-                    f"{fmt(res.bin_size[0])} × {fmt(res.bin_size[1])} cells\nbin ({b.row}, {b.col}): rows "
-                    f"{b.rows[0]}…{b.rows[1] - 1}, columns {b.cols[0]}…{b.cols[1] - 1}\n"
-                    + (f"max({vals}) = {fmt(b.value)}" if cells else "empty bin → 0"))
-        else:
-            b = res.bins[i]
-            (y0, x0), (hh, ww) = res.start, res.size
-            fig = roi_figure(x, (x0, y0, x0 + ww, y0 + hh), [], [(s.y, s.x) for s in b.samples], res.output[0],
-                             (b.row, b.col), sty)
-            lines = [f"box × {scale:g}{' − 0.5' if aligned else ''}: from (y {fmt(y0)}, x {fmt(x0)}), "
-                     f"{fmt(hh)} × {fmt(ww)} · {res.grid[0]}×{res.grid[1]} samples per bin"]
-            for s in b.samples:
-                terms = " + ".join(f"{fmt(wt, 3)}×{fmt(x[r, q])}" for r, q, wt in s.corners) or "outside → 0"
-                lines.append(f"sample (y {fmt(s.y, 3)}, x {fmt(s.x, 3)}): {terms} = {fmt(s.value, 3)}")
-            lines.append(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples = {fmt(b.value, 4)}")
-            text = "\n".join(lines)
-        chart(fig, key="det_roi_fig", config={"displaylogo": False}, theme=None)
-        st.code(text, language=None, wrap_lines=True)
-
     with right:
-        stepping_fragment(store.roi, len(res.bins), "det_roi", view, shortcuts=False, unit="Bin", url="bin")
+        stepping_fragment(store.roi, len(res.bins), "det_roi", partial(_roi_bin, x, kind, res, scale, aligned, sty),
+                          shortcuts=False, unit="Bin", url="bin")
+
+
+def _roi_bin(x: np.ndarray, kind: str, res: Any, scale: float, aligned: bool, sty: Style, i: int) -> None:
+    """Bin i on the feature map (pooling: its cells; align: its samples) and its arithmetic."""
+    b = res.bins[i]
+    if kind == "pool":
+        x1, y1, x2, y2 = res.box_on_map
+        fig = roi_figure(x, (x1, y1, x2 + 1, y2 + 1), R.pool_bin_cells(res, i), [], res.output[0], (b.row, b.col), sty)
+        text = R.pool_bin_text(x, res, i, scale)
+    else:
+        (y0, x0), (hh, ww) = res.start, res.size
+        fig = roi_figure(x, (x0, y0, x0 + ww, y0 + hh), [], [(s.y, s.x) for s in b.samples], res.output[0],
+                         (b.row, b.col), sty)
+        text = R.align_bin_text(x, res, i, scale, aligned)
+    chart(fig, key="det_roi_fig", config={"displaylogo": False}, theme=None)
+    st.code(text, language=None, wrap_lines=True)
 
 
 def coding_tab(store: DetectionState, sty: Style) -> None:

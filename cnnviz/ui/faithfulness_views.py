@@ -18,7 +18,7 @@ from cnnviz.explain import methods as registry
 from cnnviz.networks.network import Network
 from cnnviz.present.colours import Style
 from cnnviz.ui.charts import chart
-from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.heavy_jobs import run_heavy
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
 
@@ -88,7 +88,7 @@ def _measure(store: KeepsMeasure, net: Network, x: torch.Tensor, target: int, ma
 
     if share:  # the same maps of a sample photo: measured once in the class or hall
         from cnnviz.classroom.results import key_of
-        from cnnviz.ui.jobs import shared_once
+        from cnnviz.ui.heavy_jobs import shared_once
 
         blob = shared_once(key_of("faithfulness", *key), work, "faith_wait_stop", lambda s: "Another learner is "
                            f"measuring these very maps: the curves appear here as soon as they are ready "

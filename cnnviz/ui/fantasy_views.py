@@ -20,7 +20,7 @@ from cnnviz.networks.network import Network
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
-from cnnviz.ui.jobs import heavy_job
+from cnnviz.ui.heavy_jobs import heavy_job
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start
@@ -193,7 +193,7 @@ def dream_key(model: str, configs: list[fa.FantasyConfig], device: str) -> str:
 def made_once(key: str, make: Callable[[], bytes | None]) -> bytes | None:
     """`make()` once in the class or hall; a learner asking while another makes it waits for that one (Stop ends
     the wait), and a learner asking later gets it at once."""
-    from cnnviz.ui.jobs import shared_once
+    from cnnviz.ui.heavy_jobs import shared_once
 
     return shared_once(key, make, "fa_wait_stop", lambda seconds: "Another learner is making this very image right "
                        f"now: it appears here as soon as it is ready (waiting {seconds:.0f} s).")

@@ -32,7 +32,7 @@ from cnnviz.classroom.lessons import (
     typed_question,
 )
 from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, store
-from cnnviz.grids.predict import question_from_dict, question_to_dict
+from cnnviz.grids.questions import question_from_dict, question_to_dict
 from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
 from cnnviz.ui.classroom import base_url, class_view, current_page, open_link, set_extra, state

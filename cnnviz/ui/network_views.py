@@ -11,10 +11,10 @@ from PIL import Image
 
 from cnnviz.caching import KeyedCache
 from cnnviz.images import SAMPLE_PHOTOS
-from cnnviz.networks import inspect as ins
-from cnnviz.networks.inspect import LayerInfo
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import Network
 from cnnviz.networks.preprocess import FIT_SHORT, FITS
+from cnnviz.networks.probe import LayerInfo
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.colours import Style, legend_bar
 from cnnviz.present.figures import (
@@ -23,11 +23,11 @@ from cnnviz.present.figures import (
     receptive_field_figure,
     shared_figure,
 )
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 from cnnviz.present.overlay import draw_box, overlay
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clicked_cell
+from cnnviz.ui.grid_widgets import clicked_cell
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import Parser
 from cnnviz.ui.settings import start

@@ -15,9 +15,9 @@ from cnnviz.learn import overfit as O
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present.colours import Style
 from cnnviz.present.overfit_figures import curves_figure, weights_figure
-from cnnviz.ui import class_questions, lab_views, predict
+from cnnviz.ui import class_questions, lab_views, predict_first
 from cnnviz.ui.charts import chart
-from cnnviz.ui.jobs import queued_text
+from cnnviz.ui.heavy_jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
 from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
@@ -135,7 +135,7 @@ def training_section(state: OverfitState, cfg: O.OverfitConfig, preset: O.Preset
     last = _last_single()
     more = _can_extend(cfg, last)
     guess = _predict_box(busy, preset, more, last)
-    needs = predict.enabled() and guess is None
+    needs = predict_first.enabled() and guess is None
     a, b, c, _ = st.columns([1, 1, 1, 1])
     one = a.button("Train", type="primary", icon=":material/play_arrow:", disabled=busy, key="of_train")
     many = preset is not None and len(preset.runs) > 1 and b.button(
@@ -156,7 +156,7 @@ def training_section(state: OverfitState, cfg: O.OverfitConfig, preset: O.Preset
             st.session_state[COMPARED] = []
         busy = True
     if state.verdict is not None:
-        predict.show_verdict(*state.verdict)
+        predict_first.show_verdict(*state.verdict)
     _live(busy, sty)
 
 
@@ -190,7 +190,7 @@ def _can_extend(cfg: O.OverfitConfig, last: O.OverfitResult | None) -> bool:
 
 def _predict_box(busy: bool, preset: O.Preset | None, more: bool, last: O.OverfitResult | None) -> str | None:
     """In predict mode: the question the next runs answer, asked before they start."""
-    if not predict.enabled() or busy:
+    if not predict_first.enabled() or busy:
         return None
     if preset is not None and len(preset.runs) > 1:
         return st.radio(f"Predict first: {O.cure_prompt(preset)[0].lower()}{O.cure_prompt(preset)[1:]}",
@@ -210,7 +210,7 @@ def _finished(state: OverfitState, serial: int, results: list[O.OverfitResult]) 
     if state.guessed_run == serial and state.guess:
         state.verdict = (O.cure_verdict(state.guess, results) if state.guess_kind == "cure" else
                          O.more_verdict(state.guess, state.baseline, results[0]))
-        sc = predict.score()
+        sc = predict_first.score()
         sc["checked"] += 1
         sc["right"] += int(state.verdict[0])
     state.guessed_run = None

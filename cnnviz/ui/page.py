@@ -132,7 +132,7 @@ def state_of(cls: type[S]) -> S:
 def open_page(cls: type[S]) -> S:
     """The page's state, with the link read into it on the page's first run in this session (notices for bad
     parameters as toasts, the last good state kept)."""
-    from cnnviz.ui.predict import read_link as read_predict
+    from cnnviz.ui.predict_first import read_link as read_predict
 
     state = state_of(cls)
     if not state.link_read:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz.grids import views
+from cnnviz.grids import page_config
 from cnnviz.grids.pool import PoolResult
 from cnnviz.grids.shapes import pool_output_formula
-from cnnviz.ui.grids import load_state, read_stepping
+from cnnviz.ui.grid_widgets import load_state, read_stepping
 from cnnviz.ui.page import PageState
 from cnnviz.ui.shift_views import read_shift, read_turn, shift_link, turn_link
 
@@ -39,17 +39,17 @@ class PoolState(PageState):
 
     @classmethod
     def initial(cls) -> PoolState:
-        s = views.pool_state_from_preset("lecture_4x4")
+        s = page_config.pool_state_from_preset("lecture_4x4")
         return cls(**s, x_base=s["x"].copy())
 
     def read_link(self, params: dict[str, str]) -> list[str]:
-        new, notices = views.pool_from_params(params, self.values_of(views.POOL_FIELDS))
+        new, notices = page_config.pool_from_params(params, self.values_of(page_config.POOL_FIELDS))
         load_state(self, new, grids=("x",))
         return notices + read_stepping(params, self) + read_shift(params, self) \
             + read_turn(params, self)  # the speed (the step is checked above)
 
     def link(self) -> dict[str, str]:
-        return {**views.pool_to_params(self), **shift_link(self), **turn_link(self)}
+        return {**page_config.pool_to_params(self), **shift_link(self), **turn_link(self)}
 
     def channels(self) -> np.ndarray:
         """The input as channels × rows × columns (a single channel is kept as a 2-D grid)."""
@@ -66,7 +66,7 @@ class PoolState(PageState):
 
     def resize(self, shape: tuple[int, int, int]) -> None:
         """Channels, rows and columns as the boxes say: cells kept where they still are, new ones 0."""
-        new = views.resized(self.channels(), shape)
+        new = page_config.resized(self.channels(), shape)
         self.new_input(new if shape[0] > 1 else new[0])
 
 

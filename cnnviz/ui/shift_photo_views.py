@@ -11,7 +11,7 @@ from cnnviz.networks.network import Network
 from cnnviz.present.colours import Style
 from cnnviz.present.sweep_figures import agreement_figure, pair_figure, sweep_figure
 from cnnviz.ui.charts import chart
-from cnnviz.ui.jobs import run_heavy
+from cnnviz.ui.heavy_jobs import run_heavy
 from cnnviz.ui.settings import start
 
 KINDS = {"shift": "Shift", "rotate": "Rotate", "scale": "Zoom"}

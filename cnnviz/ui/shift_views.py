@@ -13,9 +13,9 @@ from cnnviz.grids.invariance import LEARNED_TURNS, TURNS, learned_invariance, le
 from cnnviz.grids.shift import MAX_SHIFT, ShiftComparison, parse_shift, shift_question
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, grid_figure
-from cnnviz.ui import predict
+from cnnviz.ui import predict_first
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import changed, take_widget, whole, widget
+from cnnviz.ui.grid_widgets import changed, take_widget, whole, widget
 from cnnviz.ui.page import PageState
 from cnnviz.urlstate import choice, read_params
 
@@ -63,7 +63,7 @@ def shift_panel(store: PageState, compare: Callable[[tuple[int, int]], ShiftComp
             st.warning(str(e), icon=":material/block:")
             return
         q = shift_question(res)
-        if q is not None and predict.enabled() and not predict.ask(store, f"{store.name}_shift", [q]):
+        if q is not None and predict_first.enabled() and not predict_first.ask(store, f"{store.name}_shift", [q]):
             return  # predict first: the shifted outputs answer the question
         chart(grid_figure(_panels(res, sty), sty), config={"displaylogo": False, "staticPlot": True},
               key=f"{store.name}_shift_fig", theme=None)

@@ -9,17 +9,17 @@ import streamlit as st
 
 from cnnviz.errors import GridError
 from cnnviz.grids.conv import ConvConfig
-from cnnviz.grids.predict import conv_question, transposed_question, transposed_size_question
+from cnnviz.grids.questions import conv_question, transposed_question, transposed_size_question
 from cnnviz.grids.shapes import transposed_output_formula
 from cnnviz.grids.text import grid_to_url
 from cnnviz.grids.transposed import TransposedConfig, TransposedResult, conv_matrix
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_figure, retitled
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import exports_held, gif_export, slide_button
-from cnnviz.ui.grids import load_state, read_stepping, stepping_fragment
+from cnnviz.ui.grid_widgets import load_state, read_stepping, stepping_fragment
 from cnnviz.ui.page import PageState, StepState
 from cnnviz.urlstate import decode_array, fit_grid, number, pair_in, read_params
 

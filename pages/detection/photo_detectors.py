@@ -3,7 +3,7 @@ import streamlit as st
 
 from cnnviz.detect import real
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui.jobs import run_once
+from cnnviz.ui.heavy_jobs import run_once
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found
 from cnnviz.ui.pictures import photo_picture

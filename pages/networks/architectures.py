@@ -16,7 +16,7 @@ from cnnviz.ui.architecture_views import (
     paper_rows,
 )
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import clicked_cell
+from cnnviz.ui.grid_widgets import clicked_cell
 from cnnviz.ui.model_choice import this_session
 from cnnviz.ui.own_network import own_network_panel
 from cnnviz.ui.page import open_page, publish

@@ -5,7 +5,7 @@ from cnnviz.devices import device_name, resolve_device
 from cnnviz.errors import ModelUnavailable
 from cnnviz.ui import network_views as views
 from cnnviz.ui.model_choice import pick_network
-from cnnviz.ui.own_weights import own_weights_panel
+from cnnviz.ui.own_weights_views import own_weights_panel
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import picture, weights_missing
 from cnnviz.ui.settings import current

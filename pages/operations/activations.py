@@ -9,15 +9,15 @@ from cnnviz.grids.activations import (
     cells_without_gradient,
     saturation_threshold,
 )
-from cnnviz.grids.predict import activation_question
+from cnnviz.grids.questions import activation_question
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import Panel, activation_figure, answer_hidden, grid_figure
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 from cnnviz.present.render import render_panels
 from cnnviz.ui.activation_views import LECTURE_RELU, ActState
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import exports_held, slide_button
-from cnnviz.ui.grids import (
+from cnnviz.ui.grid_widgets import (
     changed,
     grid_editor,
     step_and_settings,
@@ -26,7 +26,7 @@ from cnnviz.ui.grids import (
     widget,
 )
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.predict import result_held
+from cnnviz.ui.predict_first import result_held
 from cnnviz.ui.settings import current
 
 sty = current().style

@@ -2,11 +2,11 @@
 import streamlit as st
 
 from cnnviz.errors import GridError
-from cnnviz.grids import views
-from cnnviz.present.numbers import fmt
+from cnnviz.grids import page_config
+from cnnviz.present.number_format import fmt
 from cnnviz.ui.backward_views import BACKWARD_TABS, BackwardState, conv_tab, pool_tab, relu_tab
 from cnnviz.ui.conv_views import ConvState
-from cnnviz.ui.grids import step_and_settings
+from cnnviz.ui.grid_widgets import step_and_settings
 from cnnviz.ui.page import open_page, publish, state_of
 from cnnviz.ui.pool_views import PoolState
 from cnnviz.ui.settings import current
@@ -21,7 +21,7 @@ step_area, settings_area = step_and_settings(
     "from, written out. The forward convolution is the one on the Convolution page.")
 with settings_area:
     try:
-        fwd = views.compute_conv(conv)
+        fwd = page_config.compute_conv(conv)
     except GridError as e:
         st.error(f"The Convolution page's configuration cannot be computed ({e}). Fix it there.")
         st.page_link("pages/operations/convolution.py", label="Open the Convolution page", icon=":material/grid_on:")

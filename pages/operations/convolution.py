@@ -1,8 +1,8 @@
 """Convolution: editable grids, every hyper-parameter, stepped cell by cell with real numbers."""
 import streamlit as st
 
-from cnnviz.grids import views
-from cnnviz.grids.predict import conv_question, conv_size_question
+from cnnviz.grids import page_config
+from cnnviz.grids.questions import conv_question, conv_size_question
 from cnnviz.grids.shift import conv_shift
 from cnnviz.ui.conv_views import (
     ConvState,
@@ -14,9 +14,9 @@ from cnnviz.ui.conv_views import (
     shapes_and_formulas,
     step_view,
 )
-from cnnviz.ui.grids import compute_or_last_good, step_and_settings, stepping_fragment
+from cnnviz.ui.grid_widgets import compute_or_last_good, step_and_settings, stepping_fragment
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.predict import held_back, pending
+from cnnviz.ui.predict_first import held_back, pending
 from cnnviz.ui.settings import current
 from cnnviz.ui.shift_views import shift_panel, take_shift
 
@@ -38,7 +38,7 @@ with settings_area:
         st.info("**Flip on:** a true convolution rotates the kernel by 180° before sliding it; deep-learning layers "
                 "(PyTorch's `conv2d`) slide it unflipped, which is cross-correlation. The kernel panel below shows "
                 "the flipped kernel actually applied.", icon=":material/flip:")
-    result = compute_or_last_good(store, lambda: views.compute_conv(store))  # or keep the last good one
+    result = compute_or_last_good(store, lambda: page_config.compute_conv(store))  # or keep the last good one
     take_shift(store)  # the shift panel's boxes are drawn below: their values go into this run's link
     publish(store)
     if pending(store, conv_size_question(result)):

@@ -1,20 +1,20 @@
 """Pooling: max / average / sum / L2 with independent window and stride, stepped cell by cell."""
 import streamlit as st
 
-from cnnviz.grids import views
+from cnnviz.grids import page_config
 from cnnviz.grids.pool import POOL_MODES
-from cnnviz.grids.predict import pool_question, pool_size_question
 from cnnviz.grids.presets import POOL_PRESETS
+from cnnviz.grids.questions import pool_question, pool_size_question
 from cnnviz.grids.shift import pool_shift, rotation_sentence
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import answer_hidden, pool_step_figure, pool_step_panels
 from cnnviz.present.render import png_bytes, render_panels
-from cnnviz.ui import grids as ug
+from cnnviz.ui import grid_widgets as ug
 from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pool_views import PoolState, formulas
-from cnnviz.ui.predict import held_back, pending
+from cnnviz.ui.predict_first import held_back, pending
 from cnnviz.ui.settings import current
 from cnnviz.ui.shift_views import learned_invariance_panel, shift_panel, take_shift, take_turn
 
@@ -43,8 +43,8 @@ with settings_area:
         a, b, c = st.columns(3)
         store.n_c, store.n_r, store.n_w = x3.shape
         n_c = ug.whole(a, "Channels", 1, 4, store, "n_c")
-        n_r = ug.whole(b, "Rows", 1, views.LIMITS["2d"]["input"], store, "n_r")
-        n_w = ug.whole(c, "Columns", 1, views.LIMITS["2d"]["input"], store, "n_w")
+        n_r = ug.whole(b, "Rows", 1, page_config.LIMITS["2d"]["input"], store, "n_r")
+        n_w = ug.whole(c, "Columns", 1, page_config.LIMITS["2d"]["input"], store, "n_w")
         if (n_c, n_r, n_w) != x3.shape:
             store.resize((n_c, n_r, n_w))
             st.rerun()
@@ -68,10 +68,10 @@ with settings_area:
         st.caption("Max-pooling pads with −∞ (padding is never chosen); average pooling counts padded zeros, as "
                    "PyTorch does by default. Ties go to the first maximum in reading order, like PyTorch.")
     # after every setting of this run: the preset the page still is
-    ug.preset_picker(preset_box, POOL_PRESETS, list(POOL_PRESETS), views.pool_preset_of(store), store, "pool_preset",
-                     views.pool_state_from_preset)
+    ug.preset_picker(preset_box, POOL_PRESETS, list(POOL_PRESETS), page_config.pool_preset_of(store), store, "pool_preset",
+                     page_config.pool_state_from_preset)
 
-    result = ug.compute_or_last_good(store, lambda: views.compute_pool(store))
+    result = ug.compute_or_last_good(store, lambda: page_config.compute_pool(store))
     take_shift(store)  # the shift panel's boxes are drawn below: their values go into this run's link
     take_turn(store)
     publish(store)

@@ -1,13 +1,13 @@
 """Transposed convolution: each input cell scatters a scaled kernel; its direct-convolution twin; the matrix."""
 import streamlit as st
 
-from cnnviz.grids.predict import transposed_size_question
+from cnnviz.grids.page_config import resized
+from cnnviz.grids.questions import transposed_size_question
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.grids.transposed import conv_transpose2d
-from cnnviz.grids.views import resized
 from cnnviz.present.figures import Panel, grid_figure
 from cnnviz.ui.charts import chart
-from cnnviz.ui.grids import (
+from cnnviz.ui.grid_widgets import (
     changed,
     compute_or_last_good,
     grid_editor,
@@ -17,7 +17,7 @@ from cnnviz.ui.grids import (
     widget,
 )
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.predict import held_back, pending, result_held
+from cnnviz.ui.predict_first import held_back, pending, result_held
 from cnnviz.ui.settings import current
 from cnnviz.ui.transposed_views import CAPS, TransposedState, direct_section, formulas, matrix_section, scatter_section
 

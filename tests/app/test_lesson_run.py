@@ -8,7 +8,7 @@ import pytest
 
 from cnnviz.classroom.lessons import Lesson, LessonView, typed_question
 from cnnviz.classroom.store import store
-from cnnviz.grids.predict import question_from_dict
+from cnnviz.grids.questions import question_from_dict
 from tests.app.test_ask_the_class import click, send, session, student, texts
 
 pytestmark = pytest.mark.app

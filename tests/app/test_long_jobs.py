@@ -89,7 +89,7 @@ def _queued_behind_another_job() -> None:
     import streamlit as st
 
     from cnnviz.jobs import HEAVY
-    from cnnviz.ui.jobs import heavy_job
+    from cnnviz.ui.heavy_jobs import heavy_job
 
     first = HEAVY.enqueue("someone else's job")
     assert HEAVY.try_start(first, 1)

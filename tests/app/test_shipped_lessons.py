@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cnnviz.classroom.lessons import shipped
-from cnnviz.grids.predict import question_to_dict
+from cnnviz.grids.questions import question_to_dict
 from cnnviz.pagemap import by_url
 from tests.app.test_pages_render import open_page
 
@@ -39,12 +39,12 @@ def test_every_view_opens_and_its_question_is_the_one_the_page_asks(stem, k, vie
 
 
 def test_a_receptive_field_question_on_a_network_is_the_engines_number():
-    from cnnviz.networks import inspect, network
+    from cnnviz.networks import network, probe
 
     checked = 0
     for _, _, v in VIEWS:
         if v.page == "networks" and v.question is not None and "receptive field" in v.question.prompt:
             net = network.get(v.query().get("model", "efficientnet_lite0"))
-            assert v.question.answer == inspect.layer(net, v.query()["layer"]).rf
+            assert v.question.answer == probe.layer(net, v.query()["layer"]).rf
             checked += 1
     assert checked >= 1

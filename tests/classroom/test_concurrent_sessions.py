@@ -11,8 +11,8 @@ import pytest
 from cnnviz.caching import KeyedCache
 from cnnviz.jobs import JobQueue
 from cnnviz.networks import architecture as A
-from cnnviz.networks import inspect as ins
 from cnnviz.networks import network
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import has_leftover_state
 
 

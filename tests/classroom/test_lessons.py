@@ -21,7 +21,7 @@ from cnnviz.classroom.lessons import (
     typed_question,
 )
 from cnnviz.grids.conv import conv2d
-from cnnviz.grids.predict import answer_to_text, conv_question
+from cnnviz.grids.questions import answer_to_text, conv_question
 
 pytestmark = pytest.mark.unit
 

@@ -10,6 +10,7 @@ from torchvision.ops import box_iou, nms, roi_align, roi_pool
 from cnnviz.detect import boxes as B
 from cnnviz.detect import roi as R
 from cnnviz.errors import CnnvizError
+from cnnviz.present.number_format import fmt
 from tests.profiles import examples
 
 
@@ -101,3 +102,26 @@ def test_nms_of_no_boxes_keeps_nothing_like_torchvisions():
     from cnnviz.detect.boxes import nms
 
     assert nms([], [], 0.5).keep == tv_nms(torch.zeros((0, 4)), torch.zeros(0), 0.5).tolist() == []
+
+
+@given(st.integers(0, 10_000))
+@settings(max_examples=examples(25), deadline=None)
+def test_a_roi_bins_arithmetic_names_its_cells_and_ends_in_the_value_torchvision_computes(seed):
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(size=(8, 8)), 1)
+    box = [float(v) for v in sorted(rng.uniform(0, 15, 2))] + [0.0, 0.0]
+    box = [box[0], box[0] / 2, box[1] + 1, box[1] / 2 + 4]
+    pooled = R.roi_pool_one(x, box, (2, 2), 0.5)
+    ref = roi_pool(torch.tensor(x[None, None]), [torch.tensor([box], dtype=torch.float64)], (2, 2), 0.5)[0, 0]
+    for i, b in enumerate(pooled.bins):
+        cells = R.pool_bin_cells(pooled, i)
+        text = R.pool_bin_text(x, pooled, i, 0.5)
+        assert (max(x[r, q] for r, q in cells) if cells else 0.0) == pytest.approx(float(ref[b.row, b.col]))
+        assert text.endswith(f"= {fmt(b.value)}" if cells else "empty bin → 0")
+        assert all(fmt(x[r, q]) in text.splitlines()[-1] for r, q in cells)
+    aligned = R.roi_align_one(x, box, (2, 2), 0.5, 2, True)
+    ref = roi_align(torch.tensor(x[None, None]), [torch.tensor([box], dtype=torch.float64)], (2, 2), 0.5, 2, True)[0, 0]
+    for i, b in enumerate(aligned.bins):
+        last = R.align_bin_text(x, aligned, i, 0.5, True).splitlines()[-1]
+        assert last.startswith(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples")
+        assert float(last.rsplit("= ", 1)[1].replace("−", "-")) == pytest.approx(float(ref[b.row, b.col]), abs=1e-3)

@@ -116,7 +116,7 @@ def test_guided_backprop_agrees_with_captum_where_captum_applies():
 
 @pytest.mark.parametrize("name", ["efficientnet_lite0"])
 def test_every_rectifier_of_the_zoo_models_is_replaced(name):
-    from cnnviz.networks.inspect import LEAVES
+    from cnnviz.networks.probe import LEAVES
 
     model = get(name).module()
     gm = rules.rule_model(get(name), "guided")
@@ -130,7 +130,7 @@ def test_every_rectifier_of_the_zoo_models_is_replaced(name):
 def test_torchvision_functional_and_reused_relus_are_all_replaced():
     import torchvision
 
-    from cnnviz.networks.inspect import LEAVES
+    from cnnviz.networks.probe import LEAVES
 
     g = torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False).eval()
     assert rules.with_rule(g, "guided").rectifiers_replaced == 57  # every BasicConv2d's F.relu
@@ -189,7 +189,7 @@ def test_a_channel_or_unit_can_be_the_target_and_guided_rules_apply_below_it():
     unit = UnitTarget("_blocks.5.depthwise_act", 11, (10, 5))  # this channel's strongest unit on the photo
     sal = at.attribute(get("efficientnet_lite0"), x, "saliency", target=unit)
     gb = at.attribute(get("efficientnet_lite0"), x, "guided-backprop", target=unit)
-    from cnnviz.networks import inspect as ins
+    from cnnviz.networks import probe as ins
 
     info = ins.layer(get("efficientnet_lite0"), unit.layer)
     top, left, bottom, right = ins.rf_box(info, 10, 5, (224, 224))

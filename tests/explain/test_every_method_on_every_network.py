@@ -14,8 +14,8 @@ import torch
 
 from cnnviz.explain import attribution as at
 from cnnviz.explain import methods as registry
-from cnnviz.networks import inspect as ins
 from cnnviz.networks import network
+from cnnviz.networks import probe as ins
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mobilenet_v2", "lenet5")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cnnviz.explain import fantasy as fa
-from cnnviz.networks import inspect
+from cnnviz.networks import probe
 from cnnviz.networks.network import get
 
 
@@ -36,6 +36,6 @@ def test_the_second_opinion_is_the_other_networks_own_top_classes():
     img = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
     title, preds = fa.second_opinion(img, "mobilenet_v2")
     other = get("efficientnet_lite0")
-    want = inspect.predict(other, other.preprocess(img), top=3)
+    want = probe.predict(other, other.preprocess(img), top=3)
     assert title == other.title and preds == [(p.label, p.probability) for p in want]
     assert fa.second_opinion(img, "efficientnet_lite0")[0] == get("mobilenet_v2").title

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnviz.grids.activations import activation_derivative, cell_arithmetic
-from cnnviz.present.numbers import fmt
+from cnnviz.present.number_format import fmt
 
 TORCH = {"relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
          "leaky_relu": lambda t: F.leaky_relu(t, 0.1)}

@@ -11,7 +11,7 @@ from cnnviz.grids.shapes import (
     transposed_output_size,
 )
 from cnnviz.grids.text import cell_text, format_grid, grid_to_csv, parse_grid, parse_json_array, parse_number
-from cnnviz.present.numbers import fmt, join_sum
+from cnnviz.present.number_format import fmt, join_sum
 from tests.profiles import examples
 
 

@@ -15,7 +15,7 @@ from cnnviz.grids.backward import conv_backward
 from cnnviz.grids.conv import conv2d
 from cnnviz.grids.padding import resolve_padding
 from cnnviz.grids.pool import pool2d
-from cnnviz.grids.predict import (
+from cnnviz.grids.questions import (
     KEEP,
     SUPPRESS,
     AnswerError,

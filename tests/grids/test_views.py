@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cnnviz.grids.views import resized
+from cnnviz.grids.page_config import resized
 
 pytestmark = pytest.mark.unit
 

@@ -180,7 +180,7 @@ def test_frozen_features_are_computed_once_per_image(monkeypatch):
 
 
 def test_a_classifier_used_on_the_network_pages_predicts_its_own_classes():
-    from cnnviz.networks import inspect as ins
+    from cnnviz.networks import probe as ins
 
     ds = T.augmented_dataset(per_class=4, seed=7, photos=("Chelsea the cat", "Coffee"))
     res = T.train(ds, "head", epochs=3)
@@ -254,3 +254,18 @@ def test_the_demo_holds_out_different_photos_and_shows_learning():
     first, last = res.history[0], res.history[-1]
     assert first["loss"] > 0.3 and last["loss"] < 0.7 * first["loss"]  # learning is visible, never 0.0 at once
     assert last["heldout_acc"] >= 0.8 and last["heldout_acc"] > first["heldout_acc"]
+
+
+def test_the_held_out_photos_are_judged_and_a_photos_top_classes_ranked_by_the_classifiers_probabilities():
+    ds = T.augmented_dataset(per_class=6, seed=4, photos=("Chelsea the cat", "Coffee"))
+    train_idx, test_idx = T.split(ds, seed=4)
+    res = T.train(ds, "head", epochs=3, seed=4, train_idx=train_idx, test_idx=test_idx)
+    judged = T.judge_heldout(res, ds, test_idx)
+    probs = res.predict([ds.images[i] for i in test_idx])
+    assert [j.true for j in judged] == [ds.labels[i] for i in test_idx]
+    assert [j.predicted for j in judged] == list(probs.argmax(1))
+    np.testing.assert_allclose([j.confidence for j in judged], probs.max(1), rtol=1e-6)
+    tops = T.top_classes(res.classifier, [ds.images[i] for i in test_idx], top=2)
+    for top, p in zip(tops, probs):
+        assert [t.index for t in top] == list(np.argsort(-p)[:2]) and top[0].label == ds.classes[int(p.argmax())]
+        assert abs(sum(t.probability for t in top) - 1) < 1e-5

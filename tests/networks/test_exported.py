@@ -22,7 +22,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.explain.attribution import attribute
 from cnnviz.images import load_sample
 from cnnviz.networks import exported
-from cnnviz.networks import inspect as ins
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import get
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cnnviz.images import load_sample
-from cnnviz.networks import inspect as ins
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import get
 
 

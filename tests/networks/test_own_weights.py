@@ -11,8 +11,8 @@ import torchvision
 from cnnviz.errors import CnnvizError, ModelUnavailable
 from cnnviz.explain import attribution as at
 from cnnviz.images import load_sample
-from cnnviz.networks import inspect as ins
 from cnnviz.networks import own_weights as own
+from cnnviz.networks import probe as ins
 from cnnviz.networks.network import get
 
 

@@ -10,8 +10,8 @@ import torch
 from cnnviz.errors import ModelUnavailable
 from cnnviz.explain import attribution as at
 from cnnviz.explain import rules
-from cnnviz.networks import inspect as ins
 from cnnviz.networks import lenet, session_models
+from cnnviz.networks import probe as ins
 from cnnviz.networks.lenet import LeNet5, mnist_split
 from cnnviz.networks.network import get
 

@@ -10,9 +10,9 @@ import torch
 from cnnviz.errors import ModelUnavailable
 from cnnviz.images import load_sample
 from cnnviz.networks import registry
-from cnnviz.networks.inspect import predict
 from cnnviz.networks.lenet import accuracy, mnist_split, to_tensor
 from cnnviz.networks.network import get
+from cnnviz.networks.probe import predict
 from cnnviz.networks.specs import SPECS
 from tests.expectations import CAT_CLASSES
 
@@ -134,7 +134,7 @@ def test_mobilenet_v2_runs_torchvisions_genuine_weights_offline_on_every_surface
     from cnnviz.explain import rules
     from cnnviz.learn import transfer as T
     from cnnviz.networks import architecture as A
-    from cnnviz.networks import inspect as ins
+    from cnnviz.networks import probe as ins
     from cnnviz.networks.network import get
 
     status = registry.weight_status("mobilenet_v2")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from cnnviz.grids.pool import PoolConfig, pool2d
-from cnnviz.networks.inspect import Prediction, layers
 from cnnviz.networks.network import get
+from cnnviz.networks.probe import Prediction, layers
 from cnnviz.present.figures import (
     activation_figure,
     get_style,
@@ -77,7 +77,7 @@ def test_a_big_grid_shows_the_part_around_its_step_with_whole_grid_coordinates_a
 
 
 def test_one_colour_policy_signed_diverging_one_signed_sequential_with_a_bar_that_says_so():
-    from cnnviz.networks.inspect import montage
+    from cnnviz.networks.probe import montage
     from cnnviz.present.colours import legend_bar, to_rgb
 
     fmap = np.stack([np.full((4, 4), 2.0), np.linspace(-1, 3, 16).reshape(4, 4)])  # one channel has negatives

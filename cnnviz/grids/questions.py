@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import CnnvizError
-from cnnviz.present.numbers import fmt, fmt_factor
+from cnnviz.present.number_format import fmt, fmt_factor
 
 Cell = tuple[int, int]
 Later = tuple[str, int, int, int]  # (panel title prefix, plane rows, plane columns, first cell not reached yet)

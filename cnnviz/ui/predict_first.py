@@ -1,6 +1,6 @@
 """Predict first: a stepper hides each step's result until the learner has typed a prediction and pressed Check.
 
-The questions come from the engine (cnnviz/grids/predict.py); this module draws the switch, the answer box,
+The questions come from the engine (cnnviz/grids/questions.py); this module draws the switch, the answer box,
 the verdict and the session's running score. The switch is one setting for the whole session (every stepper
 asks, or none does) and travels in the link as `predict=1`.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from cnnviz.grids.predict import AnswerError, Question, score_text
+from cnnviz.grids.questions import AnswerError, Question, score_text
 from cnnviz.ui.classroom import open_question_key
 from cnnviz.ui.session import lasting
 

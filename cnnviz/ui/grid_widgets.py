@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.errors import GridError
-from cnnviz.grids.predict import Question
+from cnnviz.grids.questions import Question
 from cnnviz.grids.text import cell_text, format_grid, parse_grid, parse_number
 from cnnviz.present.figures import hiding
 from cnnviz.ui.page import PageState, StepState, link_text
@@ -264,7 +264,7 @@ def stepper(store: StepState, n_steps: int, key: str, shortcuts: bool = True, un
 
     def go(to: int) -> None:
         if to > store.step:
-            from cnnviz.ui.predict import skipped
+            from cnnviz.ui.predict_first import skipped
 
             skipped(store)  # moving on from an unanswered prediction counts as skipped
         store.step = int(np.clip(to, 0, n_steps - 1))
@@ -325,10 +325,10 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
     `ask(i)` (and `size()`, before the first step) are the step's questions: in predict mode the
     view is drawn with their answers hidden until the learner has checked a prediction.
     """
-    from cnnviz.ui import predict
+    from cnnviz.ui import predict_first
 
     step_key, speed_key = step_url_keys(url)
-    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key, predict.URL_KEY))
+    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key, predict_first.URL_KEY))
     from cnnviz.ui.classroom import STEPPERS, current_page
 
     page = current_page()  # a follower's step change reruns only this fragment
@@ -346,7 +346,7 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         from cnnviz.ui.settings import current
 
         if ask is not None and not current().presentation:  # projected, it is in the sidebar (one screen)
-            predict.switch(key)
+            predict_first.switch(key)
         i = stepper(store, n_steps, key, shortcuts, unit)
         store.drawn = i
         for k, v in ((step_key, str(i)), (speed_key, f"{store.speed:g}")):
@@ -357,10 +357,10 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         publish()  # a teacher's class follows each step
         if ask is not None:  # "Add this view to the lesson" may take this step's question (built only then)
             st.session_state.setdefault("_step_questions", {}).setdefault(page, {})[key] = (
-                i, lambda: predict.questions_at(i, ask, size))
+                i, lambda: predict_first.questions_at(i, ask, size))
         # built only when someone may ask them (a step view's questions cost a step trace of their own)
-        wanted = ask is not None and (predict.enabled() or class_questions.is_teacher())
-        questions = predict.questions_at(i, ask, size) if wanted else []
+        wanted = ask is not None and (predict_first.enabled() or class_questions.is_teacher())
+        questions = predict_first.questions_at(i, ask, size) if wanted else []
         with held_back_by(store, key, i, questions):
             body(i)
 
@@ -371,15 +371,15 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
 def held_back_by(store: StepState, key: str, i: int, questions: list[Question]) -> Iterator[None]:
     """Asks this step's questions (the class's, or the learner's own in predict mode) and draws the step view with
     nothing of a pending answer: its cells '?', the cells of later steps empty, its arithmetic left out."""
-    from cnnviz.ui import class_questions, predict
+    from cnnviz.ui import class_questions, predict_first
 
     asked = class_questions.stepper(key, i, questions)  # a question the teacher put to the class
     if asked is not None:
         is_open, q = asked
         held = [q] if is_open and q is not None else []
         hidden = bool(held)
-    elif questions and predict.enabled():
-        held, hidden = questions, not predict.ask(store, key, questions)
+    elif questions and predict_first.enabled():
+        held, hidden = questions, not predict_first.ask(store, key, questions)
     else:
         held, hidden = [], False
     spec = tuple(h for q in held for h in q.hide) if hidden else None
