@@ -84,3 +84,13 @@ class KeyedCache:
         with self._lock:
             for key in [k for k in self._store if drop(k)]:
                 del self._store[key]
+
+
+def digest(a) -> str:
+    """A short stable key of an array's values, shape and type: what shared results of a photo are keyed by."""
+    import hashlib
+
+    import numpy as np
+
+    arr = np.ascontiguousarray(a)
+    return hashlib.sha1(repr((arr.shape, arr.dtype.str)).encode() + arr.tobytes()).hexdigest()

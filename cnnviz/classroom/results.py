@@ -7,7 +7,7 @@ computation: the others wait for it (`on_wait` shows them why) instead of queuei
 
 Values travel as `pack`ed bytes (numpy's .npz with pickling off, plus a JSON header), never as pickles: even
 our own Redis never gets a say in what code runs. Only results of registry networks on sample inputs are
-shared; a session's own network or an upload is never a key here (the pages decide, `shareable`).
+shared; a session's own network or an upload is never a key here (`shareable` decides).
 
 In process: an LRU bounded by bytes (`CNNVIZ_RESULTS_MB`, default 256). In a hall (`CNNVIZ_REDIS_URL`): Redis
 keys `cnnviz:result:<sha256>` with a 24-hour TTL under the hall Redis's `maxmemory` and LRU eviction, plus a
@@ -48,6 +48,14 @@ def unpack(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {k: z[k] for k in z.files if k != "__meta__"}
         meta = json.loads(z["__meta__"].tobytes().decode())
     return meta, arrays
+
+
+def shareable(network_is_session: bool, source: str | None = None) -> bool:
+    """Whether a result may be shared with the class or hall: a registry network (never a session's own), on a
+    sample photo or a held-out digit when it has an input (never an upload or a photo the teacher shared)."""
+    from cnnviz.images import SAMPLE_PHOTOS
+
+    return not network_is_session and (source is None or source in SAMPLE_PHOTOS or source.startswith("digit"))
 
 
 def key_of(*parts: Any) -> str:

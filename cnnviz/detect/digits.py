@@ -14,7 +14,6 @@ threshold, then applies NMS (class-agnostic: the digits never overlap).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from cnnviz.caching import KeyedCache
+from cnnviz.caching import KeyedCache, digest
 
 CANVAS = 256
 STRIDE = 8
@@ -265,8 +264,7 @@ def shared() -> DigitDetector:
 def detect_shared(gray: np.ndarray, threshold: float = 0.5, iou_threshold: float = 0.45
                   ) -> tuple[list[CellPrediction], list[Detection]]:
     """`detect` with the shipped detector; the network runs once per scene (the thresholds only decode its cells)."""
-    key = hashlib.sha1(repr(gray.shape).encode() + np.ascontiguousarray(gray, dtype=np.float32).tobytes()).hexdigest()
-    cells = _scene_cells.get(key, lambda: _cells(shared(), gray))
+    cells = _scene_cells.get(digest(gray), lambda: _cells(shared(), gray))
     return cells, decode(cells, threshold, iou_threshold)
 
 

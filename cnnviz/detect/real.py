@@ -6,7 +6,6 @@ cache ($TORCH_HOME/hub/checkpoints) they load with weights_only=True, strictly.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.caching import KeyedCache
+from cnnviz.caching import KeyedCache, digest
 from cnnviz.errors import ModelUnavailable
 
 FLOOR = 0.05  # every detection down to this score is kept: a threshold slider only filters them, nothing reruns
@@ -73,18 +72,13 @@ def shared_architecture(name: str) -> Any:
     return _models.get(("architecture", name), lambda: architecture(name))
 
 
-def _photo_key(rgb: np.ndarray) -> str:
-    a = np.ascontiguousarray(rgb)
-    return hashlib.sha1(repr((a.shape, a.dtype.str)).encode() + a.tobytes()).hexdigest()
-
-
 def _run_once(what: str, name: str, rgb: np.ndarray, make: Callable[[], Any]) -> Any:
-    return _runs.get((what, name, _photo_key(rgb)), make)
+    return _runs.get((what, name, digest(rgb)), make)
 
 
 def found_ready(name: str, rgb: np.ndarray) -> list[Found] | None:
     """The photo's detections if this process already ran them (no queue needed), else None."""
-    return _runs.peek(("found", name, _photo_key(rgb)))
+    return _runs.peek(("found", name, digest(rgb)))
 
 
 def found_on(name: str, rgb: np.ndarray) -> list[Found]:
@@ -94,7 +88,7 @@ def found_on(name: str, rgb: np.ndarray) -> list[Found]:
 
 def proposals_ready(name: str, rgb: np.ndarray) -> Proposals | None:
     """The photo's region proposals if this process already computed them, else None."""
-    return _runs.peek(("proposals", name, _photo_key(rgb)))
+    return _runs.peek(("proposals", name, digest(rgb)))
 
 
 def proposals_on(name: str, rgb: np.ndarray) -> Proposals:

@@ -2,7 +2,8 @@
 
 `attribute` binds the network, the input, the target and the settings into one Request and hands it to the
 method's own file (cnnviz/explain/methods/); this module only finds the class when none is given and says what
-a map means when it is drawn over the picture.
+a map means when it is drawn over the picture. The maps of one network, photo, method and settings are made once
+per process (`map_once`): every learner asking for the same map gets it from memory.
 """
 
 from __future__ import annotations
@@ -13,10 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from cnnviz.caching import KeyedCache
 from cnnviz.explain import methods
 from cnnviz.explain.method import ClassTarget, Options, Request, UnitTarget
 from cnnviz.networks.network import Network
 from cnnviz.networks.tracing import runs_networks
+
+MAPS_KEPT = 64
+_maps = KeyedCache(MAPS_KEPT)  # (…, network, photo digest, method, target, layer, settings, device) → its map
+
+
+def map_once(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """The map under `key`, made by `make()` once per process and shared read-only by every session."""
+    return _maps.get(key, make)
+
+
+def forget_maps() -> None:
+    """Drop every map made in this process (tests: as if another replica answered)."""
+    _maps.clear()
 
 
 @dataclass

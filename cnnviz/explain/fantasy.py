@@ -385,6 +385,33 @@ Made = tuple[int | None, FantasyResult, float | None, float | None]  # (channel 
 # objective at the start, at the end)
 
 
+def dream(channels: list[int | None], configs: list[FantasyConfig], device: str,
+          reporter: Callable[[int, FantasyConfig, Callable[[FantasyResult], None]], Callable | None],
+          keep: Callable[[list[Made]], None]) -> list[Made]:
+    """Every image of one press of Dream, each with its objective at the start and at the end. `reporter(k, cfg,
+    keep_partial)` is image k's on_step (it may hand `keep_partial` the image so far); `keep(items)` receives what
+    is done after each image and each partial image: what a Stop leaves."""
+    made: list[Made] = []
+    for k, (ch, cfg) in enumerate(zip(channels, configs, strict=True)):
+
+        def keep_partial(partial: FantasyResult, done: list[Made] = list(made), ch: int | None = ch) -> None:
+            keep([*done, (ch, partial, None, None)])
+
+        res = fantasy(cfg, device=device, on_step=reporter(k, cfg, keep_partial))
+        made.append((ch, res, activation(cfg, start_noise(cfg), device), activation(cfg, image_tensor(res.image), device)))
+        keep(list(made))
+    return made
+
+
+def dream_key(model: str, configs: list[FantasyConfig], device: str) -> str:
+    """The shared-results key of one Dream press: the network, every image's settings and seed, the device."""
+    from dataclasses import asdict
+
+    from cnnviz.classroom.results import key_of
+
+    return key_of("fantasy", model, [asdict(c) for c in configs], device)
+
+
 def made_to_blob(items: list[Made]) -> bytes:
     """Finished images with their curves and objectives, as bytes a class or a hall shares (no pickle)."""
     from cnnviz.classroom.results import pack

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -12,7 +11,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.caching import KeyedCache
+from cnnviz.caching import KeyedCache, digest
 from cnnviz.explain import attribution as at
 from cnnviz.explain import methods as registry
 from cnnviz.explain.faithfulness import STEPS
@@ -37,12 +36,6 @@ from cnnviz.urlstate import choice, int_in, node_name, number_in, read_params
 if TYPE_CHECKING:
     import torch
 
-MAPS_KEPT = 64
-
-
-MAPS = KeyedCache(MAPS_KEPT)  # every learner's maps of the same network, photo, method and settings, made once
-
-
 @dataclass(kw_only=True, eq=False)
 class AttrState(NetworkPageState):
     """The Attributions page: network, picture and fit, the link of the view drawn, and what this learner's heavy
@@ -51,7 +44,7 @@ class AttrState(NetworkPageState):
     name: str = "attr"
     shown: dict[str, str] = field(default_factory=dict)  # the link parameters of the maps drawn
     partial: tuple[tuple, dict[str, np.ndarray]] | None = None  # (view signature, the maps finished so far)
-    slow_maps: dict[tuple, np.ndarray] = field(default_factory=dict)  # Score-CAM maps of recent views
+    slow_maps: KeyedCache = field(default_factory=lambda: KeyedCache(8))  # Score-CAM maps of recent views
     sanity: tuple[tuple, list] | None = None  # (its settings, the steps done)
     faithfulness: tuple[tuple, Any] | None = None  # (its settings, the curves)
 
@@ -155,7 +148,7 @@ def compute_maps(store: AttrState, net: Network, x: torch.Tensor, seen: np.ndarr
     same one (in this process; in the class or hall too when `share`); a stopped run leaves the maps it finished."""
     if not methods:
         return {}
-    photo = hashlib.sha1(np.ascontiguousarray(seen).tobytes()).hexdigest()
+    photo = digest(seen)
     settings = tuple(options.items())
     signature = (net.key, photo, tuple(methods), target.index, target.unit_key, cam_layer, settings)
 
@@ -166,7 +159,7 @@ def compute_maps(store: AttrState, net: Network, x: torch.Tensor, seen: np.ndarr
                 lambda: at.attribute(net, x, m, target=target.index, layer=cam_layer, device=device,
                                      progress=progress).values))
         key = ("attribution", net.key, photo, m, target.index, target.unit_key, cam_layer, settings, device)
-        return MAPS.get(key, lambda: shared_map(share, key, lambda: at.attribute(
+        return at.map_once(key, lambda: shared_map(share, key, lambda: at.attribute(
             net, x, m, target=target.unit or target.index, layer=cam_layer, device=device, **options).values))
 
     values = run_heavy("Attributions", "attr_job", lambda: maps_as_they_come(store, methods, one, signature, preview))
@@ -357,12 +350,6 @@ def rectifier_note(net) -> None:
                 "gradient here.")
 
 
-def shareable(net: Network, source: str) -> bool:
-    """Whether a result may be shared with the class or hall: a registry network on a sample photo or a held-out
-    digit — never a session's own network, never an upload or a photo the teacher shared."""
-    return not net.is_session and (source in SAMPLE_PHOTOS or source.startswith("digit"))
-
-
 def shared_map(share: bool, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """`compute()` here, or once for the class or hall when shareable (a learner asking while another computes
     the same map waits for it; Stop ends the wait)."""
@@ -382,22 +369,19 @@ def with_progress(store: AttrState, method: str, key: tuple,
                   compute: Callable[[Callable[[int, int], None]], np.ndarray]) -> np.ndarray:
     """A slow map (Score-CAM) with a progress bar; each update is a Streamlit call, so Stop ends it there.
 
-    Kept per session by its key (the page's signature): a rerun does not recompute it.
+    Kept per session by its key (the page's signature, the last few): a rerun does not recompute it.
     """
-    done = store.slow_maps
-    if key in done:
-        return done[key]
-    bar = st.progress(0.0, text=f"{method}: starting…")
+    def with_bar() -> np.ndarray:
+        bar = st.progress(0.0, text=f"{method}: starting…")
 
-    def progress(d: int, n: int) -> None:
-        bar.progress(d / n, text=f"{method}: {d} of {n} masked copies of the photo scored")
+        def progress(d: int, n: int) -> None:
+            bar.progress(d / n, text=f"{method}: {d} of {n} masked copies of the photo scored")
 
-    values = compute(progress)
-    bar.empty()
-    if len(done) > 8:
-        done.pop(next(iter(done)))
-    done[key] = values
-    return values
+        values = compute(progress)
+        bar.empty()
+        return values
+
+    return store.slow_maps.get(key, with_bar)
 
 
 SANITY_METHODS = [m.name for m in registry.every() if m.in_sanity]  # quick enough to recompute at every step

@@ -93,34 +93,29 @@ def make_images(store: FantasyState, net: Network, channels: list[int | None],
                 config: Callable[[int | None], fa.FantasyConfig], head: dict[str, Any], device: str) -> None:
     """The images of one press of Dream, as a heavy job with live progress; made once for every learner asking
     for the same (in the class or hall too), never shared from a session's own network; a stop keeps what it had."""
+    from cnnviz.classroom.results import shareable
+
     configs = [config(ch) for ch in channels]
+
+    def keep(items: list) -> None:
+        store.results = {**head, "items": items}
 
     def dream() -> bytes | None:
         """Every image of this press; bytes to share, or None when stopped (never shared)."""
         with heavy_job("Gallery" if head["mode"] == "gallery" else "Fantasy image", "fa_job"):
             live = LiveProgress(len(configs))
-            results: list = []
-            for k, (ch, cfg) in enumerate(zip(channels, configs, strict=True)):
-
-                def keep(partial: fa.FantasyResult, done=list(results), ch=ch) -> None:  # what Stop leaves
-                    store.results = {**head, "items": [*done, (ch, partial, None, None)]}
-
-                report = live.reporter(k, f"channel {ch} · " if len(channels) > 1 else "",
-                                       cfg.coarse_steps + cfg.steps, keep)
-                res = fa.fantasy(cfg, device=device, on_step=report)
-                first = fa.activation(cfg, fa.start_noise(cfg), device)
-                last = fa.activation(cfg, fa.image_tensor(res.image), device)
-                results.append((ch, res, first, last))
-                store.results = {**head, "items": list(results)}
+            label = (lambda ch: f"channel {ch} · ") if len(channels) > 1 else (lambda ch: "")
+            made = fa.dream(channels, configs, device, lambda k, cfg, keep_partial: live.reporter(
+                k, label(channels[k]), cfg.coarse_steps + cfg.steps, keep_partial), keep)
             live.clear()
-        return fa.made_to_blob(results)
+        return fa.made_to_blob(made)
 
-    if net.is_session:  # a network of this session only: never shared
+    if not shareable(net.is_session):  # a network of this session only: never shared
         dream()
         return
-    blob = made_once(dream_key(net.key, configs, device), dream)  # the same images for everyone who asks
+    blob = made_once(fa.dream_key(net.key, configs, device), dream)  # the same images for everyone who asks
     if blob is not None:
-        store.results = {**head, "items": fa.made_from_blob(blob)}
+        keep(fa.made_from_blob(blob))
 
 
 def mode_defaults() -> None:
@@ -179,15 +174,6 @@ def optimisation_settings(mode: str) -> dict[str, Any]:
                 steps=steps, coarse_size=csize or None, coarse_steps=csteps if csize else 0, lr=lr, seed=seed,
                 jitter=jitter, rotate=rotate, noise=noise, tv=tv, l2=l2w, blur=blurw,
                 zoom=fa.FantasyConfig.zoom if zoom else (1.0, 1.0))
-
-
-def dream_key(model: str, configs: list[fa.FantasyConfig], device: str) -> str:
-    """The shared-results key of one Dream press: the network, every image's settings and seed, the device."""
-    from dataclasses import asdict
-
-    from cnnviz.classroom.results import key_of
-
-    return key_of("fantasy", model, [asdict(c) for c in configs], device)
 
 
 def made_once(key: str, make: Callable[[], bytes | None]) -> bytes | None:

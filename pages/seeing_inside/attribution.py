@@ -1,6 +1,7 @@
 """Attributions: which pixels a network's decision depends on, several methods side by side."""
 import streamlit as st
 
+from cnnviz.classroom import results
 from cnnviz.devices import resolve_device
 from cnnviz.errors import ModelUnavailable
 from cnnviz.explain import methods as registry
@@ -56,7 +57,7 @@ sign = o2.segmented_control("Show", av.SIGNS, required=True, key="attr_sign", **
 cam_layer = av.cam_layer_choice(o3, net, f"attr_cam_{net.key}")  # None: no spatial layer, no CAM methods
 options = av.method_settings(seen.shape[:2])  # {setting: value}, each method's own, from the registry
 av.rectifier_note(net)
-shareable = av.shareable(net, source)  # a registry network on a sample photo: the same map for every learner
+shareable = results.shareable(net.is_session, source)  # a registry network on a sample photo: the same map for every learner
 methods = av.usable(methods, target, cam_layer)
 
 values = av.compute_maps(store, net, x, seen, methods, target, cam_layer, options, device, shareable,

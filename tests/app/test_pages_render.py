@@ -400,16 +400,16 @@ def test_a_second_learner_asking_for_the_same_fantasy_image_gets_it_without_a_co
 
 def test_an_attribution_map_of_a_sample_photo_is_computed_once_for_every_learner():
     import cnnviz.classroom.results as R
-    from cnnviz.ui.attribution_views import MAPS
+    from cnnviz.explain.attribution import forget_maps
 
     before = R._RESULTS
     R._RESULTS = R.SharedResults()
     try:
-        MAPS.clear()  # maps computed by earlier tests in this process would be this process's
+        forget_maps()  # maps computed by earlier tests in this process would be this process's
         open_page("attribution.py")
         first = R._RESULTS.computed
         assert first == 3  # the three default methods
-        MAPS.clear()  # another replica: nothing in this process's cache
+        forget_maps()  # another replica: nothing in this process's cache
         open_page("attribution.py")
         assert R._RESULTS.computed == first
     finally:
