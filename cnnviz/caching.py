@@ -94,3 +94,13 @@ def digest(a) -> str:
 
     arr = np.ascontiguousarray(a)
     return hashlib.sha1(repr((arr.shape, arr.dtype.str)).encode() + arr.tobytes()).hexdigest()
+
+
+def digest_bytes(*parts: bytes) -> str:
+    """A short stable key of some bytes (an uploaded file, with its companions): what a session keys decoded files by."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()

@@ -226,3 +226,20 @@ def test_functions_a_reader_can_hold():
             for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
             and n.end_lineno - n.lineno + 1 > 60]
     assert not long, long
+
+
+def test_caches_and_keys_live_in_the_engine():
+    """A process-wide cache, a sharing rule or a digest of a photo is engine work: `ui/` and the pages hold no
+    module-level cache and hash nothing themselves (they use caching.digest, probe.input_key and the engine's
+    caches)."""
+    files = [*sorted((ROOT / "cnnviz" / "ui").glob("*.py")), *PAGE_FILES]
+    offenders = []
+    for p in files:
+        tree = ast.parse(p.read_text())
+        if "hashlib" in _runtime_imports(p):
+            offenders.append(f"{p.name}: hashes with hashlib")
+        for node in tree.body:
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            if isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("KeyedCache", "OrderedDict", "dict"):
+                offenders.append(f"{p.name}:{node.lineno}: a module-level cache")
+    assert not offenders, offenders

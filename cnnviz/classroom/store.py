@@ -304,6 +304,16 @@ class InProcessStore:
             return len(self._classes)
 
 
+def changed_keys(applied: tuple[str, tuple[tuple[str, str], ...]] | None, view: View) -> set[str] | None:
+    """The link keys in which the class's new view differs from the one a student applied, when it is the same page
+    and no key was dropped (a follower may then move only what changed); None otherwise."""
+    if applied is None or applied[0] != view.page:
+        return None
+    before, after = dict(applied[1]), view.query()
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    return changed if changed and changed <= after.keys() else None
+
+
 def clean_params(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """A teacher's link without each person's own settings, in one canonical order (what followers get)."""
     return tuple(sorted((str(k), str(v)) for k, v in params.items() if k not in PRIVATE_PARAMS))

@@ -187,3 +187,72 @@ def decode(deltas, proposals, weights=(1.0, 1.0, 1.0, 1.0)) -> np.ndarray:
     cx, cy = d[:, 0] / wx * pw + px, d[:, 1] / wy * ph + py
     w, h = np.exp(d[:, 2] / ww) * pw, np.exp(d[:, 3] / wh) * ph
     return np.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], axis=1)
+
+
+# ---- what the Detection arithmetic page reads and writes ---------------------------------------------------
+
+def parse_scored_boxes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """'x1 y1 x2 y2 score' per line (commas or spaces) → (boxes N×4, scores N); a CnnvizError says what is wrong."""
+    rows = [line.replace(",", " ").split() for line in text.strip().splitlines() if line.strip()]
+    if not rows:
+        raise CnnvizError("type at least one box: x1 y1 x2 y2 score on a line")
+    for k, r in enumerate(rows):
+        if len(r) != 5:
+            raise CnnvizError(f"line {k + 1} has {len(r)} numbers: each line is x1 y1 x2 y2 score")
+    try:
+        vals = np.array([[float(v) for v in r] for r in rows])
+    except ValueError:
+        raise CnnvizError("every value must be a number (x1 y1 x2 y2 score on each line)") from None
+    return vals[:, :4], vals[:, 4]
+
+
+def parse_positive(text: str, what: str) -> tuple[float, ...]:
+    """'128, 256, 512' → (128.0, 256.0, 512.0); a CnnvizError unless every entry is a positive number."""
+    try:
+        vals = tuple(float(v) for v in text.replace(",", " ").split())
+    except ValueError:
+        vals = ()
+    if not vals or min(vals) <= 0 or not all(math.isfinite(v) for v in vals):
+        raise CnnvizError(f"{what} are positive numbers separated by commas, e.g. 128, 256, 512")
+    return vals
+
+
+@dataclass(frozen=True)
+class AnchorGrid:
+    """The anchors of an image's last feature map: its size, anchors per position, and every anchor by position."""
+
+    rows: int  # ⌊image height / stride⌋
+    cols: int
+    per_position: int  # sizes × ratios
+    boxes: np.ndarray  # rows × cols × per_position × 4, image pixels
+
+    @property
+    def total(self) -> int:
+        return self.rows * self.cols * self.per_position
+
+
+def anchor_grid(height: int, width: int, stride: int, sizes: tuple[float, ...], ratios: tuple[float, ...]
+                ) -> AnchorGrid:
+    """Faster R-CNN's anchors over an image: a feature map of ⌊H/stride⌋ × ⌊W/stride⌋ positions, each with one
+    anchor per (size, ratio) — in `anchors`' order: size fastest, then ratio."""
+    fh, fw = height // stride, width // stride
+    k = len(sizes) * len(ratios)
+    return AnchorGrid(fh, fw, k, anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4))
+
+
+def coding_lines(anchor, box) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(deltas, the box decoded back, the arithmetic in words) of encoding `box` against `anchor`."""
+    from cnnviz.present.number_format import fmt
+
+    d = encode([box], [anchor])[0]
+    back = decode([d], [anchor])[0]
+    (a_x1, a_y1, a_x2, a_y2), (g_x1, g_y1, g_x2, g_y2) = check_boxes(anchor, "anchor")[0], check_boxes(box, "box")[0]
+    aw, ah, gw, gh = a_x2 - a_x1, a_y2 - a_y1, g_x2 - g_x1, g_y2 - g_y1
+    ax, ay, gx, gy = a_x1 + aw / 2, a_y1 + ah / 2, g_x1 + gw / 2, g_y1 + gh / 2
+    return d, back, [f"anchor centre ({fmt(ax)}, {fmt(ay)}), size {fmt(aw)} × {fmt(ah)}",
+                     f"object centre ({fmt(gx)}, {fmt(gy)}), size {fmt(gw)} × {fmt(gh)}",
+                     f"dx = ({fmt(gx)} − {fmt(ax)}) / {fmt(aw)} = {fmt(d[0], 4)}",
+                     f"dy = ({fmt(gy)} − {fmt(ay)}) / {fmt(ah)} = {fmt(d[1], 4)}",
+                     f"dw = ln({fmt(gw)} / {fmt(aw)}) = {fmt(d[2], 4)}",
+                     f"dh = ln({fmt(gh)} / {fmt(ah)}) = {fmt(d[3], 4)}",
+                     f"decoded back: [{', '.join(fmt(v, 3) for v in back)}]"]

@@ -92,6 +92,15 @@ def hide_answers(panels: Sequence[Panel]) -> list[Panel]:
     return out
 
 
+PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
+_pictures = KeyedCache(PICTURES_KEPT)
+
+
+def shared_picture(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """A picture (an RGB array: a montage, an overlay) built once per key for the whole process; read-only."""
+    return _pictures.get(key, make)
+
+
 def shared_figure(key: tuple, make: Callable[[], go.Figure]) -> go.Figure:
     """A figure built once per key for the whole process (plotly construction is most of a page's CPU time).
 

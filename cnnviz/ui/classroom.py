@@ -22,7 +22,15 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.classroom.store import PRIVATE_PARAMS, ClassroomError, ClassroomUnavailable, View, normalise_code, store
+from cnnviz.classroom.store import (
+    PRIVATE_PARAMS,
+    ClassroomError,
+    ClassroomUnavailable,
+    View,
+    changed_keys,
+    normalise_code,
+    store,
+)
 from cnnviz.grids.questions import question_from_dict
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
@@ -360,13 +368,9 @@ def banner() -> None:
 def _step_only(s: dict, view) -> dict[str, tuple[str, StepState]] | None:
     """{link key: (fragment key, the stepper's state)} to update when the teacher's new view differs from the one this
     student has applied only in steppers' steps and speeds on the page they are on; None otherwise."""
-    applied = s.get("applied")
-    if applied is None or applied[0] != view.page or current_page() != view.page:
-        return None
+    changed = changed_keys(s.get("applied"), view) if current_page() == view.page else None
     steppers = st.session_state.get(STEPPERS, {}).get(view.page, {})
-    before, after = dict(applied[1]), view.query()
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    if not changed or not changed <= steppers.keys() or not changed <= after.keys():
+    if not changed or not changed <= steppers.keys():
         return None
     return {k: steppers[k] for k in changed}
 

@@ -106,20 +106,6 @@ def iou_tab(store: DetectionState, sty: Style) -> None:
                                     shaded=r.intersection_box), key="det_iou_fig", config={"displaylogo": False})
 
 
-def _parse_nms(text: str) -> tuple[np.ndarray, np.ndarray]:
-    rows = [line.replace(",", " ").split() for line in text.strip().splitlines() if line.strip()]
-    if not rows:
-        raise CnnvizError("type at least one box: x1 y1 x2 y2 score on a line")
-    for k, r in enumerate(rows):
-        if len(r) != 5:
-            raise CnnvizError(f"line {k + 1} has {len(r)} numbers: each line is x1 y1 x2 y2 score")
-    try:
-        vals = np.array([[float(v) for v in r] for r in rows])
-    except ValueError:
-        raise CnnvizError("every value must be a number (x1 y1 x2 y2 score on each line)") from None
-    return vals[:, :4], vals[:, 4]
-
-
 def nms_tab(store: DetectionState, sty: Style) -> None:
     st.caption("A detector proposes many overlapping boxes for one object. Non-maximum suppression keeps the "
                "best-scoring box, removes every box overlapping it by more than the threshold, and repeats.")
@@ -129,13 +115,13 @@ def nms_tab(store: DetectionState, sty: Style) -> None:
     t = left.slider("IoU threshold (suppress above)", 0.0, 1.0, step=0.05, key="det_nms_t",
                     **start("det_nms_t", float(store["nms_t"])))
     try:
-        boxes, scores = _parse_nms(text)
+        boxes, scores = B.parse_scored_boxes(text)
         res = B.nms(boxes, scores, t)
         store.nms_text, store.nms_t, store.nms_result = text, t, (boxes, scores, res)
     except CnnvizError as e:
         left.error(f"{e}. Showing the last valid boxes.")
     if store.nms_result is None:  # the typed boxes never parsed: the default example
-        default_boxes, default_scores = _parse_nms(NMS_DEFAULT)
+        default_boxes, default_scores = B.parse_scored_boxes(NMS_DEFAULT)
         store.nms_result = (default_boxes, default_scores, B.nms(default_boxes, default_scores, 0.5))
     boxes, scores, res = store.nms_result
     extent = (float(boxes[:, 2].max()) * 1.1, float(boxes[:, 3].max()) * 1.1)
@@ -182,17 +168,14 @@ def anchors_tab(store: DetectionState, sty: Style) -> None:
     sizes_t = c[3].text_input("Sizes (px)", key="det_asz", **start("det_asz", "128, 256, 512"))
     ratios_t = c[4].text_input("Ratios h/w", key="det_ar", **start("det_ar", "0.5, 1, 2"))
     try:
-        sizes = tuple(float(v) for v in sizes_t.replace(",", " ").split())
-        ratios = tuple(float(v) for v in ratios_t.replace(",", " ").split())
-        if not sizes or not ratios or min(sizes) <= 0 or min(ratios) <= 0:
-            raise ValueError
-    except ValueError:
-        st.error("Sizes and ratios are positive numbers separated by commas, e.g. 128, 256, 512. Using Faster R-CNN's.")
+        sizes, ratios = B.parse_positive(sizes_t, "Sizes"), B.parse_positive(ratios_t, "Ratios")
+    except CnnvizError as e:
+        st.error(f"{e}. Using Faster R-CNN's.")
         sizes, ratios = (128.0, 256.0, 512.0), (0.5, 1.0, 2.0)
-    fh, fw = h // stride, w // stride
-    k = len(sizes) * len(ratios)
+    grid = B.anchor_grid(h, w, stride, sizes, ratios)
+    fh, fw, k = grid.rows, grid.cols, grid.per_position
     st.markdown(f"Feature map **{fh}×{fw}** (⌊{h}/{stride}⌋ × ⌊{w}/{stride}⌋) · **{k}** anchors per position "
-                f"({len(sizes)} sizes × {len(ratios)} ratios) · **{fh} × {fw} × {k} = {fh * fw * k:,}** anchors")
+                f"({len(sizes)} sizes × {len(ratios)} ratios) · **{fh} × {fw} × {k} = {grid.total:,}** anchors")
     p1, p2 = st.columns(2)
     clamp_widget("det_arow", max(fh - 1, 0))
     clamp_widget("det_acol", max(fw - 1, 0))
@@ -200,8 +183,7 @@ def anchors_tab(store: DetectionState, sty: Style) -> None:
                        f" (the feature map has {fh} rows)")
     col = linked_whole(p2, "Position column", 0, max(fw - 1, 0), "det_acol", min(fw // 2, max(fw - 1, 0)),
                        f" (the feature map has {fw} columns)")
-    every = B.anchors((fh, fw), stride, sizes, ratios).reshape(fh, fw, k, 4)
-    here = every[row, col]
+    here = grid.boxes[row, col]
     shown = [(bx, (CURRENT, SUPPRESSED, KEPT, WAITING)[n % 4], f"{sizes[n % len(sizes)]:g}px · {ratios[n // len(sizes)]:g}",
               False) for n, bx in enumerate(here)]
     shown.append(([0, 0, w, h], "#000000", "image", True))
@@ -278,8 +260,7 @@ def coding_tab(store: DetectionState, sty: Style) -> None:
         anchor = _box_inputs(store, "anchor", "Anchor (proposal)", WAITING)
         gt = _box_inputs(store, "gt", "Object (ground truth)", KEPT)
     try:
-        d = B.encode([gt], [anchor])[0]
-        back = B.decode([d], [anchor])[0]
+        d, _, lines = B.coding_lines(anchor, gt)
         store["anchor"], store["gt"] = anchor, gt
     except (CnnvizError, FloatingPointError) as e:
         st.error(f"{e}. Boxes need a positive width and height.")
@@ -287,17 +268,7 @@ def coding_tab(store: DetectionState, sty: Style) -> None:
     if not np.isfinite(d).all():
         st.error("Boxes need a positive width and height.")
         return
-    aw, ah = anchor[2] - anchor[0], anchor[3] - anchor[1]
-    ax, ay = anchor[0] + aw / 2, anchor[1] + ah / 2
-    gw, gh = gt[2] - gt[0], gt[3] - gt[1]
-    gx, gy = gt[0] + gw / 2, gt[1] + gh / 2
-    left.code(f"anchor centre ({fmt(ax)}, {fmt(ay)}), size {fmt(aw)} × {fmt(ah)}\n"
-              f"object centre ({fmt(gx)}, {fmt(gy)}), size {fmt(gw)} × {fmt(gh)}\n"
-              f"dx = ({fmt(gx)} − {fmt(ax)}) / {fmt(aw)} = {fmt(d[0], 4)}\n"
-              f"dy = ({fmt(gy)} − {fmt(ay)}) / {fmt(ah)} = {fmt(d[1], 4)}\n"
-              f"dw = ln({fmt(gw)} / {fmt(aw)}) = {fmt(d[2], 4)}\n"
-              f"dh = ln({fmt(gh)} / {fmt(ah)}) = {fmt(d[3], 4)}\n"
-              f"decoded back: [{', '.join(fmt(v, 3) for v in back)}]", language=None)
+    left.code("\n".join(lines), language=None)
     top = max(anchor[2], gt[2], anchor[3], gt[3]) * 1.1
     chart(right, boxes_figure([(anchor, WAITING, "anchor", True), (gt, KEPT, "object", False)], (top, top), sty),
                        key="det_code_fig", config={"displaylogo": False})

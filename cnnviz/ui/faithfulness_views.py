@@ -3,7 +3,6 @@ map, with the areas, thumbnails, the numbers in words and where the two metrics 
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -16,6 +15,7 @@ from plotly.subplots import make_subplots
 from cnnviz.explain import faithfulness as fa
 from cnnviz.explain import methods as registry
 from cnnviz.networks.network import Network
+from cnnviz.networks.probe import input_key
 from cnnviz.present.colours import Style
 from cnnviz.ui.charts import chart
 from cnnviz.ui.heavy_jobs import run_heavy
@@ -62,7 +62,7 @@ def faithfulness_section(store: KeepsMeasure, net: Network, x: torch.Tensor, tar
                                    help="Equal steps from none to all of the pixels (5–100)"))
         baseline = str(b.segmented_control("Removed pixels become", list(CANVAS), format_func=CANVAS.__getitem__,
                                            required=True, key="faith_base", **start("faith_base", "blur", "default")))
-        photo = hashlib.sha1(np.ascontiguousarray(x.numpy()).tobytes()).hexdigest()
+        photo = input_key(x)
         key = (net.key, photo, int(target), tuple(maps), steps, baseline)
         kept = store.faithfulness
         if c.button("Measure the maps", icon=":material/play_arrow:", key="faith_run", type="primary"):

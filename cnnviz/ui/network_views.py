@@ -9,7 +9,6 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.caching import KeyedCache
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.networks import probe as ins
 from cnnviz.networks.network import Network
@@ -22,6 +21,7 @@ from cnnviz.present.figures import (
     predictions_figure,
     receptive_field_figure,
     shared_figure,
+    shared_picture,
 )
 from cnnviz.present.number_format import fmt
 from cnnviz.present.overlay import draw_box, overlay
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 _ACTIVATION_KINDS = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "MaxPool", "AvgPool")
 # the display widgets a link carries: url key → (widget key, parser) (the layer, channel and unit: the page's own)
 ORDERS, SCALES = ("index", "mean", "max"), ("channel", "layer")
-PICTURES_KEPT = 64  # montages and overlays shared by the class (the same photo, layer and settings)
-_pictures = KeyedCache(PICTURES_KEPT)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -150,7 +148,7 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
     if fmap.shape[1] * fmap.shape[2] == 1 and scale == "channel":
         scale = "layer"  # one value per channel: a scale of its own would paint every tile the same
         o2.caption("1×1 maps: one colour scale for the layer, so the channels can be compared")
-    mont = _pictures.get(("montage", net.key, ins.input_key(x), info.node, order_by, scale, sty),
+    mont = shared_picture(("montage", net.key, ins.input_key(x), info.node, order_by, scale, sty),
                          lambda: ins.montage(fmap, order, scale, sty.sequential, sty.diverging))
     st.image(mont, caption=f"{info.title} ({info.node}): all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
                            f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
@@ -222,7 +220,7 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
     alpha = st.slider("Effective receptive field overlay", 0.0, 1.0, step=0.05, key="net_alpha",
                       **start("net_alpha", 0.55))
     erf = ins.effective_rf(net, x, info.node, channel, unit[0], unit[1], device=device)
-    pic = _pictures.get(("erf", net.key, ins.input_key(x), info.node, channel, unit, alpha, sty),
+    pic = shared_picture(("erf", net.key, ins.input_key(x), info.node, channel, unit, alpha, sty),
                         lambda: draw_box(overlay(seen, erf, alpha, sty.sequential), box, sty.target_colour, 3,
                                          max(1, 448 // seen.shape[0])))
     st.image(pic, width="stretch",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
+from cnnviz.caching import digest_bytes
 from cnnviz.errors import CnnvizError
 from cnnviz.networks import exported
 from cnnviz.ui.model_choice import adopt, adopted
@@ -52,8 +51,8 @@ def own_network_panel(prefix: str) -> None:
         std = d.text_input("Std per channel (empty: ImageNet's)", key=f"{prefix}_exp_std",
                            placeholder="0.229, 0.224, 0.225")
         if file is not None:
-            digest = hashlib.sha1(file.getvalue() + (labels.getvalue() if labels else b"")
-                                  + f"{size}|{mean}|{std}".encode()).hexdigest()
+            digest = digest_bytes(file.getvalue(), labels.getvalue() if labels else b"",
+                                  f"{size}|{mean}|{std}".encode())
             if st.session_state.get(f"_{prefix}_exp_done") != digest:
                 try:
                     with st.spinner("Checking the archive, rebuilding its layers…"):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
+from cnnviz.caching import digest_bytes
 from cnnviz.errors import CnnvizError
 from cnnviz.networks import own_weights as own
 from cnnviz.ui.model_choice import adopt, adopted
@@ -44,9 +43,9 @@ def _weights_panel(prefix: str) -> None:
         labels = c_l.file_uploader("Class names (optional: .txt or .json)", type=["txt", "json"],
                                    key=f"{prefix}_own_labels", max_upload_size=2)
         if weights is not None:
-            digest = hashlib.sha1(weights.getvalue() + (labels.getvalue() if labels else b"") + arch.encode())
+            digest = digest_bytes(weights.getvalue(), labels.getvalue() if labels else b"", arch.encode())
             done = st.session_state.get(f"_{prefix}_own_done")
-            if done != digest.hexdigest():
+            if done != digest:
                 try:
                     with st.spinner("Checking and loading the weights…"):
                         net = own.load(arch, weights.getvalue(), labels.getvalue() if labels else None,
@@ -55,7 +54,7 @@ def _weights_panel(prefix: str) -> None:
                     st.error(str(e), icon=":material/error:")
                 else:
                     adopt(SLOT, net)
-                    st.session_state[f"_{prefix}_own_done"] = digest.hexdigest()
+                    st.session_state[f"_{prefix}_own_done"] = digest
                     st.rerun()  # the pickers above now offer it
         mine = adopted(SLOT)
         if mine is not None:

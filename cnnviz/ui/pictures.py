@@ -6,11 +6,10 @@ decodes uploads in memory only, and keeps the sample when an upload is bad.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import streamlit as st
 
+from cnnviz.caching import digest_bytes
 from cnnviz.errors import ImageError
 from cnnviz.images import MAX_PHOTO_MB, SAMPLE_PHOTOS, UPLOAD_TYPES, load_image, load_sample
 from cnnviz.networks import registry
@@ -25,7 +24,7 @@ def decode_upload(f) -> tuple[np.ndarray, str] | None:
     """An uploaded photo as (RGB, content hash), or None after showing why it cannot be read."""
     try:
         data = f.getvalue()
-        return load_image(data, getattr(f, "name", "camera")), hashlib.sha1(data).hexdigest()
+        return load_image(data, getattr(f, "name", "camera")), digest_bytes(data)
     except ImageError as e:
         st.error(str(e) + " Showing the sample instead.")
         return None

@@ -7,12 +7,12 @@ asks, or none does) and travels in the link as `predict=1`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from cnnviz.caching import digest_bytes
 from cnnviz.grids.questions import AnswerError, Question, score_text
 from cnnviz.ui.classroom import open_question_key
 from cnnviz.ui.session import lasting
@@ -70,7 +70,7 @@ def skipped(store: StepState) -> None:
 
 
 def _form_key(key: str, q: Question) -> str:
-    return f"{key}_ask_{hashlib.sha1(q.key.encode()).hexdigest()[:10]}"
+    return f"{key}_ask_{digest_bytes(q.key.encode())[:10]}"
 
 
 def show_verdict(right: bool, words: str) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
+from cnnviz.caching import digest_bytes
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.images import MAX_PHOTO_MB, UPLOAD_TYPES, load_image, resize_max
 from cnnviz.learn import transfer as T
@@ -208,7 +207,7 @@ def _loaded_classifier(expanded: bool) -> T.Classifier | None:
                                   type=["pt"], key="tl_load", max_upload_size=MAX_PHOTO_MB)
         if loaded is None:
             return None
-        digest = hashlib.sha1(loaded.getvalue()).hexdigest()
+        digest = digest_bytes(loaded.getvalue())
         cached = st.session_state.get(TL_LOADED)
         if cached is None or cached[0] != digest:
             try:

@@ -233,3 +233,15 @@ def test_a_classs_lesson_is_kept_for_its_teacher_only_and_goes_with_the_class(ma
     s.close(code, token)
     with pytest.raises(ClassroomError, match="ended"):
         s.lesson(code, token)
+
+
+def test_a_follower_moves_only_what_changed_on_the_same_page():
+    from cnnviz.classroom.store import View, changed_keys
+
+    applied = ("convolution", (("step", "2"), ("pad", "1")))
+    assert changed_keys(applied, View("convolution", (("step", "3"), ("pad", "1")), 5)) == {"step"}
+    assert changed_keys(applied, View("convolution", (("step", "3"), ("pad", "0")), 5)) == {"step", "pad"}
+    assert changed_keys(applied, View("convolution", (("step", "2"), ("pad", "1")), 5)) is None  # nothing moved
+    assert changed_keys(applied, View("convolution", (("step", "3"),), 5)) is None  # a key dropped: open afresh
+    assert changed_keys(applied, View("pooling", (("step", "3"), ("pad", "1")), 5)) is None  # another page
+    assert changed_keys(None, View("convolution", (), 5)) is None  # nothing applied yet

@@ -125,3 +125,48 @@ def test_a_roi_bins_arithmetic_names_its_cells_and_ends_in_the_value_torchvision
         last = R.align_bin_text(x, aligned, i, 0.5, True).splitlines()[-1]
         assert last.startswith(f"bin ({b.row}, {b.col}) = mean of {len(b.samples)} samples")
         assert float(last.rsplit("= ", 1)[1].replace("−", "-")) == pytest.approx(float(ref[b.row, b.col]), abs=1e-3)
+
+
+def test_typed_boxes_and_anchor_settings_are_read_or_refused_in_one_sentence():
+    boxes, scores = B.parse_scored_boxes("0 0 10 10 0.9\n1, 1, 11, 11, 0.8\n\n")
+    assert boxes.shape == (2, 4) and list(scores) == [0.9, 0.8]
+    for text, says in (("", "at least one box"), ("0 0 1 1", "line 1 has 4 numbers"), ("0 0 1 1 x", "every value")):
+        with pytest.raises(CnnvizError, match=says):
+            B.parse_scored_boxes(text)
+    assert B.parse_positive("128, 256 512", "Sizes") == (128.0, 256.0, 512.0)
+    for bad in ("", "0, 1", "-2", "a", "nan"):
+        with pytest.raises(CnnvizError, match="Sizes are positive numbers"):
+            B.parse_positive(bad, "Sizes")
+
+
+@given(st.integers(32, 900), st.integers(32, 900), st.sampled_from([8, 16, 32]))
+@settings(max_examples=examples(20), deadline=None)
+def test_the_anchor_grid_is_torchvisions_anchors_by_position(h, w, stride):
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.image_list import ImageList
+
+    sizes, ratios = (128.0, 256.0), (0.5, 1.0, 2.0)
+    grid = B.anchor_grid(h, w, stride, sizes, ratios)
+    assert (grid.rows, grid.cols, grid.per_position) == (h // stride, w // stride, 6)
+    assert grid.total == grid.boxes.reshape(-1, 4).shape[0]
+    if grid.rows and grid.cols:
+        gen = AnchorGenerator(((128, 256),), ((0.5, 1.0, 2.0),))
+        images = ImageList(torch.zeros(1, 3, grid.rows * stride, grid.cols * stride), [(h, w)])
+        theirs = gen(images, [torch.zeros(1, 1, grid.rows, grid.cols)])[0].numpy()
+        np.testing.assert_allclose(grid.boxes.reshape(-1, 4), theirs)
+
+
+@given(st.integers(0, 10_000))
+@settings(max_examples=examples(25), deadline=None)
+def test_the_box_coding_arithmetic_in_words_is_the_encoders(seed):
+    rng = np.random.default_rng(seed)
+    anchor = [*rng.uniform(0, 50, 2)]
+    anchor += [anchor[0] + rng.uniform(1, 60), anchor[1] + rng.uniform(1, 60)]
+    box = [*rng.uniform(0, 50, 2)]
+    box += [box[0] + rng.uniform(1, 60), box[1] + rng.uniform(1, 60)]
+    d, back, lines = B.coding_lines(anchor, box)
+    np.testing.assert_allclose(d, B.encode([box], [anchor])[0])
+    np.testing.assert_allclose(back, box, atol=1e-9)
+    for name, value in zip(("dx", "dy", "dw", "dh"), d):
+        line = next(x for x in lines if x.startswith(name))
+        assert float(line.rsplit("= ", 1)[1].replace("−", "-")) == pytest.approx(value, abs=1e-3)
