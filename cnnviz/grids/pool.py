@@ -69,6 +69,11 @@ class PoolResult:
     def n_steps(self) -> int:
         return int(np.prod(self.output.shape))
 
+    def step_index(self, c: int, i: int, j: int) -> int:
+        """The step that computes output[c][i, j] (steps go channel by channel, row by row)."""
+        _, oh, ow = self.output.shape
+        return (c * oh + i) * ow + j
+
     def step(self, index: int) -> PoolStep:
         c_, oh, ow = self.output.shape
         index = int(np.clip(index, 0, self.n_steps - 1))

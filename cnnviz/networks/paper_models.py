@@ -110,6 +110,14 @@ class AlexNetPaper(nn.Module):
 
 PAPER_LEAVES = [PartialConv, Subsampling, ScaledTanh, RBFOutput]
 
+PAPER_PAIRS = {"lenet5": ("lenet5-paper", "lenet5"), "alexnet": ("alexnet-paper", "alexnet")}  # the paper's, runnable
+
+
+def paper_pair(arch: str) -> tuple[str, str] | None:
+    """(the paper's network, the runnable one) for a network that has both in the zoo, from either side."""
+    return next((pair for pair in PAPER_PAIRS.values() if arch in pair), None)
+
+
 DIFFERENCES = {
     "lenet5": [
         "C3 connects each of its 16 maps to a subset of S2's 6 maps (the paper's table); this project's LeNet-5 "

@@ -1,13 +1,22 @@
-"""The Activations page's state and its link."""
+"""The Activations page's state and its link, and its cell-by-cell step view."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
+import streamlit as st
 
-from cnnviz.grids.activations import INFO
+from cnnviz.grids.activations import INFO, activation_derivative, apply_activation, cell_arithmetic
 from cnnviz.grids.text import grid_to_url
+from cnnviz.present.colours import Style
+from cnnviz.present.figures import Panel, answer_hidden, grid_figure
+from cnnviz.present.number_format import fmt
+from cnnviz.present.render import render_panels
+from cnnviz.ui.charts import chart
+from cnnviz.ui.exports import exports_held, slide_button
 from cnnviz.ui.grid_widgets import load_state, read_stepping
 from cnnviz.ui.page import PageState
 from cnnviz.urlstate import choice, decode_array, fit_grid, number, read_params
@@ -43,3 +52,28 @@ class ActState(PageState):
 
     def link(self) -> dict[str, str]:
         return {"fn": self.fn, "x": grid_to_url(self.x), **({"slope": str(self.slope)} if self.fn == "leaky_relu" else {})}
+
+
+def cell_view(fn: str, x: np.ndarray, slope: float, sty: Style) -> Callable[[int], None]:
+    """One cell at a time: x, f(x) and f'(x) on three grids, the cell's arithmetic, and its slide."""
+    return partial(_cell, fn, x, slope, sty)
+
+
+def _cell(fn: str, x: np.ndarray, slope: float, sty: Style, i: int) -> None:
+    info = INFO[fn]
+    r, c = divmod(i, x.shape[1])
+    here = [([(r, c)], sty.target_colour)]
+    panels = [Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", apply_activation(fn, x, slope),
+                                                        outlines=here),
+              Panel("derivative at x", activation_derivative(fn, x, slope), outlines=here)]
+    chart(grid_figure(panels, sty), config={"displaylogo": False}, key="act_grids", theme=None)
+    value, derivative = cell_arithmetic(fn, float(x[r, c]), slope)
+    if answer_hidden():
+        st.markdown(f"**{info.title}({fmt(float(x[r, c]))})** = ?  (predict it above)")
+        return
+    st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
+            wrap_lines=True)
+    if exports_held():
+        return
+    slide_button(f"Activations · {info.title}, cell ({r}, {c})", lambda: render_panels(panels, sty),
+                 lambda: [value, derivative], f"{fn}_slide.png", "act_slide")

@@ -119,6 +119,33 @@ def paper_rows(name: str) -> tuple[A.Table, pd.DataFrame]:
                             for r in t.rows if r.params or "Pool" in r.type or "Sub" in r.type])
 
 
+def paper_beside_runnable(arch: str) -> None:
+    """LeNet-5's and AlexNet's paper networks beside the runnable ones, their differences in words; GoogLeNet's."""
+    from cnnviz.networks.paper_models import DIFFERENCES, paper_pair
+
+    pair = paper_pair(arch)
+    if pair:
+        st.subheader("The paper's network beside the one you can run")
+        for col, name in zip(st.columns(2), pair):
+            t, rows_df = paper_rows(name)
+            with col:
+                st.markdown(f"**{A.ARCHS[name].title}** — input {'×'.join(map(str, t.input_size))}, "
+                            f"{t.params:,} parameters, {human(t.macs)} MACs")
+                data_table(rows_df, hide_index=True, width="stretch")
+        paper_ch, impl_ch = A.conv_channels(pair[0]), A.conv_channels(pair[1])
+        key = pair[1]
+        st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES[key])
+                    + f"\n- Convolution output channels, paper: {', '.join(map(str, paper_ch))}; runnable: "
+                      f"{', '.join(map(str, impl_ch))}.")
+        if key == "alexnet":
+            two, one = A.layer_table("alexnet-paper").params, A.paper_alexnet_one_gpu_params()
+            st.caption(f"Without the two-GPU grouping the paper's AlexNet would have {one:,} parameters instead of "
+                       f"{two:,}.")
+    if arch == "googlenet":
+        st.subheader("The paper's GoogLeNet beside the one you can run")
+        st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES["googlenet"]))
+
+
 def calculators() -> None:
     """Inception naive vs bottleneck, 3×3 stacks vs one large kernel, fully connected vs convolution."""
     st.header("Calculators")

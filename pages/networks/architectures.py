@@ -3,7 +3,6 @@
 import streamlit as st
 
 from cnnviz.networks import architecture as A
-from cnnviz.networks.paper_models import DIFFERENCES
 from cnnviz.present.figures import shared_figure
 from cnnviz.ui.architecture_views import (
     ArchState,
@@ -13,7 +12,7 @@ from cnnviz.ui.architecture_views import (
     human,
     layer_rows,
     mb,
-    paper_rows,
+    paper_beside_runnable,
 )
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grid_widgets import clicked_cell
@@ -99,31 +98,6 @@ elif arch in ("googlenet", "resnet18", "resnet50"):
                                         " — a residual block with a projection shortcut"))
     st.graphviz_chart(A.block_dot(arch, example))
 
-# ---- paper vs implementation --------------------------------------------------------------
-pair = {"lenet5": ("lenet5-paper", "lenet5"), "lenet5-paper": ("lenet5-paper", "lenet5"),
-        "alexnet": ("alexnet-paper", "alexnet"), "alexnet-paper": ("alexnet-paper", "alexnet")}.get(arch)
-if pair:
-    st.subheader("The paper's network beside the one you can run")
-    cols = st.columns(2)
-    for col, name in zip(cols, pair):
-        t, rows_df = paper_rows(name)
-        with col:
-            st.markdown(f"**{A.ARCHS[name].title}** — input {'×'.join(map(str, t.input_size))}, "
-                        f"{t.params:,} parameters, {human(t.macs)} MACs")
-            data_table(rows_df, hide_index=True, width="stretch")
-    paper_ch, impl_ch = A.conv_channels(pair[0]), A.conv_channels(pair[1])
-    key = "alexnet" if "alexnet" in pair[0] else "lenet5"
-    st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES[key])
-                + f"\n- Convolution output channels, paper: {', '.join(map(str, paper_ch))}; runnable: "
-                  f"{', '.join(map(str, impl_ch))}.")
-    if key == "alexnet":
-        two, one = A.layer_table("alexnet-paper").params, A.paper_alexnet_one_gpu_params()
-        st.caption(f"Without the two-GPU grouping the paper's AlexNet would have {one:,} parameters instead of "
-                   f"{two:,}.")
-
-if arch == "googlenet":
-    st.subheader("The paper's GoogLeNet beside the one you can run")
-    st.markdown("**Differences**\n" + "\n".join(f"- {d}" for d in DIFFERENCES["googlenet"]))
-
+paper_beside_runnable(arch)
 calculators()
 comparison(sty)

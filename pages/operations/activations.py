@@ -3,20 +3,16 @@ import streamlit as st
 
 from cnnviz.grids.activations import (
     INFO,
-    activation_derivative,
     apply_activation,
-    cell_arithmetic,
     cells_without_gradient,
     saturation_threshold,
 )
 from cnnviz.grids.questions import activation_question
 from cnnviz.grids.text import grid_to_csv
-from cnnviz.present.figures import Panel, activation_figure, answer_hidden, grid_figure
+from cnnviz.present.figures import activation_figure
 from cnnviz.present.number_format import fmt
-from cnnviz.present.render import render_panels
-from cnnviz.ui.activation_views import LECTURE_RELU, ActState
+from cnnviz.ui.activation_views import LECTURE_RELU, ActState, cell_view
 from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import exports_held, slide_button
 from cnnviz.ui.grid_widgets import (
     changed,
     grid_editor,
@@ -68,31 +64,8 @@ with settings_area:
         st.caption(info.saturation + (f" Here the derivative drops below 0.01 once |x| > {fmt(thr, 2)}." if thr else ""))
 
 y = apply_activation(fn, x, slope)
-dy = activation_derivative(fn, x, slope)
-
-
-def cell_view(i: int) -> None:
-    r, c = divmod(i, x.shape[1])
-    here = [([(r, c)], sty.target_colour)]
-    chart(grid_figure([Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", y, outlines=here),
-                       Panel("derivative at x", dy, outlines=here)], sty),
-          config={"displaylogo": False}, key="act_grids", theme=None)
-    value, derivative = cell_arithmetic(fn, float(x[r, c]), slope)
-    if answer_hidden():
-        st.markdown(f"**{info.title}({fmt(float(x[r, c]))})** = ?  (predict it above)")
-        return
-    st.code(f"cell ({r}, {c}): {value}\n{' ' * len(f'cell ({r}, {c}): ')}{derivative}", language=None,
-            wrap_lines=True)
-    if exports_held():
-        return
-    slide_button(f"Activations · {info.title}, cell ({r}, {c})",
-                 lambda: render_panels([Panel("input x", x, outlines=here), Panel(f"{info.title}(x)", y, outlines=here),
-                                        Panel("derivative at x", dy, outlines=here)], sty),
-                 lambda: [value, derivative], f"{fn}_slide.png", "act_slide")
-
-
 with step_area:
-    stepping_fragment(store, x.size, "act", cell_view, ask=lambda i: activation_question(fn, info.title, x, i, slope))
+    stepping_fragment(store, x.size, "act", cell_view(fn, x, slope, sty), ask=lambda i: activation_question(fn, info.title, x, i, slope))
     blocked = cells_without_gradient(fn, x)
     if thr is not None:
         st.markdown(f"**{blocked} of {x.size}** cells are saturated (|x| > {fmt(thr, 2)}): almost no gradient flows "

@@ -6,14 +6,9 @@ from cnnviz.grids.pool import POOL_MODES
 from cnnviz.grids.presets import POOL_PRESETS
 from cnnviz.grids.questions import pool_question, pool_size_question
 from cnnviz.grids.shift import pool_shift, rotation_sentence
-from cnnviz.grids.text import grid_to_csv
-from cnnviz.present.figures import answer_hidden, pool_step_figure, pool_step_panels
-from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui import grid_widgets as ug
-from cnnviz.ui.charts import chart
-from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.pool_views import PoolState, formulas
+from cnnviz.ui.pool_views import PoolState, formulas, step_view
 from cnnviz.ui.predict_first import held_back, pending
 from cnnviz.ui.settings import current
 from cnnviz.ui.shift_views import learned_invariance_panel, shift_panel, take_shift, take_turn
@@ -77,54 +72,13 @@ with settings_area:
     publish(store)
 
     cfg = result.config
-    c_, h, w = result.input.shape
-    _, oh, ow = result.output.shape
     if pending(store, pool_size_question(result)):
         held_back("The output size")
     else:
         formulas(result)
 
-
-def _frame(i: int):
-    s = result.step(i)
-    return render_panels(pool_step_panels(result, s, sty), sty, caption=s.expression())
-
-
-def stepping(i: int) -> None:
-    step = result.step(i)
-    fig = pool_step_figure(result, step, sty)
-    event = chart(fig, on_select="rerun", selection_mode="points", key="pool_fig",
-                            config={"displaylogo": False}, theme=None)
-    click = ug.clicked_cell(event, store, "pool")
-    if click and click[0] == "output":
-        store.step = step.channel * oh * ow + click[1] * ow + click[2]
-        store.playing = False
-        st.rerun(scope="fragment")
-    where = f"output[{step.channel}][{step.out_row}, {step.out_col}]" if c_ > 1 else \
-        f"output[{step.out_row}, {step.out_col}]"
-    st.markdown(f"**{where}**" + (" = ?  (predict it above)" if answer_hidden() else ""))
-    if not answer_hidden():
-        st.code(step.expression(), language=None, wrap_lines=True)
-    if step.chosen is not None and not answer_hidden():
-        r, q = step.cells[step.chosen]
-        st.caption(f"The maximum sits at input row {r - cfg.padding[0]}, column {q - cfg.padding[1]} (highlighted).")
-    if exports_held():
-        return
-    e1, e2, e3, e4 = st.columns(4)
-    e1.download_button("Output as CSV", grid_to_csv(result.output[0] if c_ == 1 else result.output),
-                       file_name="pooling_output.csv", mime="text/csv", icon=":material/table:")
-    e2.download_button("This view as PNG", lambda: png_bytes(_frame(i)), file_name="pooling_step.png",
-                       mime="image/png", icon=":material/image:")
-    with e4:
-        slide_button(f"Pooling · {where}", lambda: render_panels(pool_step_panels(result, step, sty), sty),
-                     lambda: [step.expression()], "pooling_slide.png", "pool_slide")
-    with e3:
-        gif_export("Whole pass as GIF", "pool_gif", (grid_to_csv(result.input.reshape(-1, w)), cfg, sty),
-                   result.n_steps, _frame, 700, "pooling.gif")
-
-
 with step_area:
-    ug.stepping_fragment(store, result.n_steps, "pool", stepping, ask=lambda i: pool_question(result, i),
+    ug.stepping_fragment(store, result.n_steps, "pool", step_view(result, store, sty), ask=lambda i: pool_question(result, i),
                          size=lambda: pool_size_question(result))
 shift_panel(store, lambda shift: pool_shift(result.input, cfg, shift), sty,
             extra=lambda: rotation_sentence(result.input, cfg),
