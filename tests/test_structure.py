@@ -123,8 +123,8 @@ def test_every_page_state_is_a_dataclass_with_its_own_key_and_its_link_beside_it
     for cls in states:
         assert dataclasses.is_dataclass(cls), cls
         assert cls.__module__.startswith("cnnviz.ui."), cls
-    writers = [p for p in (ROOT / "cnnviz").rglob("*.py") if "write_url(" in p.read_text()]
-    assert writers == [ROOT / "cnnviz" / "ui" / "page.py"], writers  # every page link is written by publish()
+    writers = sorted(p.name for p in (ROOT / "cnnviz").rglob("*.py") if "write_url(" in p.read_text())
+    assert writers == ["address_bar.py", "page.py"], writers  # every page link is written by publish()
     opened = {re.search(r"open_page\(([\w.]+)\)", p.read_text()).group(1).split(".")[-1] for p in PAGE_FILES}
     assert opened <= {s.__name__ for s in concrete}, opened
 
@@ -243,3 +243,13 @@ def test_caches_and_keys_live_in_the_engine():
             if isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("KeyedCache", "OrderedDict", "dict"):
                 offenders.append(f"{p.name}:{node.lineno}: a module-level cache")
     assert not offenders, offenders
+
+
+def test_one_module_writes_the_address_bar():
+    """Every change to the link goes through ui/address_bar.py (a page's publish, a step, settings, predict mode,
+    the class code): a link's contents are decided in one place."""
+    assignment = re.compile(r"st\.query_params\[[^\]]+\]\s*=(?!=)|del st\.query_params|st\.query_params\."
+                            r"(clear|update|from_dict|pop)\(")
+    writers = sorted(str(p.relative_to(ROOT)) for p in [*(ROOT / "cnnviz").rglob("*.py"), ROOT / "app.py", *PAGE_FILES]
+                     if assignment.search(p.read_text()))
+    assert writers == ["cnnviz/ui/address_bar.py"], writers

@@ -34,6 +34,7 @@ from cnnviz.classroom.store import (
 from cnnviz.grids.questions import question_from_dict
 from cnnviz.pagemap import HOME, by_url
 from cnnviz.present.render import png_bytes
+from cnnviz.ui.address_bar import set_param
 from cnnviz.ui.session import is_lasting, lasting
 from cnnviz.urlstate import is_class_index
 
@@ -105,9 +106,9 @@ def join_from_url() -> None:
     st.session_state[URL_READ] = True
     code = st.query_params.get("class")
     if code and is_class_index(code):  # an old page link's explained class: pages now read it as `cls`
-        del st.query_params["class"]
+        set_param("class", None)
         if "cls" not in st.query_params:
-            st.query_params["cls"] = code
+            set_param("cls", code)
     elif code and not state():
         _join(code)
 
@@ -340,7 +341,7 @@ def _student_controls(s: dict) -> None:
     if st.button("Leave the class", icon=":material/logout:", key="class_leave"):
         st.session_state[STATE] = {}
         if "class" in st.query_params:
-            del st.query_params["class"]
+            set_param("class", None)
         st.rerun()
 
 

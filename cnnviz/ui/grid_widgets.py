@@ -15,6 +15,7 @@ from cnnviz.errors import GridError
 from cnnviz.grids.questions import Question
 from cnnviz.grids.text import cell_text, format_grid, parse_grid, parse_number
 from cnnviz.present.figures import hiding
+from cnnviz.ui.address_bar import keep_fragment_keys, set_param
 from cnnviz.ui.page import PageState, StepState, link_text
 
 
@@ -328,7 +329,7 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
     from cnnviz.ui import predict_first
 
     step_key, speed_key = step_url_keys(url)
-    st.session_state.setdefault("_fragment_url_keys", set()).update((step_key, speed_key, predict_first.URL_KEY))
+    keep_fragment_keys(step_key, speed_key, predict_first.URL_KEY)
     from cnnviz.ui.classroom import STEPPERS, current_page
 
     page = current_page()  # a follower's step change reruns only this fragment
@@ -350,8 +351,7 @@ def stepping_fragment(store: StepState, n_steps: int, key: str, body: Callable[[
         i = stepper(store, n_steps, key, shortcuts, unit)
         store.drawn = i
         for k, v in ((step_key, str(i)), (speed_key, f"{store.speed:g}")):
-            if st.query_params.get(k) != v:
-                st.query_params[k] = v
+            set_param(k, v)
         from cnnviz.ui.classroom import publish
 
         publish()  # a teacher's class follows each step
@@ -423,10 +423,10 @@ def clicked_cell(event: Any, store: PageState, key: str) -> tuple[str, int, int]
 def link_in_fragment(url_key: str, widget_key: str) -> Callable[[], None]:
     """An on_change callback for a widget drawn inside a fragment: a fragment's rerun never reaches the page's
     `write_url`, so the widget writes its own link parameter (a flag or a number) and `write_url` keeps it."""
-    st.session_state.setdefault("_fragment_url_keys", set()).add(url_key)
+    keep_fragment_keys(url_key)
 
     def write() -> None:
-        st.query_params[url_key] = link_text(st.session_state.get(widget_key))
+        set_param(url_key, link_text(st.session_state.get(widget_key)))
     return write
 
 

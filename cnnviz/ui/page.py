@@ -18,6 +18,8 @@ from typing import Any, ClassVar, TypeVar
 
 import streamlit as st
 
+from cnnviz.ui.address_bar import write_url
+
 Parser = Callable[[str], Any]
 S = TypeVar("S", bound="PageState")
 
@@ -147,17 +149,6 @@ def open_page(cls: type[S]) -> S:
 def publish(state: PageState, **extra: str) -> None:
     """Make the URL describe what the page shows: the state's own parameters and its linked widgets."""
     write_url({**state.link(), **widget_link(type(state).WIDGETS), **extra})
-
-
-def write_url(params: dict[str, str], keep: tuple[str, ...] = ("present", "device", "class", "predict")) -> None:
-    """Make the URL describe the current view (only keys that changed are written)."""
-    keep = keep + tuple(st.session_state.get("_fragment_url_keys", ()))  # written by the steppers themselves
-    for k in list(st.query_params.keys()):
-        if k not in params and k not in keep:
-            del st.query_params[k]
-    for k, v in params.items():
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
 
 
 def link_widgets(params: dict, spec: dict[str, tuple[str, Parser]]) -> list[str]:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from cnnviz.caching import digest_bytes
 from cnnviz.grids.questions import AnswerError, Question, score_text
+from cnnviz.ui.address_bar import set_param
 from cnnviz.ui.classroom import open_question_key
 from cnnviz.ui.session import lasting
 
@@ -56,10 +57,7 @@ def switch(key: str) -> None:
     if on != enabled():
         set_enabled(on)
         st.rerun()
-    if on and st.query_params.get(URL_KEY) != "1":
-        st.query_params[URL_KEY] = "1"
-    elif not on and URL_KEY in st.query_params:
-        del st.query_params[URL_KEY]
+    set_param(URL_KEY, "1" if on else None)
 
 
 def skipped(store: StepState) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnnviz.devices import DEVICE_CHOICES, cuda_driver_present
 from cnnviz.present.colours import Style, style
+from cnnviz.ui.address_bar import set_param
 from cnnviz.ui.session import lasting
 
 # the person's own settings: kept when a page is opened afresh from a link
@@ -110,11 +111,7 @@ def sidebar_settings() -> Settings:
 
 def sync_settings_to_url(s: Settings) -> None:
     for key, val, default in (("present", "1" if s.presentation else "0", "0"), ("device", s.device, "auto")):
-        if val == default:
-            if key in st.query_params:
-                del st.query_params[key]
-        elif st.query_params.get(key) != val:
-            st.query_params[key] = val
+        set_param(key, None if val == default else val)
 
 
 def current() -> Settings:
