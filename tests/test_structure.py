@@ -35,15 +35,18 @@ def test_the_readme_layout_names_every_engine_module():
     assert not missing, f"not on the README's layout: {missing}"
 
 
-def _imports(path: Path, modules: set[str]) -> set[str]:
-    """The cnnviz modules `path` imports, at the top or inside a function (not those named only for type checks)."""
+def _run_time_nodes(path: Path) -> list[ast.AST]:
+    """Every node of a file but those under `if TYPE_CHECKING:` (imports named only for type checks)."""
     tree = ast.parse(path.read_text())
     typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
                    and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
+    return [n for n in ast.walk(tree) if id(n) not in typing_only]
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The cnnviz modules `path` imports, at the top or inside a function (not those named only for type checks)."""
     out = set()
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
+    for node in _run_time_nodes(path):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cnnviz"):
             out |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
                     for a in node.names}
@@ -161,13 +164,8 @@ def test_one_caching_policy_keyed_caches_for_shared_work_and_no_streamlit_caches
 
 def _runtime_imports(path: Path) -> set[str]:
     """Top-level package names `path` imports at run time (inside functions too; not under TYPE_CHECKING)."""
-    tree = ast.parse(path.read_text())
-    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-                   and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
     out = set()
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
+    for node in _run_time_nodes(path):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             out.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from cnnviz.errors import CnnvizError
 from cnnviz.networks.network import Network, all_networks
 from cnnviz.ui.page import PageState
 from cnnviz.ui.session import lasting
@@ -26,6 +27,22 @@ def adopt(slot: str, net: Network) -> None:
     """Offer `net` on the network pages for the rest of this session (replacing the slot's last one)."""
     st.session_state.setdefault(_KEY, {})[slot] = net
     st.session_state[_ADOPTED] = net.key
+
+
+def adopt_upload(slot: str, done_key: str, digest: str, spinner: str, load: Callable[[], Network]) -> None:
+    """Load an uploaded network once per file (`digest`) and offer it in `slot`; a bad file gets its message and
+    nothing changes. The page runs again so that the pickers above offer it."""
+    if st.session_state.get(done_key) == digest:
+        return
+    try:
+        with st.spinner(spinner):
+            net = load()
+    except CnnvizError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    adopt(slot, net)
+    st.session_state[done_key] = digest
+    st.rerun()
 
 
 def adopted(slot: str) -> Network | None:

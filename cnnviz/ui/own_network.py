@@ -7,7 +7,7 @@ import streamlit as st
 from cnnviz.caching import digest_bytes
 from cnnviz.errors import CnnvizError
 from cnnviz.networks import exported
-from cnnviz.ui.model_choice import adopt, adopted
+from cnnviz.ui.model_choice import adopt_upload, adopted
 
 SLOT = "exported"
 MAX_MB = exported.MAX_BYTES // 2**20
@@ -53,18 +53,10 @@ def own_network_panel(prefix: str) -> None:
         if file is not None:
             digest = digest_bytes(file.getvalue(), labels.getvalue() if labels else b"",
                                   f"{size}|{mean}|{std}".encode())
-            if st.session_state.get(f"_{prefix}_exp_done") != digest:
-                try:
-                    with st.spinner("Checking the archive, rebuilding its layers…"):
-                        net = exported.load(file.getvalue(), labels.getvalue() if labels else None,
-                                            labels.name if labels else "", file.name, int(size) or None,
-                                            _numbers(mean, "Mean"), _numbers(std, "Std"))
-                except CnnvizError as e:
-                    st.error(str(e), icon=":material/error:")
-                else:
-                    adopt(SLOT, net)
-                    st.session_state[f"_{prefix}_exp_done"] = digest
-                    st.rerun()  # the pickers above now offer it
+            adopt_upload(SLOT, f"_{prefix}_exp_done", digest, "Checking the archive, rebuilding its layers…",
+                         lambda: exported.load(file.getvalue(), labels.getvalue() if labels else None,
+                                               labels.name if labels else "", file.name, int(size) or None,
+                                               _numbers(mean, "Mean"), _numbers(std, "Std")))
         mine = adopted(SLOT)
         if mine is not None:
             n = len(mine.labels)

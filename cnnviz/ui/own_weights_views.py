@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.caching import digest_bytes
-from cnnviz.errors import CnnvizError
 from cnnviz.networks import own_weights as own
-from cnnviz.ui.model_choice import adopt, adopted
+from cnnviz.ui.model_choice import adopt_upload, adopted
 
 SLOT = "own"
 MAX_MB = own.MAX_WEIGHT_BYTES // 2**20
@@ -44,18 +43,9 @@ def _weights_panel(prefix: str) -> None:
                                    key=f"{prefix}_own_labels", max_upload_size=2)
         if weights is not None:
             digest = digest_bytes(weights.getvalue(), labels.getvalue() if labels else b"", arch.encode())
-            done = st.session_state.get(f"_{prefix}_own_done")
-            if done != digest:
-                try:
-                    with st.spinner("Checking and loading the weights…"):
-                        net = own.load(arch, weights.getvalue(), labels.getvalue() if labels else None,
-                                       labels.name if labels else "", weights.name, size=weights.size)
-                except CnnvizError as e:
-                    st.error(str(e), icon=":material/error:")
-                else:
-                    adopt(SLOT, net)
-                    st.session_state[f"_{prefix}_own_done"] = digest
-                    st.rerun()  # the pickers above now offer it
+            adopt_upload(SLOT, f"_{prefix}_own_done", digest, "Checking and loading the weights…", lambda: own.load(
+                arch, weights.getvalue(), labels.getvalue() if labels else None, labels.name if labels else "",
+                weights.name, size=weights.size))
         mine = adopted(SLOT)
         if mine is not None:
             n = len(mine.labels)
