@@ -17,7 +17,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -285,3 +285,68 @@ def summary_csv(rows: Sequence[QuestionSummary]) -> str:
     for r in rows:
         w.writerow([r.view, r.title, r.prompt, r.answered, r.right, r.spread_text])
     return out.getvalue()
+
+
+@dataclass
+class LessonRun:
+    """A teacher's run of a lesson: the view the class is on, whether the class is in it, the view whose question is
+    open (and that question's id), and each question's answers summarised (view index → summary dict).
+
+    Kept with the class as JSON (`saved` / `restored`) so that a teacher's next session — another tab, another
+    replica — finds the lesson where it was."""
+
+    at: int = 0
+    active: bool = False
+    ended: bool = False
+    poll: tuple[int, str] | None = None
+    results: dict[str, dict] = field(default_factory=dict)
+
+    def open_view(self, lesson: Lesson, at: int, poll_id: str) -> tuple[dict | None, dict]:
+        """The class moves to view `at`: (its question as the class's poll — asked anew with `poll_id` — or None,
+        the lesson's line every follower's page shows)."""
+        v = lesson.views[at]
+        poll = None if v.question is None else {
+            "id": poll_id, "stepper": v.stepper or None, "step": v.step, "page": v.page,
+            "question": question_to_dict(v.question), "revealed": False, "lesson_view": at}
+        self.at, self.active, self.ended = at, True, False
+        self.poll = (at, poll_id) if poll else None
+        return poll, {"name": lesson.name, "at": at, "n": len(lesson.views), "title": v.title, "note": v.note}
+
+    def record(self, lesson: Lesson, at: int, answers: Sequence[str]) -> None:
+        """View `at`'s question, summarised from these answers (kept as they come: a closed question keeps its
+        summary)."""
+        if 0 <= at < len(lesson.views) and (q := lesson.views[at].question) is not None:
+            self.results[str(at)] = summary_to_dict(summarise(at + 1, lesson.views[at].title, q, answers))
+
+    def close_question(self, lesson: Lesson, answers_of: Callable[[str], Sequence[str]]) -> None:
+        """Before the class moves on: the open question's answers summarised (the store keeps only the open
+        question's); an earlier count is kept when no answer reached the store."""
+        if self.poll is None:
+            return
+        at, poll_id = self.poll
+        answers = answers_of(poll_id)
+        if answers or str(at) not in self.results:
+            self.record(lesson, at, answers)
+        self.poll = None
+
+    def leave(self, ended: bool = False) -> None:
+        """The class leaves the lesson (to improvise, or at its end); the run remembers where it was."""
+        self.active, self.ended = False, ended
+
+    def summaries(self) -> list[QuestionSummary]:
+        return [summary_from_dict(d) for _, d in sorted(self.results.items(), key=lambda kv: int(kv[0]))]
+
+    def saved(self, lesson: Lesson) -> str:
+        return json.dumps({"lesson": lesson.to_dict(), "run": {"at": self.at, "active": self.active,
+                                                               "ended": self.ended, "poll": self.poll,
+                                                               "results": self.results}})
+
+    @staticmethod
+    def restored(text: str) -> tuple[Lesson, LessonRun]:
+        """(the lesson, its run) from `saved`'s text; LessonError, ValueError or KeyError when it is not one."""
+        d = json.loads(text)
+        r = d["run"]
+        poll = tuple(r["poll"]) if r.get("poll") else None
+        return lesson_from_dict(d["lesson"]), LessonRun(int(r["at"]), bool(r["active"]), bool(r.get("ended")),
+                                                         (int(poll[0]), str(poll[1])) if poll else None,
+                                                         dict(r.get("results", {})))

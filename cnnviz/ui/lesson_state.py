@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnviz.classroom.lessons import Lesson, LessonError, from_link_value, summarise, summary_to_dict
+from cnnviz.classroom.lessons import Lesson, LessonError, LessonRun, from_link_value
 from cnnviz.ui.page import PageState
 from cnnviz.ui.session import lasting
 
 LESSON = lasting("_lesson")  # the lesson this session prepares (a Lesson)
-RUN = lasting("_lesson_run")  # a teacher's run: {"at", "active", "poll": (view, poll id) | None, "results": {view: summary}}
+RUN = lasting("_lesson_run")  # a teacher's run of it (a LessonRun)
 
 
 def current() -> Lesson:
@@ -24,15 +24,17 @@ def keep(lesson: Lesson) -> None:
     st.session_state[LESSON] = lesson
 
 
+def run() -> LessonRun | None:
+    """This teacher's run of the lesson (None before the first)."""
+    r = st.session_state.get(RUN)
+    return r if isinstance(r, LessonRun) else None
+
+
 def record(poll: dict, answers: list[str]) -> None:
     """The teacher's count of a lesson question, kept as it comes (so a closed question keeps its summary)."""
-    run, lesson = st.session_state.get(RUN), current()
-    at = poll.get("lesson_view")
-    if not run or not isinstance(at, int) or not 0 <= at < len(lesson.views):
-        return
-    v, q = lesson.views[at], lesson.views[at].question
-    if q is not None:
-        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, q, answers))
+    r, at = run(), poll.get("lesson_view")
+    if r is not None and isinstance(at, int):
+        r.record(current(), at, answers)
 
 
 @dataclass(kw_only=True, eq=False)

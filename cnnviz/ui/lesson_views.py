@@ -8,7 +8,6 @@ link opened afresh for everyone, its note and "View 3 of 8" on every student's p
 
 from __future__ import annotations
 
-import json
 import secrets
 
 import streamlit as st
@@ -20,14 +19,11 @@ from cnnviz.classroom.lessons import (
     MAX_TITLE,
     Lesson,
     LessonError,
+    LessonRun,
     LessonView,
-    lesson_from_dict,
     lesson_from_json,
     shipped,
-    summarise,
     summary_csv,
-    summary_from_dict,
-    summary_to_dict,
     to_link_value,
     typed_question,
 )
@@ -37,6 +33,7 @@ from cnnviz.pagemap import by_url
 from cnnviz.ui.class_questions import POLL_REFRESH_S, student_poll, teacher_poll
 from cnnviz.ui.classroom import base_url, class_view, current_page, open_link, set_extra, state
 from cnnviz.ui.lesson_state import RUN, current, keep
+from cnnviz.ui.lesson_state import run as lesson_run
 
 STEP_QUESTIONS = "_step_questions"  # {page: {stepper key: (step, make the step's questions)}}, from the steppers
 NO_QUESTION, NUMBER, CHOICE = "No question", "A number I type", "Multiple choice"
@@ -52,8 +49,8 @@ def page_title(url_path: str) -> str:
 
 def sidebar() -> None:
     """The sidebar's Lesson panel: add the current view; for a teacher, run the lesson with the class."""
-    run, s = st.session_state.get(RUN) or {}, state()
-    with st.sidebar.expander("Lesson", icon=":material/playlist_play:", expanded=bool(run.get("active"))):
+    r, s = lesson_run(), state()
+    with st.sidebar.expander("Lesson", icon=":material/playlist_play:", expanded=bool(r and r.active)):
         if s.get("role") == "teacher" and current().views:
             run_controls(s)
         if s.get("role") != "student":
@@ -113,14 +110,15 @@ def add_view_form() -> None:
 def run_controls(s: dict, key: str = "lesson") -> None:
     """Run the lesson: view by view for the whole class; leave it to improvise and come back where it was. (Drawn
     in the sidebar, key "lesson", and on the Lessons page; the sidebar's also shows a typed question's count.)"""
-    lesson, run = current(), st.session_state.get(RUN) or {}
-    if not run.get("active"):
-        label = f"Back to the lesson (view {run['at'] + 1})" if run and not run.get("ended") else "Run the lesson"
+    lesson, r = current(), lesson_run()
+    if r is None or not r.active:
+        back = r is not None and not r.ended
+        label = f"Back to the lesson (view {r.at + 1})" if back and r is not None else "Run the lesson"
         if st.button(label, icon=":material/play_lesson:", key=f"{key}_run", type="primary",
                      help="Every follower's screen shows the view, its note and its question."):
-            go_to(s, lesson, run["at"] if run and not run.get("ended") else 0, fresh=not run or bool(run.get("ended")))
+            go_to(s, lesson, r.at if back and r is not None else 0, fresh=not back)
         return
-    at = run["at"]
+    at = r.at
     st.markdown(f"**View {at + 1} of {len(lesson.views)}:** {lesson.views[at].title}")
     a, b = st.columns(2)
     if a.button("Previous view", icon=":material/skip_previous:", key=f"{key}_prev", disabled=at == 0):
@@ -150,52 +148,39 @@ def _typed_poll(s: dict) -> None:
 
 def go_to(s: dict, lesson: Lesson, at: int, fresh: bool = False) -> None:
     """Put view `at` on every follower's screen: its link opened afresh, its note, its question (asked anew)."""
-    run = {"at": at, "active": True, "poll": None, "results": {}} if fresh else st.session_state[RUN]
-    collect(s, lesson, run)
+    r = LessonRun() if fresh else lesson_run() or LessonRun()
+    _close_question(s, lesson, r)
+    poll, line = r.open_view(lesson, at, secrets.token_hex(4))
+    st.session_state[RUN] = r
+    set_extra(poll=poll, lesson=line)
+    save_run(s, lesson, r)
     v = lesson.views[at]
-    poll = None
-    if v.question is not None:
-        poll = {"id": secrets.token_hex(4), "stepper": v.stepper or None, "step": v.step, "page": v.page,
-                "question": question_to_dict(v.question), "revealed": False, "lesson_view": at}
-    run.update(at=at, active=True, ended=False, poll=(at, poll["id"]) if poll else None)
-    st.session_state[RUN] = run
-    set_extra(poll=poll, lesson={"name": lesson.name, "at": at, "n": len(lesson.views), "title": v.title,
-                                 "note": v.note})
-    save_run(s, lesson, run)
     open_link(v.page, v.query(), s["code"])
 
 
-def collect(s: dict, lesson: Lesson, run: dict) -> None:
-    """The answers to the view's question, summarised before the class moves on (the store keeps only the open
-    question's answers)."""
-    if not run.get("poll"):
-        return
-    at, poll_id = run["poll"]
-    v = lesson.views[at]
-    try:
-        answers = store().answers(s["code"], s["token"], poll_id)
-    except ClassroomError:
-        return
-    if answers or str(at) not in run["results"]:
-        assert v.question is not None
-        run["results"][str(at)] = summary_to_dict(summarise(at + 1, v.title, v.question, answers))
-    run["poll"] = None
+def _close_question(s: dict, lesson: Lesson, r: LessonRun) -> None:
+    def answers_of(poll_id: str) -> list[str]:
+        try:
+            return store().answers(s["code"], s["token"], poll_id)
+        except ClassroomError:
+            return []
+    r.close_question(lesson, answers_of)
 
 
 def leave(s: dict, ended: bool = False) -> None:
     """The class leaves the lesson (its note and question go); the run remembers where it was, for "Back"."""
-    lesson, run = current(), st.session_state.get(RUN) or {}
-    collect(s, lesson, run)
-    run.update(active=False, ended=ended)
-    st.session_state[RUN] = run
+    lesson, r = current(), lesson_run() or LessonRun()
+    _close_question(s, lesson, r)
+    r.leave(ended)
+    st.session_state[RUN] = r
     set_extra(poll=None, lesson=None)
-    save_run(s, lesson, run)
+    save_run(s, lesson, r)
 
 
-def save_run(s: dict, lesson: Lesson, run: dict) -> None:
+def save_run(s: dict, lesson: Lesson, r: LessonRun) -> None:
     """The lesson, where it is and its answers so far, kept with the class (a teacher's next session finds it)."""
     try:
-        store().set_lesson(s["code"], s["token"], json.dumps({"lesson": lesson.to_dict(), "run": run}))
+        store().set_lesson(s["code"], s["token"], r.saved(lesson))
     except ClassroomError as e:
         st.warning(str(e), icon=":material/cloud_off:")
 
@@ -208,10 +193,10 @@ def restore_run(s: dict) -> None:
     try:
         saved = store().lesson(s["code"], s["token"])
         if saved:
-            d = json.loads(saved)
-            keep(lesson_from_dict(d["lesson"]))
-            st.session_state[RUN] = d["run"]
-    except (ClassroomError, LessonError, ValueError, KeyError):
+            lesson, r = LessonRun.restored(saved)
+            keep(lesson)
+            st.session_state[RUN] = r
+    except (ClassroomError, LessonError, ValueError, KeyError, TypeError):
         return
 
 
@@ -337,8 +322,8 @@ def run_section() -> None:
 
 def summary_section() -> None:
     """After (or during) a run: per question, how many answered, how many were right, the spread. No names."""
-    run = st.session_state.get(RUN) or {}
-    rows = [summary_from_dict(d) for _, d in sorted(run.get("results", {}).items(), key=lambda kv: int(kv[0]))]
+    r = lesson_run()
+    rows = r.summaries() if r is not None else []
     if not rows:
         return
     st.subheader("What the class answered")

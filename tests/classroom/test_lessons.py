@@ -119,3 +119,33 @@ def test_a_summary_counts_who_answered_who_was_right_and_the_spread_without_name
     csv_text = summary_csv([s])
     assert csv_text.splitlines()[0] == "view,title,question,answered,right,answers"
     assert "4,A number,ReLU(−3) = ?,4,3,−3: 1; 0: 3 (right)" in csv_text
+
+
+def test_a_run_moves_view_by_view_asks_each_question_anew_and_keeps_every_count():
+    from cnnviz.classroom.lessons import LessonRun
+
+    lesson = _lesson()
+    asked = [i for i, v in enumerate(lesson.views) if v.question is not None]
+    assert asked, "the test lesson asks something"
+    run = LessonRun()
+    poll, line = run.open_view(lesson, asked[0], "p1")
+    assert poll is not None and poll["id"] == "p1" and poll["lesson_view"] == asked[0] and not poll["revealed"]
+    assert line == {"name": lesson.name, "at": asked[0], "n": len(lesson.views),
+                    "title": lesson.views[asked[0]].title, "note": lesson.views[asked[0]].note}
+    assert (run.at, run.active, run.poll) == (asked[0], True, (asked[0], "p1"))
+    q = lesson.views[asked[0]].question
+    right = answer_to_text(q.answer)
+    run.record(lesson, asked[0], [right, "999"])  # counted as the answers come
+    run.close_question(lesson, lambda poll_id: [])  # the store lost them: the count taken so far stays
+    assert run.poll is None and run.summaries()[0].answered == 2
+    run.open_view(lesson, asked[0], "p2")
+    run.close_question(lesson, lambda poll_id: [right] if poll_id == "p2" else [])
+    assert run.summaries()[0].answered == 1 and run.summaries()[0].right == 1
+    run.leave()
+    assert not run.active and not run.ended and run.at == asked[0]
+    again_lesson, again = LessonRun.restored(run.saved(lesson))
+    assert again == run and again_lesson == lesson
+    run.leave(ended=True)
+    assert run.ended
+    with pytest.raises((ValueError, KeyError)):
+        LessonRun.restored(json.dumps({"lesson": {}}))
