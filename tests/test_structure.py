@@ -107,8 +107,8 @@ def _page_states() -> list[type]:
     import cnnviz.ui
     from cnnviz.ui.page import PageState
 
-    for m in pkgutil.iter_modules(cnnviz.ui.__path__):
-        importlib.import_module(f"cnnviz.ui.{m.name}")
+    for m in pkgutil.walk_packages(cnnviz.ui.__path__, "cnnviz.ui."):
+        importlib.import_module(m.name)
 
     def below(cls: type) -> list[type]:
         return [c for sub in cls.__subclasses__() for c in (sub, *below(sub))]
@@ -135,7 +135,7 @@ def test_every_page_state_is_a_dataclass_with_its_own_key_and_its_link_beside_it
 def test_a_page_state_refuses_a_name_that_is_not_one_of_its_fields():
     import pytest
 
-    from cnnviz.ui.pool_views import PoolState
+    from cnnviz.ui.views.pool_views import PoolState
 
     state = PoolState.initial()
     state["kh"] = 3  # the generic widget helpers reach fields by name
@@ -175,7 +175,7 @@ def _runtime_imports(path: Path) -> set[str]:
 
 def test_the_drawing_modules_and_the_pages_import_no_torch():
     """`ui/` draws and pages are thin: a model run, a cache of tensors or a gradient belongs to the engine."""
-    files = [*sorted((ROOT / "cnnviz" / "ui").glob("*.py")), *PAGE_FILES]
+    files = [*sorted((ROOT / "cnnviz" / "ui").rglob("*.py")), *PAGE_FILES]
     assert len(files) > 40
     offenders = [str(p.relative_to(ROOT)) for p in files if {"torch", "torchvision", "captum"} & _runtime_imports(p)]
     assert not offenders, offenders
@@ -230,7 +230,7 @@ def test_caches_and_keys_live_in_the_engine():
     """A process-wide cache, a sharing rule or a digest of a photo is engine work: `ui/` and the pages hold no
     module-level cache and hash nothing themselves (they use caching.digest, probe.input_key and the engine's
     caches)."""
-    files = [*sorted((ROOT / "cnnviz" / "ui").glob("*.py")), *PAGE_FILES]
+    files = [*sorted((ROOT / "cnnviz" / "ui").rglob("*.py")), *PAGE_FILES]
     offenders = []
     for p in files:
         tree = ast.parse(p.read_text())

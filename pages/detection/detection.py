@@ -1,10 +1,10 @@
 """Detection arithmetic: IoU, non-maximum suppression, anchors, RoI pooling / align and box coding, in numbers."""
 import streamlit as st
 
-from cnnviz.ui import detection_views as views
-from cnnviz.ui.detection_link import TABS
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
+from cnnviz.ui.views import detection_views as views
+from cnnviz.ui.views.detection_link import TABS
 
 sty = current().style
 store = open_page(views.DetectionState)

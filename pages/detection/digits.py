@@ -3,12 +3,12 @@ import streamlit as st
 
 from cnnviz.detect import digits as D
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui import digits_views as views
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import decode_upload
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
+from cnnviz.ui.views import digits_views as views
 
 sty = current().style
 store = open_page(views.DigitsState)

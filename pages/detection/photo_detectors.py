@@ -5,10 +5,10 @@ from cnnviz.detect import real
 from cnnviz.errors import ModelUnavailable
 from cnnviz.ui.heavy_jobs import run_once
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current, start
 from cnnviz.ui.tables import data_table
+from cnnviz.ui.views.photo_detector_views import PhotoDetectorsState, anchors_section, draw_found
 
 sty = current().style
 store = open_page(PhotoDetectorsState)

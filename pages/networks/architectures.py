@@ -4,7 +4,14 @@ import streamlit as st
 
 from cnnviz.networks import architecture as A
 from cnnviz.present.figures import shared_figure
-from cnnviz.ui.architecture_views import (
+from cnnviz.ui.charts import chart
+from cnnviz.ui.grid_widgets import clicked_cell
+from cnnviz.ui.model_choice import this_session
+from cnnviz.ui.own_network import own_network_panel
+from cnnviz.ui.page import open_page, publish
+from cnnviz.ui.settings import current, start
+from cnnviz.ui.tables import data_table
+from cnnviz.ui.views.architecture_views import (
     ArchState,
     calculators,
     comparison,
@@ -14,13 +21,6 @@ from cnnviz.ui.architecture_views import (
     mb,
     paper_beside_runnable,
 )
-from cnnviz.ui.charts import chart
-from cnnviz.ui.grid_widgets import clicked_cell
-from cnnviz.ui.model_choice import this_session
-from cnnviz.ui.own_network import own_network_panel
-from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.settings import current, start
-from cnnviz.ui.tables import data_table
 
 sty = current().style
 store = open_page(ArchState)

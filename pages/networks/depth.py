@@ -2,9 +2,9 @@
 skip connections, measured on real digits at initialisation and while training."""
 import streamlit as st
 
-from cnnviz.ui import depth_views as views
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
+from cnnviz.ui.views import depth_views as views
 
 settings = current()
 state = open_page(views.DepthState)

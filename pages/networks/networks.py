@@ -3,13 +3,13 @@ import streamlit as st
 
 from cnnviz.devices import device_name, resolve_device
 from cnnviz.errors import ModelUnavailable
-from cnnviz.ui import network_views as views
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.own_weights_views import own_weights_panel
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import picture, weights_missing
 from cnnviz.ui.settings import current
-from cnnviz.ui.shift_photo_views import shift_photo_section
+from cnnviz.ui.views import network_views as views
+from cnnviz.ui.views.shift_photo_views import shift_photo_section
 
 settings = current()
 sty = settings.style

@@ -2,10 +2,10 @@
 decay, augmentation, a smaller network and more data — measured, compared, and augmentation seen on your photo."""
 import streamlit as st
 
-from cnnviz.ui import overfit_views as views
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import photo_picture
 from cnnviz.ui.settings import current
+from cnnviz.ui.views import overfit_views as views
 
 settings = current()
 state = open_page(views.OverfitState)

@@ -2,11 +2,11 @@
 import streamlit as st
 
 from cnnviz.devices import resolve_device
-from cnnviz.ui.lenet_live import lenet_tab
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current
-from cnnviz.ui.training_views import TRAINING_TABS, TrainingState
-from cnnviz.ui.transfer_views import transfer_tab
+from cnnviz.ui.views.lenet_live import lenet_tab
+from cnnviz.ui.views.training_views import TRAINING_TABS, TrainingState
+from cnnviz.ui.views.transfer_views import transfer_tab
 
 settings = current()
 store = open_page(TrainingState)

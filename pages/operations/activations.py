@@ -11,7 +11,6 @@ from cnnviz.grids.questions import activation_question
 from cnnviz.grids.text import grid_to_csv
 from cnnviz.present.figures import activation_figure
 from cnnviz.present.number_format import fmt
-from cnnviz.ui.activation_views import LECTURE_RELU, ActState, cell_view
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grid_widgets import (
     changed,
@@ -24,6 +23,7 @@ from cnnviz.ui.grid_widgets import (
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.predict_first import result_held
 from cnnviz.ui.settings import current
+from cnnviz.ui.views.activation_views import LECTURE_RELU, ActState, cell_view
 
 sty = current().style
 store = open_page(ActState)

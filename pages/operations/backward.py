@@ -4,12 +4,12 @@ import streamlit as st
 from cnnviz.errors import GridError
 from cnnviz.grids import page_config
 from cnnviz.present.number_format import fmt
-from cnnviz.ui.backward_views import BACKWARD_TABS, BackwardState, conv_tab, pool_tab, relu_tab
-from cnnviz.ui.conv_views import ConvState
 from cnnviz.ui.grid_widgets import step_and_settings
 from cnnviz.ui.page import open_page, publish, state_of
-from cnnviz.ui.pool_views import PoolState
 from cnnviz.ui.settings import current
+from cnnviz.ui.views.backward_views import BACKWARD_TABS, BackwardState, conv_tab, pool_tab, relu_tab
+from cnnviz.ui.views.conv_views import ConvState
+from cnnviz.ui.views.pool_views import PoolState
 
 sty = current().style
 store = open_page(BackwardState)

@@ -4,7 +4,11 @@ import streamlit as st
 from cnnviz.grids import page_config
 from cnnviz.grids.questions import conv_question, conv_size_question
 from cnnviz.grids.shift import conv_shift
-from cnnviz.ui.conv_views import (
+from cnnviz.ui.grid_widgets import compute_or_last_good, step_and_settings, stepping_fragment
+from cnnviz.ui.page import open_page, publish
+from cnnviz.ui.predict_first import held_back, pending
+from cnnviz.ui.settings import current
+from cnnviz.ui.views.conv_views import (
     ConvState,
     conv_preset,
     grids,
@@ -14,11 +18,7 @@ from cnnviz.ui.conv_views import (
     shapes_and_formulas,
     step_view,
 )
-from cnnviz.ui.grid_widgets import compute_or_last_good, step_and_settings, stepping_fragment
-from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.predict_first import held_back, pending
-from cnnviz.ui.settings import current
-from cnnviz.ui.shift_views import shift_panel, take_shift
+from cnnviz.ui.views.shift_views import shift_panel, take_shift
 
 settings = current()
 sty = settings.style

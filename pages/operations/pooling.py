@@ -8,10 +8,10 @@ from cnnviz.grids.questions import pool_question, pool_size_question
 from cnnviz.grids.shift import pool_shift, rotation_sentence
 from cnnviz.ui import grid_widgets as ug
 from cnnviz.ui.page import open_page, publish
-from cnnviz.ui.pool_views import PoolState, formulas, step_view
 from cnnviz.ui.predict_first import held_back, pending
 from cnnviz.ui.settings import current
-from cnnviz.ui.shift_views import learned_invariance_panel, shift_panel, take_shift, take_turn
+from cnnviz.ui.views.pool_views import PoolState, formulas, step_view
+from cnnviz.ui.views.shift_views import learned_invariance_panel, shift_panel, take_shift, take_turn
 
 sty = current().style
 MODE_TITLES = {"max": "Max", "avg": "Average", "sum": "Sum", "l2": "L2 (√Σx²)"}

@@ -19,7 +19,14 @@ from cnnviz.ui.grid_widgets import (
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.predict_first import held_back, pending, result_held
 from cnnviz.ui.settings import current
-from cnnviz.ui.transposed_views import CAPS, TransposedState, direct_section, formulas, matrix_section, scatter_section
+from cnnviz.ui.views.transposed_views import (
+    CAPS,
+    TransposedState,
+    direct_section,
+    formulas,
+    matrix_section,
+    scatter_section,
+)
 
 sty = current().style
 store = open_page(TransposedState)

@@ -7,14 +7,14 @@ from cnnviz.errors import ModelUnavailable
 from cnnviz.explain import methods as registry
 from cnnviz.networks import probe as ins
 from cnnviz.networks.network import all_networks
-from cnnviz.ui import attribution_views as av
-from cnnviz.ui import faithfulness_views as fv
 from cnnviz.ui.model_choice import pick_network
-from cnnviz.ui.network_views import pick_fit
 from cnnviz.ui.own_weights_views import own_weights_panel
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.pictures import picture
 from cnnviz.ui.settings import current, start
+from cnnviz.ui.views import attribution_views as av
+from cnnviz.ui.views import faithfulness_views as fv
+from cnnviz.ui.views.network_views import pick_fit
 
 settings = current()
 sty = settings.style

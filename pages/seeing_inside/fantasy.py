@@ -5,11 +5,11 @@ import streamlit as st
 from cnnviz.devices import device_name, resolve_device
 from cnnviz.explain import fantasy as fa
 from cnnviz.networks import probe as ins
-from cnnviz.ui import fantasy_views as fv
 from cnnviz.ui.model_choice import pick_network
 from cnnviz.ui.own_network import own_network_panel
 from cnnviz.ui.page import open_page, publish
 from cnnviz.ui.settings import current, start
+from cnnviz.ui.views import fantasy_views as fv
 
 settings = current()
 store = open_page(fv.FantasyState)

@@ -2,9 +2,9 @@
 import streamlit as st
 
 from cnnviz.pagemap import PAGES, SECTIONS
-from cnnviz.ui.home_views import HomeState, environment_panel
 from cnnviz.ui.page import open_page
 from cnnviz.ui.settings import current
+from cnnviz.ui.views.home_views import HomeState, environment_panel
 
 settings = current()
 store = open_page(HomeState)

@@ -8,7 +8,6 @@ from tests.app.test_pages_render import ROOT
 
 
 def test_a_follower_keeps_their_own_networks_and_running_training_when_the_teacher_moves():
-    import cnnviz.ui.lenet_live
     import cnnviz.ui.model_choice  # noqa: F401 - the modules that made these keys (and declared them lasting)
     from cnnviz.classroom.store import store
 

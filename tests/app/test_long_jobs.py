@@ -21,7 +21,7 @@ def _stopped_after_two() -> None:
     import numpy as np
     import streamlit as st
 
-    from cnnviz.ui.attribution_views import AttrState, maps_as_they_come, partial_maps
+    from cnnviz.ui.views.attribution_views import AttrState, maps_as_they_come, partial_maps
 
     class Stopped(Exception):
         pass
@@ -47,7 +47,7 @@ def test_a_stopped_comparison_keeps_the_maps_it_finished():
 
 def _fantasy_stopped_at_step_20() -> None:
     from cnnviz.explain import fantasy as fa
-    from cnnviz.ui.fantasy_views import FantasyState, LiveProgress, show_results
+    from cnnviz.ui.views.fantasy_views import FantasyState, LiveProgress, show_results
 
     class Stopped(Exception):
         pass
@@ -112,7 +112,7 @@ def _waits_for_another_learners_image() -> None:
     import streamlit as st
 
     import cnnviz.classroom.results as R
-    from cnnviz.ui.fantasy_views import made_once
+    from cnnviz.ui.views.fantasy_views import made_once
 
     R._RESULTS = R.SharedResults()
     release = R._RESULTS._acquire("the-key")  # another learner is making it

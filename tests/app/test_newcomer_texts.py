@@ -14,7 +14,7 @@ def test_the_transfer_demo_states_the_held_out_share_it_really_uses():
 
 
 def test_where_does_this_class_live_and_the_map_caption_agree_on_the_colour_scale():
-    from cnnviz.ui.attribution_views import EVERY_HELP
+    from cnnviz.ui.views.attribution_views import EVERY_HELP
 
     assert "each map scaled on its own" in EVERY_HELP and "one colour scale" not in EVERY_HELP
     at = open_page("attribution.py")

@@ -223,7 +223,7 @@ def test_fantasy_page_dreams_a_small_image():
 
 
 def test_where_does_this_class_live_shows_every_method_and_offers_one_slide():
-    from cnnviz.ui.attribution_views import EVERY_METHOD
+    from cnnviz.ui.views.attribution_views import EVERY_METHOD
 
     at = open_page("attribution.py")
     at.button(key="attr_every").click().run(timeout=300)

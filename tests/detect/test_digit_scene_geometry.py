@@ -25,7 +25,7 @@ def test_the_geometry_is_the_resize_and_padding_to_input_applies(shape, factor, 
 
 def test_a_drawn_128_px_scene_says_it_is_padded_to_256_and_the_figure_draws_the_networks_32_by_32_grid():
     from cnnviz.present.colours import style
-    from cnnviz.ui.digits_views import scene_figure
+    from cnnviz.ui.views.digits_views import scene_figure
 
     gray = np.zeros((128, 128), np.uint8)
     said = D.input_geometry(gray.shape).sentence(gray.shape)

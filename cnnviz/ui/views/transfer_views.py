@@ -19,7 +19,7 @@ from cnnviz.ui.model_choice import adopt, adopted
 from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
-from cnnviz.ui.training_views import TrainingState
+from cnnviz.ui.views.training_views import TrainingState
 
 TL_RUN = lasting("_tl_run")  # the learner's transfer run (their own: kept while following)
 TL_LOADED = lasting("_tl_loaded")  # (digest, classifier) they loaded back

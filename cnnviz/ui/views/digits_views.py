@@ -14,9 +14,9 @@ from cnnviz.detect import digits as D
 from cnnviz.detect.boxes import box_iou
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING
-from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import PageState, Parser, widget_link
+from cnnviz.ui.views import detection_link as dl
 from cnnviz.urlstate import int_in, read_params
 
 

@@ -39,7 +39,7 @@ from cnnviz.ui.grid_widgets import (
     widget,
 )
 from cnnviz.ui.page import PageState, Parser
-from cnnviz.ui.shift_views import read_shift, shift_link
+from cnnviz.ui.views.shift_views import read_shift, shift_link
 from cnnviz.urlstate import flag
 
 MODE_TITLES = {"2d": "2-D", "1d": "1-D sequence", "multi": "Multi-channel (3-D)"}

@@ -13,12 +13,13 @@ from cnnviz.learn import depth as D
 from cnnviz.learn.background_run import RunOwner
 from cnnviz.present import depth_figures as figs
 from cnnviz.present.colours import Style
-from cnnviz.ui import class_questions, lab_views, predict_first
+from cnnviz.ui import class_questions, predict_first
 from cnnviz.ui.charts import chart
 from cnnviz.ui.heavy_jobs import queued_text
 from cnnviz.ui.page import PageState, Parser
 from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
+from cnnviz.ui.views import lab_views
 from cnnviz.urlstate import choice, int_in, number_in
 
 RUNS = lasting("_depth_runs")  # the learner's runs in progress (their own: kept while following)

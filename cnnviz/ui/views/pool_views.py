@@ -20,7 +20,7 @@ from cnnviz.ui.charts import chart
 from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.grid_widgets import clicked_cell, load_state, read_stepping
 from cnnviz.ui.page import PageState
-from cnnviz.ui.shift_views import read_shift, read_turn, shift_link, turn_link
+from cnnviz.ui.views.shift_views import read_shift, read_turn, shift_link, turn_link
 
 
 @dataclass(kw_only=True, eq=False)

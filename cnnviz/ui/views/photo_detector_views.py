@@ -14,11 +14,11 @@ from cnnviz.detect import real
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import KEPT
-from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
 from cnnviz.ui.page import PageState, Parser, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
+from cnnviz.ui.views import detection_link as dl
 from cnnviz.urlstate import number, read_params
 
 

@@ -18,12 +18,12 @@ from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import CURRENT, KEPT, SUPPRESSED, WAITING, boxes_figure, roi_figure
 from cnnviz.present.figures import answer_hidden
 from cnnviz.present.number_format import fmt
-from cnnviz.ui import detection_link as dl
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grid_widgets import clamp_widget, grid_editor, linked_whole, read_stepping, set_grid, stepping_fragment
 from cnnviz.ui.page import PageState, Parser, StepState, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
+from cnnviz.ui.views import detection_link as dl
 from cnnviz.urlstate import decode_array, encode_array, read_params
 
 NMS_DEFAULT = ("10 10 50 60 0.92\n14 8 52 58 0.85\n8 14 46 64 0.60\n60 30 100 80 0.88\n64 34 104 86 0.75\n"

@@ -13,9 +13,9 @@ from cnnviz.present.figures import Panel, gradient_norms_figure, grid_figure, tr
 from cnnviz.ui.charts import chart
 from cnnviz.ui.heavy_jobs import queued_text
 from cnnviz.ui.model_choice import adopt, adopted
-from cnnviz.ui.network_views import colour_legend
 from cnnviz.ui.session import RUN_OWNER, lasting, own
 from cnnviz.ui.settings import start
+from cnnviz.ui.views.network_views import colour_legend
 
 LENET_RUN = lasting("_lenet_run")  # the learner's LeNet-5 run (their own: kept while following)
 LENET_IN_USE = lasting("_lenet_in_use")  # the run whose network the pages use (★)

@@ -25,12 +25,12 @@ from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
 from cnnviz.present.overlay import overlay
 from cnnviz.present.render import png_bytes
-from cnnviz.ui.faithfulness_views import CANVAS
 from cnnviz.ui.grid_widgets import clamp_widget
 from cnnviz.ui.heavy_jobs import run_heavy
 from cnnviz.ui.model_choice import NetworkPageState
 from cnnviz.ui.page import link_widgets, widget_link
 from cnnviz.ui.settings import start
+from cnnviz.ui.views.faithfulness_views import CANVAS
 from cnnviz.urlstate import choice, int_in, node_name, number_in, read_params
 
 if TYPE_CHECKING:

@@ -20,13 +20,13 @@ from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_
 from cnnviz.present.number_format import fmt
 from cnnviz.present.render import png_bytes, render_panels
 from cnnviz.ui.charts import chart
-from cnnviz.ui.conv_views import ConvState
 from cnnviz.ui.exports import exports_held, gif_export, slide_button
 from cnnviz.ui.grid_widgets import clamp_widget, grid_editor, load_state, read_stepping, stepping_fragment
 from cnnviz.ui.page import PageState, Parser, StepState, state_of
-from cnnviz.ui.pool_views import PoolState
 from cnnviz.ui.predict_first import result_held
 from cnnviz.ui.settings import start
+from cnnviz.ui.views.conv_views import ConvState
+from cnnviz.ui.views.pool_views import PoolState
 from cnnviz.urlstate import choice, decode_array, encode_array, int_in
 
 EDITABLE_CELLS = 256  # per filter: a 16×16 ∂L/∂Y is still typed into; larger ones are set by presets
