@@ -94,7 +94,8 @@ def test_every_page_opens_one_typed_state_and_writes_its_link_through_it():
         assert len(opened) == 1, f"{path.name}: opens {len(opened)} page states"
         top = [n for n in tree.body if isinstance(n, ast.Assign) and n.value is opened[0]]
         assert top, f"{path.name}: open_page is not a top-level assignment"
-        assert _calls(tree, "publish") or path.name == "home.py", f"{path.name}: never publishes its link"
+        assert len(_calls(tree, "publish")) == (path.name != "home.py"), f"{path.name}: publishes its link " \
+            f"{len(_calls(tree, 'publish'))} times (once: after every widget that goes into it)"
         for forbidden in ("st.session_state", "st.query_params", "cache_data", "cache_resource", "page_store",
                           "write_url", "read_url_once"):
             assert forbidden not in text, f"{path.name} uses {forbidden}: that belongs to its state or its views"

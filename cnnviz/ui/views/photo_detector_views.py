@@ -11,10 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.detect import real
+from cnnviz.errors import ModelUnavailable
 from cnnviz.images import SAMPLE_PHOTOS
 from cnnviz.present.colours import Style
 from cnnviz.present.detection_figures import KEPT
 from cnnviz.ui.charts import chart
+from cnnviz.ui.heavy_jobs import run_once
 from cnnviz.ui.page import PageState, Parser, widget_link
 from cnnviz.ui.settings import start
 from cnnviz.ui.tables import data_table
@@ -48,6 +50,35 @@ class PhotoDetectorsState(PageState):
             out["at"] = ",".join(f"{v:.0f}" for v in self.anchor_xy)
         return out
 
+
+
+def detections_section(name: str, photo: np.ndarray, left, right) -> None:
+    """The detector's boxes above a score threshold (run once per photo and detector, queued; the threshold only
+    filters), Faster R-CNN's first-stage proposals on request, and the boxes as a table."""
+    with right:
+        threshold = st.slider("Score threshold", 0.05, 0.95, step=0.05, key="pd_t", **start("pd_t", 0.5))
+        show_rpn = name.startswith("fasterrcnn") and st.toggle("Show the first stage's region proposals (top 50, "
+                                                               "before NMS)", key="pd_rpn")
+    try:
+        found = run_once("Detection", "pd_job", real.found_ready(name, photo), lambda: real.found_on(name, photo))
+    except ModelUnavailable as e:
+        left.error(str(e))
+        return
+    shown = [f for f in found or [] if f.score >= threshold]
+    with left:
+        st.image(draw_found(photo, shown), width="stretch", caption=f"{len(shown)} detection(s) with score ≥ "
+                 f"{threshold:g} ({len(found or [])} above {real.FLOOR:g})")
+        rpn = run_once("Region proposals", "pd_rpn_job", real.proposals_ready(name, photo),
+                       lambda: real.proposals_on(name, photo)) if show_rpn else None
+        if rpn is not None:
+            st.image(draw_found(photo, [real.Found(tuple(b), "", float(s)) for b, s in zip(rpn.boxes, rpn.objectness)]),
+                     width="stretch", caption=f"Stage one: the region proposal network scored {rpn.anchors:,} anchors "
+                     f"({' + '.join(f'{a}×{r}×{c}' for a, r, c in rpn.levels)} over the FPN levels); the 50 with the "
+                     "highest objectness, before its NMS. Stage two classifies each surviving proposal.")
+    with right:
+        data_table([{"object": f.label, "score": round(f.score, 3),
+                     "box x1, y1, x2, y2": ", ".join(f"{v:.0f}" for v in f.box)} for f in shown],
+                   hide_index=True, width="stretch")
 
 
 def draw_found(photo: np.ndarray, found: list) -> np.ndarray:
