@@ -30,7 +30,7 @@ from pathlib import Path
 from cnnviz.errors import CnnvizError
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_MAXMEMORY_MB = 512  # classes (a few KB each, a shared photo ≤ 4 MB) and the hall's shared results
+REDIS_MAXMEMORY_MB = 512  # classes (a few KB each, a shared photo ≤ 4 MB); the shared results have as much again
 HEALTH_INTERVAL_MS = 1000
 INSTALL = ("sudo apt-get install redis-server haproxy  (Debian/Ubuntu; both are distribution packages, "
            "nothing else is needed)")
@@ -142,11 +142,17 @@ def _wait(check, what: str, proc: subprocess.Popen, timeout: float, log: Path | 
 
 
 class LocalRedis:
-    """redis-server on 127.0.0.1 with a config of its own in `workdir` (no persistence, LRU-bounded memory)."""
+    """redis-server on 127.0.0.1 with a config of its own in `workdir`.
 
-    def __init__(self, workdir: Path, port: int | None = None, maxmemory_mb: int = REDIS_MAXMEMORY_MB) -> None:
+    Two kinds, each with its own eviction (one Redis has one policy): the classes' (`cache=False`: an append-only
+    file, so a killed Redis restarted by the hall reloads its classes; `noeviction`, so a class a teacher holds is
+    never dropped to make room — a full Redis refuses a write, and the store says so) and the shared results'
+    (`cache=True`: nothing persisted, least-recently-used results evicted: each can be computed again)."""
+
+    def __init__(self, workdir: Path, port: int | None = None, maxmemory_mb: int = REDIS_MAXMEMORY_MB,
+                 cache: bool = False) -> None:
         self.workdir, self.port = Path(workdir), port or free_port()
-        self.maxmemory_mb = maxmemory_mb
+        self.maxmemory_mb, self.cache = maxmemory_mb, cache
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -160,9 +166,10 @@ class LocalRedis:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "redis.conf"
         conf.write_text("\n".join([
-            "bind 127.0.0.1", f"port {self.port}", f"dir {self.workdir}", "save \"\"", "appendonly yes",
-            "appendfsync everysec",  # a killed Redis, restarted by the hall, reloads its classes
-            "protected-mode yes", f"maxmemory {self.maxmemory_mb}mb", "maxmemory-policy allkeys-lru",
+            "bind 127.0.0.1", f"port {self.port}", f"dir {self.workdir}", "save \"\"",
+            *(["appendonly no", "maxmemory-policy allkeys-lru"] if self.cache else
+              ["appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"]),
+            "protected-mode yes", f"maxmemory {self.maxmemory_mb}mb",
             f"logfile {self.workdir / 'redis.log'}", "daemonize no", ""]))
         self.proc = spawn([binary, str(conf)])
         _wait(self._pings, "redis-server", self.proc, 20, self.workdir / "redis.log")
@@ -272,6 +279,7 @@ class Hall:
     port: int
     redis_url: str | None = None
     address: str = "0.0.0.0"
+    results_url: str | None = None  # where shared results go (default: the hall's own results Redis, or redis_url)
     workdir: Path | None = None
     started: list[Replica] = field(default_factory=list)
 
@@ -282,6 +290,7 @@ class Hall:
             _sweep_stale_dirs()
         self._tmp = Path(self.workdir or tempfile.mkdtemp(prefix=f"{HALL_DIR}{os.getpid()}-"))
         self._redis: LocalRedis | None = None
+        self._results: LocalRedis | None = None
         self._haproxy: subprocess.Popen | None = None
         self._secret = secrets.token_hex(16)  # one cookie secret: XSRF tokens (uploads) valid on every replica
 
@@ -299,6 +308,10 @@ class Hall:
             from cnnviz.classroom.redis_store import check_url
 
             check_url(self.redis_url)
+        if self.results_url is not None:
+            from cnnviz.classroom.redis_store import check_url
+
+            check_url(self.results_url)
         if not port_free(self.port, self.address if self.address not in ("", "0.0.0.0") else "0.0.0.0"):
             raise HallError(f"port {self.port} is in use: choose another with --port, or stop what uses it")
 
@@ -308,6 +321,9 @@ class Hall:
             if self.redis_url is None:
                 self._redis = LocalRedis(self._tmp / "redis").start()
                 self.redis_url = self._redis.url
+                if self.results_url is None:
+                    self._results = LocalRedis(self._tmp / "results", cache=True).start()
+                    self.results_url = self._results.url
             for k in range(self.replicas):
                 self.started.append(self._start_replica(k))
             for r in self.started:
@@ -325,6 +341,7 @@ class Hall:
         port = port or free_port()
         log = self._tmp / f"replica-{k + 1}.log"
         proc = start_server(port, log, {"CNNVIZ_REDIS_URL": str(self.redis_url),
+                                        "CNNVIZ_RESULTS_REDIS_URL": str(self.results_url or self.redis_url),
                                         "STREAMLIT_SERVER_COOKIE_SECRET": self._secret})
         return Replica(k + 1, port, proc, log)
 
@@ -344,6 +361,10 @@ class Hall:
         if self._redis is not None and self._redis.proc is not None and self._redis.proc.poll() is not None:
             self._redis.start()
             said.append(f"Redis had stopped and was restarted, its classes reloaded: pid {self._redis.proc.pid}")
+        if self._results is not None and self._results.proc is not None and self._results.proc.poll() is not None:
+            self._results.start()
+            said.append(f"The results' Redis had stopped and was restarted (empty: results are computed again): "
+                        f"pid {self._results.proc.pid}")
         for i, r in enumerate(self.started):
             if r.proc.poll() is not None:
                 self.started[i] = self._start_replica(r.index - 1, r.port)
@@ -360,6 +381,8 @@ class Hall:
             out.append(("HAProxy", self._haproxy.pid))
         if self._redis is not None and self._redis.proc is not None:
             out.append(("Redis", self._redis.proc.pid))
+        if self._results is not None and self._results.proc is not None:
+            out.append(("results' Redis", self._results.proc.pid))
         return out
 
     def kill(self, index: int) -> None:
@@ -372,12 +395,13 @@ class Hall:
         return [pid for _, pid in self.parts()]
 
     def stop(self) -> None:
-        """HAProxy first (no new clients), then the replicas, then our own Redis; the temporary files go."""
+        """HAProxy first (no new clients), then the replicas, then our own Redis servers; the temporary files go."""
         if self._haproxy is not None:
             _stop(self._haproxy)
         for r in self.started:
             _stop(r.proc)
-        if self._redis is not None:
-            self._redis.stop()
+        for own in (self._redis, self._results):
+            if own is not None:
+                own.stop()
         if self.workdir is None:
             shutil.rmtree(self._tmp, ignore_errors=True)

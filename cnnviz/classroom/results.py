@@ -177,11 +177,21 @@ _RESULTS: SharedResults | None = None
 _RESULTS_LOCK = threading.Lock()
 
 
+def results_url() -> str | None:
+    """Where a hall keeps its shared results: a Redis of their own (CNNVIZ_RESULTS_REDIS_URL, least-recently-used
+    eviction), else the classes' (CNNVIZ_REDIS_URL); none in a single server."""
+    for name in ("CNNVIZ_RESULTS_REDIS_URL", "CNNVIZ_REDIS_URL"):
+        url = os.environ.get(name, "").strip()
+        if url:
+            return url
+    return None
+
+
 def results() -> SharedResults:
     """The process's shared results (Redis-backed when CNNVIZ_REDIS_URL is set, as the class store)."""
     global _RESULTS
     if _RESULTS is None:
         with _RESULTS_LOCK:
             if _RESULTS is None:
-                _RESULTS = SharedResults(os.environ.get("CNNVIZ_REDIS_URL", "").strip() or None)
+                _RESULTS = SharedResults(results_url())
     return _RESULTS

@@ -119,7 +119,7 @@ def cmd_hall(args) -> None:
     after a SIGKILL of this process: every part dies with it)."""
     from cnnviz.classroom.hall import Hall
 
-    hall = Hall(args.replicas, args.port, args.redis, args.address)
+    hall = Hall(args.replicas, args.port, args.redis, args.address, results_url=args.results_redis)
     hall.check()  # a missing program, a port in use, an unreachable Redis: one line, exit 2, nothing started
 
     def stop(signum, frame) -> None:
@@ -132,7 +132,7 @@ def cmd_hall(args) -> None:
         print(f"Starting a hall of {args.replicas} replica(s)…", flush=True)
         hall.start(on_replica=lambda r: print(f"replica {r.index}: {r.url} pid {r.proc.pid}", flush=True))
         ready = True
-        print(f"Redis: {hall.redis_url}", flush=True)
+        print(f"Redis: {hall.redis_url} (classes; shared results: {hall.results_url or hall.redis_url})", flush=True)
         print("Processes (kill -9 any of them to test failover; the hall restarts it): "
               + ", ".join(f"{what} pid {pid}" for what, pid in hall.parts()), flush=True)
         print(f"The hall is ready: {hall.url}  (students open this address; Ctrl-C stops everything)", flush=True)
@@ -163,6 +163,10 @@ def register(sub) -> None:
     h.add_argument("--replicas", type=int, default=2, help="app processes (about one per core)")
     h.add_argument("--port", type=int, default=8501, help="the port students open (HAProxy)")
     h.add_argument("--redis", default=None, metavar="URL",
-                   help="an existing Redis (redis://HOST:PORT/DB); without it the hall starts its own on 127.0.0.1")
+                   help="an existing Redis (redis://HOST:PORT/DB) for the classes; without it the hall starts its "
+                        "own on 127.0.0.1 (never evicting), and one more for the shared results (least-recently-used)")
+    h.add_argument("--results-redis", default=None, metavar="URL",
+                   help="an existing Redis for the shared results (best with maxmemory-policy allkeys-lru; "
+                        "default: the hall's own, or --redis)")
     h.add_argument("--address", default="0.0.0.0", help="where HAProxy listens (0.0.0.0: the class's network)")
     h.set_defaults(func=cmd_hall)

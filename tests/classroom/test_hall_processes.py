@@ -109,7 +109,7 @@ def _start_hall(tmp_path: Path) -> tuple[subprocess.Popen, Path, int]:
 
 def _parts(log: Path) -> dict[str, int]:
     line = next(x for x in log.read_text().splitlines() if x.startswith("Processes"))
-    return {what: int(pid) for what, pid in re.findall(r"(replica \d|HAProxy|Redis) pid (\d+)", line)}
+    return {what: int(pid) for what, pid in re.findall(r"(replica \d|HAProxy|results' Redis|Redis) pid (\d+)", line)}
 
 
 @pytest.mark.browser
@@ -118,8 +118,9 @@ def test_killing_each_part_of_a_hall_is_survived_and_killing_the_hall_leaves_no_
 
     proc, log, port = _start_hall(tmp_path)
     parts = _parts(log)
-    assert set(parts) == {"replica 1", "replica 2", "HAProxy", "Redis"}
-    url = re.search(r"Redis: (\S+)", log.read_text())[1]
+    assert set(parts) == {"replica 1", "replica 2", "HAProxy", "Redis", "results' Redis"}
+    url, results_url = re.search(r"Redis: (\S+) \(classes; shared results: (\S+)\)", log.read_text()).groups()
+    assert url != results_url  # classes and results: two Redis servers, each with its own eviction
     store = RedisStore(url)
     code, token = store.open()
     store.publish(code, token, "convolution", {"step": "3"})
@@ -127,7 +128,7 @@ def test_killing_each_part_of_a_hall_is_survived_and_killing_the_hall_leaves_no_
     time.sleep(1.5)  # Redis appends to its file every second
     try:
         for what, words in (("replica 1", "replica 1 had stopped"), ("HAProxy", "HAProxy had stopped"),
-                            ("Redis", "Redis had stopped")):
+                            ("Redis", "Redis had stopped"), ("results' Redis", "results' Redis had stopped")):
             os.kill(parts[what], signal.SIGKILL)
             _until(lambda words=words: words in log.read_text(), 180, f"{what} was not restarted")
             _until(lambda: healthy(f"http://127.0.0.1:{port}"), 180, f"the hall did not answer after {what}")
@@ -141,7 +142,8 @@ def test_killing_each_part_of_a_hall_is_survived_and_killing_the_hall_leaves_no_
         _until(lambda: not any(_cmdlines_with(p) for p in [f"--port {x}" for x in ports]), 30,
                "a replica outlived the hall")
         _until(lambda: _port_free(port), 30, "HAProxy outlived the hall")
-        _until(lambda: _port_free(int(url.rsplit(":", 1)[1].split("/")[0])), 30, "Redis outlived the hall")
+        for u in (url, results_url):
+            _until(lambda u=u: _port_free(int(u.rsplit(":", 1)[1].split("/")[0])), 30, "a Redis outlived the hall")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -99,3 +99,31 @@ def test_sanity_steps_survive_the_trip_through_the_shared_store():
     back = steps_from_blob(steps_to_blob(steps))
     assert [(s.randomised, s.similarity) for s in back] == [(s.randomised, s.similarity) for s in steps]
     assert all(np.array_equal(b.maps[m], s.maps[m]) for b, s in zip(back, steps, strict=True) for m in s.maps)
+
+
+def test_a_hall_keeps_results_in_a_redis_of_their_own_and_classes_in_one_that_never_evicts(monkeypatch, tmp_path):
+    from cnnviz.classroom.hall import LocalRedis
+    from cnnviz.classroom.results import results_url
+
+    monkeypatch.delenv("CNNVIZ_RESULTS_REDIS_URL", raising=False)
+    monkeypatch.delenv("CNNVIZ_REDIS_URL", raising=False)
+    assert results_url() is None  # one server: results stay in its memory
+    monkeypatch.setenv("CNNVIZ_REDIS_URL", "redis://127.0.0.1:1/0")
+    assert results_url() == "redis://127.0.0.1:1/0"  # an operator's one Redis holds both
+    monkeypatch.setenv("CNNVIZ_RESULTS_REDIS_URL", "redis://127.0.0.1:2/0")
+    assert results_url() == "redis://127.0.0.1:2/0"
+    classes, cache = LocalRedis(tmp_path / "c"), LocalRedis(tmp_path / "r", cache=True)
+    for r in (classes, cache):
+        try:
+            r.start()
+        except Exception as e:  # noqa: BLE001 - no redis-server here
+            import pytest
+
+            pytest.skip(str(e))
+    try:
+        c, k = (r.workdir / "redis.conf" for r in (classes, cache))
+        assert "maxmemory-policy noeviction" in c.read_text() and "appendonly yes" in c.read_text()
+        assert "maxmemory-policy allkeys-lru" in k.read_text() and "appendonly no" in k.read_text()
+    finally:
+        classes.stop()
+        cache.stop()
