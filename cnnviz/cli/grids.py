@@ -151,6 +151,19 @@ def cmd_conv_transpose(args) -> None:
          print_grid(res.output) + f"\nshape: {' × '.join(map(str, out.shape))}")
 
 
+def cmd_overlap(args) -> None:
+    """How many input cells write each output cell of a transposed convolution (the checkerboard's cause)."""
+    from cnnviz.grids.transposed import TransposedConfig, overlap_counts, overlap_sentence
+
+    size, kernel = pair(args.size, "--size"), pair(args.kernel, "--kernel")
+    cfg = TransposedConfig(pair(args.stride, "--stride"), pair(args.padding, "--padding"), (0, 0),
+                           pair(args.dilation, "--dilation"))
+    counts = overlap_counts(size[0], size[1], kernel, cfg)
+    sentence = overlap_sentence(counts, kernel, cfg.stride)
+    emit(args, {"counts": counts.tolist(), "shape": list(counts.shape), "sentence": sentence},
+         print_grid(counts[None]) + f"\n{sentence}")
+
+
 def _add_conv_args(p: argparse.ArgumentParser, one_d: bool = False) -> None:
     p.add_argument("--input", required=True, help="JSON array: [..] (L) / [[..]] (H×W) / [[[..]]] (C×H×W)")
     p.add_argument("--kernel", required=True, help="JSON array: k×k, C×k×k (one filter) or F×C×k×k")
@@ -218,3 +231,12 @@ def register(sub) -> None:
     p.add_argument("--bias", default="0")
     p.add_argument("--json", action="store_true", help='print {"output": [...], "shape": [...]}')
     p.set_defaults(func=cmd_conv_transpose)
+    p = sub.add_parser("overlap", help="how many input cells write each output cell of a transposed convolution "
+                                       "(a kernel not divisible by the stride: a checkerboard)")
+    p.add_argument("--kernel", default="3", help="K or KH,KW (1–7)")
+    p.add_argument("--stride", default="2", help="S or SH,SW")
+    p.add_argument("--size", default="5", help="the input's side: N or H,W (1–64)")
+    p.add_argument("--padding", default="0", help="N or PH,PW")
+    p.add_argument("--dilation", default="1", help="D or DH,DW")
+    p.add_argument("--json", action="store_true", help='print {"counts": [[...]], "shape": [...], "sentence": ...}')
+    p.set_defaults(func=cmd_overlap)

@@ -140,6 +140,62 @@ def conv_transpose2d(x: np.ndarray | Sequence, kernel: np.ndarray | Sequence,
     return TransposedResult(xa, wa, b, cfg, canvas, out, direct)
 
 
+# ---- uneven overlap: the checkerboard (Odena, Dumoulin & Olah, Distill 2016) ------------------------------------
+
+def overlap_counts(height: int, width: int, kernel: tuple[int, int], config: TransposedConfig = TransposedConfig()
+                   ) -> np.ndarray:
+    """How many input cells write each output cell of a transposed convolution (the padding's crop applied): the
+    same count everywhere inside means even overlap; a kernel not divisible by the stride gives a checkerboard."""
+    kh, kw = kernel
+    if not (1 <= height <= 64 and 1 <= width <= 64 and 1 <= kh <= 7 and 1 <= kw <= 7):
+        raise GridError("the input is limited to 64 cells per side and the kernel to 7")
+    (sh, sw), (dh, dw) = config.stride, config.dilation
+    if min(sh, sw, dh, dw) < 1:
+        raise GridError("the stride and the dilation are whole numbers from 1")
+    ph, pw = config.padding
+    oph, opw = config.output_padding
+    hc, wc = (height - 1) * sh + dh * (kh - 1) + 1 + oph, (width - 1) * sw + dw * (kw - 1) + 1 + opw
+    canvas = np.zeros((hc, wc), dtype=int)
+    for i in range(height):
+        for j in range(width):
+            canvas[i * sh : i * sh + (kh - 1) * dh + 1 : dh, j * sw : j * sw + (kw - 1) * dw + 1 : dw] += 1
+    oh, ow = hc - 2 * ph, wc - 2 * pw  # torch's output size: the canvas cropped by the padding on both sides
+    if oh < 1 or ow < 1:
+        raise GridError(f"the output would be {oh}×{ow}: use less padding")
+    return canvas[ph : ph + oh, pw : pw + ow]
+
+
+def overlap_sentence(counts: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> str:
+    """Why the counts are what they are, in one sentence."""
+    bh, bw = kernel[0] - 1, kernel[1] - 1  # the border, where fewer windows reach
+    inner = counts[bh : counts.shape[0] - bh, bw : counts.shape[1] - bw]
+    inner = inner if inner.size else counts
+    lo, hi = int(inner.min()), int(inner.max())
+    uneven = sorted({f"{k} is not a multiple of the stride {s}" for k, s in zip(kernel, stride) if k % s})
+    if lo == hi:
+        return (f"Away from the border every output cell is written by {lo} input cell(s): the kernel "
+                f"({kernel[0]}×{kernel[1]}) is a multiple of the stride ({stride[0]}×{stride[1]}), so the overlap is "
+                "even — a constant input through a uniform kernel gives a constant output there (a learned kernel must "
+                "still give both phases the same sum).")
+    return (f"Inside, output cells are written by {lo} to {hi} input cells — uneven overlap, because the kernel size "
+            f"{' and '.join(uneven)}: a constant input through a uniform kernel comes out as a checkerboard, and a "
+            "trained decoder has to fight it (Odena et al., 2016).")
+
+
+def resize_convolution(x: np.ndarray | Sequence, kernel: np.ndarray | Sequence, stride: tuple[int, int]
+                       ) -> np.ndarray:
+    """The upsampling Odena et al. recommend instead: nearest-neighbour resize by the stride, then an ordinary
+    convolution with 'same' padding (zeros) — every output cell reads the same number of cells, so no checkerboard."""
+    xa = np.asarray(_as_float(x, "input"), dtype=float)
+    ka = np.asarray(_as_float(kernel, "kernel"), dtype=float)
+    if xa.ndim != 2 or ka.ndim != 2:
+        raise GridError("resize-convolution takes one H×W input and one k×k kernel")
+    up = np.repeat(np.repeat(xa, stride[0], axis=0), stride[1], axis=1)
+    kh, kw = ka.shape
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    return conv2d(up, ka, 0.0, ConvConfig(padding=(top, kh - 1 - top, left, kw - 1 - left))).output[0]
+
+
 @dataclass
 class ConvMatrix:
     matrix: np.ndarray  # [F·OH·OW, C·H·W]

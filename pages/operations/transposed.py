@@ -25,6 +25,7 @@ from cnnviz.ui.views.transposed_views import (
     direct_section,
     formulas,
     matrix_section,
+    overlap_section,
     scatter_section,
 )
 
@@ -77,5 +78,6 @@ if not result_held("The whole output"):
                        mime="text/csv", icon=":material/table:")
 
 direct_section(res, store, sty)
+overlap_section(res, sty, held=result_held("The resize-then-convolve output"))
 
 matrix_section(res, store, sty)

@@ -262,3 +262,14 @@ def test_cli_shift_photo_answers_the_sweep_in_json_and_refuses_big_shifts():
     assert set(data["shifts"][0]) == {"shift", "top1", "index", "probability"}
     out = run("shift-photo", "assets/photos/astronaut.png", "--max-shift", "40", check=False)
     assert out.returncode == 2 and "0–32 pixels" in out.stderr
+
+
+def test_overlap_json_counts_each_output_cells_writers_and_refuses_bad_sizes_in_words():
+    out = json.loads(run("overlap", "--kernel", "3", "--stride", "2", "--size", "5", "--json").stdout)
+    ref = F.conv_transpose2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3), stride=2)[0, 0]
+    assert out["counts"] == ref.int().tolist() and out["shape"] == [11, 11] and "uneven" in out["sentence"]
+    even = json.loads(run("overlap", "--kernel", "4", "--stride", "2", "--json").stdout)
+    assert "even" in even["sentence"] and "uneven" not in even["sentence"]
+    for bad in (("--kernel", "9"), ("--size", "0"), ("--stride", "x")):
+        p = run("overlap", *bad, check=False)
+        assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.strip()

@@ -73,3 +73,45 @@ def test_transposed_convolution_is_the_gradient_of_convolution(h, w, k, s, p, d,
 def test_output_padding_must_be_smaller_than_stride_or_dilation():
     with pytest.raises(GridError, match="output padding"):
         conv_transpose2d(np.ones((2, 2)), np.ones((3, 3)), 0, TransposedConfig((1, 1), (0, 0), (1, 1), (1, 1)))
+
+
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 5), st.integers(1, 5), st.integers(1, 3),
+       st.integers(1, 3), st.integers(0, 2), st.integers(1, 2))
+@settings(max_examples=examples(60), deadline=None)
+def test_the_overlap_counts_are_a_direct_count_and_torchs_transposed_convolution_of_ones(h, w, kh, kw, sh, sw, p, d):
+    from cnnviz.grids.transposed import overlap_counts
+
+    cfg = TransposedConfig((sh, sw), (p, p), (0, 0), (d, d))
+    try:
+        counts = overlap_counts(h, w, (kh, kw), cfg)
+    except GridError:
+        assume(False)
+    ones = F.conv_transpose2d(torch.ones(1, 1, h, w, dtype=torch.float64), torch.ones(1, 1, kh, kw,
+                              dtype=torch.float64), stride=(sh, sw), padding=p, dilation=d)[0, 0].numpy()
+    np.testing.assert_array_equal(counts, ones)
+    direct = np.zeros(((h - 1) * sh + d * (kh - 1) + 1, (w - 1) * sw + d * (kw - 1) + 1), dtype=int)
+    for i in range(h):  # every input cell, every kernel tap: where it lands
+        for j in range(w):
+            for a in range(kh):
+                for b in range(kw):
+                    direct[i * sh + a * d, j * sw + b * d] += 1
+    np.testing.assert_array_equal(counts, direct[p : direct.shape[0] - p, p : direct.shape[1] - p])
+
+
+@pytest.mark.parametrize("kernel,even", [(3, False), (4, True), (5, False), (2, True)])
+def test_a_kernel_not_divisible_by_the_stride_makes_a_checkerboard_and_resize_convolution_does_not(kernel, even):
+    from cnnviz.grids.transposed import overlap_counts, overlap_sentence, resize_convolution
+
+    counts = overlap_counts(6, 6, (kernel, kernel), TransposedConfig((2, 2)))
+    inner = counts[kernel - 1 : -(kernel - 1) or None, kernel - 1 : -(kernel - 1) or None]
+    assert (inner.min() == inner.max()) == even
+    assert ("uneven" in overlap_sentence(counts, (kernel, kernel), (2, 2))) != even
+    k = np.random.default_rng(kernel).normal(size=(kernel, kernel))
+    out = resize_convolution(np.ones((6, 6)), k, (2, 2))
+    x = torch.ones(1, 1, 6, 6, dtype=torch.float64)
+    up = F.interpolate(x, scale_factor=2, mode="nearest")
+    top, left = (kernel - 1) // 2, (kernel - 1) // 2
+    theirs = F.conv2d(F.pad(up, (left, kernel - 1 - left, top, kernel - 1 - top)), torch.tensor(k)[None, None])
+    np.testing.assert_allclose(out, theirs[0, 0].numpy())
+    b = kernel  # away from the zero border, a constant input stays constant whatever the kernel
+    assert np.allclose(out[b:-b, b:-b], k.sum())

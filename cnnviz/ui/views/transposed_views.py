@@ -12,7 +12,14 @@ from cnnviz.grids.conv import ConvConfig
 from cnnviz.grids.questions import conv_question, transposed_question, transposed_size_question
 from cnnviz.grids.shapes import transposed_output_formula
 from cnnviz.grids.text import grid_to_url
-from cnnviz.grids.transposed import TransposedConfig, TransposedResult, conv_matrix
+from cnnviz.grids.transposed import (
+    TransposedConfig,
+    TransposedResult,
+    conv_matrix,
+    overlap_counts,
+    overlap_sentence,
+    resize_convolution,
+)
 from cnnviz.present.colours import Style
 from cnnviz.present.figures import Panel, answer_hidden, conv_step_panels, grid_figure, retitled
 from cnnviz.present.number_format import fmt
@@ -174,6 +181,29 @@ def direct_section(res: TransposedResult, store: TransposedState, sty: Style) ->
                       url="direct", ask=lambda i: conv_question(res.direct, i, "canvas", "= canvas"))
     st.success(f"Direct convolution and scatter agree on all {res.canvas.size} canvas cells (largest difference "
                f"{fmt(float(np.max(np.abs(res.direct.output - res.canvas))))}).", icon=":material/check_circle:")
+
+
+def overlap_section(res: TransposedResult, sty: Style, held: bool) -> None:
+    """How many input cells write each output cell (the checkerboard of uneven overlap), and the resize-then-convolve
+    upsampling Odena et al. (Distill 2016) recommend, on the same input and kernel."""
+    st.subheader("Overlap: where the checkerboard comes from")
+    _, h, w = res.input.shape
+    kernel = (int(res.weight.shape[2]), int(res.weight.shape[3]))
+    counts = overlap_counts(h, w, kernel, res.config)
+    st.markdown(overlap_sentence(counts, kernel, res.config.stride))
+    if held:  # a pending prediction: the grids' sizes and numbers would give its answers away
+        return
+    panels = [Panel("input cells writing each output cell", counts.astype(float))]
+    try:
+        resized = resize_convolution(res.input[0], res.weight[0, 0], res.config.stride)
+    except GridError:
+        resized = None
+    if resized is not None:
+        panels.append(Panel(f"resize ×{res.config.stride[0]}, then convolve", resized, signed=True))
+    chart(grid_figure(panels, sty), key="tr_overlap", config={"displaylogo": False}, theme=None)
+    st.caption("Right: nearest-neighbour resize by the stride, then an ordinary convolution with the same kernel "
+               "('same' zero padding): every output cell reads the same number of cells, so a constant input stays "
+               "constant away from the border — the upsampling Odena, Dumoulin & Olah recommend instead.")
 
 
 def matrix_section(res: TransposedResult, store: TransposedState, sty: Style) -> None:
