@@ -55,6 +55,12 @@ def current_page() -> str:
     return str(st.session_state.get(PAGE, ""))
 
 
+def following() -> bool:
+    """This session is a student following the teacher (not exploring on their own)."""
+    s = st.session_state.get(STATE) or {}
+    return s.get("role") == "student" and bool(s.get("follow"))
+
+
 def state() -> dict:
     return st.session_state.setdefault(STATE, {})
 

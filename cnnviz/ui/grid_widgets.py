@@ -440,16 +440,20 @@ def clamp_widget(key: str, hi: int) -> None:
 def step_and_settings(caption: str) -> tuple[Any, Any]:
     """(step area, settings area) of a grid page, in the order the mode needs.
 
-    On screen: the explanation and the settings come first, the step view below them. Projected:
-    the step view comes first, right under the title, so that grids, arithmetic and controls fit
-    one 1280×720 screen; explanation, editors and settings wait in a collapsed section below.
+    On screen: the explanation and the settings come first, the step view below them. Projected, and for a
+    student following the teacher (on a phone, most of them): the step view comes first, right under the title —
+    the step the teacher is on and the question being asked on the first screen (a projector's 1280×720, a
+    phone's 390×844); the explanation, editors and settings the teacher drives wait in a collapsed section below.
     """
+    from cnnviz.ui.classroom import following
     from cnnviz.ui.settings import current
 
     st.html(_EARLY_KEYS_JS, unsafe_allow_javascript=True)
-    if current().presentation:
+    follower = following()
+    if current().presentation or follower:
         step = st.container(key="step_view")
-        settings: Any = st.expander("Grids, settings and the explanation", icon=":material/tune:")
+        settings: Any = st.expander("Settings (your teacher's)" if follower else
+                                    "Grids, settings and the explanation", icon=":material/tune:")
         settings.caption(caption)
     else:
         st.caption(caption)
