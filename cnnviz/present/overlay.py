@@ -44,3 +44,17 @@ def overlay(img: np.ndarray, heat: np.ndarray, alpha: float = 0.5, cmap: str = "
         # strong where the heat is: the photo stays visible where the map is ~0
         weight = alpha * np.sqrt(np.clip((heat - lo) / ((hi - lo) or 1.0), 0, 1))[..., None]
     return (base * (1 - weight) + coloured.astype(np.float32) * weight).round().astype(np.uint8)
+
+
+def strongest_place(heat: np.ndarray) -> str:
+    """Where a map is strongest, in words a screen reader can say: 'strongest in the upper left (row 3 of 14,
+    column 2 of 14)' — the text alternative of a heat map drawn over a picture."""
+    a = np.abs(np.nan_to_num(np.asarray(heat, dtype=float)))
+    if a.ndim != 2 or not a.size or not a.max() > 0:
+        return "no part stands out (the map is flat)"
+    r, c = np.unravel_index(int(np.argmax(a)), a.shape)
+    h, w = a.shape
+    vertical = ("upper", "middle", "lower")[min(2, 3 * r // h)]
+    horizontal = ("left", "centre", "right")[min(2, 3 * c // w)]
+    where = "centre" if (vertical, horizontal) == ("middle", "centre") else f"{vertical} {horizontal}"
+    return f"strongest in the {where} (row {r + 1} of {h}, column {c + 1} of {w})"

@@ -130,7 +130,7 @@ def _show_code(code: str) -> None:
         a.warning("This address only works on this computer: start the server with "
                   "`python -m cnnviz serve --address 0.0.0.0` and use this machine's network address.",
                   icon=":material/lan:")
-    b.image(qr_png(link), caption="Scan to follow", width=300)
+    b.image(qr_png(link), alt="QR code of the class link: scan it to follow", caption="Scan to follow", width=300)
 
 
 def _teacher_cookie() -> tuple[str, str] | None:

@@ -45,6 +45,22 @@ header[data-testid="stHeader"] { background: transparent !important; height: 2.6
 """
 
 
+_AA_CSS = """
+<style>
+/* Every mode: the few colours Streamlit itself draws below 4.5:1 on their background (WCAG 2.1 AA, checked by axe in
+   the browser tests); the theme's near-black text colour (.streamlit/config.toml) covers captions and hints. */
+button[kind^="primary"] kbd { color: #FFFFFF !important; opacity: 1 !important; }
+[data-testid="stCaptionContainer"] code { color: #111111 !important; }  /* the caption's own 60 % opacity applies */
+[data-testid="stCode"] .token.keyword, [data-testid="stCode"] .keyword { color: #0B5394 !important; }
+[data-testid="stCode"] .token.comment { color: #545766 !important; }
+[data-testid="stCode"] .token.number, [data-testid="stCode"] .token.boolean { color: #0A6558 !important; }
+[data-testid="stCode"] .token.string { color: #8A3B00 !important; }
+[data-testid="stCode"] .token.function, [data-testid="stCode"] .token.builtin { color: #6A2C91 !important; }
+[data-testid="stCode"] .token.operator, [data-testid="stCode"] .token.punctuation { color: #333333 !important; }
+</style>
+"""
+
+
 @dataclass(frozen=True)
 class Settings:
     presentation: bool = False
@@ -103,8 +119,7 @@ def sidebar_settings() -> Settings:
     for n in st.session_state.get(NOTICES, []):
         st.toast(n, icon=":material/info:")
     st.session_state[NOTICES] = []
-    if s.presentation:
-        st.html(_PRESENT_CSS)
+    st.html(_AA_CSS + (_PRESENT_CSS if s.presentation else ""))
     sync_settings_to_url(s)
     return s
 

@@ -23,7 +23,7 @@ from cnnviz.networks.preprocess import FITS
 from cnnviz.networks.specs import SPECS
 from cnnviz.present.class_sheet import class_sheet
 from cnnviz.present.colours import Style, to_rgb
-from cnnviz.present.overlay import overlay
+from cnnviz.present.overlay import overlay, strongest_place
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.grid_widgets import clamp_widget
 from cnnviz.ui.heavy_jobs import run_heavy
@@ -189,7 +189,7 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
         return
     bar = to_rgb(np.repeat(np.linspace(0, 1, 320)[None, :], 14, axis=0), sty.sequential, 0.0, 1.0).astype(np.uint8)
     a, b = st.columns([1, 3], vertical_alignment="center")
-    a.image(bar, width="stretch")
+    a.image(bar, width="stretch", alt="Colour scale: from the photo showing through (0) to the map's strongest values")
     b.caption(f"Colour scale ({sty.sequential}, sequential, each map on its own): 0 (photo shows through, left) → the "
               f"map's 99.5th percentile of {'|value|' if sign == 'absolute' else sign + ' values'} or more (right).")
     shown = {m: at.display_map(v, m, sign) for m, v in values.items()}  # drawn below, and on the slide
@@ -199,7 +199,9 @@ def show_maps(values: dict[str, np.ndarray], seen: np.ndarray, sign: str, alpha:
             img = overlay(seen, shown[method], alpha, sty.sequential)
             big = np.asarray(Image.fromarray(img).resize((max(img.shape[1], 336), max(img.shape[0], 336)),
                                                          Image.Resampling.NEAREST))
-            st.image(big, caption=f"{registry.title(method)} · {what}", width="stretch")
+            st.image(big, caption=f"{registry.title(method)} · {what}", width="stretch",
+                     alt=f"{registry.title(method)} for {what} over the network's input: "
+                         f"{strongest_place(shown[method])}")
             st.caption(registry.method(method).note)
             if downloads:
                 st.download_button("PNG", partial(_png, big),  # encoded only when asked
@@ -463,6 +465,8 @@ def _sanity_results(steps: list, methods: list[str], seen: np.ndarray, sty: Styl
         cols[0].markdown(f"**{s.randomised}**" if s.randomised != "none" else "**original**")
         for c, m in zip(cols[1:], methods):
             c.image(overlay(seen, at.display_map(s.maps[m], m), 0.7), width="stretch",
-                    caption=f"{registry.title(m)} · ρ = {s.similarity[m]:.2f}")
+                    caption=f"{registry.title(m)} · ρ = {s.similarity[m]:.2f}",
+                    alt=f"{registry.title(m)} with {s.randomised} randomised: {strongest_place(s.maps[m])}, rank "
+                        f"correlation {s.similarity[m]:.2f} with the original")
 
 

@@ -437,8 +437,8 @@ def kernels_on_a_photo(result: ConvResult, sty: Style, one_d: bool) -> None:
                     try:
                         fm = filter_photo(photo, kernel, result.config, sty)
                         p1, p2 = st.columns(2)
-                        p1.image(fm.photo, caption=f"photo, {fm.photo.shape[1]}×{fm.photo.shape[0]} px", width="stretch")
-                        p2.image(fm.image, caption=f"feature map {fm.values.shape[1]}×{fm.values.shape[0]} · "
+                        p1.image(fm.photo, alt="The photo the kernels are applied to", caption=f"photo, {fm.photo.shape[1]}×{fm.photo.shape[0]} px", width="stretch")
+                        p2.image(fm.image, alt=f"The kernel's feature map of the photo, {fm.values.shape[1]}×{fm.values.shape[0]}", caption=f"feature map {fm.values.shape[1]}×{fm.values.shape[0]} · "
                                                   f"range {fmt(fm.values.min())} … {fmt(fm.values.max())}"
                                                   + (" (signed: blue < 0 < red)" if fm.signed else ""), width="stretch")
                     except GridError as e:

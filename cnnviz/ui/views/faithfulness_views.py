@@ -142,5 +142,7 @@ def _show(result: fa.Faithfulness, seen: np.ndarray, maps: dict[str, np.ndarray]
                      key="faith_thumbs")
     for where, f in zip(st.columns(len(THUMBS)), THUMBS, strict=True):
         where.image(fa.perturbed_picture(seen, maps[m], f, result.baseline), width="stretch",
+                    alt=f"The network's input with the {round(f * 100)} % of pixels {_name(m)} ranks highest "
+                        f"replaced by the {result.baseline} baseline",
                   caption=f"{round(f * 100)} % deleted · p {'=' if (f * result.steps).is_integer() else '≈'} "
                           f"{result.curves[m].deleted(f):.2f}")

@@ -208,7 +208,7 @@ class LiveProgress:
             if img is not None:
                 if keep is not None and step < steps:
                     keep(fa.FantasyResult(img, list(self.values), time.perf_counter() - t0, stopped_at=step))
-                self.preview.image(img, caption=f"step {step}", width=256)
+                self.preview.image(img, alt=f"The image being optimised, step {step}", caption=f"step {step}", width=256)
                 with self.curve.container():
                     _curve(self.values, 200)
         return report
@@ -254,7 +254,7 @@ def show_results(store: FantasyState) -> None:
                     k = r * cols_n + c
                     if k < len(items):
                         ch, out, start, end = items[k]
-                        cols[c].image(out.image, width="stretch", caption=f"channel {ch}: {start:.2f} → {end:.2f}"
+                        cols[c].image(out.image, alt=f"The image made for channel {ch}", width="stretch", caption=f"channel {ch}: {start:.2f} → {end:.2f}"
                                       if start is not None else f"channel {ch}: stopped at step {out.stopped_at}")
             tile = np.concatenate([np.concatenate([it[1].image for it in items[r * cols_n:(r + 1) * cols_n]] +
                                                   [np.full_like(items[0][1].image, 255)] *
@@ -272,11 +272,11 @@ def show_results(store: FantasyState) -> None:
             if len(pictures) > 1:
                 cols = st.columns(len(pictures))
                 for k, (col, pic) in enumerate(zip(cols, pictures, strict=True)):
-                    col.image(pic, width="stretch", caption=f"image {k + 1} of {len(pictures)}")
+                    col.image(pic, alt=f"Image {k + 1} of {len(pictures)}", width="stretch", caption=f"image {k + 1} of {len(pictures)}")
                 a, b = st.container(), st.container()
             else:
                 a, b = st.columns([2, 3])
-                a.image(out.image, width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
+                a.image(out.image, alt="The image the optimisation made", width="stretch", caption=f"{out.seconds:.1f} s for {len(out.history)} steps")
             if start is None:
                 b.markdown(f"**Target:** {what}  \n**Stopped** at step {out.stopped_at}: the image as it was then")
             else:

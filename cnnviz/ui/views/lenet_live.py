@@ -107,12 +107,12 @@ def _inside(s, sty: Style) -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**First-layer filters (C1, 6 × 5×5)**")
-        st.image(montage(s.filters, scale="layer", cmap=sty.sequential,
+        st.image(alt="The six 5×5 filters of the first layer, C1", image=montage(s.filters, scale="layer", cmap=sty.sequential,
                          diverging=sty.diverging, min_tile=40), width="stretch")
         colour_legend(s.filters, "layer", sty)
     with c2:
         st.markdown("**One held-out digit through C1**")
-        st.image(montage(s.digit_maps, scale="channel", cmap=sty.sequential, diverging=sty.diverging, min_tile=56),
+        st.image(alt="A held-out digit through the six C1 filters: six feature maps", image=montage(s.digit_maps, scale="channel", cmap=sty.sequential, diverging=sty.diverging, min_tile=56),
                  width="stretch")
         colour_legend(s.digit_maps, "channel", sty)
     with c3:
@@ -145,4 +145,4 @@ def _result(r: LeNetRun, sty: Style, failed: bool) -> None:
         _, _, xte, _ = mnist_split()
         cols = st.columns(min(6, len(ev.wrong)))
         for k, (i, true, pred, conf) in enumerate(ev.wrong[: len(cols) * 2]):
-            cols[k % len(cols)].image(255 - xte[i], caption=f"true {true}, said {pred} ({100 * conf:.0f} %)", width=84)
+            cols[k % len(cols)].image(255 - xte[i], alt=f"A held-out {true}, classified as {pred}", caption=f"true {true}, said {pred} ({100 * conf:.0f} %)", width=84)

@@ -24,7 +24,7 @@ from cnnviz.present.figures import (
     shared_picture,
 )
 from cnnviz.present.number_format import fmt
-from cnnviz.present.overlay import draw_box, overlay
+from cnnviz.present.overlay import draw_box, overlay, strongest_place
 from cnnviz.present.render import png_bytes
 from cnnviz.ui.charts import chart
 from cnnviz.ui.grid_widgets import clicked_cell
@@ -103,9 +103,12 @@ def input_and_predictions(net: Network, photo: np.ndarray, x: torch.Tensor, sty:
         box = pre.crop_box(w, h)
         shown = photo if box == (0, 0, h - 1, w - 1) else draw_box(photo, box, width=max(2, w // 150))
         st.image(shown, caption="your picture" + (" — the box is what the network sees" if shown is not photo else ""),
-                 width="stretch" if not net.takes_digits else 140)
+                 width="stretch" if not net.takes_digits else 140,
+                 alt=f"Your picture, {w}×{h} px" + (", with a box around the part the network sees" if shown is not photo
+                                                     else ""))
         with st.expander("What the network sees", expanded=True):
-            st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180)
+            st.image(seen, caption=f"{seen.shape[1]}×{seen.shape[0]} after resizing/cropping", width=180,
+                     alt=f"What the network sees: the picture resized and cropped to {seen.shape[1]}×{seen.shape[0]} px")
             st.markdown("\n".join(f"{k + 1}. {s}" for k, s in enumerate(pre.describe(photo.shape))))
             st.caption(f"Tensor given to the network: **{' × '.join(map(str, x.shape))}**")
     with c_pred:
@@ -151,7 +154,9 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
     mont = shared_picture(("montage", net.key, ins.input_key(x), info.node, order_by, scale, sty),
                          lambda: ins.montage(fmap, order, scale, sty.sequential, sty.diverging))
     st.image(mont, caption=f"{info.title} ({info.node}): all {fmap.shape[0]} channels ({fmap.shape[1]}×{fmap.shape[2]} each), "
-                           f"ordered by {order_by}, one colour scale per {scale}", width="stretch")
+                           f"ordered by {order_by}, one colour scale per {scale}", width="stretch",
+             alt=f"Feature maps of {info.title} ({info.node}): {fmap.shape[0]} channels of {fmap.shape[1]}×"
+                 f"{fmap.shape[2]}, ordered by {order_by}; the first tile is channel {int(order[0])}")
     colour_legend(fmap, scale, sty)
     o3.download_button("Montage as PNG", lambda: png_bytes(Image.fromarray(mont)),  # encoded only when asked
                        file_name=f"{net.key.replace('@', '-')}_{info.node}.png", mime="image/png", icon=":material/image:")
@@ -159,7 +164,8 @@ def feature_maps(net: Network, info: LayerInfo, x: torch.Tensor, sty: Style, dev
         with st.expander(f"Before the {info.kind}: {before}"):
             st.image(ins.montage(maps[before], order, scale, sty.sequential, sty.diverging), width="stretch",
                      caption=f"{before} (same channel order): negative values (blue) are what the "
-                             f"{info.kind} {'clips to 0' if 'ReLU' in info.kind else 'squashes or pools'}")
+                             f"{info.kind} {'clips to 0' if 'ReLU' in info.kind else 'squashes or pools'}",
+                     alt=f"Feature maps of {before}, before the {info.kind}, in the same channel order")
             colour_legend(maps[before], scale, sty)
     return fmap, order
 
@@ -168,7 +174,7 @@ def colour_legend(values: np.ndarray, scale: str, sty: Style) -> None:
     """The colour bar of a montage and the sentence that reads it (which map, and per channel or per layer)."""
     bar, text = legend_bar(values, scale, sty.sequential, sty.diverging)
     a, b = st.columns([1, 3], vertical_alignment="center")
-    a.image(bar, width="stretch")
+    a.image(bar, width="stretch", alt=f"Colour scale: {text}")
     b.caption(f"Colour scale: {text}.")
 
 
@@ -209,7 +215,8 @@ def pick_unit(net: Network, info: LayerInfo, x: torch.Tensor, fmap: np.ndarray, 
     st.caption(f"Activation at ({unit[0]}, {unit[1]}): **{fmt(float(fmap[channel, unit[0], unit[1]]))}**")
     if st.toggle("Overlay this channel on the picture", key="net_ch_overlay"):
         st.image(overlay(seen, fmap[channel], 0.6, sty.sequential), width="stretch",
-                 caption=f"channel {channel} upsampled to {seen.shape[1]}×{seen.shape[0]} over the network's input")
+                 caption=f"channel {channel} upsampled to {seen.shape[1]}×{seen.shape[0]} over the network's input",
+                 alt=f"Channel {channel} of {info.node} over the network's input: {strongest_place(fmap[channel])}")
     return channel, unit
 
 
@@ -223,7 +230,8 @@ def receptive_field(net: Network, info: LayerInfo, x: torch.Tensor, channel: int
     pic = shared_picture(("erf", net.key, ins.input_key(x), info.node, channel, unit, alpha, sty),
                         lambda: draw_box(overlay(seen, erf, alpha, sty.sequential), box, sty.target_colour, 3,
                                          max(1, 448 // seen.shape[0])))
-    st.image(pic, width="stretch",
+    st.image(pic, width="stretch", alt=f"Unit ({unit[0]}, {unit[1]}) of channel {channel} at {info.node}: its "
+             f"theoretical receptive field as a box, its effective receptive field {strongest_place(erf)}",
              caption="box: theoretical receptive field · colour: effective receptive field "
                      "(|∂ unit / ∂ pixel|, where the unit actually looks)")
     if np.isfinite(info.rf):

@@ -289,7 +289,7 @@ def digits_gallery(cfg: O.OverfitConfig) -> None:
     for row in range(2):
         cols = st.columns(8)
         for k, col in enumerate(cols):
-            col.image(np.kron(imgs[8 * row + k], np.ones((3, 3), np.uint8)), width="stretch")
+            col.image(np.kron(imgs[8 * row + k], np.ones((3, 3), np.uint8)), alt="A training digit", width="stretch")
     st.caption("No flips for digits: a mirrored 2, 3, 4, 5, 7 or 9 is not that digit (the labels would lie).")
 
 
@@ -299,7 +299,7 @@ def photo_gallery(rgb: np.ndarray, sty: Style) -> None:
                               format_func=A.TITLES.__getitem__, **start("of_aug_op", "crop", "default"))
     small = O.photo_for_gallery(rgb)
     a, b, c = st.columns([1, 1, 3], vertical_alignment="bottom")
-    a.image(small, caption="the original", width="stretch")
+    a.image(small, alt="The original picture", caption="the original", width="stretch")
     seed = b.number_input("Seed", 0, 10_000, key="of_aug_seed", **start("of_aug_seed", 0),
                           help="Same photo, transform and seed: the same 16 samples, byte for byte")
     c.caption(A.ABOUT[str(op)])
@@ -308,10 +308,10 @@ def photo_gallery(rgb: np.ndarray, sty: Style) -> None:
         cols = st.columns(4)
         for k, col in enumerate(cols):
             img, params = made[4 * row + k]
-            col.image(img, caption=A.describe(str(op), params), width="stretch")
+            col.image(img, alt=f"The picture after {A.describe(str(op), params)}", caption=A.describe(str(op), params), width="stretch")
     if op == "pca":
         _pca_numbers(small, made[0][1])
-        st.image(A.exaggerated(small, made[0][1], A.SHOW_GAIN), width=320,
+        st.image(A.exaggerated(small, made[0][1], A.SHOW_GAIN), alt="The change exaggerated, to see it", width=320,
                  caption=f"Sample 1's colour shift ×{A.SHOW_GAIN}, only to show its direction (not an augmentation)")
 
 

@@ -66,12 +66,12 @@ def detections_section(name: str, photo: np.ndarray, left, right) -> None:
         return
     shown = [f for f in found or [] if f.score >= threshold]
     with left:
-        st.image(draw_found(photo, shown), width="stretch", caption=f"{len(shown)} detection(s) with score ≥ "
+        st.image(draw_found(photo, shown), alt=f"The photo with {len(shown)} detected boxes: " + (", ".join(f"{f.label} {f.score:.2f}" for f in shown[:8]) or "none"), width="stretch", caption=f"{len(shown)} detection(s) with score ≥ "
                  f"{threshold:g} ({len(found or [])} above {real.FLOOR:g})")
         rpn = run_once("Region proposals", "pd_rpn_job", real.proposals_ready(name, photo),
                        lambda: real.proposals_on(name, photo)) if show_rpn else None
         if rpn is not None:
-            st.image(draw_found(photo, [real.Found(tuple(b), "", float(s)) for b, s in zip(rpn.boxes, rpn.objectness)]),
+            st.image(draw_found(photo, [real.Found(tuple(b), "", float(s)) for b, s in zip(rpn.boxes, rpn.objectness)]), alt="The photo with the 50 region proposals of highest objectness",
                      width="stretch", caption=f"Stage one: the region proposal network scored {rpn.anchors:,} anchors "
                      f"({' + '.join(f'{a}×{r}×{c}' for a, r, c in rpn.levels)} over the FPN levels); the 50 with the "
                      "highest objectness, before its NMS. Stage two classifies each surviving proposal.")

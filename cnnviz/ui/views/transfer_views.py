@@ -195,7 +195,7 @@ def _results(tl: dict, sty: Style) -> None:
                 "right")
     cols = st.columns(min(6, len(gallery)))
     for k, (thumb, true, pred, conf) in enumerate(gallery):
-        cols[k % len(cols)].image(thumb, width="stretch", caption=(
+        cols[k % len(cols)].image(thumb, alt=f"Held-out photo of {classes[true]}, classified as {classes[pred]}", width="stretch", caption=(
             f"✓ {classes[pred]} ({100 * conf:.0f} %)" if pred == true else
             f"✗ said {classes[pred]} ({100 * conf:.0f} %), is {classes[true]}"))
 
@@ -275,6 +275,6 @@ def _try_on_photos(clf: T.Classifier, sty: Style, device: str) -> None:
         return
     for (fname, im), top in zip(good, T.top_classes(clf, [im for _, im in good], device=str(device))):
         pc1, pc2 = st.columns([1, 3], vertical_alignment="center")
-        pc1.image(im, caption=fname, width="stretch")
+        pc1.image(im, alt=f"Your photo {fname}", caption=fname, width="stretch")
         chart(pc2, predictions_figure(top, sty, title=f"{fname}: {top[0].label}"),
               config={"displaylogo": False}, key=f"tl_pred_{fname}")
