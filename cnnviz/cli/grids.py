@@ -159,7 +159,7 @@ def cmd_overlap(args) -> None:
     cfg = TransposedConfig(pair(args.stride, "--stride"), pair(args.padding, "--padding"), (0, 0),
                            pair(args.dilation, "--dilation"))
     counts = overlap_counts(size[0], size[1], kernel, cfg)
-    sentence = overlap_sentence(counts, kernel, cfg.stride)
+    sentence = overlap_sentence(kernel, cfg)
     emit(args, {"counts": counts.tolist(), "shape": list(counts.shape), "sentence": sentence},
          print_grid(counts[None]) + f"\n{sentence}")
 

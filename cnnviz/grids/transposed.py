@@ -165,21 +165,25 @@ def overlap_counts(height: int, width: int, kernel: tuple[int, int], config: Tra
     return canvas[ph : ph + oh, pw : pw + ow]
 
 
-def overlap_sentence(counts: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> str:
-    """Why the counts are what they are, in one sentence."""
-    bh, bw = kernel[0] - 1, kernel[1] - 1  # the border, where fewer windows reach
-    inner = counts[bh : counts.shape[0] - bh, bw : counts.shape[1] - bw]
-    inner = inner if inner.size else counts
+def overlap_sentence(kernel: tuple[int, int], config: TransposedConfig = TransposedConfig()) -> str:
+    """Why the counts are what they are, in one sentence: judged away from any border (on an input large enough
+    for the pattern to repeat), so a small grid whose middle is a single cell is judged right too."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, config.stride, config.dilation
+    probe = overlap_counts(3 * kh * dh + 4, 3 * kw * dw + 4, kernel, TransposedConfig(config.stride, (0, 0), (0, 0),
+                                                                                      config.dilation))
+    bh, bw = (kh - 1) * dh + sh, (kw - 1) * dw + sw  # where fewer windows reach, and one stride more
+    inner = probe[bh : probe.shape[0] - bh, bw : probe.shape[1] - bw]
     lo, hi = int(inner.min()), int(inner.max())
-    uneven = sorted({f"{k} is not a multiple of the stride {s}" for k, s in zip(kernel, stride) if k % s})
     if lo == hi:
         return (f"Away from the border every output cell is written by {lo} input cell(s): the kernel "
-                f"({kernel[0]}×{kernel[1]}) is a multiple of the stride ({stride[0]}×{stride[1]}), so the overlap is "
-                "even — a constant input through a uniform kernel gives a constant output there (a learned kernel must "
-                "still give both phases the same sum).")
-    return (f"Inside, output cells are written by {lo} to {hi} input cells — uneven overlap, because the kernel size "
-            f"{' and '.join(uneven)}: a constant input through a uniform kernel comes out as a checkerboard, and a "
-            "trained decoder has to fight it (Odena et al., 2016).")
+                f"({kh}×{kw}) is a multiple of the stride ({sh}×{sw}), so the overlap is even — a constant input "
+                "through a uniform kernel gives a constant output there (a learned kernel must still give both "
+                "phases the same sum).")
+    uneven = sorted({f"{k} is not a multiple of the stride {s}" for k, s in zip(kernel, config.stride) if k % s})
+    why = f"the kernel size {' and '.join(uneven)}" if uneven else "of the dilation"
+    return (f"Inside, output cells are written by {lo} to {hi} input cells — uneven overlap, because {why}: a "
+            "constant input through a uniform kernel comes out as a checkerboard, and a trained decoder has to "
+            "fight it (Odena et al., 2016).")
 
 
 def resize_convolution(x: np.ndarray | Sequence, kernel: np.ndarray | Sequence, stride: tuple[int, int]

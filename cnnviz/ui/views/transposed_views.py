@@ -190,7 +190,7 @@ def overlap_section(res: TransposedResult, sty: Style, held: bool) -> None:
     _, h, w = res.input.shape
     kernel = (int(res.weight.shape[2]), int(res.weight.shape[3]))
     counts = overlap_counts(h, w, kernel, res.config)
-    st.markdown(overlap_sentence(counts, kernel, res.config.stride))
+    st.markdown(overlap_sentence(kernel, res.config))
     if held:  # a pending prediction: the grids' sizes and numbers would give its answers away
         return
     panels = [Panel("input cells writing each output cell", counts.astype(float))]
