@@ -200,6 +200,10 @@ def register(sub) -> None:
     p.add_argument("--shift", required=True, help="DY,DX: down and right (negative: up and left), each −3…3")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_shift)
+    _register_pooling_and_gradients(sub)
+
+
+def _register_pooling_and_gradients(sub) -> None:
     p = sub.add_parser("pool", help="max / average / sum / L2 pooling of a JSON grid")
     p.add_argument("--input", required=True, help="JSON array H×W or C×H×W")
     p.add_argument("--window", default="2", help="K or KH,KW")

@@ -430,6 +430,13 @@ def _apply_steps(view, steps: dict[str, tuple[str, StepState]]) -> bool:
     return _in_full_run() or _rerun_fragments(sorted({frag for frag, _ in steps.values()}))
 
 
+def _switch_lost(s: dict, view: View) -> bool:
+    """This follower applied the class's view (its page switch was asked for) but is still on another page: a
+    switch asked from a check can be lost on a loaded server, and nothing would ask again until the next change."""
+    return (not _in_full_run() and s.get("applied") == (view.page, view.params)
+            and _page_file(current_page()) != _page_file(view.page))
+
+
 def _redraw_lost_steps() -> None:
     """Ask again for the redraw of a stepper whose teacher's step is set but not drawn: a fragment run asked from
     a check can be lost on a loaded server, and the student would stay a step behind until the next change."""
@@ -462,6 +469,8 @@ def _follow() -> None:
         s["seen"], s["applied"] = view.version, None
         return
     if view.version == s["seen"]:
+        if _switch_lost(s, view):  # asked for and never made (a loaded server): asked again, once per check
+            open_link(view.page, view.query(), s["code"])
         _redraw_lost_steps()
         return
     s["seen"] = view.version

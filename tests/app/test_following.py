@@ -9,6 +9,7 @@ from tests.app.test_pages_render import ROOT
 
 def test_a_follower_keeps_their_own_networks_and_running_training_when_the_teacher_moves():
     import cnnviz.ui.model_choice  # noqa: F401 - the modules that made these keys (and declared them lasting)
+    import cnnviz.ui.views.lenet_live  # noqa: F401
     from cnnviz.classroom.store import store
 
     code, token = store().open()
@@ -66,3 +67,33 @@ def test_a_teachers_step_set_but_not_drawn_is_asked_again_at_the_next_check(monk
     at = AppTest.from_function(script).run()
     assert not at.exception, [e.value for e in at.exception]
     assert asked == [["conv"]]
+
+
+def test_a_page_switch_asked_for_but_never_made_is_asked_again(monkeypatch):
+    """The follower applied the class's view yet is still on another page: the next check switches again."""
+    from cnnviz.ui import classroom
+
+    monkeypatch.setattr(classroom, "_in_full_run", lambda: False)
+
+    def script() -> None:
+        import streamlit as st
+
+        from cnnviz.classroom.store import View
+        from cnnviz.ui import classroom
+
+        view = View("activations", (("fn", "relu"),), 7)
+        s = {"applied": (view.page, view.params)}
+        st.session_state["_class_page"] = "convolution"
+        st.session_state["lost"] = classroom._switch_lost(s, view)
+        st.session_state["_class_page"] = "activations"
+        st.session_state["made"] = classroom._switch_lost(s, view)
+        st.session_state["_class_page"] = "convolution"
+        st.session_state["not_applied"] = classroom._switch_lost({"applied": ("pooling", ())}, view)
+        st.session_state["home"] = classroom._switch_lost({"applied": ("start", ())}, View("start", (), 3))
+
+    at = AppTest.from_function(script)
+    at.session_state["_class_page"] = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["lost"] and not at.session_state["made"] and not at.session_state["not_applied"]
+    assert at.session_state["home"]  # on Convolution while the class is on Home: the switch is asked again
