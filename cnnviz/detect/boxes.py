@@ -166,13 +166,17 @@ def anchors(feature_size: tuple[int, int], stride: int, sizes: tuple[float, ...]
     return (shifts[:, None, :] + base[None, :, :]).reshape(-1, 4)
 
 
+def _centres_and_sizes(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(centre x, centre y, width, height) of N×4 boxes: what box coding works in."""
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    return b[:, 0] + 0.5 * w, b[:, 1] + 0.5 * h, w, h
+
+
 def encode(reference, proposals, weights=(1.0, 1.0, 1.0, 1.0)) -> np.ndarray:
     """Deltas (dx, dy, dw, dh) that move each proposal (anchor) onto its reference box (R-CNN's parameterisation)."""
     r, p = check_boxes(reference, "reference boxes"), check_boxes(proposals, "proposals")
-    pw, ph = p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
-    px, py = p[:, 0] + 0.5 * pw, p[:, 1] + 0.5 * ph
-    gw, gh = r[:, 2] - r[:, 0], r[:, 3] - r[:, 1]
-    gx, gy = r[:, 0] + 0.5 * gw, r[:, 1] + 0.5 * gh
+    px, py, pw, ph = _centres_and_sizes(p)
+    gx, gy, gw, gh = _centres_and_sizes(r)
     wx, wy, ww, wh = weights
     return np.stack([wx * (gx - px) / pw, wy * (gy - py) / ph, ww * np.log(gw / pw), wh * np.log(gh / ph)], axis=1)
 
@@ -181,8 +185,7 @@ def decode(deltas, proposals, weights=(1.0, 1.0, 1.0, 1.0)) -> np.ndarray:
     """Boxes from deltas and proposals: the inverse of `encode`."""
     p = check_boxes(proposals, "proposals")
     d = np.asarray(deltas, dtype=float).reshape(-1, 4)
-    pw, ph = p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
-    px, py = p[:, 0] + 0.5 * pw, p[:, 1] + 0.5 * ph
+    px, py, pw, ph = _centres_and_sizes(p)
     wx, wy, ww, wh = weights
     cx, cy = d[:, 0] / wx * pw + px, d[:, 1] / wy * ph + py
     w, h = np.exp(d[:, 2] / ww) * pw, np.exp(d[:, 3] / wh) * ph
@@ -246,9 +249,8 @@ def coding_lines(anchor, box) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     d = encode([box], [anchor])[0]
     back = decode([d], [anchor])[0]
-    (a_x1, a_y1, a_x2, a_y2), (g_x1, g_y1, g_x2, g_y2) = check_boxes(anchor, "anchor")[0], check_boxes(box, "box")[0]
-    aw, ah, gw, gh = a_x2 - a_x1, a_y2 - a_y1, g_x2 - g_x1, g_y2 - g_y1
-    ax, ay, gx, gy = a_x1 + aw / 2, a_y1 + ah / 2, g_x1 + gw / 2, g_y1 + gh / 2
+    ax, ay, aw, ah = (float(v[0]) for v in _centres_and_sizes(check_boxes(anchor, "anchor")))
+    gx, gy, gw, gh = (float(v[0]) for v in _centres_and_sizes(check_boxes(box, "box")))
     return d, back, [f"anchor centre ({fmt(ax)}, {fmt(ay)}), size {fmt(aw)} × {fmt(ah)}",
                      f"object centre ({fmt(gx)}, {fmt(gy)}), size {fmt(gw)} × {fmt(gh)}",
                      f"dx = ({fmt(gx)} − {fmt(ax)}) / {fmt(aw)} = {fmt(d[0], 4)}",

@@ -159,7 +159,8 @@ def overlap_counts(height: int, width: int, kernel: tuple[int, int], config: Tra
     for i in range(height):
         for j in range(width):
             canvas[i * sh : i * sh + (kh - 1) * dh + 1 : dh, j * sw : j * sw + (kw - 1) * dw + 1 : dw] += 1
-    oh, ow = hc - 2 * ph, wc - 2 * pw  # torch's output size: the canvas cropped by the padding on both sides
+    oh = transposed_output_size(height, kh, sh, ph, dh, oph)  # the canvas cropped by the padding on both sides
+    ow = transposed_output_size(width, kw, sw, pw, dw, opw)
     if oh < 1 or ow < 1:
         raise GridError(f"the output would be {oh}×{ow}: use less padding")
     return canvas[ph : ph + oh, pw : pw + ow]
